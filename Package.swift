@@ -1,0 +1,86 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "reclaw",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reclaw", targets: ["reclaw"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
+    ],
+    targets: [
+        // C libraries from Debian's packages.
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
+
+        // Thin owning wrappers over the C libraries.
+        .target(name: "ReclawYAML", dependencies: ["CYAML"]),
+        .target(name: "ReclawGit", dependencies: ["CGit2"]),
+        .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim"]),
+
+        // Domain modules.
+        .target(name: "ReclawAWS", dependencies: [
+            "ReclawHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReclawSpec", dependencies: ["ReclawYAML"]),
+        .target(name: "ReclawEngine", dependencies: [
+            "ReclawSpec",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReclawAudit", dependencies: [
+            "ReclawAWS", "ReclawEngine", "ReclawHTTP",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReclawProviderAWS", dependencies: [
+            "ReclawAWS", "ReclawEngine", "ReclawSpec", "ReclawAudit",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "ReclawDaemon", dependencies: [
+            "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+        .executableTarget(name: "reclaw", dependencies: [
+            "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
+            "ReclawAWS", "ReclawGit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Shared test helpers: the local AWS emulator, temporary git repositories.
+        .target(name: "ReclawTestSupport", dependencies: ["ReclawAWS"], path: "Tests/ReclawTestSupport"),
+
+        .testTarget(name: "ReclawYAMLTests", dependencies: ["ReclawYAML"]),
+        .testTarget(name: "ReclawGitTests", dependencies: ["ReclawGit", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawTestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec"]),
+        .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawEngine", "ReclawSpec"]),
+        .testTarget(name: "ReclawProviderAWSTests", dependencies: [
+            "ReclawProviderAWS", "ReclawEngine", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawTestSupport",
+        ]),
+        .testTarget(name: "ReclawAuditTests", dependencies: ["ReclawAudit", "ReclawAWS", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawDaemonTests", dependencies: [
+            "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
+            "ReclawProviderAWS", "ReclawAWS",
+        ]),
+        .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

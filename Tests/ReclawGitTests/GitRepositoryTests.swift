@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import ReclawGit
+import ReclawTestSupport
+
+/// A real upstream repository made with the git CLI, with a bare copy to fetch from.
+final class Upstream {
+    let dir = TemporaryDirectory("reclaw-git")
+    var work: String { dir.file("work") }
+    var bare: String { dir.file("upstream.git") }
+    var url: String { "file://" + bare }
+
+    init() throws {
+        try Command.check(["git", "init", "-q", "-b", "main", work])
+        try Command.check(["git", "init", "-q", "--bare", "-b", "main", bare])
+        try git("config", "user.email", "dev@example.com")
+        try git("config", "user.name", "Dev")
+        try git("remote", "add", "origin", bare)
+    }
+
+    @discardableResult
+    func git(_ args: String...) throws -> String {
+        try Command.check(["git", "-C", work] + args).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Writes files, commits them and pushes; returns the commit id.
+    @discardableResult
+    func commit(_ files: [String: String], message: String = "change", push: Bool = true) throws -> String {
+        for (path, contents) in files { dir.write("work/" + path, contents) }
+        try git("add", "-A")
+        try git("commit", "-q", "-m", message)
+        if push { try git("push", "-q", "-f", "origin", "HEAD:main") }
+        return try git("rev-parse", "HEAD")
+    }
+}
+
+@Suite struct GitRepositoryTests {
+    @Test func aFetchedBranchResolvesToTheUpstreamCommit() throws {
+        let upstream = try Upstream()
+        let head = try upstream.commit(["specs/a.yaml": "a: 1\n"])
+        let cache = TemporaryDirectory()
+        let repo = try GitRepository.openOrCreateBare(at: cache.file("cache.git"))
+        try repo.fetch(from: upstream.url)
+        #expect(try repo.resolve("main") == head)
+    }
+
+    @Test func filesAreReadFromTheCommitUnderAPathWithoutAWorkingTree() throws {
+        let upstream = try Upstream()
+        let head = try upstream.commit([
+            "specs/a.yaml": "a: 1\n", "specs/team/b.yml": "b: 2\n", "README.md": "hi\n",
+        ])
+        let cache = TemporaryDirectory()
+        let repo = try GitRepository.openOrCreateBare(at: cache.file("cache.git"))
+        try repo.fetch(from: upstream.url)
+        let files = try repo.files(at: head, under: "specs")
+        #expect(files.map(\.path) == ["specs/a.yaml", "specs/team/b.yml"])
+        #expect(String(decoding: files[1].contents, as: UTF8.self) == "b: 2\n")
+        #expect(try repo.files(at: head, under: ".").count == 3)
+        #expect(try repo.files(at: head, under: "missing").isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: cache.file("cache.git/specs")))
+    }
+
+    @Test func tagsResolveAndPeelToTheirCommit() throws {
+        let upstream = try Upstream()
+        let first = try upstream.commit(["a.yaml": "v: 1\n"])
+        try upstream.git("tag", "-a", "v1", "-m", "release 1")
+        try upstream.git("push", "-q", "origin", "v1")
+        try upstream.commit(["a.yaml": "v: 2\n"])
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        try repo.fetch(from: upstream.url)
+        #expect(try repo.resolve("v1") == first)
+        #expect(try repo.resolve(first) == first)
+    }
+
+    @Test func aForcePushIsFollowed() throws {
+        let upstream = try Upstream()
+        try upstream.commit(["a.yaml": "v: 1\n"])
+        let second = try upstream.commit(["a.yaml": "v: 2\n"])
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        try repo.fetch(from: upstream.url)
+        #expect(try repo.resolve("main") == second)
+        try upstream.git("reset", "-q", "--hard", "HEAD~1")
+        let rewritten = try upstream.commit(["b.yaml": "other\n"])
+        try repo.fetch(from: upstream.url)
+        #expect(try repo.resolve("main") == rewritten)
+        #expect(rewritten != second)
+    }
+
+    @Test func aDeletedBranchIsPruned() throws {
+        let upstream = try Upstream()
+        try upstream.commit(["a.yaml": "v: 1\n"])
+        try upstream.git("push", "-q", "origin", "HEAD:feature")
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        try repo.fetch(from: upstream.url)
+        _ = try repo.resolve("feature")
+        try upstream.git("push", "-q", "origin", "--delete", "feature")
+        try repo.fetch(from: upstream.url)
+        #expect(throws: GitError.self) { try repo.resolve("feature") }
+    }
+
+    @Test func anUnknownRefIsNotFound() throws {
+        let upstream = try Upstream()
+        try upstream.commit(["a.yaml": "v: 1\n"])
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        try repo.fetch(from: upstream.url)
+        #expect { try repo.resolve("nope") } throws: { ($0 as! GitError).isNotFound }
+    }
+
+    @Test func anUnreachableRemoteKeepsLibgit2sMessage() throws {
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        #expect {
+            try repo.fetch(from: "file:///nonexistent/reclaw/repo.git")
+        } throws: { error in
+            let e = error as! GitError
+            return e.message.contains("nonexistent") || e.message.lowercased().contains("not found") || e.message.contains("could not find")
+        }
+        #expect {
+            try repo.fetch(from: "git://127.0.0.1:9/repo.git")
+        } throws: { ($0 as! GitError).message.lowercased().contains("connect") }
+    }
+
+    @Test func theCacheSurvivesReopening() throws {
+        let upstream = try Upstream()
+        let head = try upstream.commit(["a.yaml": "v: 1\n"])
+        let dir = TemporaryDirectory()
+        do {
+            let repo = try GitRepository.openOrCreateBare(at: dir.file("c.git"))
+            try repo.fetch(from: upstream.url)
+        }
+        let reopened = try GitRepository.openOrCreateBare(at: dir.file("c.git"))
+        #expect(try reopened.resolve("main") == head)
+    }
+
+    @Test func credentialsInAURLAreRedactedFromMessages() {
+        #expect(GitRepository.redacted("https://user:tok3n@example.com/r.git") == "https://***@example.com/r.git")
+        #expect(GitRepository.redacted("ssh://git@example.com/r.git") == "ssh://***@example.com/r.git")
+        #expect(GitRepository.redacted("file:///tmp/x.git") == "file:///tmp/x.git")
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+import ReclawHTTP
+import ReclawTestSupport
+
+@Suite(.serialized) struct HTTPClientTests {
+    let client = HTTPClient()
+
+    private func json(_ r: HTTPResponse) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])
+    }
+
+    @Test func aPostSendsMethodHeadersAndBodyAndReadsTheResponse() async throws {
+        let server = try EchoServer()
+        let r = try await client.send(HTTPRequest(
+            method: "POST", url: server.url + "/echo?x=1",
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("X-Amz-Date", "20261125T010203Z")],
+            body: Array("Action=DescribeVpcs&Version=2016-11-15".utf8)))
+        #expect(r.status == 200)
+        #expect(r.header("x-echo") == "yes")
+        let echo = try json(r)
+        #expect(echo["method"] as? String == "POST")
+        #expect(echo["path"] as? String == "/echo?x=1")
+        #expect(echo["body"] as? String == "Action=DescribeVpcs&Version=2016-11-15")
+        let headers = try #require(echo["headers"] as? [String: String])
+        #expect(headers["X-Amz-Date"] == "20261125T010203Z")
+        #expect(headers["Expect"] == nil)
+    }
+
+    @Test func putAndDeleteUseTheirMethods() async throws {
+        let server = try EchoServer()
+        for method in ["PUT", "DELETE", "PATCH"] {
+            let r = try await client.send(HTTPRequest(method: method, url: server.url + "/echo"))
+            #expect(try json(r)["method"] as? String == method)
+        }
+    }
+
+    @Test func errorStatusesAreResponsesNotErrors() async throws {
+        let server = try EchoServer()
+        let r = try await client.send(HTTPRequest(url: server.url + "/status/503"))
+        #expect(r.status == 503)
+        #expect(r.header("X-Status") == "503")
+        #expect(r.bodyText == "status 503")
+    }
+
+    @Test func connectionsAreReusedAcrossRequests() async throws {
+        let server = try EchoServer()
+        let first = try await client.send(HTTPRequest(url: server.url + "/echo"))
+        let second = try await client.send(HTTPRequest(url: server.url + "/echo"))
+        let third = try await client.send(HTTPRequest(method: "POST", url: server.url + "/echo", body: [1, 2, 3]))
+        #expect(first.newConnections == 1)
+        #expect(second.newConnections == 0)
+        #expect(third.newConnections == 0)
+    }
+
+    @Test func manyRequestsRunConcurrently() async throws {
+        let server = try EchoServer()
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<8 {
+                group.addTask { try await client.send(HTTPRequest(url: server.url + "/slow?ms=500")).status }
+            }
+            for try await status in group { #expect(status == 200) }
+        }
+        // Eight half-second requests in sequence would take four seconds.
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test func theTotalTimeoutEndsASlowRequestWithCurlsCode() async throws {
+        let server = try EchoServer()
+        await #expect {
+            try await client.send(HTTPRequest(url: server.url + "/slow?ms=3000", timeout: .milliseconds(300)))
+        } throws: { error in
+            let e = error as! HTTPError
+            return e.isTimeout && e.code == 28 && e.message.contains("Timeout")
+        }
+    }
+
+    @Test func aRefusedConnectionIsAConnectionError() async throws {
+        await #expect {
+            try await client.send(HTTPRequest(url: "http://127.0.0.1:9/", connectTimeout: .seconds(2)))
+        } throws: { error in
+            let e = error as! HTTPError
+            return e.isConnectionError && e.code == 7 && e.description.contains("127.0.0.1:9")
+        }
+    }
+
+    @Test func aDroppedConnectionIsAConnectionError() async throws {
+        let server = try EchoServer()
+        await #expect {
+            try await client.send(HTTPRequest(url: server.url + "/drop"))
+        } throws: { ($0 as! HTTPError).isConnectionError }
+    }
+
+    @Test func tlsVerificationRefusesAnUntrustedCertificate() async throws {
+        let server = try EchoServer(tls: true)
+        await #expect {
+            try await client.send(HTTPRequest(url: server.url + "/echo"))
+        } throws: { error in
+            let e = error as! HTTPError
+            return e.code == 60 && e.message.lowercased().contains("certificate")
+        }
+    }
+
+    @Test func errorsNeverCarryThePathOrQuery() async throws {
+        await #expect {
+            try await client.send(HTTPRequest(url: "http://user:secret@127.0.0.1:9/hooks/T000/B000/XXXX?token=abc"))
+        } throws: { error in
+            let text = "\(error)"
+            return !text.contains("secret") && !text.contains("XXXX") && !text.contains("abc")
+        }
+    }
+
+    @Test func aCancelledTaskCancelsItsRequest() async throws {
+        let server = try EchoServer()
+        let task = Task { try await client.send(HTTPRequest(url: server.url + "/slow?ms=5000")) }
+        try await Task.sleep(for: .milliseconds(200))
+        task.cancel()
+        let start = ContinuousClock.now
+        await #expect { try await task.value } throws: { ($0 as! HTTPError).isCancelled }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
+}

@@ -1,0 +1,156 @@
+"""The emulator's WSGI app: moto behind a middleware that seeds, records, injects faults and answers
+CloudTrail's LookupEvents, plus an admin API under /_emulator/."""
+
+import io
+import json
+import socket
+import time
+
+from cloudtrail import CloudTrail, LookupError_
+from faults import Faults
+from protocol import classify, error_of, error_response, new_request_id
+from seed import Seeder
+
+
+class EmulatorApp:
+    def __init__(self, moto_app):
+        self.moto = moto_app
+        self.cloudtrail = CloudTrail()
+        self.faults = Faults()
+        self.seeder = Seeder()
+        self.requests: list[dict] = []  # every API request received, faulted or not
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_emulator/"):
+            return self.admin(environ, start_response, path[len("/_emulator/"):])
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        call = classify(environ, body)
+        if call is None:
+            return self.moto(environ, start_response)
+        if call.service in ("ec2", "ssm"):
+            self.seeder.ensure(call.region)
+        request_id = new_request_id()
+        entry = {"service": call.service, "operation": call.operation, "region": call.region,
+                 "accessKeyId": call.access_key_id, "userAgent": call.user_agent, "time": time.time()}
+        self.requests.append(entry)
+
+        for fault in self.faults.take(call):
+            if fault.delay_ms:
+                time.sleep(fault.delay_ms / 1000)
+            if fault.drop:
+                entry["outcome"] = "dropped"
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise ConnectionResetError("connection dropped by an injected fault")
+            if fault.error_code:
+                entry.update(outcome="fault", status=fault.status, errorCode=fault.error_code, requestID=request_id)
+                status, headers, payload = error_response(call, fault.error_code, fault.message, fault.status, request_id)
+                self.cloudtrail.record(call, request_id, fault.status, payload, fault.error_code, fault.message)
+                start_response(status, headers)
+                return [payload]
+
+        if call.service == "cloudtrail" and call.operation == "LookupEvents":
+            return self.lookup_events(call, request_id, entry, start_response)
+
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"] = status
+            captured["headers"] = headers
+            return lambda data: None
+
+        chunks = self.moto(environ, capture)
+        try:
+            payload = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
+        status_code = int(captured["status"].split()[0])
+        headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+        header_id = next((v for k, v in headers if k.lower() in ("x-amzn-requestid", "x-amz-request-id")), None)
+        if header_id:
+            request_id = header_id
+        else:
+            headers.append(("x-amzn-RequestId", request_id))
+        headers.append(("Content-Length", str(len(payload))))
+        code, message = error_of(status_code, payload)
+        entry.update(outcome="error" if code else "ok", status=status_code, errorCode=code, requestID=request_id)
+        self.cloudtrail.record(call, request_id, status_code, payload, code, message)
+        start_response(captured["status"], headers)
+        return [payload]
+
+    def lookup_events(self, call, request_id, entry, start_response):
+        def reply(status, obj, error=None):
+            body = json.dumps(obj).encode()
+            headers = [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-RequestId", request_id),
+                       ("Content-Length", str(len(body)))]
+            entry.update(outcome="error" if error else "ok", status=status, errorCode=error, requestID=request_id)
+            start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
+            return [body]
+
+        if not self.cloudtrail.take_lookup_token():
+            return reply(400, {"__type": "ThrottlingException", "message": "Rate exceeded"}, "ThrottlingException")
+        try:
+            return reply(200, self.cloudtrail.lookup(call.region, call.params))
+        except LookupError_ as e:
+            return reply(400, {"__type": e.code, "message": e.message}, e.code)
+
+    # --- admin API ------------------------------------------------------------------------------
+
+    def admin(self, environ, start_response, route):
+        method = environ.get("REQUEST_METHOD", "GET")
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        try:
+            spec = json.loads(raw) if raw else {}
+        except ValueError:
+            return self.json(start_response, 400, {"error": "body is not JSON"})
+        query = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
+        if route == "health":
+            return self.json(start_response, 200, {"status": "ok"})
+        if route == "faults":
+            if method == "POST":
+                return self.json(start_response, 200, self.faults.add(spec).to_json())
+            if method == "DELETE":
+                self.faults.clear()
+                return self.json(start_response, 200, {"cleared": True})
+            return self.json(start_response, 200, {"faults": self.faults.to_json()})
+        if route == "requests":
+            if method == "DELETE":
+                self.requests.clear()
+                return self.json(start_response, 200, {"cleared": True})
+            selected = [r for r in list(self.requests)
+                        if all(r.get(k) == v for k, v in query.items() if k in ("service", "operation", "region"))]
+            return self.json(start_response, 200, {"requests": selected})
+        if route == "cloudtrail":
+            if method == "POST" and "deliveryDelaySeconds" in spec:
+                self.cloudtrail.delivery_delay = float(spec["deliveryDelaySeconds"])
+            return self.json(start_response, 200, {"deliveryDelaySeconds": self.cloudtrail.delivery_delay,
+                                                   "events": len(self.cloudtrail.events)})
+        if route == "auth" and method == "POST":
+            from moto import settings
+            from moto.core.authorization import ActionAuthenticatorMixin
+
+            settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if spec.get("enabled", True) else float("inf")
+            ActionAuthenticatorMixin.request_count = 0
+            return self.json(start_response, 200, {"enabled": spec.get("enabled", True)})
+        if route == "ami":
+            region = spec.get("region") or query.get("region", "us-east-1")
+            arch = spec.get("architecture") or query.get("architecture", "arm64")
+            image = self.seeder.rotate(region, arch) if method == "POST" else self.seeder.current(region, arch)
+            return self.json(start_response, 200, {"region": region, "architecture": arch, "imageId": image})
+        return self.json(start_response, 404, {"error": f"no admin route {route}"})
+
+    @staticmethod
+    def json(start_response, status, obj):
+        body = json.dumps(obj).encode()
+        start_response(f"{status} {'OK' if status == 200 else 'Error'}",
+                       [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]

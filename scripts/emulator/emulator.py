@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""The local AWS emulator for reclaw's tests and demo: moto in server mode with what reclaw needs added.
+
+  emulator.py start [--state-dir DIR] [--port N] [--auth] [--watch-pid PID]   start in the background, print the URL
+  emulator.py stop [--state-dir DIR]                                          stop it
+  emulator.py serve [--port N] [--url-file F] [--auth] [--watch-pid PID]     run in the foreground
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_STATE = os.environ.get("RECLAW_EMULATOR_DIR", "/tmp/reclaw-emulator")
+
+
+def serve(args):
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if args.auth:
+        os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
+    sys.path.insert(0, HERE)
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from app import EmulatorApp
+    from wsgi_server import make_server
+
+    app = EmulatorApp(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", args.port, app)
+    url = f"http://127.0.0.1:{server.server_port}"
+    if args.watch_pid:
+        def watch():
+            while True:
+                try:
+                    os.kill(args.watch_pid, 0)
+                except OSError:
+                    os._exit(0)
+                time.sleep(1)
+        threading.Thread(target=watch, daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    if args.url_file:
+        tmp = args.url_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(url + "\n")
+        os.replace(tmp, args.url_file)
+    print(url, flush=True)
+    server.serve_forever()
+
+
+def alive(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/_emulator/health", timeout=2) as r:
+            return r.status == 200
+    except OSError:
+        return False
+
+
+def start(args):
+    os.makedirs(args.state_dir, exist_ok=True)
+    url_file = os.path.join(args.state_dir, "emulator.url")
+    pid_file = os.path.join(args.state_dir, "emulator.pid")
+    if os.path.exists(url_file) and alive(open(url_file).read().strip()):
+        print(open(url_file).read().strip())
+        return
+    if os.path.exists(url_file):
+        os.remove(url_file)
+    cmd = [sys.executable, os.path.abspath(__file__), "serve", "--port", str(args.port), "--url-file", url_file]
+    if args.auth:
+        cmd.append("--auth")
+    if args.watch_pid:
+        cmd += ["--watch-pid", str(args.watch_pid)]
+    log = open(os.path.join(args.state_dir, "emulator.log"), "ab")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(pid_file, "w") as f:
+        f.write(f"{proc.pid}\n")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if os.path.exists(url_file):
+            url = open(url_file).read().strip()
+            if alive(url):
+                print(url)
+                return
+        if proc.poll() is not None:
+            sys.exit(f"emulator exited with {proc.returncode}; see {args.state_dir}/emulator.log")
+        time.sleep(0.1)
+    sys.exit(f"emulator did not start within 60s; see {args.state_dir}/emulator.log")
+
+
+def stop(args):
+    pid_file = os.path.join(args.state_dir, "emulator.pid")
+    if not os.path.exists(pid_file):
+        return
+    pid = int(open(pid_file).read().strip())
+    try:
+        os.kill(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    for name in ("emulator.pid", "emulator.url"):
+        path = os.path.join(args.state_dir, name)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("start", "serve"):
+        p = sub.add_parser(name)
+        p.add_argument("--port", type=int, default=0)
+        p.add_argument("--auth", action="store_true", help="check SigV4 signatures against IAM users from the start")
+        p.add_argument("--watch-pid", type=int, default=0, help="exit when this process is gone")
+        if name == "start":
+            p.add_argument("--state-dir", default=DEFAULT_STATE)
+        else:
+            p.add_argument("--url-file")
+    p = sub.add_parser("stop")
+    p.add_argument("--state-dir", default=DEFAULT_STATE)
+    args = parser.parse_args()
+    {"start": start, "stop": stop, "serve": serve}[args.command](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -21,13 +21,14 @@ fi
 python_ok() {
   python3 - <<'PY' 2>/dev/null
 import importlib.metadata as m
-need = {"moto": "5.1", "boto3": "1.34", "pytest": "7.0", "flask": "2.0", "flask-cors": "3.0", "awscli": "1.30"}
+need = {"moto": "5.1", "boto3": "1.34", "pytest": "7.0", "flask": "2.0", "flask-cors": "3.0", "awscli": "1.30",
+        "jsonschema": "4.0", "PyYAML": "6.0"}
 for name, low in need.items():
     have = tuple(int(x) for x in m.version(name).split(".")[:2])
     assert have >= tuple(int(x) for x in low.split(".")), name
 PY
 }
 if ! python_ok; then
-  echo "==> pip install moto[server] boto3 pytest awscli"
-  python3 -m pip install -q "moto[server]>=5.1,<6" "boto3>=1.34" "pytest>=7" "awscli>=1.30"
+  echo "==> pip install moto[server] boto3 pytest awscli jsonschema pyyaml"
+  python3 -m pip install -q "moto[server]>=5.1,<6" "boto3>=1.34" "pytest>=7" "awscli>=1.30" "jsonschema>=4" "pyyaml>=6"
 fi

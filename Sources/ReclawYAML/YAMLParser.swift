@@ -96,9 +96,28 @@ private final class LibYAMLParser {
 
 /// Turns the event stream into node trees, counting nodes and depth as it goes.
 private struct TreeBuilder {
-    enum Frame {
-        case sequence(items: [YAMLNode], mark: SourceMark, tag: String?, anchor: String?, startCount: Int)
-        case mapping(pairs: [YAMLPair], key: YAMLNode?, mark: SourceMark, tag: String?, anchor: String?, startCount: Int)
+    /// An open collection; a class so appending to it never copies what it holds.
+    final class Frame {
+        let isMapping: Bool
+        let mark: SourceMark
+        let tag: String?
+        let anchor: String?
+        let startCount: Int
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var pendingKey: YAMLNode?
+
+        init(isMapping: Bool, mark: SourceMark, tag: String?, anchor: String?, startCount: Int) {
+            self.isMapping = isMapping
+            self.mark = mark
+            self.tag = tag
+            self.anchor = anchor
+            self.startCount = startCount
+        }
+
+        var node: YAMLNode {
+            YAMLNode(content: isMapping ? .mapping(pairs) : .sequence(items), mark: mark, tag: tag)
+        }
     }
 
     let limits: YAMLLimits
@@ -134,37 +153,25 @@ private struct TreeBuilder {
                 mark: mark, tag: Self.string(s.tag))
             try count(1, at: mark)
             if let anchor = Self.string(s.anchor) { anchors[anchor] = (node, 1) }
-            try attach(node)
+            attach(node)
         case YAML_ALIAS_EVENT:
             let name = Self.string(e.data.alias.anchor) ?? ""
             guard let target = anchors[name] else {
                 throw YAMLError(code: .undefinedAlias, message: "alias *\(name) names no anchor defined before it", mark: mark)
             }
             try count(target.size, at: mark)
-            try attach(target.node)
+            attach(target.node)
         case YAML_SEQUENCE_START_EVENT:
             let s = e.data.sequence_start
-            try push(.sequence(items: [], mark: mark, tag: Self.string(s.tag), anchor: Self.string(s.anchor), startCount: nodeCount), at: mark)
+            try push(Frame(isMapping: false, mark: mark, tag: Self.string(s.tag), anchor: Self.string(s.anchor), startCount: nodeCount), at: mark)
         case YAML_MAPPING_START_EVENT:
             let m = e.data.mapping_start
-            try push(.mapping(pairs: [], key: nil, mark: mark, tag: Self.string(m.tag), anchor: Self.string(m.anchor), startCount: nodeCount), at: mark)
+            try push(Frame(isMapping: true, mark: mark, tag: Self.string(m.tag), anchor: Self.string(m.anchor), startCount: nodeCount), at: mark)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             let frame = stack.removeLast()
-            let node: YAMLNode
-            let anchor: String?
-            let startCount: Int
-            switch frame {
-            case let .sequence(items, m, tag, a, start):
-                node = YAMLNode(content: .sequence(items), mark: m, tag: tag)
-                anchor = a
-                startCount = start
-            case let .mapping(pairs, _, m, tag, a, start):
-                node = YAMLNode(content: .mapping(pairs), mark: m, tag: tag)
-                anchor = a
-                startCount = start
-            }
-            if let anchor { anchors[anchor] = (node, nodeCount - startCount) }
-            try attach(node)
+            let node = frame.node
+            if let anchor = frame.anchor { anchors[anchor] = (node, nodeCount - frame.startCount) }
+            attach(node)
         default:
             break
         }
@@ -190,22 +197,18 @@ private struct TreeBuilder {
         }
     }
 
-    private mutating func attach(_ node: YAMLNode) throws(YAMLError) {
-        guard let top = stack.popLast() else {
+    private mutating func attach(_ node: YAMLNode) {
+        guard let top = stack.last else {
             root = node
             return
         }
-        switch top {
-        case .sequence(var items, let m, let tag, let anchor, let start):
-            items.append(node)
-            stack.append(.sequence(items: items, mark: m, tag: tag, anchor: anchor, startCount: start))
-        case .mapping(var pairs, let key, let m, let tag, let anchor, let start):
-            if let key {
-                pairs.append(YAMLPair(key: key, value: node))
-                stack.append(.mapping(pairs: pairs, key: nil, mark: m, tag: tag, anchor: anchor, startCount: start))
-            } else {
-                stack.append(.mapping(pairs: pairs, key: node, mark: m, tag: tag, anchor: anchor, startCount: start))
-            }
+        if !top.isMapping {
+            top.items.append(node)
+        } else if let key = top.pendingKey {
+            top.pairs.append(YAMLPair(key: key, value: node))
+            top.pendingKey = nil
+        } else {
+            top.pendingKey = node
         }
     }
 

@@ -78,8 +78,16 @@ import Testing
             let e = error as! YAMLError
             return e.code == .nestingTooDeep && e.mark == SourceMark(line: 1, column: 65)
         }
-        let blockStyle = (0..<10_000).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n")
-        #expect(throws: YAMLError.self) { try parser.parse(blockStyle) }
+        let blockStyle = (0..<1_000).map { String(repeating: " ", count: $0) + "k:" }.joined(separator: "\n")
+        #expect { try parser.parse(blockStyle) } throws: { ($0 as! YAMLError).code == .nestingTooDeep }
+    }
+
+    @Test func longCollectionsParseInLinearTime() throws {
+        let text = "a: [" + Array(repeating: "1", count: 90_000).joined(separator: ",") + "]"
+        let start = ContinuousClock.now
+        let items = try #require(try parser.parse(text).first?.root?.mapping?.first?.value.sequence)
+        #expect(items.count == 90_000)
+        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test func anUndefinedAliasIsAnError() {

@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import ReclawSpec
+
+/// The printed JSON Schema and the decoder come from one description; these tests keep them honest.
+@Suite struct SchemaAgreementTests {
+    /// A valid sample for every string-typed field; a field added without one fails the test below.
+    static let samples: [String: String] = [
+        "metadata.name": "full", "spec.region": "eu-west-1", "spec.roleArn": "arn:aws:iam::111122223333:role/reclaw-deployer",
+        "spec.network.vpcCidr": "10.8.0.0/16", "spec.network.publicSubnetCidr": "10.8.1.0/24",
+        "spec.network.privateSubnetCidr": "10.8.2.0/24", "spec.network.availabilityZone": "eu-west-1b",
+        "spec.instance.type": "c7g.large", "spec.instance.image": "ami-0123456789abcdef0", "spec.instance.sshCidr": "203.0.113.0/24",
+        "spec.instance.keyName": "ops-key", "spec.openclaw.version": "2026.2.3", "spec.openclaw.model": "eu.amazon.nova-pro-v1:0",
+        "spec.iam.managedPolicies[]": "ReadOnlyAccess", "spec.tags{}": "v",
+    ]
+
+    /// Writes a YAML document that sets every property the schema has.
+    static func fullDocument(_ type: SchemaType, path: String, indent: Int) -> String {
+        let pad = String(repeating: " ", count: indent)
+        switch type {
+        case .object(let properties):
+            return properties.map { p in
+                let child = path.isEmpty ? p.name : path + "." + p.name
+                switch p.type {
+                case .object, .map: return pad + p.name + ":\n" + fullDocument(p.type, path: child, indent: indent + 2)
+                default: return pad + p.name + ": " + fullDocument(p.type, path: child, indent: indent + 2)
+                }
+            }.joined(separator: "\n")
+        case .map(let value, _, _):
+            return pad + "Owner: " + fullDocument(value, path: path + "{}", indent: indent)
+        case .array(let item, _, _):
+            return "[" + fullDocument(item, path: path + "[]", indent: 0) + "]"
+        case .enumeration(let values): return values.last!
+        case .integer(let minimum, _): return String(minimum + 1)
+        case .boolean: return "true"
+        case .string: return "\"" + (samples[path] ?? "MISSING-SAMPLE-\(path)") + "\""
+        }
+    }
+
+    /// Every object path in the schema, with its properties.
+    static func objects(_ type: SchemaType, path: String = "") -> [(String, [SchemaProperty])] {
+        guard case .object(let properties) = type else { return [] }
+        return [(path, properties)] + properties.flatMap { objects($0.type, path: path.isEmpty ? $0.name : path + "." + $0.name) }
+    }
+
+    @Test func aDocumentSettingEverySchemaPropertyIsAccepted() throws {
+        let text = Self.fullDocument(SpecSchema.document, path: "", indent: 0)
+        #expect(!text.contains("MISSING-SAMPLE"), "\(text)")
+        let result = load(text)
+        #expect(result.errors.isEmpty, "\(result.errors)\n\(text)")
+        let spec = try #require(result.deployments.first?.spec)
+        #expect(spec.instance.image == "ami-0123456789abcdef0")
+        #expect(spec.iam.managedPolicies == ["ReadOnlyAccess"])
+        #expect(spec.tags == ["Owner": "v"])
+        #expect(spec.policy.drift == .alert && spec.policy.allowReplace)
+    }
+
+    @Test func everyObjectRefusesAnUnknownKeyAndEveryRequiredKeyIsEnforced() {
+        let full = Self.fullDocument(SpecSchema.document, path: "", indent: 0)
+        for (path, properties) in Self.objects(SpecSchema.document) {
+            // Insert an unknown key right after the object's first property line.
+            let first = properties[0].name
+            let depth = path.isEmpty ? 0 : path.split(separator: ".").count
+            let pad = String(repeating: " ", count: depth * 2)
+            let marker = "\n" + pad + first + ":"
+            let withUnknown = (path.isEmpty ? pad + "zzzUnknown: 1\n" + full : full.replacingOccurrences(of: marker, with: "\n" + pad + "zzzUnknown: 1" + marker))
+            let errors = load(withUnknown).errors
+            #expect(errors.contains { $0.code == "unknown-key" && $0.message.contains("'zzzUnknown'") }, "\(path): \(errors)")
+            for p in properties where p.required {
+                let lines = full.split(separator: "\n", omittingEmptySubsequences: false)
+                guard let start = lines.firstIndex(where: { $0 == pad + p.name + ":" || $0.hasPrefix(pad + p.name + ": ") }) else { continue }
+                var end = start + 1
+                while end < lines.count && lines[end].hasPrefix(pad + " ") { end += 1 }
+                let without = (lines[..<start] + lines[end...]).joined(separator: "\n")
+                let errors = load(without).errors
+                if p.name == "kind" {
+                    // Without a kind, the document is someone else's YAML: skipped, not an error.
+                    #expect(errors.isEmpty && load(without).skipped.count == 1)
+                } else {
+                    #expect(errors.contains { $0.code == "missing-key" && $0.message.contains("'\(p.name)'") }, "\(path).\(p.name): \(errors)")
+                }
+            }
+        }
+    }
+
+    @Test func everyLeafRefusesAValueOfTheWrongType() {
+        let full = Self.fullDocument(SpecSchema.document, path: "", indent: 0)
+        let lines = full.split(separator: "\n", omittingEmptySubsequences: false)
+        for (i, line) in lines.enumerated() where line.contains(": ") && !line.hasPrefix("apiVersion") && !line.hasPrefix("kind") {
+            var copy = lines
+            copy[i] = line.split(separator: ":", maxSplits: 1)[0] + ": {nested: mapping}"
+            let errors = load(copy.joined(separator: "\n")).errors
+            #expect(errors.contains { $0.code == "wrong-type" }, "\(line): \(errors)")
+        }
+    }
+
+    @Test func thePrintedSchemaAcceptsTheExamplesAndRefusesStructuralMistakes() throws {
+        let dir = NSTemporaryDirectory() + "reclaw-schema-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try JSONSchemaWriter.document().render(pretty: true).write(toFile: dir + "/schema.json", atomically: true, encoding: .utf8)
+        let script = """
+        import json, sys, yaml, jsonschema
+        schema = json.load(open(sys.argv[1]))
+        jsonschema.Draft7Validator.check_schema(schema)
+        v = jsonschema.Draft7Validator(schema)
+        for path in sys.argv[2:]:
+            for doc in yaml.safe_load_all(open(path)):
+                if isinstance(doc, dict) and doc.get("kind") == "OpenClawDeployment":
+                    errors = list(v.iter_errors(json.loads(json.dumps(doc, default=str))))
+                    print(path, "valid" if not errors else "invalid")
+        """
+        let files = ["examples/openclaw-seed.yaml", "examples/multi-team/platform.yaml", "examples/multi-team/research.yaml",
+                     "examples/multi-team/support.yaml", "examples/invalid/unknown-key.yaml", "examples/invalid/missing-required.yaml",
+                     "examples/invalid/endpoints-and-iam.yaml", "examples/invalid/openclaw.yaml"].map { repoRoot + "/" + $0 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script, dir + "/schema.json"] + files
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let verdicts = out.split(separator: "\n").map { $0.replacingOccurrences(of: repoRoot + "/", with: "") }
+        #expect(verdicts == [
+            "examples/openclaw-seed.yaml valid", "examples/multi-team/platform.yaml valid",
+            "examples/multi-team/research.yaml valid", "examples/multi-team/support.yaml valid",
+            "examples/invalid/unknown-key.yaml invalid", "examples/invalid/missing-required.yaml invalid",
+            "examples/invalid/endpoints-and-iam.yaml invalid",
+            "examples/invalid/openclaw.yaml invalid", "examples/invalid/openclaw.yaml invalid",
+        ])
+    }
+}

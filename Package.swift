@@ -27,14 +27,15 @@ let package = Package(
         .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim"]),
 
         // Domain modules.
+        .target(name: "ReclawJSON"),
         .target(name: "ReclawAWS", dependencies: [
-            "ReclawHTTP",
+            "ReclawHTTP", "ReclawJSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ReclawSpec", dependencies: ["ReclawYAML"]),
+        .target(name: "ReclawSpec", dependencies: ["ReclawYAML", "ReclawJSON"]),
         .target(name: "ReclawEngine", dependencies: [
-            "ReclawSpec",
+            "ReclawSpec", "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawAudit", dependencies: [
@@ -56,21 +57,21 @@ let package = Package(
         ]),
         .executableTarget(name: "reclaw", dependencies: [
             "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
-            "ReclawAWS", "ReclawGit",
+            "ReclawAWS", "ReclawGit", "ReclawJSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
         // Shared test helpers: the local AWS emulator, temporary git repositories.
-        .target(name: "ReclawTestSupport", dependencies: ["ReclawAWS"], path: "Tests/ReclawTestSupport"),
+        .target(name: "ReclawTestSupport", dependencies: ["ReclawAWS", "ReclawHTTP", .product(name: "Logging", package: "swift-log")], path: "Tests/ReclawTestSupport"),
 
         .testTarget(name: "ReclawYAMLTests", dependencies: ["ReclawYAML"]),
         .testTarget(name: "ReclawGitTests", dependencies: ["ReclawGit", "ReclawTestSupport"]),
         .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport"]),
-        .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawTestSupport"],
+        .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawJSON", "ReclawHTTP", "ReclawTestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec"]),
+        .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec", "ReclawJSON"]),
         .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawEngine", "ReclawSpec"]),
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
             "ReclawProviderAWS", "ReclawEngine", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawTestSupport",

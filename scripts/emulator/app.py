@@ -19,11 +19,14 @@ class EmulatorApp:
         self.faults = Faults()
         self.seeder = Seeder()
         self.requests: list[dict] = []  # every API request received, faulted or not
+        self.imds_tokens: set[str] = set()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.startswith("/_emulator/"):
             return self.admin(environ, start_response, path[len("/_emulator/"):])
+        if path.startswith("/latest/") and "HTTP_AUTHORIZATION" not in environ:
+            return self.imds(environ, start_response, path)
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
@@ -34,7 +37,8 @@ class EmulatorApp:
             self.seeder.ensure(call.region)
         request_id = new_request_id()
         entry = {"service": call.service, "operation": call.operation, "region": call.region,
-                 "accessKeyId": call.access_key_id, "userAgent": call.user_agent, "time": time.time()}
+                 "accessKeyId": call.access_key_id, "userAgent": call.user_agent, "time": time.time(),
+                 "clientPort": environ.get("REMOTE_PORT")}
         self.requests.append(entry)
 
         for fault in self.faults.take(call):
@@ -85,6 +89,30 @@ class EmulatorApp:
         self.cloudtrail.record(call, request_id, status_code, payload, code, message)
         start_response(captured["status"], headers)
         return [payload]
+
+    def imds(self, environ, start_response, path):
+        """The instance metadata service, IMDSv2 only: a PUT for a session token, then GETs carrying it."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        entry = {"service": "imds", "operation": f"{method} {path}", "time": time.time()}
+        self.requests.append(entry)
+        if path == "/latest/api/token":
+            ttl = environ.get("HTTP_X_AWS_EC2_METADATA_TOKEN_TTL_SECONDS")
+            if method != "PUT" or not ttl:
+                entry["outcome"] = "refused"
+                start_response("400 Bad Request", [("Content-Length", "0")])
+                return [b""]
+            token = new_request_id()
+            self.imds_tokens.add(token)
+            entry["outcome"] = "ok"
+            start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(token)))])
+            return [token.encode()]
+        if environ.get("HTTP_X_AWS_EC2_METADATA_TOKEN") not in self.imds_tokens:
+            entry["outcome"] = "unauthorized"
+            start_response("401 Unauthorized", [("Content-Length", "0")])
+            return [b""]
+        entry["outcome"] = "ok"
+        environ["HTTP_HOST"] = "169.254.169.254"
+        return self.moto(environ, start_response)
 
     def lookup_events(self, call, request_id, entry, start_response):
         def reply(status, obj, error=None):

@@ -12,6 +12,7 @@ class Fault:
     id: int
     operation: str = "*"
     service: str | None = None
+    region: str | None = None
     remaining: int | None = 1  # None: every matching call, until cleared
     error_code: str | None = None
     status: int = 400
@@ -23,11 +24,13 @@ class Fault:
     def matches(self, call: Call) -> bool:
         if self.service and self.service != call.service:
             return False
+        if self.region and self.region != call.region:
+            return False
         return self.operation in ("*", "", call.operation)
 
     def to_json(self) -> dict:
         return {
-            "id": self.id, "operation": self.operation, "service": self.service, "remaining": self.remaining,
+            "id": self.id, "operation": self.operation, "service": self.service, "region": self.region, "remaining": self.remaining,
             "errorCode": self.error_code, "status": self.status, "delayMs": self.delay_ms, "drop": self.drop,
             "fired": self.fired,
         }
@@ -48,6 +51,7 @@ class Faults:
             id=next(self.ids),
             operation=spec.get("operation", "*"),
             service=spec.get("service"),
+            region=spec.get("region"),
             remaining=None if count is None else int(count),
             error_code=error.get("code"),
             status=int(error.get("status", 400)),

@@ -40,9 +40,13 @@ def classify(environ: dict, body: bytes) -> Call | None:
     """The call a WSGI request makes, or None when it is not a signed AWS API call."""
     auth = environ.get("HTTP_AUTHORIZATION", "")
     m = CREDENTIAL.search(auth)
-    if not m:
+    if m:
+        access_key, _, region, service = m.groups()
+    elif b"Action=AssumeRoleWith" in body:
+        # STS's federation calls are the AWS calls made without a signature.
+        access_key, region, service = "", "us-east-1", "sts"
+    else:
         return None
-    access_key, _, region, service = m.groups()
     target = environ.get("HTTP_X_AMZ_TARGET")
     if target:
         operation = target.split(".")[-1]

@@ -34,6 +34,7 @@ class WSGIHandler(BaseHTTPRequestHandler):
             "SERVER_PORT": str(self.server.server_address[1]),
             "SERVER_PROTOCOL": self.request_version,
             "REMOTE_ADDR": self.client_address[0],
+            "REMOTE_PORT": str(self.client_address[1]),
             "CONTENT_TYPE": self.headers.get("Content-Type", ""),
             "CONTENT_LENGTH": str(length),
             "wsgi.input": io.BytesIO(body),

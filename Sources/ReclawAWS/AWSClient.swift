@@ -1,0 +1,229 @@
+import Foundation
+import Logging
+import ReclawHTTP
+import ReclawJSON
+import Synchronization
+
+/// Sends signed requests to AWS over libcurl: endpoint resolution, SigV4, retries with backoff,
+/// a retry quota and an adaptive rate limit per service and region, error decoding, request ids,
+/// and a record of every attempt for the audit trail.
+public struct AWSClient: Sendable {
+    public let credentials: any CredentialProvider
+    public let environment: AWSEnvironment
+    let shared: Shared
+
+    /// State shared by every copy of a client (and by clients derived with other credentials).
+    final class Shared: Sendable {
+        let http: HTTPClient
+        let retry: RetryPolicy
+        let logger: Logger
+        let observer: (any AWSCallObserver)?
+        let timeout: Duration
+        let quotas = Mutex<[String: RetryQuota]>([:])
+        let limiters = Mutex<[String: RateLimiter]>([:])
+
+        init(http: HTTPClient, retry: RetryPolicy, logger: Logger, observer: (any AWSCallObserver)?, timeout: Duration) {
+            self.http = http
+            self.retry = retry
+            self.logger = logger
+            self.observer = observer
+            self.timeout = timeout
+        }
+
+        func quota(_ key: String) -> RetryQuota { quotas.withLock { $0[key] ?? { let q = RetryQuota(); $0[key] = q; return q }(&$0) } }
+        func limiter(_ key: String) -> RateLimiter { limiters.withLock { $0[key] ?? { let l = RateLimiter(); $0[key] = l; return l }(&$0) } }
+    }
+
+    public init(credentials: any CredentialProvider, environment: AWSEnvironment = AWSEnvironment(), http: HTTPClient = .shared,
+                retry: RetryPolicy? = nil, logger: Logger = Logger(label: "reclaw.aws"), observer: (any AWSCallObserver)? = nil,
+                timeout: Duration = .seconds(60)) {
+        self.credentials = credentials
+        self.environment = environment
+        shared = Shared(http: http, retry: retry ?? .standard(environment: environment), logger: logger, observer: observer, timeout: timeout)
+    }
+
+    private init(credentials: any CredentialProvider, environment: AWSEnvironment, shared: Shared) {
+        self.credentials = credentials
+        self.environment = environment
+        self.shared = shared
+    }
+
+    /// The same client (limits, quotas, observer) acting with other credentials.
+    public func with(credentials: any CredentialProvider) -> AWSClient {
+        AWSClient(credentials: credentials, environment: environment, shared: shared)
+    }
+
+    public var logger: Logger { shared.logger }
+
+    // MARK: protocols
+
+    /// A query-protocol call (EC2, IAM, STS); returns the response document's root element.
+    public func query(_ service: AWSService, _ action: String, region: String, _ params: QueryParams = QueryParams(),
+                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> XMLElement {
+        guard case .query(let version, let ec2) = service.wireProtocol else { preconditionFailure("\(service) is not a query service") }
+        var pairs: [(String, String)] = [("Action", action), ("Version", version)]
+        pairs += params.pairs
+        let body = Array(URIEncoding.form(pairs).utf8)
+        let response = try await send(
+            service, action, region: region, body: body,
+            headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+            parameters: Sanitizer.query(service, action, params), context: context,
+            decodeError: { status, bytes in Self.queryError(bytes, ec2: ec2) })
+        guard let root = XMLElement.parse(response.body) else {
+            throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not XML", httpStatus: response.status,
+                           service: service.rawValue, operation: action, region: region, requestID: response.requestID)
+        }
+        return root
+    }
+
+    /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
+    public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
+                     context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
+        guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }
+        let response = try await send(
+            service, operation, region: region, body: Array(body.description.utf8),
+            headers: [("Content-Type", "application/x-amz-json-\(version)"), ("X-Amz-Target", "\(prefix).\(operation)")],
+            parameters: Sanitizer.json(service, operation, body), context: context,
+            decodeError: { status, bytes in Self.jsonError(bytes) })
+        if response.body.isEmpty { return [:] }
+        do {
+            return try JSONValue.parse(String(decoding: response.body, as: UTF8.self))
+        } catch {
+            throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not JSON", httpStatus: response.status,
+                           service: service.rawValue, operation: operation, region: region, requestID: response.requestID)
+        }
+    }
+
+    // MARK: the call loop
+
+    struct Response {
+        var status: Int
+        var body: [UInt8]
+        var requestID: String?
+    }
+
+    private func send(_ service: AWSService, _ operation: String, region: String, body: [UInt8], headers: [(String, String)],
+                      parameters: JSONValue, context: AWSCallContext,
+                      decodeError: (Int, [UInt8]) -> (code: String, message: String, requestID: String?)) async throws(AWSError) -> Response {
+        let endpoint = AWSEndpoint.resolve(service, region: region, environment: environment)
+        let key = "\(service.rawValue)/\(endpoint.signingRegion)"
+        let quota = shared.quota(key)
+        let limiter = shared.limiter(key)
+        let mutating = Sanitizer.isMutating(operation)
+        var spent = 0
+        var attempt = 0
+        while true {
+            attempt += 1
+            do { try await limiter.acquire() } catch {
+                throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+            }
+            let creds = try await credentials.credentials()
+            var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
+            if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
+                SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
+            }
+            let started = ContinuousClock.now
+            let time = Date()
+            var failure: AWSError
+            var response: Response?
+            do {
+                let r = try await shared.http.send(HTTPRequest(
+                    method: "POST", url: endpoint.url + "/",
+                    headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent)],
+                    body: body, connectTimeout: .seconds(10), timeout: shared.timeout))
+                let headerID = r.header("x-amzn-requestid") ?? r.header("x-amz-request-id")
+                if (200..<300).contains(r.status) {
+                    let id = headerID ?? Self.bodyRequestID(r.body)
+                    await observe(service, operation, endpoint.signingRegion, id, r.status, nil, mutating, attempt, started, time, context, creds, parameters, mutating ? r.bodyText : nil)
+                    log(.debug, service, operation, region, id, r.status, nil, attempt, started, context)
+                    quota.release(spent)
+                    limiter.succeeded()
+                    return Response(status: r.status, body: r.body, requestID: id)
+                }
+                let decoded = decodeError(r.status, r.body)
+                failure = AWSError(kind: .service, code: decoded.code, message: decoded.message, httpStatus: r.status,
+                                   service: service.rawValue, operation: operation, region: region,
+                                   requestID: headerID ?? decoded.requestID, attempts: attempt)
+                response = Response(status: r.status, body: r.body, requestID: failure.requestID)
+            } catch {
+                if error.isCancelled {
+                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                }
+                failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
+                failure.attempts = attempt
+            }
+            await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
+            log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
+            if failure.isThrottling { limiter.throttled() }
+            guard RetryPolicy.isRetryable(failure), attempt < shared.retry.maxAttempts else { throw failure }
+            guard let cost = quota.acquire(for: failure) else {
+                var exhausted = failure
+                exhausted.kind = .retryQuotaExhausted
+                exhausted.message = "retry quota exhausted for \(key); last error: \(failure.code): \(failure.message)"
+                throw exhausted
+            }
+            spent += cost
+            let delay = shared.retry.delay(after: attempt)
+            shared.logger.debug("retrying AWS call", metadata: [
+                "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.error_code": "\(failure.code)",
+                "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+            ])
+            do { try await Task.sleep(for: delay) } catch {
+                throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+            }
+        }
+    }
+
+    private func observe(_ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?, _ error: AWSError?,
+                         _ mutating: Bool, _ attempt: Int, _ started: ContinuousClock.Instant, _ time: Date, _ context: AWSCallContext,
+                         _ creds: AWSCredentials, _ parameters: JSONValue, _ responseText: String?) async {
+        guard let observer = shared.observer else { return }
+        await observer.record(AWSCallRecord(
+            service: service, operation: operation, region: region, requestID: requestID, httpStatus: status,
+            errorCode: error?.code, errorMessage: error?.message, isMutating: mutating, attempt: attempt,
+            duration: ContinuousClock.now - started, time: time, context: context, userAgent: context.userAgent,
+            accessKeyId: creds.accessKeyId, requestParameters: parameters, responseText: responseText))
+    }
+
+    private func log(_ level: Logger.Level, _ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?,
+                     _ error: AWSError?, _ attempt: Int, _ started: ContinuousClock.Instant, _ context: AWSCallContext) {
+        var metadata: Logger.Metadata = [
+            "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.region": "\(region)",
+            "attempt": "\(attempt)", "duration_ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000)",
+        ]
+        if let requestID { metadata["aws.request_id"] = "\(requestID)" }
+        if let status { metadata["http.status"] = "\(status)" }
+        if let error { metadata["aws.error_code"] = "\(error.code)" }
+        if let d = context.deployment { metadata["deployment"] = "\(d)" }
+        if let p = context.planID { metadata["plan.id"] = "\(p)" }
+        shared.logger.log(level: level, "aws call", metadata: metadata)
+    }
+
+    // MARK: decoding
+
+    static func hostHeader(_ url: String) -> String {
+        guard let r = url.range(of: "://") else { return url }
+        return String(url[r.upperBound...].prefix { $0 != "/" })
+    }
+
+    static func queryError(_ body: [UInt8], ec2: Bool) -> (code: String, message: String, requestID: String?) {
+        guard let root = XMLElement.parse(body) else { return ("UnknownError", String(decoding: body.prefix(200), as: UTF8.self), nil) }
+        let error = root.at("Errors", "Error") ?? root.child("Error") ?? root
+        return (error.string("Code") ?? "UnknownError", error.string("Message") ?? "", root.string("RequestID") ?? root.string("RequestId"))
+    }
+
+    static func jsonError(_ body: [UInt8]) -> (code: String, message: String, requestID: String?) {
+        guard let json = try? JSONValue.parse(String(decoding: body, as: UTF8.self)) else {
+            return ("UnknownError", String(decoding: body.prefix(200), as: UTF8.self), nil)
+        }
+        let type = json["__type"]?.stringValue ?? json["code"]?.stringValue ?? "UnknownError"
+        let code = String(type.split(separator: "#").last ?? Substring(type))
+        let message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? ""
+        return (code, message, nil)
+    }
+
+    static func bodyRequestID(_ body: [UInt8]) -> String? {
+        guard body.first == UInt8(ascii: "<"), let root = XMLElement.parse(body) else { return nil }
+        return root.string("requestId") ?? root.at("ResponseMetadata", "RequestId")?.text
+    }
+}

@@ -1,0 +1,337 @@
+/// The EC2 calls reclaw makes, typed. Describe calls page through NextToken; create calls carry
+/// their tags (TagSpecifications) so a resource is never untagged, even for a moment.
+public struct EC2Client: Sendable {
+    public let client: AWSClient
+    public let region: String
+    public let context: AWSCallContext
+
+    /// MaxResults for Describe calls (nil: let EC2 decide, which returns everything for most calls).
+    public var pageSize: Int?
+
+    public init(client: AWSClient, region: String, context: AWSCallContext = AWSCallContext(), pageSize: Int? = nil) {
+        self.client = client
+        self.region = region
+        self.context = context
+        self.pageSize = pageSize
+    }
+
+    public typealias Filter = (name: String, values: [String])
+
+    func call(_ action: String, _ params: QueryParams = QueryParams()) async throws(AWSError) -> XMLElement {
+        try await client.query(.ec2, action, region: region, params, context: context)
+    }
+
+    /// All pages of a Describe call, as the items of `listName`.
+    func describe(_ action: String, listName: String, filters: [Filter], extra: QueryParams = QueryParams()) async throws(AWSError) -> [XMLElement] {
+        var items: [XMLElement] = []
+        var token: String?
+        repeat {
+            var p = extra
+            p.addFilters(filters)
+            p.add("MaxResults", pageSize)
+            p.add("NextToken", token)
+            let r = try await call(action, p)
+            items += r.list(listName)
+            token = r.string("nextToken").flatMap { $0.isEmpty ? nil : $0 }
+        } while token != nil
+        return items
+    }
+
+    // MARK: describe
+
+    public func vpcs(_ filters: [Filter]) async throws(AWSError) -> [EC2.Vpc] {
+        try await describe("DescribeVpcs", listName: "vpcSet", filters: filters).map(EC2.Vpc.init)
+    }
+
+    public func subnets(_ filters: [Filter]) async throws(AWSError) -> [EC2.Subnet] {
+        try await describe("DescribeSubnets", listName: "subnetSet", filters: filters).map(EC2.Subnet.init)
+    }
+
+    public func internetGateways(_ filters: [Filter]) async throws(AWSError) -> [EC2.InternetGateway] {
+        try await describe("DescribeInternetGateways", listName: "internetGatewaySet", filters: filters).map(EC2.InternetGateway.init)
+    }
+
+    public func routeTables(_ filters: [Filter]) async throws(AWSError) -> [EC2.RouteTable] {
+        try await describe("DescribeRouteTables", listName: "routeTableSet", filters: filters).map(EC2.RouteTable.init)
+    }
+
+    public func securityGroups(_ filters: [Filter]) async throws(AWSError) -> [EC2.SecurityGroup] {
+        try await describe("DescribeSecurityGroups", listName: "securityGroupInfo", filters: filters).map(EC2.SecurityGroup.init)
+    }
+
+    public func vpcEndpoints(_ filters: [Filter]) async throws(AWSError) -> [EC2.VpcEndpoint] {
+        try await describe("DescribeVpcEndpoints", listName: "vpcEndpointSet", filters: filters).map(EC2.VpcEndpoint.init)
+    }
+
+    public func instances(_ filters: [Filter]) async throws(AWSError) -> [EC2.Instance] {
+        let reservations = try await describe("DescribeInstances", listName: "reservationSet", filters: filters)
+        return reservations.flatMap { $0.list("instancesSet") }.map(EC2.Instance.init)
+    }
+
+    public func volumes(_ filters: [Filter]) async throws(AWSError) -> [EC2.Volume] {
+        try await describe("DescribeVolumes", listName: "volumeSet", filters: filters).map(EC2.Volume.init)
+    }
+
+    public func images(ids: [String]) async throws(AWSError) -> [EC2.Image] {
+        guard !ids.isEmpty else { return [] }
+        var p = QueryParams()
+        p.addList("ImageId", ids)
+        return try await call("DescribeImages", p).list("imagesSet").map(EC2.Image.init)
+    }
+
+    public func networkInterfaces(_ filters: [Filter]) async throws(AWSError) -> [EC2.NetworkInterface] {
+        try await describe("DescribeNetworkInterfaces", listName: "networkInterfaceSet", filters: filters).map(EC2.NetworkInterface.init)
+    }
+
+    // MARK: VPC, subnets, gateway, routes
+
+    public func createVpc(cidr: String, tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("CidrBlock", cidr)
+        p.addTagSpecification(["vpc"], tags: tags)
+        return try await call("CreateVpc", p).at("vpc", "vpcId")?.text ?? ""
+    }
+
+    /// Sets one VPC attribute (EnableDnsSupport or EnableDnsHostnames); EC2 takes one per call.
+    public func modifyVpcAttribute(_ vpcId: String, _ attribute: String, _ value: Bool) async throws(AWSError) {
+        var p = QueryParams()
+        p.add("VpcId", vpcId)
+        p.add("\(attribute).Value", value)
+        _ = try await call("ModifyVpcAttribute", p)
+    }
+
+    public func createSubnet(vpcId: String, cidr: String, zone: String, tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("VpcId", vpcId)
+        p.add("CidrBlock", cidr)
+        p.add("AvailabilityZone", zone)
+        p.addTagSpecification(["subnet"], tags: tags)
+        return try await call("CreateSubnet", p).at("subnet", "subnetId")?.text ?? ""
+    }
+
+    public func modifySubnetMapPublicIp(_ subnetId: String, _ value: Bool) async throws(AWSError) {
+        var p = QueryParams()
+        p.add("SubnetId", subnetId)
+        p.add("MapPublicIpOnLaunch.Value", value)
+        _ = try await call("ModifySubnetAttribute", p)
+    }
+
+    public func createInternetGateway(tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.addTagSpecification(["internet-gateway"], tags: tags)
+        return try await call("CreateInternetGateway", p).at("internetGateway", "internetGatewayId")?.text ?? ""
+    }
+
+    public func attachInternetGateway(_ id: String, vpcId: String) async throws(AWSError) {
+        _ = try await call("AttachInternetGateway", ["InternetGatewayId": id, "VpcId": vpcId])
+    }
+
+    public func detachInternetGateway(_ id: String, vpcId: String) async throws(AWSError) {
+        _ = try await call("DetachInternetGateway", ["InternetGatewayId": id, "VpcId": vpcId])
+    }
+
+    public func createRouteTable(vpcId: String, tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("VpcId", vpcId)
+        p.addTagSpecification(["route-table"], tags: tags)
+        return try await call("CreateRouteTable", p).at("routeTable", "routeTableId")?.text ?? ""
+    }
+
+    public func createRoute(tableId: String, destination: String, gatewayId: String) async throws(AWSError) {
+        _ = try await call("CreateRoute", ["RouteTableId": tableId, "DestinationCidrBlock": destination, "GatewayId": gatewayId])
+    }
+
+    public func replaceRoute(tableId: String, destination: String, gatewayId: String) async throws(AWSError) {
+        _ = try await call("ReplaceRoute", ["RouteTableId": tableId, "DestinationCidrBlock": destination, "GatewayId": gatewayId])
+    }
+
+    public func deleteRoute(tableId: String, destination: String) async throws(AWSError) {
+        _ = try await call("DeleteRoute", ["RouteTableId": tableId, "DestinationCidrBlock": destination])
+    }
+
+    public func associateRouteTable(tableId: String, subnetId: String) async throws(AWSError) -> String {
+        try await call("AssociateRouteTable", ["RouteTableId": tableId, "SubnetId": subnetId]).string("associationId") ?? ""
+    }
+
+    public func disassociateRouteTable(associationId: String) async throws(AWSError) {
+        _ = try await call("DisassociateRouteTable", ["AssociationId": associationId])
+    }
+
+    // MARK: security groups
+
+    public func createSecurityGroup(name: String, description: String, vpcId: String, tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("GroupName", name)
+        p.add("GroupDescription", description)
+        p.add("VpcId", vpcId)
+        p.addTagSpecification(["security-group"], tags: tags)
+        return try await call("CreateSecurityGroup", p).string("groupId") ?? ""
+    }
+
+    /// Authorizes or revokes rules: `action` is AuthorizeSecurityGroupIngress/Egress or RevokeSecurityGroupIngress/Egress.
+    public func changeRules(_ action: String, groupId: String, rules: [EC2.Rule]) async throws(AWSError) {
+        guard !rules.isEmpty else { return }
+        var p = QueryParams()
+        p.add("GroupId", groupId)
+        for (i, rule) in rules.sorted().enumerated() {
+            let prefix = "IpPermissions.\(i + 1)"
+            p.add("\(prefix).IpProtocol", rule.protocolName == "all" ? "-1" : rule.protocolName)
+            p.add("\(prefix).FromPort", rule.fromPort)
+            p.add("\(prefix).ToPort", rule.toPort)
+            if rule.isGroupPeer {
+                p.add("\(prefix).Groups.1.GroupId", rule.peer)
+            } else {
+                p.add("\(prefix).IpRanges.1.CidrIp", rule.peer)
+            }
+        }
+        _ = try await call(action, p)
+    }
+
+    // MARK: endpoints
+
+    public func createVpcEndpoint(vpcId: String, serviceName: String, subnetIds: [String], groupIds: [String], privateDns: Bool,
+                                  clientToken: String, tags: [String: String]) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("VpcId", vpcId)
+        p.add("ServiceName", serviceName)
+        p.add("VpcEndpointType", "Interface")
+        p.add("PrivateDnsEnabled", privateDns)
+        p.addList("SubnetId", subnetIds)
+        p.addList("SecurityGroupId", groupIds)
+        p.add("ClientToken", clientToken)
+        p.addTagSpecification(["vpc-endpoint"], tags: tags)
+        return try await call("CreateVpcEndpoint", p).at("vpcEndpoint", "vpcEndpointId")?.text ?? ""
+    }
+
+    public func modifyVpcEndpoint(_ id: String, addSubnets: [String] = [], removeSubnets: [String] = [], addGroups: [String] = [],
+                                  removeGroups: [String] = [], privateDns: Bool? = nil) async throws(AWSError) {
+        var p = QueryParams()
+        p.add("VpcEndpointId", id)
+        p.addList("AddSubnetId", addSubnets)
+        p.addList("RemoveSubnetId", removeSubnets)
+        p.addList("AddSecurityGroupId", addGroups)
+        p.addList("RemoveSecurityGroupId", removeGroups)
+        p.add("PrivateDnsEnabled", privateDns)
+        _ = try await call("ModifyVpcEndpoint", p)
+    }
+
+    public func deleteVpcEndpoints(_ ids: [String]) async throws(AWSError) {
+        var p = QueryParams()
+        p.addList("VpcEndpointId", ids)
+        let r = try await call("DeleteVpcEndpoints", p)
+        if let failed = r.list("unsuccessful").first, let error = failed.child("error") {
+            throw AWSError(kind: .service, code: error.string("code") ?? "Unsuccessful", message: error.string("message") ?? "",
+                           service: "ec2", operation: "DeleteVpcEndpoints", region: region)
+        }
+    }
+
+    // MARK: instances and volumes
+
+    /// Launch parameters of the deployment's instance.
+    public struct Launch: Sendable {
+        public var imageId: String
+        public var instanceType: String
+        public var subnetId: String
+        public var securityGroupIds: [String]
+        public var instanceProfileName: String
+        public var rootDeviceName: String
+        public var rootVolumeGiB: Int
+        public var keyName: String?
+        public var userData: String
+        public var clientToken: String
+        public var tags: [String: String]
+        public var volumeTags: [String: String]
+
+        public init(imageId: String, instanceType: String, subnetId: String, securityGroupIds: [String], instanceProfileName: String,
+                    rootDeviceName: String, rootVolumeGiB: Int, keyName: String?, userData: String, clientToken: String,
+                    tags: [String: String], volumeTags: [String: String]) {
+            self.imageId = imageId
+            self.instanceType = instanceType
+            self.subnetId = subnetId
+            self.securityGroupIds = securityGroupIds
+            self.instanceProfileName = instanceProfileName
+            self.rootDeviceName = rootDeviceName
+            self.rootVolumeGiB = rootVolumeGiB
+            self.keyName = keyName
+            self.userData = userData
+            self.clientToken = clientToken
+            self.tags = tags
+            self.volumeTags = volumeTags
+        }
+    }
+
+    /// RunInstances with a ClientToken (idempotent in AWS), IMDSv2 required, an encrypted gp3 root
+    /// volume, a public IP in the given subnet, and tags on the instance and its volume.
+    public func runInstance(_ l: Launch) async throws(AWSError) -> String {
+        var p = QueryParams()
+        p.add("ImageId", l.imageId)
+        p.add("InstanceType", l.instanceType)
+        p.add("MinCount", 1)
+        p.add("MaxCount", 1)
+        p.add("ClientToken", l.clientToken)
+        p.add("KeyName", l.keyName)
+        p.add("UserData", l.userData)
+        p.add("IamInstanceProfile.Name", l.instanceProfileName)
+        p.add("MetadataOptions.HttpTokens", "required")
+        p.add("MetadataOptions.HttpEndpoint", "enabled")
+        p.add("NetworkInterface.1.DeviceIndex", 0)
+        p.add("NetworkInterface.1.SubnetId", l.subnetId)
+        p.add("NetworkInterface.1.AssociatePublicIpAddress", true)
+        p.addList("NetworkInterface.1.SecurityGroupId", l.securityGroupIds)
+        p.add("BlockDeviceMapping.1.DeviceName", l.rootDeviceName)
+        p.add("BlockDeviceMapping.1.Ebs.VolumeSize", l.rootVolumeGiB)
+        p.add("BlockDeviceMapping.1.Ebs.VolumeType", "gp3")
+        p.add("BlockDeviceMapping.1.Ebs.Encrypted", true)
+        p.add("BlockDeviceMapping.1.Ebs.DeleteOnTermination", true)
+        var i = 0
+        for (type, tags) in [("instance", l.tags), ("volume", l.volumeTags)] {
+            i += 1
+            p.add("TagSpecification.\(i).ResourceType", type)
+            for (j, (k, v)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+                p.add("TagSpecification.\(i).Tag.\(j + 1).Key", k)
+                p.add("TagSpecification.\(i).Tag.\(j + 1).Value", v)
+            }
+        }
+        return try await call("RunInstances", p).list("instancesSet").first?.string("instanceId") ?? ""
+    }
+
+    public func instanceAction(_ action: String, _ id: String) async throws(AWSError) {
+        var p = QueryParams()
+        p.addList("InstanceId", [id])
+        _ = try await call(action, p)
+    }
+
+    public func modifyInstanceType(_ id: String, type: String) async throws(AWSError) {
+        _ = try await call("ModifyInstanceAttribute", ["InstanceId": id, "InstanceType.Value": type])
+    }
+
+    public func modifyVolumeSize(_ id: String, size: Int) async throws(AWSError) {
+        _ = try await call("ModifyVolume", ["VolumeId": id, "Size": String(size)])
+    }
+
+    // MARK: deletion and tags
+
+    /// Deletes a resource by its Delete call and id parameter (DeleteVpc/VpcId, DeleteSubnet/SubnetId, ...).
+    public func delete(_ action: String, _ idParameter: String, _ id: String) async throws(AWSError) {
+        _ = try await call(action, [idParameter: id])
+    }
+
+    public func createTags(_ ids: [String], _ tags: [String: String]) async throws(AWSError) {
+        guard !tags.isEmpty, !ids.isEmpty else { return }
+        var p = QueryParams()
+        p.addList("ResourceId", ids)
+        for (i, (k, v)) in tags.sorted(by: { $0.key < $1.key }).enumerated() {
+            p.add("Tag.\(i + 1).Key", k)
+            p.add("Tag.\(i + 1).Value", v)
+        }
+        _ = try await call("CreateTags", p)
+    }
+
+    public func deleteTags(_ ids: [String], keys: [String]) async throws(AWSError) {
+        guard !keys.isEmpty, !ids.isEmpty else { return }
+        var p = QueryParams()
+        p.addList("ResourceId", ids)
+        for (i, k) in keys.sorted().enumerated() { p.add("Tag.\(i + 1).Key", k) }
+        _ = try await call("DeleteTags", p)
+    }
+}

@@ -1,0 +1,236 @@
+/// EC2 resources as reclaw observes them (only the fields it manages or needs).
+public enum EC2 {
+    public struct Vpc: Sendable, Hashable {
+        public var id: String
+        public var cidrBlock: String
+        public var state: String
+        public var tags: [String: String]
+    }
+
+    public struct Subnet: Sendable, Hashable {
+        public var id: String
+        public var vpcId: String
+        public var cidrBlock: String
+        public var availabilityZone: String
+        public var mapPublicIpOnLaunch: Bool
+        public var tags: [String: String]
+    }
+
+    public struct InternetGateway: Sendable, Hashable {
+        public var id: String
+        /// VPC ids it is attached to (state attached or available).
+        public var attachedVpcs: [String]
+        public var tags: [String: String]
+    }
+
+    public struct Route: Sendable, Hashable {
+        public var destination: String
+        public var gatewayId: String?
+        public var state: String
+    }
+
+    public struct RouteTableAssociation: Sendable, Hashable {
+        public var id: String
+        public var subnetId: String?
+        public var main: Bool
+    }
+
+    public struct RouteTable: Sendable, Hashable {
+        public var id: String
+        public var vpcId: String
+        public var routes: [Route]
+        public var associations: [RouteTableAssociation]
+        public var tags: [String: String]
+    }
+
+    /// One security group rule in a normalized, comparable form.
+    public struct Rule: Sendable, Hashable, Comparable, CustomStringConvertible {
+        public var protocolName: String
+        public var fromPort: Int?
+        public var toPort: Int?
+        /// A CIDR or a security group id.
+        public var peer: String
+
+        public init(protocolName: String, fromPort: Int?, toPort: Int?, peer: String) {
+            self.protocolName = protocolName == "-1" ? "all" : protocolName
+            self.fromPort = self.protocolName == "all" ? nil : fromPort
+            self.toPort = self.protocolName == "all" ? nil : toPort
+            self.peer = peer
+        }
+
+        public var isGroupPeer: Bool { peer.hasPrefix("sg-") }
+
+        public var description: String {
+            let ports = fromPort.map { f in toPort.map { $0 == f ? "\(f)" : "\(f)-\($0)" } ?? "\(f)" } ?? "all"
+            return "\(protocolName)/\(ports) \(isGroupPeer ? "from" : "cidr") \(peer)"
+        }
+
+        public static func < (a: Rule, b: Rule) -> Bool { a.description < b.description }
+    }
+
+    public struct SecurityGroup: Sendable, Hashable {
+        public var id: String
+        public var name: String
+        public var description: String
+        public var vpcId: String
+        public var ingress: Set<Rule>
+        public var egress: Set<Rule>
+        public var tags: [String: String]
+    }
+
+    public struct VpcEndpoint: Sendable, Hashable {
+        public var id: String
+        public var vpcId: String
+        public var serviceName: String
+        public var type: String
+        public var state: String
+        public var privateDnsEnabled: Bool
+        public var subnetIds: [String]
+        public var groupIds: [String]
+        public var tags: [String: String]
+    }
+
+    public struct Instance: Sendable, Hashable {
+        public var id: String
+        public var state: String
+        public var type: String
+        public var imageId: String
+        public var subnetId: String?
+        public var vpcId: String?
+        public var securityGroupIds: [String]
+        public var instanceProfileArn: String?
+        public var httpTokens: String?
+        public var publicIp: String?
+        public var keyName: String?
+        public var rootDeviceName: String?
+        /// Device name → volume id.
+        public var volumes: [String: String]
+        public var clientToken: String?
+        public var tags: [String: String]
+    }
+
+    public struct Volume: Sendable, Hashable {
+        public var id: String
+        public var size: Int
+        public var type: String
+        public var encrypted: Bool
+        public var state: String
+        public var instanceId: String?
+        public var device: String?
+        public var tags: [String: String]
+    }
+
+    public struct Image: Sendable, Hashable {
+        public var id: String
+        public var architecture: String
+        public var name: String
+        public var rootDeviceName: String
+        public var creationDate: String
+    }
+
+    public struct NetworkInterface: Sendable, Hashable {
+        public var id: String
+        public var vpcId: String
+        public var subnetId: String
+        public var status: String
+        public var groupIds: [String]
+    }
+}
+
+extension EC2.Vpc {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "", state: x.string("state") ?? "", tags: x.tags())
+    }
+}
+
+extension EC2.Subnet {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("subnetId") ?? "", vpcId: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "",
+                  availabilityZone: x.string("availabilityZone") ?? "", mapPublicIpOnLaunch: x.bool("mapPublicIpOnLaunch") ?? false,
+                  tags: x.tags())
+    }
+}
+
+extension EC2.InternetGateway {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("internetGatewayId") ?? "",
+                  attachedVpcs: x.list("attachmentSet").filter { ["attached", "available", "attaching"].contains($0.string("state") ?? "") }.compactMap { $0.string("vpcId") },
+                  tags: x.tags())
+    }
+}
+
+extension EC2.RouteTable {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("routeTableId") ?? "", vpcId: x.string("vpcId") ?? "",
+                  routes: x.list("routeSet").map { EC2.Route(destination: $0.string("destinationCidrBlock") ?? "", gatewayId: $0.string("gatewayId"), state: $0.string("state") ?? "active") },
+                  associations: x.list("associationSet").map { EC2.RouteTableAssociation(id: $0.string("routeTableAssociationId") ?? "", subnetId: $0.string("subnetId"), main: $0.bool("main") ?? false) },
+                  tags: x.tags())
+    }
+}
+
+extension EC2.SecurityGroup {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("groupId") ?? "", name: x.string("groupName") ?? "", description: x.string("groupDescription") ?? "",
+                  vpcId: x.string("vpcId") ?? "", ingress: Self.rules(x.list("ipPermissions")), egress: Self.rules(x.list("ipPermissionsEgress")),
+                  tags: x.tags())
+    }
+
+    static func rules(_ permissions: [XMLElement]) -> Set<EC2.Rule> {
+        var out = Set<EC2.Rule>()
+        for p in permissions {
+            let proto = p.string("ipProtocol") ?? "-1"
+            let from = p.int("fromPort"), to = p.int("toPort")
+            for r in p.list("ipRanges") { if let c = r.string("cidrIp") { out.insert(EC2.Rule(protocolName: proto, fromPort: from, toPort: to, peer: c)) } }
+            for g in p.list("groups") { if let id = g.string("groupId") { out.insert(EC2.Rule(protocolName: proto, fromPort: from, toPort: to, peer: id)) } }
+        }
+        return out
+    }
+}
+
+extension EC2.VpcEndpoint {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("vpcEndpointId") ?? "", vpcId: x.string("vpcId") ?? "", serviceName: x.string("serviceName") ?? "",
+                  type: x.string("vpcEndpointType") ?? "", state: (x.string("state") ?? "").lowercased(),
+                  privateDnsEnabled: x.bool("privateDnsEnabled") ?? false,
+                  subnetIds: x.list("subnetIdSet").map(\.text), groupIds: x.list("groupSet").compactMap { $0.string("groupId") },
+                  tags: x.tags())
+    }
+}
+
+extension EC2.Instance {
+    init(_ x: XMLElement) {
+        var volumes: [String: String] = [:]
+        for m in x.list("blockDeviceMapping") {
+            if let d = m.string("deviceName"), let v = m.at("ebs", "volumeId")?.text { volumes[d] = v }
+        }
+        self.init(id: x.string("instanceId") ?? "", state: x.at("instanceState", "name")?.text ?? "", type: x.string("instanceType") ?? "",
+                  imageId: x.string("imageId") ?? "", subnetId: x.string("subnetId"), vpcId: x.string("vpcId"),
+                  securityGroupIds: x.list("groupSet").compactMap { $0.string("groupId") },
+                  instanceProfileArn: x.at("iamInstanceProfile", "arn")?.text, httpTokens: x.at("metadataOptions", "httpTokens")?.text,
+                  publicIp: x.string("ipAddress"), keyName: x.string("keyName"), rootDeviceName: x.string("rootDeviceName"),
+                  volumes: volumes, clientToken: x.string("clientToken"), tags: x.tags())
+    }
+}
+
+extension EC2.Volume {
+    init(_ x: XMLElement) {
+        let attachment = x.list("attachmentSet").first
+        self.init(id: x.string("volumeId") ?? "", size: x.int("size") ?? 0, type: x.string("volumeType") ?? "",
+                  encrypted: x.bool("encrypted") ?? false, state: x.string("status") ?? "",
+                  instanceId: attachment?.string("instanceId"), device: attachment?.string("device"), tags: x.tags())
+    }
+}
+
+extension EC2.Image {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("imageId") ?? "", architecture: x.string("architecture") ?? "", name: x.string("name") ?? "",
+                  rootDeviceName: x.string("rootDeviceName") ?? "/dev/sda1", creationDate: x.string("creationDate") ?? "")
+    }
+}
+
+extension EC2.NetworkInterface {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("networkInterfaceId") ?? "", vpcId: x.string("vpcId") ?? "", subnetId: x.string("subnetId") ?? "",
+                  status: x.string("status") ?? "", groupIds: x.list("groupSet").compactMap { $0.string("groupId") })
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+@testable import ReclawAWS
+
+@Suite struct EndpointTests {
+    let none = AWSEnvironment(variables: [:], homeDirectory: "/tmp")
+
+    @Test func regionalServicesUseTheirRegionsEndpoint() {
+        #expect(AWSEndpoint.resolve(.ec2, region: "eu-west-1", environment: none) == AWSEndpoint(url: "https://ec2.eu-west-1.amazonaws.com", signingRegion: "eu-west-1"))
+        #expect(AWSEndpoint.resolve(.ssm, region: "cn-north-1", environment: none).url == "https://ssm.cn-north-1.amazonaws.com.cn")
+        #expect(AWSEndpoint.resolve(.sts, region: "ap-south-1", environment: none).url == "https://sts.ap-south-1.amazonaws.com")
+    }
+
+    @Test func iamIsGlobalAndSignedForThePartitionsHomeRegion() {
+        #expect(AWSEndpoint.resolve(.iam, region: "eu-west-1", environment: none) == AWSEndpoint(url: "https://iam.amazonaws.com", signingRegion: "us-east-1"))
+        #expect(AWSEndpoint.resolve(.iam, region: "us-gov-east-1", environment: none).signingRegion == "us-gov-west-1")
+        #expect(AWSEndpoint.resolve(.iam, region: "cn-northwest-1", environment: none).url == "https://iam.cn-north-1.amazonaws.com.cn")
+    }
+
+    @Test func serviceSpecificOverridesWinOverTheGlobalOne() {
+        let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL": "http://127.0.0.1:5000/", "AWS_ENDPOINT_URL_SSM": "http://127.0.0.1:6000",
+                                             "AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API": "http://127.0.0.1:7000"], homeDirectory: "/tmp")
+        #expect(AWSEndpoint.resolve(.ec2, region: "us-west-2", environment: env) == AWSEndpoint(url: "http://127.0.0.1:5000", signingRegion: "us-west-2"))
+        #expect(AWSEndpoint.resolve(.ssm, region: "us-west-2", environment: env).url == "http://127.0.0.1:6000")
+        #expect(AWSEndpoint.resolve(.tagging, region: "us-west-2", environment: env).url == "http://127.0.0.1:7000")
+        #expect(AWSEndpoint.resolve(.iam, region: "us-west-2", environment: env).signingRegion == "us-east-1")
+    }
+}
+
+@Suite struct RetryPolicyTests {
+    func error(_ code: String, status: Int? = 400, kind: AWSError.Kind = .service) -> AWSError {
+        AWSError(kind: kind, code: code, message: "", httpStatus: status, service: "ec2", operation: "X")
+    }
+
+    @Test func throttlingServerFaultsAndBrokenConnectionsAreRetried() {
+        for code in ["Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException", "RequestThrottled"] {
+            #expect(RetryPolicy.isRetryable(error(code)), "\(code)")
+        }
+        for status in [500, 502, 503, 504] { #expect(RetryPolicy.isRetryable(error("Whatever", status: status))) }
+        #expect(RetryPolicy.isRetryable(error("ConnectionError", status: nil, kind: .transport)))
+        #expect(RetryPolicy.isRetryable(error("RequestTimeout", status: nil, kind: .transport)))
+    }
+
+    @Test func clientErrorsAreNeverRetried() {
+        for code in ["AccessDenied", "UnauthorizedOperation", "ValidationError", "InvalidParameterValue", "AuthFailure", "SignatureDoesNotMatch", "InvalidVpcID.NotFound"] {
+            #expect(!RetryPolicy.isRetryable(error(code)), "\(code)")
+        }
+        #expect(!RetryPolicy.isRetryable(error("NoCredentials", kind: .credentials)))
+    }
+
+    @Test func backoffIsFullJitterUnderAnExponentialCap() {
+        let policy = RetryPolicy(maxAttempts: 5, baseDelay: .milliseconds(100), maxDelay: .milliseconds(1000))
+        for attempt in 1...8 {
+            let cap = min(1000, 100 * (1 << (attempt - 1)))
+            for _ in 0..<50 {
+                let d = policy.delay(after: attempt)
+                #expect(d >= .zero && d < .milliseconds(cap))
+            }
+        }
+    }
+
+    @Test func theRetryQuotaRunsOutAndSuccessesRefillIt() {
+        let quota = RetryQuota()
+        let e = error("Throttling")
+        var spent = 0
+        while let cost = quota.acquire(for: e) { spent += cost }
+        #expect(spent == RetryQuota.capacity)
+        #expect(quota.acquire(for: e) == nil)
+        quota.release(5)
+        #expect(quota.acquire(for: e) == 5)
+    }
+
+    @Test func theRateLimiterHalvesOnThrottlingAndRecoversSlowly() {
+        let limiter = RateLimiter(maxRate: 40, minRate: 1)
+        limiter.throttled()
+        #expect(limiter.currentRate == 20)
+        limiter.throttled()
+        #expect(limiter.currentRate == 10)
+        limiter.succeeded()
+        #expect(limiter.currentRate == 10.5)
+        for _ in 0..<10 { limiter.throttled() }
+        #expect(limiter.currentRate == 1)
+    }
+
+    @Test func theRateLimiterSpacesCallsOnceItsBurstIsSpent() async throws {
+        let limiter = RateLimiter(maxRate: 10, minRate: 1)
+        for _ in 0..<10 { try await limiter.acquire() }
+        let start = ContinuousClock.now
+        for _ in 0..<3 { try await limiter.acquire() }
+        #expect(ContinuousClock.now - start >= .milliseconds(250))
+    }
+}
+
+@Suite struct XMLTests {
+    @Test func listsTagsEntitiesAndCDATAAreRead() throws {
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <DescribeVpcsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><vpcSet><item><vpcId>vpc-1</vpcId>
+        <tagSet><item><key>Name</key><value>a &amp; b &lt;c&gt; &#233;</value></item></tagSet></item><item><vpcId>vpc-2</vpcId><tagSet/></item></vpcSet>
+        <note><![CDATA[<raw>]]></note></DescribeVpcsResponse>
+        """
+        let root = try #require(XMLElement.parse(Array(xml.utf8)))
+        #expect(root.name == "DescribeVpcsResponse")
+        #expect(root.list("vpcSet").map { $0.string("vpcId") } == ["vpc-1", "vpc-2"])
+        #expect(root.list("vpcSet")[0].tags() == ["Name": "a & b <c> é"])
+        #expect(root.string("note") == "<raw>")
+    }
+
+    @Test func garbageIsNotXML() {
+        #expect(XMLElement.parse(Array("not xml".utf8)) == nil)
+        #expect(XMLElement.parse(Array("<a><b></a".utf8)) == nil)
+    }
+
+    @Test func policyDocumentsAreDecodedFromIAMsURLEncoding() {
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D"
+        #expect(IAM.policyDocument(encoded) == ["Version": "2012-10-17", "Statement": []])
+        #expect(IAM.policyDocument("{\"a\": 1}") == ["a": 1])
+    }
+}

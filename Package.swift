@@ -38,18 +38,19 @@ let package = Package(
             "ReclawSpec", "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec", "ReclawJSON"]),
         .target(name: "ReclawAudit", dependencies: [
             "ReclawAWS", "ReclawEngine", "ReclawHTTP",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawProviderAWS", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawSpec", "ReclawAudit",
+            "ReclawAWS", "ReclawEngine", "ReclawSpec", "ReclawAudit", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawDaemon", dependencies: [
-            "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS",
+            "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,7 +58,7 @@ let package = Package(
         ]),
         .executableTarget(name: "reclaw", dependencies: [
             "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
-            "ReclawAWS", "ReclawGit", "ReclawJSON",
+            "ReclawAWS", "ReclawGit", "ReclawJSON", "ReclawState",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -73,13 +74,14 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec", "ReclawJSON"]),
         .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawEngine", "ReclawSpec"]),
+        .testTarget(name: "ReclawStateTests", dependencies: ["ReclawState", "ReclawEngine", "ReclawSpec", "ReclawTestSupport"]),
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
-            "ReclawProviderAWS", "ReclawEngine", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawTestSupport",
+            "ReclawProviderAWS", "ReclawEngine", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
         ]),
         .testTarget(name: "ReclawAuditTests", dependencies: ["ReclawAudit", "ReclawAWS", "ReclawTestSupport"]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
             "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
-            "ReclawProviderAWS", "ReclawAWS",
+            "ReclawProviderAWS", "ReclawAWS", "ReclawState",
         ]),
         .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
     ],

@@ -59,8 +59,10 @@ public struct EC2Client: Sendable {
         try await describe("DescribeSecurityGroups", listName: "securityGroupInfo", filters: filters).map(EC2.SecurityGroup.init)
     }
 
-    public func vpcEndpoints(_ filters: [Filter]) async throws(AWSError) -> [EC2.VpcEndpoint] {
-        try await describe("DescribeVpcEndpoints", listName: "vpcEndpointSet", filters: filters).map(EC2.VpcEndpoint.init)
+    public func vpcEndpoints(_ filters: [Filter], ids: [String] = []) async throws(AWSError) -> [EC2.VpcEndpoint] {
+        var extra = QueryParams()
+        extra.addList("VpcEndpointId", ids)
+        return try await describe("DescribeVpcEndpoints", listName: "vpcEndpointSet", filters: filters, extra: extra).map(EC2.VpcEndpoint.init)
     }
 
     public func instances(_ filters: [Filter]) async throws(AWSError) -> [EC2.Instance] {
@@ -261,7 +263,8 @@ public struct EC2Client: Sendable {
     }
 
     /// RunInstances with a ClientToken (idempotent in AWS), IMDSv2 required, an encrypted gp3 root
-    /// volume, a public IP in the given subnet, and tags on the instance and its volume.
+    /// volume, in the given subnet (whose MapPublicIpOnLaunch gives it a public IP), and tags on the
+    /// instance and its volume.
     public func runInstance(_ l: Launch) async throws(AWSError) -> String {
         var p = QueryParams()
         p.add("ImageId", l.imageId)
@@ -274,10 +277,8 @@ public struct EC2Client: Sendable {
         p.add("IamInstanceProfile.Name", l.instanceProfileName)
         p.add("MetadataOptions.HttpTokens", "required")
         p.add("MetadataOptions.HttpEndpoint", "enabled")
-        p.add("NetworkInterface.1.DeviceIndex", 0)
-        p.add("NetworkInterface.1.SubnetId", l.subnetId)
-        p.add("NetworkInterface.1.AssociatePublicIpAddress", true)
-        p.addList("NetworkInterface.1.SecurityGroupId", l.securityGroupIds)
+        p.add("SubnetId", l.subnetId)
+        p.addList("SecurityGroupId", l.securityGroupIds)
         p.add("BlockDeviceMapping.1.DeviceName", l.rootDeviceName)
         p.add("BlockDeviceMapping.1.Ebs.VolumeSize", l.rootVolumeGiB)
         p.add("BlockDeviceMapping.1.Ebs.VolumeType", "gp3")

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawEngine
+import ReclawJSON
+
+/// Where audit events go besides the log file (the alert notifier).
+public protocol AuditSink: Sendable {
+    func deliver(_ event: AuditEvent) async
+}
+
+/// Turns what reclaw does into audit events: every mutating AWS call (read calls too at debug
+/// level), every plan, every action's outcome. Each event is appended and fsync'd before the
+/// call or step that produced it returns, and also goes to the log.
+public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
+    public let log: AuditLog?
+    public let logger: Logger
+    public let includeReads: Bool
+    public let sinks: [any AuditSink]
+
+    public init(log: AuditLog?, logger: Logger, includeReads: Bool? = nil, sinks: [any AuditSink] = []) {
+        self.log = log
+        self.logger = logger
+        self.includeReads = includeReads ?? (logger.logLevel <= .debug)
+        self.sinks = sinks
+    }
+
+    /// Writes an event durably, logs it, and hands it to the sinks.
+    public func emit(_ event: AuditEvent) async {
+        do {
+            try log?.append(event)
+        } catch {
+            logger.error("cannot write the audit log", metadata: ["error": "\(error)"])
+        }
+        var metadata: Logger.Metadata = ["audit.event": "\(event.eventType.rawValue)", "audit.id": "\(event.eventID)"]
+        if let d = event.deployment { metadata["deployment"] = "\(d)" }
+        if let p = event.planID { metadata["plan.id"] = "\(p)" }
+        if let r = event.requestID { metadata["aws.request_id"] = "\(r)" }
+        if let n = event.eventName { metadata["aws.operation"] = "\(n)" }
+        if let c = event.errorCode { metadata["aws.error_code"] = "\(c)" }
+        let level: Logger.Level = event.eventType == .awsApiCall ? (event.errorCode == nil ? .debug : .info)
+            : [.actionFailed, .reconcileFailed, .sourceFailed, .driftDetected].contains(event.eventType) ? .warning : .info
+        logger.log(level: level, "\(event.message ?? event.eventType.rawValue)", metadata: metadata)
+        for sink in sinks { await sink.deliver(event) }
+    }
+
+    // MARK: AWS calls
+
+    public func record(_ call: AWSCallRecord) async {
+        guard call.isMutating || includeReads else { return }
+        var details: [String: JSONValue] = ["attempt": .int(call.attempt), "readOnly": .bool(!call.isMutating)]
+        if let k = call.accessKeyId { details["accessKeyId"] = .string(k) }
+        if let s = call.httpStatus { details["httpStatus"] = .int(s) }
+        await emit(AuditEvent(
+            type: .awsApiCall, time: call.time, deployment: call.context.deployment, revision: call.context.revision,
+            planID: call.context.planID, eventSource: call.service.eventSource, eventName: call.operation, awsRegion: call.region,
+            requestID: call.requestID, userAgent: call.userAgent, errorCode: call.errorCode, errorMessage: call.errorMessage,
+            resources: ResourceExtractor.resources(call), details: .object(details)))
+    }
+
+    // MARK: plans and steps
+
+    public func planComputed(_ plan: Plan) async {
+        await emit(AuditEvent(
+            type: .planComputed, deployment: plan.deployment, revision: plan.revision, planID: plan.id, awsRegion: plan.region,
+            message: "\(plan.deployment): \(plan.summary)",
+            details: ["add": .int(plan.count(.create)), "change": .int(plan.count(.update)), "replace": .int(plan.count(.replace)),
+                      "destroy": .int(plan.count(.delete)), "blocked": .int(plan.blocked.count), "drift": .int(plan.drift.count)]))
+    }
+
+    public func stepStarted(_ step: Step, context: StepContext) async {
+        logger.debug("applying \(step)", metadata: ["deployment": "\(context.deployment)", "plan.id": "\(context.planID)"])
+    }
+
+    public func stepFinished(_ outcome: StepOutcome, context: StepContext) async {
+        let step = outcome.step
+        var resources: [AuditEvent.Resource] = []
+        if let id = outcome.resourceID { resources.append(.init(type: step.kind.typeName, name: id)) }
+        let details: JSONValue = ["component": .string(step.key), "operation": .string(step.operation.rawValue)]
+        switch outcome.status {
+        case .succeeded:
+            await emit(AuditEvent(type: .actionApplied, deployment: context.deployment, revision: context.revision, planID: context.planID,
+                                  awsRegion: context.region, resources: resources, message: "\(context.deployment): \(step) done", details: details))
+        case let .failed(message, code, requestID):
+            await emit(AuditEvent(type: .actionFailed, deployment: context.deployment, revision: context.revision, planID: context.planID,
+                                  awsRegion: context.region, requestID: requestID, errorCode: code ?? "Error", errorMessage: message,
+                                  resources: resources, message: "\(context.deployment): \(step) failed: \(message)", details: details))
+        case .skipped(let why), .blocked(let why):
+            await emit(AuditEvent(type: .actionFailed, deployment: context.deployment, revision: context.revision, planID: context.planID,
+                                  awsRegion: context.region, errorCode: "NotApplied", errorMessage: why, resources: resources,
+                                  message: "\(context.deployment): \(step) not applied: \(why)", details: details))
+        case .notStarted:
+            break
+        }
+    }
+}

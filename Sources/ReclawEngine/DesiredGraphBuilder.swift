@@ -1,0 +1,136 @@
+import ReclawJSON
+import ReclawSpec
+
+/// Facts about the AWS account a deployment lives in, needed to write its policies.
+public struct DeploymentFacts: Sendable, Hashable {
+    public var accountID: String
+    public var partition: String
+
+    public init(accountID: String, partition: String = "aws") {
+        self.accountID = accountID
+        self.partition = partition
+    }
+}
+
+/// Turns a spec into the desired graph of DESIGN §1: every component, its attributes (with update
+/// policies), its ownership tags and its dependencies.
+public enum DesiredGraphBuilder {
+    /// The instance tag holding the spec's image reference, so the AMI is resolved only once.
+    public static let imageTag = "reclaw:image"
+    /// The instance tag holding the digest of the OpenClaw settings it last converged to.
+    public static let configTag = "reclaw:config"
+
+    public static func roleName(_ deployment: String) -> String { "reclaw-\(deployment)-instance" }
+    public static let iamPath = "/reclaw/"
+    public static func parameterName(_ deployment: String, _ leaf: String) -> String { "/openclaw/\(deployment)/\(leaf)" }
+
+    /// The digest of the settings the converge script applies.
+    public static func configDigest(_ spec: DeploymentSpec) -> String {
+        Digest.fnv1a("\(spec.openclaw.version)\n\(spec.openclaw.model)\n\(spec.openclaw.gatewayPort)")
+    }
+
+    public static func build(_ spec: DeploymentSpec, facts: DeploymentFacts) -> DesiredGraph {
+        let name = spec.name
+        func tags(_ key: ComponentKey) -> [String: String] { OwnershipTags.tags(deployment: name, component: key, extra: spec.tags) }
+        func component(_ key: ComponentKey, _ attributes: [String: DesiredAttribute], name resourceName: String? = nil) -> DesiredComponent {
+            DesiredComponent(key: key, kind: Components.kind(of: key)!, dependsOn: Components.dependencies(of: key), attributes: attributes,
+                             tags: tags(key), name: resourceName)
+        }
+        let allTraffic: JSONValue = .array([rule("all", nil, nil, .string("0.0.0.0/0"))])
+        var c: [DesiredComponent] = []
+        c.append(component(Components.vpc, [
+            "cidr": .init(.string(spec.network.vpcCidr), .replace),
+            "enableDnsSupport": .init(true, .createOnly),
+            "enableDnsHostnames": .init(true, .createOnly),
+        ]))
+        c.append(component(Components.igw, ["vpc": .init(Ref.to(Components.vpc))]))
+        for (key, cidr, mapPublic) in [(Components.publicSubnet, spec.network.publicSubnetCidr, true), (Components.privateSubnet, spec.network.privateSubnetCidr, false)] {
+            c.append(component(key, [
+                "vpc": .init(Ref.to(Components.vpc), .replace),
+                "cidr": .init(.string(cidr), .replace),
+                "availabilityZone": .init(.string(spec.network.availabilityZone), .replace),
+                "mapPublicIpOnLaunch": .init(.bool(mapPublic)),
+            ]))
+        }
+        c.append(component(Components.publicRouteTable, [
+            "vpc": .init(Ref.to(Components.vpc), .replace),
+            "routes": .init([["destination": "0.0.0.0/0", "gateway": Ref.to(Components.igw)]]),
+            "subnets": .init([Ref.to(Components.publicSubnet)]),
+        ]))
+        let ingress: JSONValue = spec.instance.sshCidr.map { .array([rule("tcp", 22, 22, .string($0))]) } ?? []
+        c.append(component(Components.instanceSG, [
+            "vpc": .init(Ref.to(Components.vpc), .replace),
+            "groupName": .init(.string("\(name)-instance-sg"), .createOnly),
+            "ingress": .init(ingress),
+            "egress": .init(allTraffic),
+        ]))
+        if !spec.network.vpcEndpoints.isEmpty {
+            c.append(component(Components.endpointSG, [
+                "vpc": .init(Ref.to(Components.vpc), .replace),
+                "groupName": .init(.string("\(name)-endpoint-sg"), .createOnly),
+                "ingress": .init(.array([rule("tcp", 443, 443, Ref.to(Components.instanceSG))])),
+                "egress": .init(allTraffic),
+            ]))
+            for service in spec.network.vpcEndpoints {
+                c.append(component(Components.endpoint(service), [
+                    "vpc": .init(Ref.to(Components.vpc), .replace),
+                    "serviceName": .init(.string("com.amazonaws.\(spec.region).\(service)"), .replace),
+                    "privateDns": .init(true),
+                    "subnets": .init([Ref.to(Components.privateSubnet)]),
+                    "securityGroups": .init([Ref.to(Components.endpointSG)]),
+                ]))
+            }
+        }
+        var inline: [String: JSONValue] = [
+            "bedrock": Policies.canonical(Policies.bedrock),
+            "ssm-parameters": Policies.canonical(Policies.ssmParameters(partition: facts.partition, region: spec.region, account: facts.accountID, deployment: name)),
+        ]
+        if spec.iam.marketplaceSubscribe { inline["marketplace"] = Policies.canonical(Policies.marketplace) }
+        let role = roleName(name)
+        c.append(component(Components.role, [
+            "path": .init(.string(iamPath), .replace),
+            "trustPolicy": .init(Policies.canonical(Policies.trust)),
+            "managedPolicies": .init(.array(spec.iam.managedPolicyArns.sorted().map { .string($0) })),
+            "inlinePolicies": .init(.object(inline)),
+        ], name: role))
+        c.append(component(Components.instanceProfile, [
+            "path": .init(.string(iamPath), .replace),
+            "roles": .init([.string(role)]),
+        ], name: role))
+        let parameters: [(ComponentKey, String, String?)] = [
+            (Components.gatewayToken, "gateway-token", nil),
+            (Components.model, "model", spec.openclaw.model),
+            (Components.version, "version", spec.openclaw.version),
+            (Components.gatewayPort, "gateway-port", String(spec.openclaw.gatewayPort)),
+        ]
+        for (key, leaf, value) in parameters {
+            var attributes: [String: DesiredAttribute] = ["type": .init(value == nil ? "SecureString" : "String", .replace)]
+            // The gateway token is generated once, on creation, and never read, shown or overwritten.
+            attributes["value"] = value.map { .init(.string($0)) } ?? .init(.null, .createOnly, sensitive: true)
+            c.append(component(key, attributes, name: parameterName(name, leaf)))
+        }
+        c.append(component(Components.instance, [
+            "instanceType": .init(.string(spec.instance.type)),
+            "image": .init(.string(spec.instance.image), .replace),
+            "subnet": .init(Ref.to(Components.publicSubnet), .replace),
+            "securityGroups": .init([Ref.to(Components.instanceSG)]),
+            "instanceProfile": .init(.string(role), .createOnly),
+            "httpTokens": .init("required"),
+            "rootVolumeGiB": .init(.int(spec.instance.rootVolumeGiB)),
+            "keyName": .init(spec.instance.keyName.map { .string($0) } ?? .null, .replace),
+            "config": .init(.string(configDigest(spec))),
+        ]))
+        // Keep only dependencies on components that exist in this deployment (no endpoint-sg without endpoints).
+        let present = Set(c.map(\.key))
+        for i in c.indices { c[i].dependsOn = c[i].dependsOn.filter(present.contains) }
+        return DesiredGraph(deployment: name, region: spec.region, components: c)
+    }
+
+    /// A security group rule as reclaw compares it.
+    public static func rule(_ proto: String, _ from: Int?, _ to: Int?, _ peer: JSONValue) -> JSONValue {
+        var o: [String: JSONValue] = ["protocol": .string(proto), "peer": peer]
+        if let from { o["fromPort"] = .int(from) }
+        if let to { o["toPort"] = .int(to) }
+        return .object(o)
+    }
+}

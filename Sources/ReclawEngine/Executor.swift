@@ -1,0 +1,233 @@
+import Foundation
+import ReclawJSON
+
+/// An error that carries AWS's code and request id, so failures are reported with both.
+public protocol ReportableError: Error {
+    var errorCode: String { get }
+    var errorRequestID: String? { get }
+}
+
+/// Where a step runs: the deployment, the plan, and the ids known so far.
+public struct StepContext: Sendable {
+    public var deployment: String
+    public var region: String
+    public var planID: String
+    public var revision: String
+    public var key: ComponentKey
+    public var ids: [ComponentKey: String]
+}
+
+/// Carries out one step against a provider. Create returns the new resource's id.
+public protocol ActionDriver: Sendable {
+    func create(_ component: DesiredComponent, context: StepContext) async throws -> String
+    func update(_ component: DesiredComponent, current: ObservedResource, changes: [AttributeChange], context: StepContext) async throws
+    func delete(_ resource: ObservedResource, context: StepContext) async throws
+}
+
+/// One unit of work of an apply.
+public struct Step: Sendable, Hashable, CustomStringConvertible {
+    public enum Operation: String, Sendable, Codable { case create, update, delete }
+    public var key: ComponentKey
+    public var operation: Operation
+    /// The resource acted on (updates and deletes).
+    public var resourceID: String?
+    public var kind: ResourceKind
+
+    public var description: String { "\(operation.rawValue) \(key)\(resourceID.map { " (\($0))" } ?? "")" }
+}
+
+/// How one step ended.
+public struct StepOutcome: Sendable, Hashable {
+    public enum Status: Sendable, Hashable {
+        case succeeded
+        case failed(message: String, code: String?, requestID: String?)
+        /// Not run because something it depends on failed.
+        case skipped(String)
+        /// Not run because the plan holds it back.
+        case blocked(String)
+        /// Not started because reclaw is shutting down.
+        case notStarted
+    }
+
+    public var step: Step
+    public var status: Status
+    /// The resource's id afterwards (new for creates).
+    public var resourceID: String?
+
+    public var succeeded: Bool { status == .succeeded }
+}
+
+/// The outcome of applying a plan.
+public struct ApplyResult: Sendable {
+    public var outcomes: [StepOutcome]
+    /// Resource ids after the apply, by component.
+    public var ids: [ComponentKey: String]
+
+    public var failed: [StepOutcome] { outcomes.filter { if case .failed = $0.status { return true }; return false } }
+    public var problems: [StepOutcome] { outcomes.filter { !$0.succeeded } }
+    /// Every step succeeded and nothing was held back.
+    public var converged: Bool { problems.isEmpty }
+}
+
+/// Told about every step as it starts and ends, and awaited, so records are durable before the
+/// apply goes on.
+public protocol ExecutionObserver: Sendable {
+    func stepStarted(_ step: Step, context: StepContext) async
+    func stepFinished(_ outcome: StepOutcome, context: StepContext) async
+}
+
+/// Applies a plan: deletions first (dependents before what they depend on), then creations and
+/// updates in dependency order, running independent steps concurrently within a bound. A failed
+/// step stops only the steps that depend on it.
+public struct Executor: Sendable {
+    public var concurrency: Int
+    public var driver: any ActionDriver
+    public var observer: (any ExecutionObserver)?
+    /// Checked before each step starts: once true, no new step starts (graceful shutdown).
+    public var shouldStop: @Sendable () -> Bool
+
+    public init(driver: any ActionDriver, concurrency: Int = 8, observer: (any ExecutionObserver)? = nil,
+                shouldStop: @escaping @Sendable () -> Bool = { false }) {
+        self.driver = driver
+        self.concurrency = max(1, concurrency)
+        self.observer = observer
+        self.shouldStop = shouldStop
+    }
+
+    public func apply(_ plan: Plan, desired: DesiredGraph?, observed: ObservedDeployment) async -> ApplyResult {
+        let ids = IDTable(observed.ids)
+        var outcomes: [StepOutcome] = []
+        let resourcesByID = Dictionary(observed.resources.values.flatMap { $0 }.map { ("\($0.key)/\($0.id)", $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Blocked actions are reported, never run.
+        for action in plan.actions where action.blocked != nil {
+            outcomes.append(StepOutcome(step: Step(key: action.key, operation: action.kind == .create ? .create : .update, resourceID: action.resourceID, kind: action.resourceKind),
+                                        status: .blocked(action.blocked!), resourceID: action.resourceID))
+        }
+        let runnable = plan.actions.filter { $0.blocked == nil && $0.kind != .noop }
+
+        // Phase 1: deletions and the removal half of replacements.
+        let deletions = runnable.filter { $0.kind == .delete || $0.kind == .replace }.map {
+            Step(key: $0.key, operation: .delete, resourceID: $0.resourceID, kind: $0.resourceKind)
+        }
+        let deleteKeys = Set(deletions.map(\.key))
+        let deleteDeps: (Step) -> [Step] = { step in
+            // A deletion waits for the deletions of everything that depends on it.
+            deletions.filter { other in other != step && Components.dependencies(of: other.key).contains(step.key) && deleteKeys.contains(other.key) }
+        }
+        let phase1 = await run(deletions, dependencies: deleteDeps, plan: plan, ids: ids) { step, context in
+            guard let resource = resourcesByID["\(step.key)/\(step.resourceID ?? "")"] else { return nil }
+            try await driver.delete(resource, context: context)
+            await ids.remove(step.key, ifID: resource.id)
+            return nil
+        }
+        outcomes += phase1
+
+        // Phase 2: creations, updates, and the creation half of replacements.
+        let failedReplacements = Set(phase1.filter { !$0.succeeded }.map(\.step.key))
+        var builds: [Step] = []
+        for action in runnable where action.kind != .delete {
+            let op: Step.Operation = action.kind == .update ? .update : .create
+            let step = Step(key: action.key, operation: op, resourceID: action.kind == .update ? action.resourceID : nil, kind: action.resourceKind)
+            if failedReplacements.contains(action.key) {
+                outcomes.append(StepOutcome(step: step, status: .skipped("removing the old \(action.key) failed"), resourceID: action.resourceID))
+                continue
+            }
+            builds.append(step)
+        }
+        let buildKeys = Set(builds.map(\.key))
+        let buildDeps: (Step) -> [Step] = { step in
+            let deps = desired?[step.key]?.dependsOn ?? Components.dependencies(of: step.key)
+            return builds.filter { deps.contains($0.key) && buildKeys.contains($0.key) }
+        }
+        let actionsByKey = Dictionary(runnable.filter { $0.kind != .delete }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        outcomes += await run(builds, dependencies: buildDeps, plan: plan, ids: ids) { step, context in
+            guard let component = desired?[step.key] else { return nil }
+            var resolved = component
+            resolved.attributes = component.attributes.mapValues { a in
+                var a = a
+                a.value = Ref.resolve(a.value, ids: context.ids)
+                return a
+            }
+            switch step.operation {
+            case .create:
+                let id = try await driver.create(resolved, context: context)
+                await ids.set(step.key, id)
+                return id
+            case .update:
+                guard let current = observed[step.key] else { return nil }
+                try await driver.update(resolved, current: current, changes: actionsByKey[step.key]?.changes ?? [], context: context)
+                return current.id
+            case .delete:
+                return nil
+            }
+        }
+        return ApplyResult(outcomes: outcomes, ids: await ids.all)
+    }
+
+    /// Runs steps as their dependencies finish, at most `concurrency` at once.
+    private func run(_ steps: [Step], dependencies: (Step) -> [Step], plan: Plan, ids: IDTable,
+                     body: @escaping @Sendable (Step, StepContext) async throws -> String?) async -> [StepOutcome] {
+        var waiting = Dictionary(uniqueKeysWithValues: steps.map { ($0, Set(dependencies($0))) })
+        var outcomes: [Step: StepOutcome] = [:]
+        await withTaskGroup(of: StepOutcome.self) { group in
+            var running = 0
+            func ready() -> [Step] {
+                steps.filter { s in waiting[s] != nil && outcomes[s] == nil && waiting[s]!.allSatisfy { outcomes[$0] != nil } }
+            }
+            func launchReady() async {
+                for step in ready() {
+                    guard running < concurrency else { return }
+                    let deps = waiting[step]!
+                    waiting[step] = nil
+                    if let failed = deps.first(where: { !(outcomes[$0]?.succeeded ?? false) }) {
+                        outcomes[step] = StepOutcome(step: step, status: .skipped("\(failed.key) did not complete"), resourceID: step.resourceID)
+                        await launchReady()
+                        return
+                    }
+                    if shouldStop() {
+                        outcomes[step] = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
+                        continue
+                    }
+                    running += 1
+                    let context = StepContext(deployment: plan.deployment, region: plan.region, planID: plan.id, revision: plan.revision,
+                                              key: step.key, ids: await ids.all)
+                    group.addTask { [observer] in
+                        await observer?.stepStarted(step, context: context)
+                        let outcome: StepOutcome
+                        do {
+                            let id = try await body(step, context)
+                            outcome = StepOutcome(step: step, status: .succeeded, resourceID: id ?? step.resourceID)
+                        } catch {
+                            let reportable = error as? ReportableError
+                            outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),
+                                                  resourceID: step.resourceID)
+                        }
+                        await observer?.stepFinished(outcome, context: context)
+                        return outcome
+                    }
+                }
+            }
+            await launchReady()
+            while let outcome = await group.next() {
+                running -= 1
+                outcomes[outcome.step] = outcome
+                await launchReady()
+            }
+        }
+        // Anything left never became ready (a dependency cycle would be a bug; report it).
+        for step in steps where outcomes[step] == nil {
+            outcomes[step] = StepOutcome(step: step, status: .skipped("its dependencies never completed"), resourceID: step.resourceID)
+        }
+        return steps.compactMap { outcomes[$0] }
+    }
+}
+
+/// Resource ids known during an apply, shared by concurrent steps.
+actor IDTable {
+    private var ids: [ComponentKey: String]
+    init(_ ids: [ComponentKey: String]) { self.ids = ids }
+    var all: [ComponentKey: String] { ids }
+    func set(_ key: ComponentKey, _ id: String) { ids[key] = id }
+    func remove(_ key: ComponentKey, ifID id: String) { if ids[key] == id { ids[key] = nil } }
+}

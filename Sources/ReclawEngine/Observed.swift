@@ -1,0 +1,62 @@
+import ReclawJSON
+
+/// A resource as read back from AWS, with attributes normalized to the same shapes the desired
+/// graph uses, so the two can be compared value for value.
+public struct ObservedResource: Sendable, Hashable, Codable {
+    public var key: ComponentKey
+    public var kind: ResourceKind
+    /// The resource id (vpc-…, sg-…, a role or parameter name).
+    public var id: String
+    public var attributes: [String: JSONValue]
+    /// Every tag on the resource.
+    public var tags: [String: String]
+    /// Facts that are shown or used but never compared (ARNs, states, the AMI id, a newer AMI...).
+    public var details: [String: JSONValue]
+
+    public init(key: ComponentKey, kind: ResourceKind, id: String, attributes: [String: JSONValue] = [:], tags: [String: String] = [:],
+                details: [String: JSONValue] = [:]) {
+        self.key = key
+        self.kind = kind
+        self.id = id
+        self.attributes = attributes
+        self.tags = tags
+        self.details = details
+    }
+}
+
+/// Every resource of one deployment found in AWS, by component. More than one resource under a
+/// key is a duplicate (the first is kept, the others are deleted).
+public struct ObservedDeployment: Sendable, Hashable, Codable {
+    public var deployment: String
+    public var resources: [ComponentKey: [ObservedResource]]
+
+    public init(deployment: String, resources: [ComponentKey: [ObservedResource]] = [:]) {
+        self.deployment = deployment
+        self.resources = resources
+    }
+
+    /// The resource kept for a component.
+    public subscript(key: ComponentKey) -> ObservedResource? { resources[key]?.first }
+
+    /// Resource ids of the kept resources.
+    public var ids: [ComponentKey: String] { resources.compactMapValues { $0.first?.id } }
+
+    public var isEmpty: Bool { resources.values.allSatisfy(\.isEmpty) }
+
+    public mutating func add(_ r: ObservedResource) { resources[r.key, default: []].append(r) }
+}
+
+/// Helpers that put observed values in the canonical shapes the differ compares.
+public enum Normalize {
+    /// A list compared as a set: unique and sorted by canonical text.
+    public static func set(_ values: [JSONValue]) -> JSONValue {
+        .array(Array(Set(values)).sorted { $0.description < $1.description })
+    }
+
+    public static func strings(_ values: [String]) -> JSONValue { set(values.map { .string($0) }) }
+
+    /// Tags reclaw compares: all but AWS's own and reclaw's internal bookkeeping tags.
+    public static func comparableTags(_ tags: [String: String]) -> [String: String] {
+        tags.filter { !$0.key.lowercased().hasPrefix("aws:") && $0.key != DesiredGraphBuilder.imageTag && $0.key != DesiredGraphBuilder.configTag }
+    }
+}

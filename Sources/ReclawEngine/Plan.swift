@@ -1,0 +1,121 @@
+import Foundation
+import ReclawJSON
+
+/// One attribute's change, `before → after`; sensitive values are never kept.
+public struct AttributeChange: Sendable, Hashable, Codable {
+    public var attribute: String
+    public var before: JSONValue?
+    public var after: JSONValue?
+    public var sensitive: Bool
+    /// The change cannot be made in place.
+    public var requiresReplacement: Bool
+    /// The new value is only known once dependencies are created.
+    public var knownAfterApply: Bool
+
+    public init(attribute: String, before: JSONValue?, after: JSONValue?, sensitive: Bool = false,
+                requiresReplacement: Bool = false, knownAfterApply: Bool = false) {
+        self.attribute = attribute
+        self.before = sensitive ? nil : before
+        self.after = sensitive ? nil : after
+        self.sensitive = sensitive
+        self.requiresReplacement = requiresReplacement
+        self.knownAfterApply = knownAfterApply
+    }
+}
+
+/// What the plan does to one component.
+public struct Action: Sendable, Hashable, Codable {
+    public enum Kind: String, Sendable, Codable, Hashable {
+        case create, update, replace, delete, noop
+
+        /// The plan symbol: `+`, `~`, `-/+`, `-`.
+        public var symbol: String {
+            switch self {
+            case .create: return "+"
+            case .update: return "~"
+            case .replace: return "-/+"
+            case .delete: return "-"
+            case .noop: return " "
+            }
+        }
+    }
+
+    public var key: ComponentKey
+    public var resourceKind: ResourceKind
+    public var kind: Kind
+    /// The existing resource's id, if there is one.
+    public var resourceID: String?
+    public var changes: [AttributeChange]
+    public var reasons: [String]
+    /// Why the action will not be applied (a replacement without allowReplace, a volume that cannot shrink).
+    public var blocked: String?
+
+    public init(key: ComponentKey, resourceKind: ResourceKind, kind: Kind, resourceID: String? = nil, changes: [AttributeChange] = [],
+                reasons: [String] = [], blocked: String? = nil) {
+        self.key = key
+        self.resourceKind = resourceKind
+        self.kind = kind
+        self.resourceID = resourceID
+        self.changes = changes
+        self.reasons = reasons
+        self.blocked = blocked
+    }
+}
+
+/// An attribute that differs from what the last apply left, found without any spec change.
+public struct DriftItem: Sendable, Hashable, Codable {
+    public var key: ComponentKey
+    public var resourceID: String?
+    public var attribute: String
+    /// The value reclaw last applied.
+    public var expected: JSONValue?
+    /// The value AWS has now.
+    public var actual: JSONValue?
+
+    public init(key: ComponentKey, resourceID: String?, attribute: String, expected: JSONValue?, actual: JSONValue?) {
+        self.key = key
+        self.resourceID = resourceID
+        self.attribute = attribute
+        self.expected = expected
+        self.actual = actual
+    }
+}
+
+/// A deployment's plan: the actions that take AWS from what it is to what the spec says, the drift
+/// found on the way, and information worth knowing.
+public struct Plan: Sendable, Hashable, Codable {
+    public var id: String
+    public var deployment: String
+    public var revision: String
+    public var region: String
+    public var createdAt: Date
+    public var actions: [Action]
+    public var drift: [DriftItem]
+    public var notes: [String]
+
+    public init(id: String = UUID().uuidString.lowercased(), deployment: String, revision: String, region: String,
+                createdAt: Date = Date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = []) {
+        self.id = id
+        self.deployment = deployment
+        self.revision = revision
+        self.region = region
+        self.createdAt = createdAt
+        self.actions = actions
+        self.drift = drift
+        self.notes = notes
+    }
+
+    /// The actions that change something.
+    public var changes: [Action] { actions.filter { $0.kind != .noop } }
+
+    public var hasChanges: Bool { !changes.isEmpty }
+
+    public var blocked: [Action] { actions.filter { $0.blocked != nil } }
+
+    public func count(_ kind: Action.Kind) -> Int { actions.filter { $0.kind == kind }.count }
+
+    /// `Plan: 3 to add, 1 to change, 0 to replace, 0 to destroy.`
+    public var summary: String {
+        "Plan: \(count(.create)) to add, \(count(.update)) to change, \(count(.replace)) to replace, \(count(.delete)) to destroy."
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawEngine
+import ReclawJSON
+import ReclawState
+
+/// Carries out plan steps against AWS: create (tags at creation, idempotency tokens from the
+/// journal), update in place, delete. It refuses to touch anything without reclaw's tag.
+public struct AWSDriver: ActionDriver {
+    public let client: AWSClient
+    public let journal: CreateJournal?
+    public let waiter: Waiter
+    public let logger: Logger
+
+    public init(client: AWSClient, journal: CreateJournal?, waiter: Waiter = Waiter(), logger: Logger) {
+        self.client = client
+        self.journal = journal
+        self.waiter = waiter
+        self.logger = logger
+    }
+
+    func callContext(_ c: StepContext) -> AWSCallContext {
+        AWSCallContext(deployment: c.deployment, planID: c.planID, revision: c.revision)
+    }
+
+    func ec2(_ c: StepContext) -> EC2Client { EC2Client(client: client, region: c.region, context: callContext(c)) }
+    func iam(_ c: StepContext) -> IAMClient { IAMClient(client: client, region: c.region, context: callContext(c)) }
+    func ssm(_ c: StepContext) -> SSMClient { SSMClient(client: client, region: c.region, context: callContext(c)) }
+
+    public func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
+        switch component.kind {
+        case .vpc: return try await createVpc(component, context)
+        case .internetGateway: return try await createGateway(component, context)
+        case .subnet: return try await createSubnet(component, context)
+        case .routeTable: return try await createRouteTable(component, context)
+        case .securityGroup: return try await createSecurityGroup(component, context)
+        case .vpcEndpoint: return try await createEndpoint(component, context)
+        case .role: return try await createRole(component, context)
+        case .instanceProfile: return try await createInstanceProfile(component, context)
+        case .parameter: return try await createParameter(component, context)
+        case .instance: return try await createInstance(component, context)
+        }
+    }
+
+    public func update(_ component: DesiredComponent, current: ObservedResource, changes: [AttributeChange], context: StepContext) async throws {
+        try checkOwnership(current, context)
+        let changed = Set(changes.map(\.attribute))
+        switch component.kind {
+        case .vpc: break
+        case .internetGateway: try await updateGateway(component, current, changed, context)
+        case .subnet: try await updateSubnet(component, current, changed, context)
+        case .routeTable: try await updateRouteTable(component, current, changed, context)
+        case .securityGroup: try await updateSecurityGroup(component, current, changed, context)
+        case .vpcEndpoint: try await updateEndpoint(component, current, changed, context)
+        case .role: try await updateRole(component, current, changed, context)
+        case .instanceProfile: try await updateInstanceProfile(component, current, changed, context)
+        case .parameter: try await updateParameter(component, current, changed, context)
+        case .instance: try await updateInstance(component, current, changed, context)
+        }
+        if changes.contains(where: { $0.attribute.hasPrefix("tags.") }) {
+            try await updateTags(component, current, context)
+        }
+    }
+
+    public func delete(_ resource: ObservedResource, context: StepContext) async throws {
+        try checkOwnership(resource, context)
+        switch resource.kind {
+        case .vpc: try await deleteVpc(resource, context)
+        case .internetGateway: try await deleteGateway(resource, context)
+        case .subnet: try await deleteWhenFree(resource, context, action: "DeleteSubnet", parameter: "SubnetId")
+        case .routeTable: try await deleteRouteTable(resource, context)
+        case .securityGroup: try await deleteWhenFree(resource, context, action: "DeleteSecurityGroup", parameter: "GroupId")
+        case .vpcEndpoint: try await deleteEndpoint(resource, context)
+        case .role: try await deleteRole(resource, context)
+        case .instanceProfile: try await deleteInstanceProfile(resource, context)
+        case .parameter: try await ssm(context).deleteParameters([resource.id])
+        case .instance: try await deleteInstance(resource, context)
+        }
+    }
+
+    /// reclaw never modifies or deletes a resource that lacks its deployment tag.
+    func checkOwnership(_ resource: ObservedResource, _ context: StepContext) throws {
+        guard resource.tags[OwnershipTags.deployment] == context.deployment else {
+            throw AWSError(kind: .service, code: "NotOwned", message: "\(resource.id) is not tagged \(OwnershipTags.deployment)=\(context.deployment); reclaw does not touch it",
+                           service: "reclaw", operation: "ownership", region: context.region)
+        }
+    }
+
+    /// Tags to add and remove so a resource carries exactly its desired tags (AWS's own and
+    /// reclaw's bookkeeping tags left alone).
+    func tagDelta(_ component: DesiredComponent, _ current: ObservedResource) -> (set: [String: String], remove: [String]) {
+        let have = Normalize.comparableTags(current.tags)
+        let set = component.tags.filter { have[$0.key] != $0.value }
+        let remove = have.keys.filter { component.tags[$0] == nil }.sorted()
+        return (set, remove)
+    }
+
+    func updateTags(_ component: DesiredComponent, _ current: ObservedResource, _ c: StepContext) async throws {
+        let (set, remove) = tagDelta(component, current)
+        switch component.kind {
+        case .role:
+            try await iam(c).tagRole(current.id, set)
+            try await iam(c).untagRole(current.id, keys: remove)
+        case .instanceProfile:
+            try await iam(c).tagInstanceProfile(current.id, set)
+            try await iam(c).untagInstanceProfile(current.id, keys: remove)
+        case .parameter:
+            try await ssm(c).addTags(parameter: current.id, set)
+            try await ssm(c).removeTags(parameter: current.id, keys: remove)
+        default:
+            try await ec2(c).createTags([current.id], set)
+            try await ec2(c).deleteTags([current.id], keys: remove)
+        }
+    }
+
+    /// Deletes a resource, retrying while AWS reports that something still uses it (network
+    /// interfaces of endpoints and instances take a while to go).
+    func deleteWhenFree(_ resource: ObservedResource, _ c: StepContext, action: String, parameter: String) async throws {
+        try await waiter.retrying("\(action) \(resource.id)", on: ["DependencyViolation", "InvalidGroup.InUse", "ResourceInUse"]) { () async throws(AWSError) in
+            _ = try await absent { () async throws(AWSError) in try await ec2(c).delete(action, parameter, resource.id) }
+        }
+    }
+}
+
+/// Runs `body`; true when AWS said the resource is not there (which, for a deletion, is done).
+func absent(_ body: () async throws(AWSError) -> Void) async throws(AWSError) -> Bool {
+    do {
+        try await body()
+        return false
+    } catch {
+        if error.isNotFound { return true }
+        throw error
+    }
+}
+
+extension DesiredComponent {
+    func string(_ name: String) -> String? { attributes[name]?.value.stringValue }
+    func bool(_ name: String) -> Bool? { attributes[name]?.value.boolValue }
+    func int(_ name: String) -> Int? { attributes[name]?.value.intValue }
+    func strings(_ name: String) -> [String] { attributes[name]?.value.arrayValue?.compactMap(\.stringValue) ?? [] }
+}
+
+extension ObservedResource {
+    func strings(_ name: String) -> [String] { attributes[name]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+}

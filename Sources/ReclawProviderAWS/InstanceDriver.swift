@@ -1,0 +1,109 @@
+import Foundation
+import ReclawAWS
+import ReclawEngine
+import ReclawJSON
+import ReclawSpec
+
+/// The EC2 instance: launched once (ClientToken from the journal, IMDSv2, encrypted gp3 root),
+/// then changed in place: type by stop → modify → start, volume by ModifyVolume, settings by
+/// running the converge script through SSM Run Command.
+extension AWSDriver {
+    func createInstance(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let ec2 = ec2(c)
+        let reference = d.string("image")!
+        let imageId = reference.hasPrefix("ssm:") ? try await ssm(c).parameterValue(String(reference.dropFirst(4))) : reference
+        guard let image = try await ec2.images(ids: [imageId]).first else {
+            throw AWSError(kind: .service, code: "InvalidAMIID.NotFound", message: "image \(imageId) (from \(reference)) does not exist in \(c.region)",
+                           service: "ec2", operation: "DescribeImages", region: c.region)
+        }
+        let type = d.string("instanceType")!
+        let wanted = InstanceTypes.architecture(of: type).ec2Name
+        guard image.architecture == wanted else {
+            throw AWSError(kind: .service, code: "ArchitectureMismatch", message: "\(type) runs \(wanted) but image \(imageId) is \(image.architecture)",
+                           service: "ec2", operation: "RunInstances", region: c.region)
+        }
+        var tags = d.tags
+        tags[DesiredGraphBuilder.imageTag] = reference
+        tags[DesiredGraphBuilder.configTag] = d.string("config")
+        var volumeTags = d.tags
+        volumeTags[OwnershipTags.name] = "\(c.deployment)-instance-root"
+        let token = try journal?.begin(deployment: c.deployment, component: d.key, planID: c.planID) ?? UUID().uuidString
+        let launch = EC2Client.Launch(
+            imageId: imageId, instanceType: type, subnetId: d.string("subnet")!, securityGroupIds: d.strings("securityGroups"),
+            instanceProfileName: d.string("instanceProfile")!, rootDeviceName: image.rootDeviceName, rootVolumeGiB: d.int("rootVolumeGiB") ?? 30,
+            keyName: d.string("keyName"), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
+            tags: tags, volumeTags: volumeTags)
+        // A new instance profile takes a few seconds to be usable by EC2.
+        let id = try await waiter.retrying("RunInstances", on: ["Invalid IAM Instance Profile", "iamInstanceProfile"]) { () async throws(AWSError) -> String in
+            try await ec2.runInstance(launch)
+        }
+        try await waitForInstance(id, states: ["running"], c)
+        try journal?.end(deployment: c.deployment, component: d.key)
+        return id
+    }
+
+    func waitForInstance(_ id: String, states: Set<String>, _ c: StepContext) async throws {
+        let ec2 = ec2(c)
+        try await waiter.wait("instance \(id) to be \(states.sorted().joined(separator: " or "))", service: "ec2", operation: "DescribeInstances", region: c.region) { () async throws(AWSError) -> Bool in
+            guard let state = try await ec2.instances([("instance-id", [id])]).first?.state else { return states.contains("terminated") }
+            return states.contains(state)
+        }
+    }
+
+    func updateInstance(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        let ec2 = ec2(c)
+        if changed.contains("instanceType"), let type = d.string("instanceType") {
+            let wasRunning = r.details["state"]?.stringValue != "stopped"
+            try await ec2.instanceAction("StopInstances", r.id)
+            try await waitForInstance(r.id, states: ["stopped"], c)
+            try await ec2.modifyInstanceType(r.id, type: type)
+            if wasRunning {
+                try await ec2.instanceAction("StartInstances", r.id)
+                try await waitForInstance(r.id, states: ["running"], c)
+            }
+        }
+        if changed.contains("securityGroups") {
+            var p = QueryParams()
+            p.add("InstanceId", r.id)
+            p.addList("GroupId", d.strings("securityGroups"))
+            _ = try await client.query(.ec2, "ModifyInstanceAttribute", region: c.region, p, context: callContext(c))
+        }
+        if changed.contains("httpTokens") {
+            _ = try await client.query(.ec2, "ModifyInstanceMetadataOptions", region: c.region,
+                                       ["InstanceId": r.id, "HttpTokens": d.string("httpTokens") ?? "required", "HttpEndpoint": "enabled"], context: callContext(c))
+        }
+        if changed.contains("rootVolumeGiB"), let size = d.int("rootVolumeGiB"), let volume = r.details["volumeId"]?.stringValue {
+            try await ec2.modifyVolumeSize(volume, size: size)
+        }
+        if changed.contains("config") {
+            try await converge(r.id, c)
+            try await ec2.createTags([r.id], [DesiredGraphBuilder.configTag: d.string("config") ?? ""])
+        }
+    }
+
+    /// Runs the converge script through SSM Run Command and waits for its result.
+    func converge(_ instance: String, _ c: StepContext) async throws {
+        let ssm = ssm(c)
+        let command = try await ssm.sendCommand(instanceId: instance, commands: [UserData.convergePath],
+                                                comment: "reclaw converge \(c.deployment) plan \(c.planID)")
+        var last = (status: "Pending", detail: "", output: "")
+        try await waiter.wait("command \(command) on \(instance)", service: "ssm", operation: "GetCommandInvocation", region: c.region) { () async throws(AWSError) -> Bool in
+            do throws(AWSError) {
+                last = try await ssm.commandInvocation(commandId: command, instanceId: instance)
+            } catch {
+                if error.code == "InvocationDoesNotExist" { return false }
+                throw error
+            }
+            return !["Pending", "InProgress", "Delayed"].contains(last.status)
+        }
+        guard last.status == "Success" else {
+            throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
+                           service: "ssm", operation: "SendCommand", region: c.region, requestID: command)
+        }
+    }
+
+    func deleteInstance(_ r: ObservedResource, _ c: StepContext) async throws {
+        if try await absent({ () async throws(AWSError) in try await ec2(c).instanceAction("TerminateInstances", r.id) }) { return }
+        try await waitForInstance(r.id, states: ["terminated"], c)
+    }
+}

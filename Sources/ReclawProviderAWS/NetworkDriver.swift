@@ -1,0 +1,114 @@
+import Foundation
+import ReclawAWS
+import ReclawEngine
+import ReclawJSON
+
+/// VPC, internet gateway, subnets and the public route table.
+extension AWSDriver {
+    func createVpc(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let ec2 = ec2(c)
+        let id = try await ec2.createVpc(cidr: d.string("cidr")!, tags: d.tags)
+        // EC2 takes one attribute per call.
+        try await ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool("enableDnsSupport") ?? true)
+        try await ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool("enableDnsHostnames") ?? true)
+        return id
+    }
+
+    func deleteVpc(_ r: ObservedResource, _ c: StepContext) async throws {
+        try await deleteWhenFree(r, c, action: "DeleteVpc", parameter: "VpcId")
+    }
+
+    func createGateway(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let id = try await ec2(c).createInternetGateway(tags: d.tags)
+        if let vpc = d.string("vpc") { try await ec2(c).attachInternetGateway(id, vpcId: vpc) }
+        return id
+    }
+
+    func updateGateway(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        guard changed.contains("vpc"), let vpc = d.string("vpc") else { return }
+        for attached in r.details["attachedVpcs"]?.arrayValue?.compactMap(\.stringValue) ?? [] where attached != vpc {
+            try await ec2(c).detachInternetGateway(r.id, vpcId: attached)
+        }
+        try await ec2(c).attachInternetGateway(r.id, vpcId: vpc)
+    }
+
+    func deleteGateway(_ r: ObservedResource, _ c: StepContext) async throws {
+        for attached in r.details["attachedVpcs"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+            try await waiter.retrying("detach \(r.id)", on: ["DependencyViolation"]) { () async throws(AWSError) in
+                do throws(AWSError) {
+                    try await ec2(c).detachInternetGateway(r.id, vpcId: attached)
+                } catch {
+                    if error.code != "Gateway.NotAttached" && !error.isNotFound { throw error }
+                }
+            }
+        }
+        try await deleteWhenFree(r, c, action: "DeleteInternetGateway", parameter: "InternetGatewayId")
+    }
+
+    func createSubnet(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let id = try await ec2(c).createSubnet(vpcId: d.string("vpc")!, cidr: d.string("cidr")!, zone: d.string("availabilityZone")!, tags: d.tags)
+        if d.bool("mapPublicIpOnLaunch") == true { try await ec2(c).modifySubnetMapPublicIp(id, true) }
+        return id
+    }
+
+    func updateSubnet(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        if changed.contains("mapPublicIpOnLaunch") { try await ec2(c).modifySubnetMapPublicIp(r.id, d.bool("mapPublicIpOnLaunch") ?? false) }
+    }
+
+    func createRouteTable(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let ec2 = ec2(c)
+        let id = try await ec2.createRouteTable(vpcId: d.string("vpc")!, tags: d.tags)
+        for route in Self.routes(d.attributes["routes"]?.value) {
+            try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway)
+        }
+        for subnet in d.strings("subnets") { _ = try await ec2.associateRouteTable(tableId: id, subnetId: subnet) }
+        return id
+    }
+
+    func updateRouteTable(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        let ec2 = ec2(c)
+        if changed.contains("routes") {
+            let want = Self.routes(d.attributes["routes"]?.value)
+            let have = Self.routes(r.attributes["routes"])
+            for route in want where !have.contains(where: { $0 == route }) {
+                if have.contains(where: { $0.destination == route.destination }) {
+                    try await ec2.replaceRoute(tableId: r.id, destination: route.destination, gatewayId: route.gateway)
+                } else {
+                    try await ec2.createRoute(tableId: r.id, destination: route.destination, gatewayId: route.gateway)
+                }
+            }
+            for route in have where !want.contains(where: { $0.destination == route.destination }) {
+                try await ec2.deleteRoute(tableId: r.id, destination: route.destination)
+            }
+        }
+        if changed.contains("subnets") {
+            let want = Set(d.strings("subnets")), have = Set(r.strings("subnets"))
+            let associations = r.details["associations"]?.objectValue ?? [:]
+            for subnet in have.subtracting(want) {
+                if let id = associations[subnet]?.stringValue { try await ec2.disassociateRouteTable(associationId: id) }
+            }
+            for subnet in want.subtracting(have) { _ = try await ec2.associateRouteTable(tableId: r.id, subnetId: subnet) }
+        }
+    }
+
+    func deleteRouteTable(_ r: ObservedResource, _ c: StepContext) async throws {
+        for (_, association) in r.details["associations"]?.objectValue ?? [:] {
+            if let id = association.stringValue {
+                _ = try await absent { () async throws(AWSError) in try await ec2(c).disassociateRouteTable(associationId: id) }
+            }
+        }
+        try await deleteWhenFree(r, c, action: "DeleteRouteTable", parameter: "RouteTableId")
+    }
+
+    struct Route: Equatable {
+        var destination: String
+        var gateway: String
+    }
+
+    static func routes(_ value: JSONValue?) -> [Route] {
+        (value?.arrayValue ?? []).compactMap { r in
+            guard let d = r["destination"]?.stringValue, let g = r["gateway"]?.stringValue else { return nil }
+            return Route(destination: d, gateway: g)
+        }
+    }
+}

@@ -1,0 +1,33 @@
+import Crypto
+import Foundation
+import ReclawAWS
+import ReclawEngine
+import ReclawJSON
+
+/// SSM parameters. The gateway token is 48 hex characters from a CSPRNG, written once as a
+/// SecureString and never read, shown or overwritten.
+extension AWSDriver {
+    static func newGatewayToken() -> String {
+        SymmetricKey(size: .init(bitCount: 192)).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    func createParameter(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
+        let name = d.name!
+        let type = d.string("type") ?? "String"
+        let value = d.attributes["value"]?.sensitive == true ? Self.newGatewayToken() : (d.string("value") ?? "")
+        do {
+            _ = try await ssm(c).putParameter(name: name, value: value, type: type, overwrite: false, tags: d.tags,
+                                              description: "reclaw deployment \(c.deployment): \(d.key)")
+        } catch {
+            guard error.code == "ParameterAlreadyExists" else { throw error }
+            throw AWSError(kind: .service, code: "NotOwned", message: "the SSM parameter \(name) already exists and is not managed by reclaw (no \(OwnershipTags.deployment) tag); reclaw will not overwrite it",
+                           service: "ssm", operation: "PutParameter", region: c.region, requestID: error.requestID)
+        }
+        return name
+    }
+
+    func updateParameter(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        guard changed.contains("value"), d.attributes["value"]?.sensitive != true, let value = d.string("value") else { return }
+        _ = try await ssm(c).putParameter(name: r.id, value: value, type: d.string("type") ?? "String", overwrite: true, tags: [:])
+    }
+}

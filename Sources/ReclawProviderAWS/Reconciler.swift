@@ -1,0 +1,214 @@
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawAudit
+import ReclawEngine
+import ReclawJSON
+import ReclawSpec
+import ReclawState
+
+/// A deployment to reconcile: its spec and the revision it came from.
+public struct ReconcileTarget: Sendable {
+    public var spec: DeploymentSpec
+    public var revision: String
+    public var location: SpecLocation?
+
+    public init(spec: DeploymentSpec, revision: String, location: SpecLocation? = nil) {
+        self.spec = spec
+        self.revision = revision
+        self.location = location
+    }
+}
+
+/// A computed plan with what it was computed from, ready to apply.
+public struct PlannedDeployment: Sendable {
+    public var target: ReconcileTarget?
+    public var desired: DesiredGraph?
+    public var observed: ObservedDeployment
+    public var plan: Plan
+    /// The client acting for this deployment (its role, when the spec names one).
+    public var client: AWSClient
+
+    public var name: String { plan.deployment }
+}
+
+/// A deployment that could not be planned, and why.
+public struct PlanFailure: Error, Sendable, CustomStringConvertible {
+    public var deployment: String
+    public var error: AWSError
+    public var description: String { "\(deployment): \(error)" }
+}
+
+/// Plans and applies deployments against AWS: batched observation per region and role, plans with
+/// drift against the last applied state, applies through the executor, and records state and
+/// audit events.
+public final class Reconciler: Sendable {
+    public let client: AWSClient
+    public let state: StateStore
+    public let journal: CreateJournal
+    public let auditor: Auditor?
+    public let logger: Logger
+    public let concurrency: Int
+    public let waiter: Waiter
+    private let accounts = AccountCache()
+
+    public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter()) {
+        self.client = client
+        self.state = state
+        self.journal = CreateJournal(stateDirectory: state.directory)
+        self.auditor = auditor
+        self.logger = logger
+        self.concurrency = concurrency
+        self.waiter = waiter
+    }
+
+    /// The client for a deployment: the default credentials, or its role assumed with a session
+    /// named after the plan and SourceIdentity `reclaw`, so CloudTrail shows who acted and why.
+    public func client(roleArn: String?, region: String, planID: String) -> AWSClient {
+        guard let roleArn else { return client }
+        let base = client
+        let session = "reclaw-\(planID.prefix(8))"
+        return client.with(credentials: CachedCredentialProvider(name: "role \(roleArn)") { () async throws(AWSError) -> AWSCredentials in
+            try await STS(client: base, region: region).assumeRole(roleArn: roleArn, sessionName: session, sourceIdentity: "reclaw",
+                                                                   context: AWSCallContext(planID: planID))
+        })
+    }
+
+    struct GroupKey: Hashable {
+        var region: String
+        var roleArn: String?
+    }
+
+    /// Plans every target. One observation per region and role covers all of them.
+    public func plan(_ targets: [ReconcileTarget]) async -> [Result<PlannedDeployment, PlanFailure>] {
+        let planIDs = Dictionary(uniqueKeysWithValues: targets.map { ($0.spec.name, UUID().uuidString.lowercased()) })
+        let groups = Dictionary(grouping: targets) { GroupKey(region: $0.spec.region, roleArn: $0.spec.roleArn) }
+        var results: [String: Result<PlannedDeployment, PlanFailure>] = [:]
+        await withTaskGroup(of: [(String, Result<PlannedDeployment, PlanFailure>)].self) { group in
+            for (key, members) in groups {
+                group.addTask { await self.plan(group: key, members, planIDs: planIDs) }
+            }
+            for await batch in group { for (name, r) in batch { results[name] = r } }
+        }
+        return targets.compactMap { results[$0.spec.name] }
+    }
+
+    private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String]) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
+        let first = planIDs[members[0].spec.name]!
+        let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
+        let observed: [String: ObservedDeployment]
+        let facts: DeploymentFacts
+        do {
+            async let seen = AWSObserver(client: groupClient, region: key.region, context: AWSCallContext(planID: first)).observe()
+            async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
+            observed = try await seen
+            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
+        } catch {
+            let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
+            logger.error("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
+            return members.map { ($0.spec.name, .failure(PlanFailure(deployment: $0.spec.name, error: error))) }
+        }
+        var out: [(String, Result<PlannedDeployment, PlanFailure>)] = []
+        for target in members {
+            let name = target.spec.name
+            let desired = DesiredGraphBuilder.build(target.spec, facts: facts)
+            let current = observed[name] ?? ObservedDeployment(deployment: name)
+            let last = (try? state.load(name))?.flatMap(\.lastApplied)
+            let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
+                                         lastApplied: last, revision: target.revision), id: planIDs[name])
+            await auditor?.planComputed(plan)
+            out.append((name, .success(PlannedDeployment(target: target, desired: desired, observed: current, plan: plan,
+                                                         client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
+        }
+        return out
+    }
+
+    /// Every reclaw-owned deployment found in a region (for destroy and prune).
+    public func observe(region: String, roleArn: String?) async throws(AWSError) -> [String: ObservedDeployment] {
+        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region).observe()
+    }
+
+    /// A plan that deletes everything of one deployment.
+    public func destroyPlan(deployment: String, region: String, roleArn: String?, revision: String) async throws(AWSError) -> PlannedDeployment {
+        let planID = UUID().uuidString.lowercased()
+        let acting = client(roleArn: roleArn, region: region, planID: planID)
+        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID)).observe()
+        let observed = all[deployment] ?? ObservedDeployment(deployment: deployment)
+        let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
+        await auditor?.planComputed(plan)
+        return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)
+    }
+
+    /// Applies a plan and records the outcome in the deployment's status.
+    public func apply(_ planned: PlannedDeployment, shouldStop: @escaping @Sendable () -> Bool = { false }) async -> ApplyResult {
+        let plan = planned.plan
+        let name = plan.deployment
+        _ = try? state.update(name) { s in
+            s.region = plan.region
+            s.lastAttemptedRevision = plan.revision
+            s.lastAttemptedAt = Date()
+            s.lastPlanID = plan.id
+            s.set("Reconciling", true, reason: "Applying", message: plan.summary)
+        }
+        for action in plan.blocked {
+            await auditor?.emit(AuditEvent(type: .actionFailed, deployment: name, revision: plan.revision, planID: plan.id, awsRegion: plan.region,
+                                           errorCode: "Blocked", errorMessage: action.blocked, resources: action.resourceID.map { [.init(type: action.resourceKind.typeName, name: $0)] } ?? [],
+                                           message: "\(name): \(action.kind.rawValue) \(action.key) blocked: \(action.blocked ?? "")"))
+        }
+        let driver = AWSDriver(client: planned.client, journal: journal, waiter: waiter, logger: logger)
+        let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
+        let result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
+        record(result, of: planned)
+        return result
+    }
+
+    private func record(_ result: ApplyResult, of planned: PlannedDeployment) {
+        let plan = planned.plan
+        if planned.desired == nil {
+            // A destroy: the deployment's state goes with it once everything is gone.
+            if result.converged { try? state.remove(plan.deployment) }
+            return
+        }
+        _ = try? state.update(plan.deployment) { s in
+            s.set("Reconciling", false, reason: "Idle", message: "")
+            if let location = planned.target?.location { s.location = location.description }
+            if result.converged {
+                s.lastAppliedRevision = plan.revision
+                s.lastAppliedAt = Date()
+                s.lastApplied = planned.desired
+                s.lastAppliedSpec = planned.target?.spec
+                s.resourceIDs = result.ids
+                s.drift = []
+                s.set("Ready", true, reason: "ReconciliationSucceeded", message: "applied revision \(plan.revision)")
+                s.set("Stalled", false, reason: "Converged", message: "")
+            } else {
+                let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
+                let first = result.problems.first.map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
+                s.set("Ready", false, reason: blocked ? "ReplacementBlocked" : "ApplyFailed", message: first)
+                s.set("Stalled", blocked, reason: blocked ? "ReplacementBlocked" : "Retrying",
+                      message: blocked ? "a change needs policy.allowReplace: true or a spec edit" : "the next pass retries")
+            }
+        }
+    }
+
+    static func describe(_ status: StepOutcome.Status) -> String {
+        switch status {
+        case .succeeded: return "succeeded"
+        case let .failed(message, _, _): return message
+        case .skipped(let s), .blocked(let s): return s
+        case .notStarted: return "not started (shutting down)"
+        }
+    }
+}
+
+/// Account ids by credentials, looked up once with STS GetCallerIdentity.
+actor AccountCache {
+    private var accounts: [String: String] = [:]
+
+    func account(for key: String, client: AWSClient, region: String) async throws(AWSError) -> String {
+        if let a = accounts[key] { return a }
+        let a = try await STS(client: client, region: region).callerIdentity().account
+        accounts[key] = a
+        return a
+    }
+}

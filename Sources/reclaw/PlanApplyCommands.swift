@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import ReclawEngine
+import ReclawProviderAWS
+
+/// `reclaw plan`: observe AWS and print what apply would do. Changes nothing.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "plan", abstract: "Observe AWS and print the plan; changes nothing.")
+
+    @OptionGroup var sourceOptions: SourceOptions
+    @Flag(help: "Print the plans as one JSON document.") var json = false
+    @Flag(help: "Exit 2 when there are changes, 0 when there are none.") var detailedExitcode = false
+    @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let runtime = Runtime(global: global, options: runtimeOptions)
+        let (plans, failed) = try await planAll(runtime, sourceOptions)
+        show(plans.map(\.plan), json: json)
+        if failed { throw ExitCode(1) }
+        if detailedExitcode && plans.contains(where: { $0.plan.hasChanges }) { throw ExitCode(2) }
+    }
+}
+
+/// `reclaw apply`: plan, confirm, apply.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "apply", abstract: "Plan, then apply (asks on a terminal unless --auto-approve).")
+
+    @OptionGroup var sourceOptions: SourceOptions
+    @Flag(help: "Print the plans as one JSON document.") var json = false
+    @Flag(help: "Exit 2 when changes were applied, 0 when there were none.") var detailedExitcode = false
+    @Flag(help: "Apply without asking.") var autoApprove = false
+    @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        let runtime = Runtime(global: global, options: runtimeOptions)
+        let (plans, failed) = try await planAll(runtime, sourceOptions)
+        show(plans.map(\.plan), json: json)
+        let changing = plans.filter { $0.plan.hasChanges }
+        guard !changing.isEmpty else {
+            if failed { throw ExitCode(1) }
+            return
+        }
+        if !autoApprove {
+            guard try confirm("Apply \(changing.count == 1 ? "these changes" : "the changes to \(changing.count) deployments")?") else {
+                printError("Apply cancelled.")
+                throw ExitCode(1)
+            }
+        }
+        let converged = try await applyAll(runtime, changing)
+        if failed || !converged { throw ExitCode(1) }
+        if detailedExitcode { throw ExitCode(2) }
+    }
+}
+
+/// Plans every deployment of the source; true in the second place when something failed.
+func planAll(_ runtime: Runtime, _ options: SourceOptions) async throws -> ([PlannedDeployment], Bool) {
+    let (targets, load, _) = try await runtime.targets(options)
+    var failed = load.hasErrors && (options.deployments.isEmpty || !Set(options.deployments).isDisjoint(with: load.invalidDeployments.keys))
+    var planned: [PlannedDeployment] = []
+    for result in await runtime.reconciler.plan(targets) {
+        switch result {
+        case .success(let p): planned.append(p)
+        case .failure(let f):
+            printError("error: cannot plan \(f.description)")
+            failed = true
+        }
+    }
+    return (planned, failed)
+}
+
+func show(_ plans: [Plan], json: Bool) {
+    if json {
+        print(PlanRenderer.json(plans).render(pretty: true))
+    } else {
+        print(plans.map(PlanRenderer.text).joined(separator: "\n\n"))
+    }
+}
+
+/// Applies plans concurrently; prints every step; true when all converged.
+func applyAll(_ runtime: Runtime, _ planned: [PlannedDeployment]) async throws -> Bool {
+    let results = await withTaskGroup(of: (PlannedDeployment, ApplyResult).self) { group in
+        for p in planned { group.addTask { (p, await runtime.reconciler.apply(p)) } }
+        var out: [(PlannedDeployment, ApplyResult)] = []
+        for await r in group { out.append(r) }
+        return out.sorted { $0.0.name < $1.0.name }
+    }
+    var converged = true
+    print("")
+    for (p, result) in results {
+        for outcome in result.outcomes { print(describe(outcome, deployment: p.name)) }
+        let ok = result.outcomes.filter(\.succeeded).count
+        print("\(p.name): \(result.converged ? "apply complete" : "apply incomplete"): \(ok) of \(result.outcomes.count) steps done.")
+        converged = converged && result.converged
+    }
+    return converged
+}

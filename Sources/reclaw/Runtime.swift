@@ -1,0 +1,129 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawAudit
+import ReclawDaemon
+import ReclawGit
+import ReclawEngine
+import ReclawProviderAWS
+import ReclawSpec
+import ReclawState
+
+/// Options shared by the commands that read a source and act on AWS.
+struct SourceOptions: ParsableArguments {
+    @Argument(help: "A local directory or a git URL (file://, git://, http(s)://, ssh://).")
+    var source: String = "."
+
+    @Option(help: "The branch, tag or commit of a git source.")
+    var ref: String = "main"
+
+    @Option(help: "The directory of the source that holds the specs.")
+    var path: String = "."
+
+    @Option(name: .customLong("deployment"), help: "Only this deployment (repeatable).")
+    var deployments: [String] = []
+}
+
+/// Where reclaw keeps its state and audit log, and how many steps it runs at once.
+struct RuntimeOptions: ParsableArguments {
+    @Option(help: "The state directory (default: $RECLAW_STATE_DIR, $XDG_STATE_HOME/reclaw or ~/.local/state/reclaw).")
+    var stateDir: String?
+
+    @Option(help: "The audit log (default: STATE-DIR/audit.log).")
+    var auditLog: String?
+
+    @Option(help: "How many AWS steps run at once.")
+    var concurrency: Int = 8
+}
+
+/// Everything a command needs to talk to AWS and keep records.
+struct Runtime {
+    let logger: Logger
+    let environment: AWSEnvironment
+    let client: AWSClient
+    let state: StateStore
+    let auditor: Auditor
+    let reconciler: Reconciler
+
+    init(global: GlobalOptions, options: RuntimeOptions) {
+        global.bootstrap()
+        logger = global.logger()
+        environment = AWSEnvironment()
+        state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory())
+        let auditPath = options.auditLog ?? state.directory + "/audit.log"
+        auditor = Auditor(log: AuditLog(path: auditPath), logger: Logger(label: "reclaw.audit"))
+        let environment = environment
+        let logger = logger
+        let auditor = auditor
+        let chain = CredentialChain(environment: environment) { credentials in
+            AWSClient(credentials: credentials, environment: environment, logger: logger, observer: auditor)
+        }
+        client = AWSClient(credentials: chain, environment: environment, logger: Logger(label: "reclaw.aws"), observer: auditor)
+        reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency)
+    }
+
+    func source(_ options: SourceOptions) -> SpecSource {
+        let location = SourceLocation(options.source)
+        var credentials: GitCredentials?
+        if case .git(let url) = location { credentials = GitCredentialSettings.credentials(for: url) }
+        return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory, credentials: credentials)
+    }
+
+    /// Reads the source and its specs; invalid specs are printed, the valid ones returned.
+    func targets(_ options: SourceOptions) async throws -> (targets: [ReconcileTarget], load: SpecLoadResult, revision: String) {
+        let snapshot: SourceSnapshot
+        do { snapshot = try await source(options).snapshot() } catch {
+            throw CLIError(error.message)
+        }
+        let load = SpecLoader().load(snapshot.files)
+        for d in load.diagnostics { printError(d.description) }
+        for s in load.skipped { logger.debug("skipped a document", metadata: ["file": "\(s.file)", "line": "\(s.line)", "reason": "\(s.reason)"]) }
+        var deployments = load.deployments
+        if !options.deployments.isEmpty {
+            let wanted = Set(options.deployments)
+            let known = Set(deployments.map(\.spec.name)).union(load.invalidDeployments.keys)
+            for missing in wanted.subtracting(known).sorted() { printError("error: no deployment named '\(missing)' in \(options.source)") }
+            if !wanted.isSubset(of: known) { throw ExitCode(1) }
+            deployments = deployments.filter { wanted.contains($0.spec.name) }
+        }
+        return (deployments.map { ReconcileTarget(spec: $0.spec, revision: snapshot.revision, location: $0.location) }, load, snapshot.revision)
+    }
+}
+
+/// An error the user can act on, printed without a stack of types.
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+func printError(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
+
+/// Asks on the terminal; refuses when standard input is not one.
+func confirm(_ question: String) throws -> Bool {
+    guard isatty(0) == 1 else {
+        throw CLIError("refusing to apply: standard input is not a terminal; pass --auto-approve to apply without asking")
+    }
+    print("\n\(question) Only 'yes' will be accepted: ", terminator: "")
+    fflush(nil)
+    return readLine()?.trimmingCharacters(in: .whitespaces) == "yes"
+}
+
+/// One line per step outcome.
+func describe(_ outcome: StepOutcome, deployment: String) -> String {
+    let step = outcome.step
+    let id = outcome.resourceID.map { " (\($0))" } ?? ""
+    switch outcome.status {
+    case .succeeded: return "\(deployment): \(step.operation.rawValue) \(step.key)\(id): done"
+    case let .failed(message, code, requestID):
+        var s = "\(deployment): \(step.operation.rawValue) \(step.key)\(id): FAILED: \(message)"
+        if let code, !message.contains(code) { s += " [\(code)]" }
+        if let requestID, !message.contains(requestID) { s += " (request id \(requestID))" }
+        return s
+    case .skipped(let why): return "\(deployment): \(step.operation.rawValue) \(step.key): skipped, \(why)"
+    case .blocked(let why): return "\(deployment): \(step.key): blocked, \(why)"
+    case .notStarted: return "\(deployment): \(step.operation.rawValue) \(step.key): not started (shutting down)"
+    }
+}

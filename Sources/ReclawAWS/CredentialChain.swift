@@ -122,7 +122,9 @@ public actor CredentialChain: CredentialProvider {
     }
 
     private func instanceRole() -> any CredentialProvider {
-        let imds = IMDSCredentialProvider(endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254", http: http)
+        let imds = IMDSCredentialProvider(endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254", http: http,
+                                          timeout: environment["AWS_METADATA_SERVICE_TIMEOUT"].flatMap(Double.init) ?? 1,
+                                          attempts: environment["AWS_METADATA_SERVICE_NUM_ATTEMPTS"].flatMap(Int.init) ?? 1)
         return CachedCredentialProvider(name: "instance role (IMDSv2)") { () async throws(AWSError) -> AWSCredentials in
             try await imds.fetch()
         }
@@ -130,13 +132,18 @@ public actor CredentialChain: CredentialProvider {
 }
 
 /// The EC2 instance role through IMDSv2: a session token first (PUT), then the role's credentials.
+/// Timeout and attempts follow the SDKs' AWS_METADATA_SERVICE_TIMEOUT and _NUM_ATTEMPTS (1 s, 1).
 public struct IMDSCredentialProvider: Sendable {
     public let endpoint: String
     let http: HTTPClient
+    let timeout: Double
+    let attempts: Int
 
-    public init(endpoint: String, http: HTTPClient = .shared) {
+    public init(endpoint: String, http: HTTPClient = .shared, timeout: Double = 1, attempts: Int = 1) {
         self.endpoint = endpoint.hasSuffix("/") ? String(endpoint.dropLast()) : endpoint
         self.http = http
+        self.timeout = timeout
+        self.attempts = max(1, attempts)
     }
 
     public func fetch() async throws(AWSError) -> AWSCredentials {
@@ -157,11 +164,18 @@ public struct IMDSCredentialProvider: Sendable {
     private func call(_ method: String, _ path: String, headers: [(String, String)], token: String?) async throws(AWSError) -> String {
         var h = headers.map { (name: $0.0, value: $0.1) }
         if let token { h.append(("X-aws-ec2-metadata-token", token)) }
-        let response: HTTPResponse
-        do {
-            response = try await http.send(HTTPRequest(method: method, url: endpoint + path, headers: h, connectTimeout: .seconds(1), timeout: .seconds(2)))
-        } catch {
-            throw AWSError.credentials("the instance metadata service at \(endpoint) cannot be reached: \(error.message)", code: "IMDSUnreachable")
+        var response: HTTPResponse?
+        var lastError = ""
+        for _ in 0..<attempts where response == nil {
+            do {
+                response = try await http.send(HTTPRequest(method: method, url: endpoint + path, headers: h,
+                                                           connectTimeout: .milliseconds(Int(timeout * 1000)), timeout: .milliseconds(Int(timeout * 2000))))
+            } catch {
+                lastError = error.message
+            }
+        }
+        guard let response else {
+            throw AWSError.credentials("the instance metadata service at \(endpoint) cannot be reached: \(lastError)", code: "IMDSUnreachable")
         }
         guard response.status == 200 else {
             throw AWSError.credentials("the instance metadata service answered HTTP \(response.status) for \(path)", code: "IMDSError")

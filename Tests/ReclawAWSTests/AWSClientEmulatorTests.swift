@@ -18,61 +18,68 @@ final class RecordingObserver: AWSCallObserver, @unchecked Sendable {
 @Suite struct AWSClientEmulatorTests {
     let emulator = Emulator.shared
 
-    func count(_ operation: String, region: String) async throws -> [[String: Any]] {
-        try await emulator.requests(service: nil, operation: operation, region: region)
+    /// A caller of its own: its User-Agent names a unique deployment, so faults and request counts
+    /// never mix with other tests sharing the emulator.
+    struct Caller {
+        let name = uniqueName("caller")
+        var context: AWSCallContext { AWSCallContext(deployment: name) }
+        var agent: String { "deployment/\(name)" }
+    }
+
+    func seen(_ operation: String, _ caller: Caller) async throws -> [[String: Any]] {
+        try await emulator.requests(operation: operation, userAgent: caller.agent)
     }
 
     @Test func throttlingOnTheNextNCallsIsRetriedAndSucceeds() async throws {
-        let region = "eu-south-1"
-        try await emulator.injectError(service: "ec2", region: region, operation: "DescribeSubnets", code: "Throttling", count: 2)
-        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: region)
+        let caller = Caller()
+        try await emulator.injectError(userAgent: caller.agent, operation: "DescribeSubnets", code: "Throttling", count: 2)
+        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: "eu-south-1", context: caller.context)
         _ = try await ec2.subnets([])
-        let seen = try await count("DescribeSubnets", region: region)
+        let seen = try await seen("DescribeSubnets", caller)
         #expect(seen.map { $0["outcome"] as? String } == ["fault", "fault", "ok"])
     }
 
     @Test func aNonRetryableErrorIsTriedExactlyOnce() async throws {
-        let region = "eu-south-2"
-        try await emulator.injectError(service: "ec2", region: region, operation: "DescribeVpcs", code: "UnauthorizedOperation", status: 403, count: 1)
-        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: region)
+        let caller = Caller()
+        try await emulator.injectError(userAgent: caller.agent, operation: "DescribeVpcs", code: "UnauthorizedOperation", status: 403, count: 1)
+        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: "eu-south-2", context: caller.context)
         await #expect {
             _ = try await ec2.vpcs([])
         } throws: { error in
             let e = error as! AWSError
             return e.code == "UnauthorizedOperation" && e.httpStatus == 403 && e.attempts == 1
         }
-        #expect(try await count("DescribeVpcs", region: region).count == 1)
+        #expect(try await seen("DescribeVpcs", caller).count == 1)
     }
 
     @Test func aDroppedConnectionIsRetried() async throws {
-        let region = "me-south-1"
-        try await emulator.injectDrop(service: "ec2", region: region, operation: "DescribeInternetGateways", count: 1)
-        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: region)
+        let caller = Caller()
+        try await emulator.injectDrop(userAgent: caller.agent, operation: "DescribeInternetGateways", count: 1)
+        let ec2 = EC2Client(client: emulator.client(maxAttempts: 3), region: "me-south-1", context: caller.context)
         _ = try await ec2.internetGateways([])
-        let seen = try await count("DescribeInternetGateways", region: region)
+        let seen = try await seen("DescribeInternetGateways", caller)
         #expect(seen.map { $0["outcome"] as? String } == ["dropped", "ok"])
     }
 
     @Test func persistentThrottlingStopsAtTheAttemptLimitWithTheLastError() async throws {
-        let region = "me-central-1"
-        try await emulator.injectError(service: "ssm", region: region, operation: "GetParameters", code: "ThrottlingException", count: 3)
-        let ssm = SSMClient(client: emulator.client(maxAttempts: 3), region: region)
+        let caller = Caller()
+        try await emulator.injectError(userAgent: caller.agent, operation: "GetParameters", code: "ThrottlingException", count: 3)
+        let ssm = SSMClient(client: emulator.client(maxAttempts: 3), region: "me-central-1", context: caller.context)
         await #expect {
             _ = try await ssm.parameters(["/x"])
         } throws: { error in
             let e = error as! AWSError
             return e.code == "ThrottlingException" && e.attempts == 3 && e.isThrottling
         }
-        #expect(try await count("GetParameters", region: region).count == 3)
+        #expect(try await seen("GetParameters", caller).count == 3)
     }
 
     @Test func serverErrorsAreRetried() async throws {
-        let region = "il-central-1"
-        try await emulator.injectError(service: "iam", operation: "ListInstanceProfiles", code: "ServiceUnavailable", status: 503, count: 1)
-        let iam = IAMClient(client: emulator.client(maxAttempts: 3), region: region)
+        let caller = Caller()
+        try await emulator.injectError(userAgent: caller.agent, operation: "ListInstanceProfiles", code: "ServiceUnavailable", status: 503, count: 1)
+        let iam = IAMClient(client: emulator.client(maxAttempts: 3), context: caller.context)
         _ = try await iam.instanceProfiles(pathPrefix: "/nothing-here/")
-        let seen = try await emulator.requests(service: "iam", operation: "ListInstanceProfiles")
-        #expect(seen.suffix(2).map { $0["outcome"] as? String } == ["fault", "ok"])
+        #expect(try await seen("ListInstanceProfiles", caller).map { $0["outcome"] as? String } == ["fault", "ok"])
     }
 
     @Test func errorsAreDecodedPerProtocolWithTheirRequestIDs() async throws {
@@ -96,34 +103,35 @@ final class RecordingObserver: AWSCallObserver, @unchecked Sendable {
 
     @Test func requestIDsComeFromTheResponseHeaderNotEC2sFixedBodyValue() async throws {
         let observer = RecordingObserver()
-        let region = "ap-southeast-3"
-        _ = try await EC2Client(client: emulator.client(observer: observer), region: region).createVpc(cidr: "10.1.0.0/16", tags: ["reclaw:deployment": "rid"])
+        let caller = Caller()
+        _ = try await EC2Client(client: emulator.client(observer: observer), region: "ap-southeast-3", context: caller.context)
+            .createVpc(cidr: "10.1.0.0/16", tags: ["reclaw:deployment": "rid"])
         let record = try #require(observer.all.first { $0.operation == "CreateVpc" })
         #expect(record.requestID != "request-id")
-        let seen = try await count("CreateVpc", region: region)
-        #expect(seen.last?["requestID"] as? String == record.requestID)
+        #expect(try await seen("CreateVpc", caller).last?["requestID"] as? String == record.requestID)
         #expect(record.isMutating && record.responseText?.contains("vpc-") == true)
     }
 
     @Test func theUserAgentNamesTheDeploymentAndPlan() async throws {
-        let region = "ap-southeast-4"
-        let context = AWSCallContext(deployment: "alpha", planID: "9d1c6a3e")
-        _ = try await EC2Client(client: emulator.client(), region: region, context: context).vpcs([])
-        let seen = try await count("DescribeVpcs", region: region)
-        #expect(seen.last?["userAgent"] as? String == "reclaw/0.1.0 (deployment/alpha; plan/9d1c6a3e)")
+        let name = uniqueName("ua")
+        let context = AWSCallContext(deployment: name, planID: "9d1c6a3e")
+        _ = try await EC2Client(client: emulator.client(), region: "ap-southeast-4", context: context).vpcs([])
+        let seen = try await emulator.requests(operation: "DescribeVpcs", userAgent: "deployment/\(name);")
+        #expect(seen.last?["userAgent"] as? String == "reclaw/0.1.0 (deployment/\(name); plan/9d1c6a3e)")
     }
 
     @Test func connectionsAreKeptAliveAcrossCalls() async throws {
-        let region = "ap-northeast-3"
+        let caller = Caller()
         // A client of its own, so no concurrent test borrows its connection.
-        let ec2 = EC2Client(client: emulator.client(http: HTTPClient()), region: region)
+        let ec2 = EC2Client(client: emulator.client(http: HTTPClient()), region: "ap-northeast-3", context: caller.context)
         for _ in 0..<5 { _ = try await ec2.vpcs([]) }
-        let ports = Set(try await count("DescribeVpcs", region: region).compactMap { $0["clientPort"] as? String })
+        let ports = Set(try await seen("DescribeVpcs", caller).compactMap { $0["clientPort"] as? String })
         #expect(ports.count == 1)
     }
 
     @Test func describeCallsFollowNextToken() async throws {
         let region = "ca-west-1"
+        let caller = Caller()
         let client = emulator.client()
         let image = try await emulator.currentAMI(region: region)
         let tag = uniqueName("page")
@@ -135,11 +143,11 @@ final class RecordingObserver: AWSCallObserver, @unchecked Sendable {
             p.addTagSpecification(["instance"], tags: ["reclaw:deployment": tag])
             _ = try await client.query(.ec2, "RunInstances", region: region, p)
         }
-        var ec2 = EC2Client(client: client, region: region)
+        var ec2 = EC2Client(client: client, region: region, context: caller.context)
         ec2.pageSize = 5
         let instances = try await ec2.instances([("tag:reclaw:deployment", [tag])])
         #expect(instances.count == 7)
-        #expect(try await count("DescribeInstances", region: region).count == 2)
+        #expect(try await seen("DescribeInstances", caller).count == 2)
     }
 
     @Test func iamAuthorizationDetailsArePagedAndPoliciesDecoded() async throws {
@@ -161,7 +169,7 @@ final class RecordingObserver: AWSCallObserver, @unchecked Sendable {
 
     @Test func dynamoDBConditionalWritesGuardALease() async throws {
         let table = uniqueName("leases")
-        try Command.check(["aws", "dynamodb", "create-table", "--table-name", table, "--attribute-definitions", "AttributeName=id,AttributeType=S",
+        try await Command.check(["aws", "dynamodb", "create-table", "--table-name", table, "--attribute-definitions", "AttributeName=id,AttributeType=S",
                            "--key-schema", "AttributeName=id,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST", "--endpoint-url", emulator.url, "--region", "us-east-1"],
                           environment: emulator.environment)
         let db = DynamoDBClient(client: emulator.client(), region: "us-east-1")

@@ -83,7 +83,8 @@ import ReclawTestSupport
     }
 
     @Test func theInstanceRoleIsReadThroughIMDSv2() async throws {
-        let c = try await chain(["AWS_EC2_METADATA_SERVICE_ENDPOINT": emulator.url, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"]).credentials()
+        let c = try await chain(["AWS_EC2_METADATA_SERVICE_ENDPOINT": emulator.url, "AWS_METADATA_SERVICE_TIMEOUT": "10",
+                                 "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"]).credentials()
         #expect(c.source == "instance role default-role")
         #expect(c.accessKeyId == "test-key" && c.sessionToken == "test-session-token")
         let imds = try await emulator.requests(service: "imds")
@@ -171,9 +172,10 @@ final class CapturingLogHandler: LogHandler, @unchecked Sendable {
         let role = uniqueName("hyg")
         try await IAMClient(client: client).createRole(name: role, path: "/", trustPolicy: ["Version": "2012-10-17", "Statement": []], description: "t", tags: [:])
         let assumed = try await STS(client: client, region: region).assumeRole(roleArn: "arn:aws:iam::123456789012:role/\(role)", sessionName: "reclaw-x")
-        try await emulator.injectError(service: "ec2", region: region, operation: "DescribeVpcs", code: "AuthFailure", status: 401, count: 1)
+        let context = AWSCallContext(deployment: uniqueName("hygiene"))
+        try await emulator.injectError(userAgent: "deployment/\(context.deployment!)", operation: "DescribeVpcs", code: "AuthFailure", status: 401, count: 1)
         var errorText = ""
-        do { _ = try await EC2Client(client: client, region: region).vpcs([]) } catch { errorText = "\(error) \(String(reflecting: error))" }
+        do { _ = try await EC2Client(client: client, region: region, context: context).vpcs([]) } catch { errorText = "\(error) \(String(reflecting: error))" }
         #expect(!errorText.isEmpty)
         let everything = CapturingLogHandler.lines.withLock { $0.joined(separator: "\n") } + errorText
             + observer.all.map { "\($0.requestParameters) \($0.responseText ?? "")" }.joined() + "\(assumed)" + String(reflecting: assumed)

@@ -37,6 +37,28 @@ public enum Command {
                              stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// Runs `arguments` to completion without holding one of Swift's cooperative threads while it
+    /// waits (async tests call this overload).
+    @discardableResult
+    public static func run(
+        _ arguments: [String], environment: [String: String] = [:], directory: String? = nil, stdin: String? = nil
+    ) async throws -> CommandResult {
+        try await offThread { try run(arguments, environment: environment, directory: directory, stdin: stdin) as CommandResult }
+    }
+
+    /// Runs and requires exit status 0, off the cooperative threads.
+    @discardableResult
+    public static func check(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) async throws -> String {
+        try await offThread { try check(arguments, environment: environment, directory: directory) as String }
+    }
+
+    /// Runs blocking work on a dispatch thread and awaits it.
+    public static func offThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
     /// Starts `arguments` with piped stdin, stdout and stderr; the caller waits for it.
     public static func launch(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil) throws -> Process {
         let process = Process()

@@ -54,29 +54,38 @@ public final class Emulator: Sendable {
 
     /// Makes the next `count` calls of `operation` fail with `code` and `status`.
     @discardableResult
-    public func injectError(service: String? = nil, region: String? = nil, operation: String, code: String, status: Int = 400, count: Int? = 1) async throws -> Int {
+    public func injectError(service: String? = nil, region: String? = nil, userAgent: String? = nil, operation: String, code: String, status: Int = 400, count: Int? = 1) async throws -> Int {
         var body: [String: Any] = ["operation": operation, "error": ["code": code, "status": status]]
         body["count"] = count ?? NSNull()
         if let service { body["service"] = service }
         if let region { body["region"] = region }
+        if let userAgent { body["userAgent"] = userAgent }
         return try await admin("faults", body)["id"] as? Int ?? 0
     }
 
     /// Drops the connection of the next `count` calls of `operation`.
-    public func injectDrop(service: String? = nil, region: String? = nil, operation: String, count: Int = 1) async throws {
+    public func injectDrop(service: String? = nil, region: String? = nil, userAgent: String? = nil, operation: String, count: Int = 1) async throws {
         var body: [String: Any] = ["operation": operation, "drop": true, "count": count]
         if let service { body["service"] = service }
         if let region { body["region"] = region }
+        if let userAgent { body["userAgent"] = userAgent }
         _ = try await admin("faults", body)
     }
 
     /// Delays calls of `operation` ("*" for all) by `milliseconds`; nil count means until cleared.
-    public func injectDelay(service: String? = nil, region: String? = nil, operation: String = "*", milliseconds: Int, count: Int? = nil) async throws {
+    @discardableResult
+    public func injectDelay(service: String? = nil, region: String? = nil, userAgent: String? = nil, operation: String = "*", milliseconds: Int, count: Int? = nil) async throws -> Int {
         var body: [String: Any] = ["operation": operation, "delayMs": milliseconds]
         body["count"] = count ?? NSNull()
         if let service { body["service"] = service }
         if let region { body["region"] = region }
-        _ = try await admin("faults", body)
+        if let userAgent { body["userAgent"] = userAgent }
+        return try await admin("faults", body)["id"] as? Int ?? 0
+    }
+
+    /// Removes one fault (others' faults stay: tests share the emulator).
+    public func removeFault(_ id: Int) async throws {
+        _ = try await admin("faults?id=\(id)", nil, method: "DELETE")
     }
 
     public func clearFaults() async throws {
@@ -84,8 +93,9 @@ public final class Emulator: Sendable {
     }
 
     /// Every request the emulator received for `operation`, including faulted ones.
-    public func requests(service: String? = nil, operation: String? = nil, region: String? = nil) async throws -> [[String: Any]] {
+    public func requests(service: String? = nil, operation: String? = nil, region: String? = nil, userAgent: String? = nil) async throws -> [[String: Any]] {
         var query: [String] = []
+        if let userAgent { query.append("userAgent=\(userAgent.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? userAgent)") }
         if let service { query.append("service=\(service)") }
         if let region { query.append("region=\(region)") }
         if let operation { query.append("operation=\(operation)") }

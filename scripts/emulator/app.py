@@ -4,7 +4,9 @@ CloudTrail's LookupEvents, plus an admin API under /_emulator/."""
 import io
 import json
 import socket
+import threading
 import time
+from urllib.parse import unquote
 
 from cloudtrail import CloudTrail, LookupError_
 from faults import Faults
@@ -20,6 +22,9 @@ class EmulatorApp:
         self.seeder = Seeder()
         self.requests: list[dict] = []  # every API request received, faulted or not
         self.imds_tokens: set[str] = set()
+        # moto's backends are not thread-safe (an IAM listing can race a write): one call at a time
+        # goes into moto; injected delays happen outside, so slow calls still overlap.
+        self.moto_lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -70,12 +75,13 @@ class EmulatorApp:
             captured["headers"] = headers
             return lambda data: None
 
-        chunks = self.moto(environ, capture)
-        try:
-            payload = b"".join(chunks)
-        finally:
-            if hasattr(chunks, "close"):
-                chunks.close()
+        with self.moto_lock:
+            chunks = self.moto(environ, capture)
+            try:
+                payload = b"".join(chunks)
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
         status_code = int(captured["status"].split()[0])
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         header_id = next((v for k, v in headers if k.lower() in ("x-amzn-requestid", "x-amz-request-id")), None)
@@ -112,7 +118,8 @@ class EmulatorApp:
             return [b""]
         entry["outcome"] = "ok"
         environ["HTTP_HOST"] = "169.254.169.254"
-        return self.moto(environ, start_response)
+        with self.moto_lock:
+            return list(self.moto(environ, start_response))
 
     def lookup_events(self, call, request_id, entry, start_response):
         def reply(status, obj, error=None):
@@ -140,14 +147,14 @@ class EmulatorApp:
             spec = json.loads(raw) if raw else {}
         except ValueError:
             return self.json(start_response, 400, {"error": "body is not JSON"})
-        query = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
+        query = {k: unquote(v) for k, v in (p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)}
         if route == "health":
             return self.json(start_response, 200, {"status": "ok"})
         if route == "faults":
             if method == "POST":
                 return self.json(start_response, 200, self.faults.add(spec).to_json())
             if method == "DELETE":
-                self.faults.clear()
+                self.faults.clear(int(query["id"]) if "id" in query else None)
                 return self.json(start_response, 200, {"cleared": True})
             return self.json(start_response, 200, {"faults": self.faults.to_json()})
         if route == "requests":
@@ -155,7 +162,8 @@ class EmulatorApp:
                 self.requests.clear()
                 return self.json(start_response, 200, {"cleared": True})
             selected = [r for r in list(self.requests)
-                        if all(r.get(k) == v for k, v in query.items() if k in ("service", "operation", "region"))]
+                        if all(r.get(k) == v for k, v in query.items() if k in ("service", "operation", "region"))
+                        and query.get("userAgent", "") in (r.get("userAgent") or "")]
             return self.json(start_response, 200, {"requests": selected})
         if route == "cloudtrail":
             if method == "POST" and "deliveryDelaySeconds" in spec:

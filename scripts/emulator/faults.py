@@ -13,6 +13,7 @@ class Fault:
     operation: str = "*"
     service: str | None = None
     region: str | None = None
+    user_agent: str | None = None  # a substring of the caller's User-Agent
     remaining: int | None = 1  # None: every matching call, until cleared
     error_code: str | None = None
     status: int = 400
@@ -26,11 +27,13 @@ class Fault:
             return False
         if self.region and self.region != call.region:
             return False
+        if self.user_agent and self.user_agent not in call.user_agent:
+            return False
         return self.operation in ("*", "", call.operation)
 
     def to_json(self) -> dict:
         return {
-            "id": self.id, "operation": self.operation, "service": self.service, "region": self.region, "remaining": self.remaining,
+            "id": self.id, "operation": self.operation, "service": self.service, "region": self.region, "userAgent": self.user_agent, "remaining": self.remaining,
             "errorCode": self.error_code, "status": self.status, "delayMs": self.delay_ms, "drop": self.drop,
             "fired": self.fired,
         }
@@ -52,6 +55,7 @@ class Faults:
             operation=spec.get("operation", "*"),
             service=spec.get("service"),
             region=spec.get("region"),
+            user_agent=spec.get("userAgent"),
             remaining=None if count is None else int(count),
             error_code=error.get("code"),
             status=int(error.get("status", 400)),
@@ -81,9 +85,12 @@ class Faults:
                 fired.append(f)
         return fired
 
-    def clear(self):
+    def clear(self, fault_id: int | None = None):
         with self.lock:
-            self.faults.clear()
+            if fault_id is None:
+                self.faults.clear()
+            else:
+                self.faults = [f for f in self.faults if f.id != fault_id]
 
     def to_json(self) -> list[dict]:
         with self.lock:

@@ -1,0 +1,86 @@
+import Foundation
+import ReclawTestSupport
+import Testing
+
+/// A `kill -9` at any moment of an apply, then another apply: it converges, with no duplicate and
+/// no orphaned resource, and the audit log stays readable.
+@Suite struct ApplyCrashTests {
+    let emulator = Emulator.shared
+
+    func spec(_ name: String, region: String) -> String {
+        """
+        apiVersion: reclaw.dev/v1alpha1
+        kind: OpenClawDeployment
+        metadata: {name: \(name)}
+        spec:
+          region: \(region)
+          openclaw: {version: "2026.2.3"}
+        """
+    }
+
+    /// Every reclaw resource of a deployment, counted per component, read straight from the emulator.
+    func counts(_ name: String, region: String) throws -> [String: Int] {
+        let out = try Command.check(["python3", "-c", """
+        import boto3, json, sys
+        url, name, region = sys.argv[1:4]
+        kw = dict(endpoint_url=url, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
+        ec2, iam, tag = boto3.client("ec2", **kw), boto3.client("iam", **kw), boto3.client("resourcegroupstaggingapi", **kw)
+        f = [{"Name": "tag:reclaw:deployment", "Values": [name]}]
+        counts = {}
+        def add(tags):
+            k = {t["Key"]: t["Value"] for t in tags or []}.get("reclaw:component", "?")
+            counts[k] = counts.get(k, 0) + 1
+        for v in ec2.describe_vpcs(Filters=f)["Vpcs"]: add(v.get("Tags"))
+        for v in ec2.describe_subnets(Filters=f)["Subnets"]: add(v.get("Tags"))
+        for v in ec2.describe_internet_gateways(Filters=f)["InternetGateways"]: add(v.get("Tags"))
+        for v in ec2.describe_route_tables(Filters=f)["RouteTables"]: add(v.get("Tags"))
+        for v in ec2.describe_security_groups(Filters=f)["SecurityGroups"]: add(v.get("Tags"))
+        for v in ec2.describe_vpc_endpoints(Filters=f)["VpcEndpoints"]:
+            if v["State"].lower() not in ("deleted", "deleting"): add(v.get("Tags"))
+        for r in ec2.describe_instances(Filters=f + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]:
+            for i in r["Instances"]: add(i.get("Tags"))
+        for r in iam.list_roles(PathPrefix="/reclaw/")["Roles"]:
+            if r["RoleName"] == f"reclaw-{name}-instance": counts["role"] = counts.get("role", 0) + 1
+        for p in iam.list_instance_profiles(PathPrefix="/reclaw/")["InstanceProfiles"]:
+            if p["InstanceProfileName"] == f"reclaw-{name}-instance": counts["instance-profile"] = counts.get("instance-profile", 0) + 1
+        for m in tag.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "reclaw:deployment", "Values": [name]}])["ResourceTagMappingList"]:
+            add(m["Tags"])
+        print(json.dumps(counts))
+        """, emulator.url, name, region])
+        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Int] ?? [:]
+    }
+
+    @Test(arguments: [(600, "eu-west-1"), (1300, "us-west-1"), (2000, "us-west-2")])
+    func aKilledApplyConvergesOnRerunWithoutDuplicates(killAfterMilliseconds: Int, region: String) async throws {
+        let dir = TemporaryDirectory("reclaw-crash")
+        let name = uniqueName("crash")
+        dir.write("specs/app.yaml", spec(name, region: region))
+        var env = emulator.environment
+        env["RECLAW_STATE_DIR"] = dir.file("state")
+        // Slow every call of this region so the kill lands mid-apply.
+        let slow = try await emulator.injectDelay(userAgent: "deployment/\(name);", milliseconds: 250)
+        let process = try Command.launch([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
+        try await Task.sleep(for: .milliseconds(killAfterMilliseconds))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try await emulator.removeFault(slow)
+        let early = process.terminationReason == .exit
+            ? String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
+        #expect(process.terminationReason == .uncaughtSignal, "exited \(process.terminationStatus) before the kill: \(early.suffix(2000))")
+
+        let rerun = try await Command.run([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
+        #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
+        let seen = try counts(name, region: region)
+        #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates: \(seen)")
+        #expect(seen.count == 18, "\(seen)")
+        let plan = try await Command.run([RepoPaths.reclawBinary, "plan", "--detailed-exitcode", dir.file("specs")], environment: env)
+        #expect(plan.status == 0, "\(plan.stdout)")
+
+        // Every line of the audit log but a torn last one parses, and the rerun appended cleanly after it.
+        let log = try String(contentsOfFile: dir.file("state/audit.log"), encoding: .utf8)
+        let lines = log.split(separator: "\n")
+        let unreadable = lines.filter { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) == nil }
+        #expect(unreadable.count <= 1)
+        #expect(lines.last.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil } == true)
+    }
+}

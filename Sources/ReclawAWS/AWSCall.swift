@@ -6,11 +6,14 @@ public struct AWSCallContext: Sendable, Hashable {
     public var deployment: String?
     public var planID: String?
     public var revision: String?
+    /// The component a call acts for, during an apply.
+    public var component: String?
 
-    public init(deployment: String? = nil, planID: String? = nil, revision: String? = nil) {
+    public init(deployment: String? = nil, planID: String? = nil, revision: String? = nil, component: String? = nil) {
         self.deployment = deployment
         self.planID = planID
         self.revision = revision
+        self.component = component
     }
 
     /// `reclaw/VERSION (deployment/NAME; plan/ID)`, with the parts known.

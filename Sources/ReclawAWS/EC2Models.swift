@@ -126,6 +126,14 @@ public enum EC2 {
         public var name: String
         public var rootDeviceName: String
         public var creationDate: String
+
+        public init(id: String, architecture: String, name: String, rootDeviceName: String, creationDate: String) {
+            self.id = id
+            self.architecture = architecture
+            self.name = name
+            self.rootDeviceName = rootDeviceName
+            self.creationDate = creationDate
+        }
     }
 
     public struct NetworkInterface: Sendable, Hashable {

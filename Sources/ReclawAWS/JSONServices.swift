@@ -26,20 +26,36 @@ public struct SSMClient: Sendable {
         try await client.json(.ssm, operation, region: region, body, context: context)
     }
 
-    /// Parameters by name, read ten at a time (GetParameters' limit), without decryption.
+    /// Parameters by name, read ten at a time (GetParameters' limit), the batches concurrently,
+    /// without decryption.
     public func parameters(_ names: [String]) async throws(AWSError) -> [SSMParameter] {
-        var out: [SSMParameter] = []
-        for start in stride(from: 0, to: names.count, by: 10) {
-            let batch = Array(names[start..<min(names.count, start + 10)])
-            let r = try await call("GetParameters", ["Names": .array(batch.map { .string($0) }), "WithDecryption": false])
-            for p in r["Parameters"]?.arrayValue ?? [] {
-                let type = p["Type"]?.stringValue ?? "String"
-                out.append(SSMParameter(name: p["Name"]?.stringValue ?? "", type: type,
-                                        value: type == "SecureString" ? nil : p["Value"]?.stringValue,
-                                        version: p["Version"]?.intValue ?? 0, arn: p["ARN"]?.stringValue))
+        let batches = stride(from: 0, to: names.count, by: 10).map { Array(names[$0..<min(names.count, $0 + 10)]) }
+        let result: Result<[SSMParameter], AWSError> = await withTaskGroup(of: Result<[SSMParameter], AWSError>.self) { group in
+            for batch in batches {
+                group.addTask {
+                    do {
+                        let r = try await call("GetParameters", ["Names": .array(batch.map { .string($0) }), "WithDecryption": false])
+                        return .success((r["Parameters"]?.arrayValue ?? []).map { p in
+                            let type = p["Type"]?.stringValue ?? "String"
+                            return SSMParameter(name: p["Name"]?.stringValue ?? "", type: type,
+                                                value: type == "SecureString" ? nil : p["Value"]?.stringValue,
+                                                version: p["Version"]?.intValue ?? 0, arn: p["ARN"]?.stringValue)
+                        })
+                    } catch {
+                        return .failure(error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "ssm", operation: "GetParameters"))
+                    }
+                }
             }
+            var all: [SSMParameter] = []
+            for await batch in group {
+                switch batch {
+                case .success(let p): all += p
+                case .failure(let e): return .failure(e)
+                }
+            }
+            return .success(all)
         }
-        return out
+        return try result.get()
     }
 
     /// One parameter's value (for public AMI parameters).

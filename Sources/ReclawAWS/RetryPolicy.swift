@@ -91,12 +91,15 @@ final class RateLimiter: Sendable {
 
     let maxRate: Double
     let minRate: Double
+    /// The bucket's size: how many calls may go at once after a quiet spell.
+    let burst: Double
     private let state: Mutex<State>
 
-    init(maxRate: Double = 50, minRate: Double = 0.5) {
+    init(maxRate: Double = 100, minRate: Double = 0.5, burst: Double = 200) {
         self.maxRate = maxRate
         self.minRate = minRate
-        state = Mutex(State(tokens: maxRate, rate: maxRate, last: .now))
+        self.burst = burst
+        state = Mutex(State(tokens: burst, rate: maxRate, last: .now))
     }
 
     /// Waits until a request may be sent.
@@ -105,7 +108,7 @@ final class RateLimiter: Sendable {
             let wait: Duration? = state.withLock { s in
                 let now = ContinuousClock.now
                 let elapsed = now - s.last
-                s.tokens = min(maxRate, s.tokens + s.rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+                s.tokens = min(burst, s.tokens + s.rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
                 s.last = now
                 if s.tokens >= 1 {
                     s.tokens -= 1

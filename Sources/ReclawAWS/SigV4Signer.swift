@@ -104,7 +104,7 @@ public struct SigV4Signer: Sendable {
             }
         }
         let trailing = path.hasSuffix("/") && !segments.isEmpty
-        return "/" + segments.map(URIEncoding.encode).joined(separator: "/") + (trailing ? "/" : "")
+        return "/" + segments.map { URIEncoding.encode($0) }.joined(separator: "/") + (trailing ? "/" : "")
     }
 
     /// Trims a header value and collapses runs of whitespace (including folded lines) to one space.

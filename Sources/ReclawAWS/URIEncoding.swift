@@ -4,12 +4,14 @@ enum URIEncoding {
         (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x2E || b == 0x5F || b == 0x7E
     }
 
-    static func encode(_ s: String) -> String {
+    static func encode(_ s: String, spaceAsPlus: Bool = false) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
         for b in s.utf8 {
             if isUnreserved(b) {
                 out.unicodeScalars.append(UnicodeScalar(b))
+            } else if spaceAsPlus && b == 0x20 {
+                out += "+"
             } else {
                 out += "%" + hexByte(b)
             }
@@ -39,8 +41,9 @@ enum URIEncoding {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// `key=value&...` with both sides encoded, in the given order (for query-protocol bodies).
+    /// `key=value&...` with both sides encoded, in the given order, for query-protocol bodies: as
+    /// the SDKs write them (`application/x-www-form-urlencoded`, a space as `+`).
     static func form(_ pairs: [(String, String)]) -> String {
-        pairs.map { encode($0.0) + "=" + encode($0.1) }.joined(separator: "&")
+        pairs.map { encode($0.0, spaceAsPlus: true) + "=" + encode($0.1, spaceAsPlus: true) }.joined(separator: "&")
     }
 }

@@ -48,7 +48,9 @@ public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
 
     public func record(_ call: AWSCallRecord) async {
         guard call.isMutating || includeReads else { return }
-        var details: [String: JSONValue] = ["attempt": .int(call.attempt), "readOnly": .bool(!call.isMutating)]
+        let ms = call.duration.components.seconds * 1000 + call.duration.components.attoseconds / 1_000_000_000_000_000
+        var details: [String: JSONValue] = ["attempt": .int(call.attempt), "readOnly": .bool(!call.isMutating), "durationMs": .int(Int(ms))]
+        if let component = call.context.component { details["component"] = .string(component) }
         if let k = call.accessKeyId { details["accessKeyId"] = .string(k) }
         if let s = call.httpStatus { details["httpStatus"] = .int(s) }
         await emit(AuditEvent(

@@ -21,7 +21,7 @@ public struct AWSDriver: ActionDriver {
     }
 
     func callContext(_ c: StepContext) -> AWSCallContext {
-        AWSCallContext(deployment: c.deployment, planID: c.planID, revision: c.revision)
+        AWSCallContext(deployment: c.deployment, planID: c.planID, revision: c.revision, component: c.key)
     }
 
     func ec2(_ c: StepContext) -> EC2Client { EC2Client(client: client, region: c.region, context: callContext(c)) }

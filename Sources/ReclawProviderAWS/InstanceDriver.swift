@@ -11,11 +11,14 @@ extension AWSDriver {
     func createInstance(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
         let reference = d.string("image")!
-        let imageId = reference.hasPrefix("ssm:") ? try await ssm(c).parameterValue(String(reference.dropFirst(4))) : reference
-        guard let image = try await ec2.images(ids: [imageId]).first else {
-            throw AWSError(kind: .service, code: "InvalidAMIID.NotFound", message: "image \(imageId) (from \(reference)) does not exist in \(c.region)",
-                           service: "ec2", operation: "DescribeImages", region: c.region)
+        // The plan normally resolved the image already; resolve it here when it could not.
+        let image: EC2.Image
+        if let id = d.string("imageId"), let architecture = d.string("imageArchitecture"), let root = d.string("rootDeviceName") {
+            image = EC2.Image(id: id, architecture: architecture, name: "", rootDeviceName: root, creationDate: "")
+        } else {
+            image = try await ImageResolver(client: client, region: c.region, context: callContext(c)).resolve(reference)
         }
+        let imageId = image.id
         let type = d.string("instanceType")!
         let wanted = InstanceTypes.architecture(of: type).ec2Name
         guard image.architecture == wanted else {

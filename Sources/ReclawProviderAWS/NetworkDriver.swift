@@ -8,9 +8,10 @@ extension AWSDriver {
     func createVpc(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
         let id = try await ec2.createVpc(cidr: d.string("cidr")!, tags: d.tags)
-        // EC2 takes one attribute per call.
-        try await ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool("enableDnsSupport") ?? true)
-        try await ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool("enableDnsHostnames") ?? true)
+        // EC2 takes one attribute per call; the two are independent.
+        async let support: Void = ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool("enableDnsSupport") ?? true)
+        async let hostnames: Void = ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool("enableDnsHostnames") ?? true)
+        _ = try await (support, hostnames)
         return id
     }
 
@@ -58,10 +59,16 @@ extension AWSDriver {
     func createRouteTable(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
         let id = try await ec2.createRouteTable(vpcId: d.string("vpc")!, tags: d.tags)
-        for route in Self.routes(d.attributes["routes"]?.value) {
-            try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway)
+        // Routes and subnet associations are independent of each other.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for route in Self.routes(d.attributes["routes"]?.value) {
+                group.addTask { try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway) }
+            }
+            for subnet in d.strings("subnets") {
+                group.addTask { _ = try await ec2.associateRouteTable(tableId: id, subnetId: subnet) }
+            }
+            try await group.waitForAll()
         }
-        for subnet in d.strings("subnets") { _ = try await ec2.associateRouteTable(tableId: id, subnetId: subnet) }
         return id
     }
 

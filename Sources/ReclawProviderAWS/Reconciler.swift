@@ -98,11 +98,22 @@ public final class Reconciler: Sendable {
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
         let observed: [String: ObservedDeployment]
         let facts: DeploymentFacts
+        let images: [String: EC2.Image]
+        // Observation, the account id and the images a launch would use are independent: one round.
+        let resolver = ImageResolver(client: groupClient, region: key.region, context: AWSCallContext(planID: first))
+        let references = Set(members.map(\.spec.instance.image))
         do {
             async let seen = AWSObserver(client: groupClient, region: key.region, context: AWSCallContext(planID: first)).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
+            async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
+                for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
+                var out: [String: EC2.Image] = [:]
+                for await (reference, image) in group { if let image { out[reference] = image } }
+                return out
+            }
             observed = try await seen
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
+            images = await resolved
         } catch {
             let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
             logger.error("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
@@ -111,7 +122,8 @@ public final class Reconciler: Sendable {
         var out: [(String, Result<PlannedDeployment, PlanFailure>)] = []
         for target in members {
             let name = target.spec.name
-            let desired = DesiredGraphBuilder.build(target.spec, facts: facts)
+            var desired = DesiredGraphBuilder.build(target.spec, facts: facts)
+            if let image = images[target.spec.instance.image] { desired = ImageResolver.recording(image, in: desired) }
             let current = observed[name] ?? ObservedDeployment(deployment: name)
             let last = (try? state.load(name))?.flatMap(\.lastApplied)
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,

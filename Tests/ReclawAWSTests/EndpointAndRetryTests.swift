@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func theRateLimiterHalvesOnThrottlingAndRecoversSlowly() {
-        let limiter = RateLimiter(maxRate: 40, minRate: 1)
+        let limiter = RateLimiter(maxRate: 40, minRate: 1, burst: 40)
         limiter.throttled()
         #expect(limiter.currentRate == 20)
         limiter.throttled()
@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func theRateLimiterSpacesCallsOnceItsBurstIsSpent() async throws {
-        let limiter = RateLimiter(maxRate: 10, minRate: 1)
+        let limiter = RateLimiter(maxRate: 10, minRate: 1, burst: 10)
         for _ in 0..<10 { try await limiter.acquire() }
         let start = ContinuousClock.now
         for _ in 0..<3 { try await limiter.acquire() }

@@ -75,13 +75,19 @@ class EmulatorApp:
             captured["headers"] = headers
             return lambda data: None
 
+        waited = time.monotonic()
         with self.moto_lock:
+            began = time.monotonic()
             chunks = self.moto(environ, capture)
             try:
                 payload = b"".join(chunks)
             finally:
                 if hasattr(chunks, "close"):
                     chunks.close()
+        took = time.monotonic() - began
+        if took > 0.2:
+            print(f"slow moto call: {call.service} {call.operation} {call.region} took {took:.3f}s "
+                  f"(waited {began - waited:.3f}s for the lock)", flush=True)
         status_code = int(captured["status"].split()[0])
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         header_id = next((v for k, v in headers if k.lower() in ("x-amzn-requestid", "x-amz-request-id")), None)

@@ -26,7 +26,10 @@ def serve(args):
         os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
     sys.path.insert(0, HERE)
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    import patches
     from app import EmulatorApp
+
+    patches.apply()
     from wsgi_server import make_server
 
     app = EmulatorApp(DomainDispatcherApplication(create_backend_app))

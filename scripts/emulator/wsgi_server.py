@@ -9,7 +9,9 @@ from urllib.parse import unquote_to_bytes
 
 class WSGIHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    app = None  # set by make_server
+    # Headers and body go out as separate writes: without TCP_NODELAY, Nagle's algorithm and the
+    # client's delayed ACK stall every response by ~40 ms.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):
         pass
@@ -83,8 +85,14 @@ class WSGIHandler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops the SYNs of a client opening a dozen connections
+    # at once; the kernel retries them a second later.
+    request_queue_size = 256
+    daemon_threads = True
+
+
 def make_server(host: str, port: int, app) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), WSGIHandler)
-    server.daemon_threads = True
+    server = Server((host, port), WSGIHandler)
     server.app = app
     return server

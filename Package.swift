@@ -78,7 +78,9 @@ let package = Package(
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
             "ReclawProviderAWS", "ReclawEngine", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
         ]),
-        .testTarget(name: "ReclawAuditTests", dependencies: ["ReclawAudit", "ReclawAWS", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawAuditTests", dependencies: [
+            "ReclawAudit", "ReclawAWS", "ReclawTestSupport", "ReclawDaemon", "ReclawProviderAWS", "ReclawSpec", "ReclawState", "ReclawEngine",
+        ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
             "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState",

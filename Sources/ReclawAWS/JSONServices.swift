@@ -170,10 +170,11 @@ public struct CloudTrailClient: Sendable {
     public let region: String
     let pacer: Pacer
 
-    public init(client: AWSClient, region: String, minimumInterval: Duration = .milliseconds(500)) {
+    /// `pacer` is shared by every CloudTrail client that must stay within the account's rate together.
+    public init(client: AWSClient, region: String, pacer: Pacer = Pacer(interval: .milliseconds(500))) {
         self.client = client
         self.region = region
-        pacer = Pacer(interval: minimumInterval)
+        self.pacer = pacer
     }
 
     /// Events in a time window, optionally with one lookup attribute (ResourceName, EventName, ...).

@@ -87,6 +87,11 @@ public final class AuditLog: Sendable {
         Self.read(path: path, keep: keep)
     }
 
+    /// Request ids of every AWS call reclaw recorded: its own footprints in CloudTrail.
+    public func requestIDs() -> Set<String> {
+        Set(read().filter { $0.eventType == .awsApiCall }.compactMap(\.requestID))
+    }
+
     public static func read(path: String, keep: Int = 5) -> [AuditEvent] {
         var files: [String] = []
         for i in stride(from: keep, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(path).\(i)") { files.append("\(path).\(i)") }

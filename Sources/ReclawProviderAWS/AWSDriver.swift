@@ -28,7 +28,16 @@ public struct AWSDriver: ActionDriver {
     func iam(_ c: StepContext) -> IAMClient { IAMClient(client: client, region: c.region, context: callContext(c)) }
     func ssm(_ c: StepContext) -> SSMClient { SSMClient(client: client, region: c.region, context: callContext(c)) }
 
+    /// Every create is journaled: if reclaw stops while it is in flight, the next run knows to look
+    /// for what it made before making another.
     public func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
+        _ = try journal?.begin(deployment: context.deployment, component: component.key, planID: context.planID)
+        let id = try await dispatchCreate(component, context: context)
+        try journal?.end(deployment: context.deployment, component: component.key)
+        return id
+    }
+
+    private func dispatchCreate(_ component: DesiredComponent, context: StepContext) async throws -> String {
         switch component.kind {
         case .vpc: return try await createVpc(component, context)
         case .internetGateway: return try await createGateway(component, context)

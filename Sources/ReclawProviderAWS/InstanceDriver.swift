@@ -41,7 +41,6 @@ extension AWSDriver {
             try await ec2.runInstance(launch)
         }
         try await waitForInstance(id, states: ["running"], c)
-        try journal?.end(deployment: c.deployment, component: d.key)
         return id
     }
 

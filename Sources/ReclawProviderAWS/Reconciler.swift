@@ -50,9 +50,13 @@ public final class Reconciler: Sendable {
     public let logger: Logger
     public let concurrency: Int
     public let waiter: Waiter
+    /// How long a rerun looks for the resource of a create that was in flight when reclaw stopped.
+    public let interruptedCreateGrace: Duration
     private let accounts = AccountCache()
 
-    public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter()) {
+    public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter(),
+                interruptedCreateGrace: Duration = .seconds(15)) {
+        self.interruptedCreateGrace = interruptedCreateGrace
         self.client = client
         self.state = state
         self.journal = CreateJournal(stateDirectory: state.directory)
@@ -111,7 +115,7 @@ public final class Reconciler: Sendable {
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            observed = try await seen
+            observed = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
             images = await resolved
         } catch {
@@ -133,6 +137,39 @@ public final class Reconciler: Sendable {
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
         }
         return out
+    }
+
+    /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until
+    /// its resource shows up (or the grace period ends) observe again, so it is adopted rather than
+    /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
+    private func settle(_ members: [ReconcileTarget], observed: [String: ObservedDeployment], client: AWSClient, region: String,
+                        planID: String) async throws(AWSError) -> [String: ObservedDeployment] {
+        var observed = observed
+        let deadline = ContinuousClock.now + interruptedCreateGrace
+        let grace = interruptedCreateGrace.inSeconds
+        while true {
+            var waiting: [(String, String)] = []
+            for target in members {
+                let name = target.spec.name
+                for entry in journal.entries(name) {
+                    if observed[name]?[entry.component] != nil || Date().timeIntervalSince(entry.startedAt) > grace {
+                        try? journal.end(deployment: name, component: entry.component)
+                    } else {
+                        waiting.append((name, entry.component))
+                    }
+                }
+            }
+            guard !waiting.isEmpty, ContinuousClock.now < deadline else {
+                for (name, component) in waiting {
+                    logger.warning("an interrupted create left nothing behind; creating it again", metadata: ["deployment": "\(name)", "component": "\(component)"])
+                    try? journal.end(deployment: name, component: component)
+                }
+                return observed
+            }
+            logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
+            try? await Task.sleep(for: .seconds(1))
+            observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID)).observe()
+        }
     }
 
     /// Every reclaw-owned deployment found in a region (for destroy and prune).
@@ -187,6 +224,7 @@ public final class Reconciler: Sendable {
             if result.converged {
                 s.lastAppliedRevision = plan.revision
                 s.lastAppliedAt = Date()
+                s.lastInSyncAt = s.lastAppliedAt
                 s.lastApplied = planned.desired
                 s.lastAppliedSpec = planned.target?.spec
                 s.resourceIDs = result.ids

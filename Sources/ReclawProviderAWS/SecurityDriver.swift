@@ -44,7 +44,6 @@ extension AWSDriver {
                                                  groupIds: d.strings("securityGroups"), privateDns: d.bool("privateDns") ?? true,
                                                  clientToken: token, tags: d.tags)
         try await waitForEndpoint(id, c)
-        try journal?.end(deployment: c.deployment, component: d.key)
         return id
     }
 

@@ -40,6 +40,8 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     public var location: String?
     public var conditions: [Condition]
     public var lastDriftCheckAt: Date?
+    /// The last time AWS was seen to match the last applied state (an apply, or a clean drift check).
+    public var lastInSyncAt: Date?
     /// The drift last found (empty when none), rendered as `key attribute: expected → actual`.
     public var drift: [String]
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReclawDaemon
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS
@@ -59,7 +60,7 @@ struct DestroyCommand: AsyncParsableCommand {
     }
 }
 
-/// `reclaw drift`: compare AWS with what reclaw last applied.
+/// `reclaw drift`: compare AWS with what reclaw last applied, and say who changed it.
 struct DriftCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "drift", abstract: "One drift check against the last applied revision.")
 
@@ -81,30 +82,49 @@ struct DriftCommand: AsyncParsableCommand {
             printError("no deployment has been applied yet (state directory \(runtime.state.directory))")
             throw ExitCode(1)
         }
-        // Plan each deployment against the spec it was last applied with: the differences are drift.
-        let targets = statuses.map { ReconcileTarget(spec: $0.lastAppliedSpec!, revision: $0.lastAppliedRevision ?? "unknown") }
-        var plans: [Plan] = []
+        let log = runtime.auditLog
+        let checker = DriftChecker(reconciler: runtime.reconciler, ownRequestIDs: { log.requestIDs() })
         var failed = false
-        for result in await runtime.reconciler.plan(targets) {
+        var findings: [DriftFinding] = []
+        var clean: [String] = []
+        for (status, result) in zip(statuses, await checker.check(statuses)) {
             switch result {
-            case .success(let p): plans.append(p.plan)
             case .failure(let f):
                 printError("error: cannot check \(f.description)")
                 failed = true
+            case .success(nil):
+                clean.append(status.deployment)
+            case .success(let finding?):
+                findings.append(finding)
+                await runtime.auditor.emit(DriftChecker.event(finding, corrected: false))
             }
         }
         if json {
-            print(PlanRenderer.json(plans).render(pretty: true))
+            let encoder = JSONEncoder()
+            let report: JSONValue = [
+                "drift": .array(findings.map { f in
+                    ["deployment": .string(f.deployment), "revision": .string(f.planned.plan.revision), "diff": f.diff,
+                     "attributionStatus": .string(f.attributionStatus),
+                     "attribution": (try? encoder.encode(f.attribution)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } ?? []]
+                }),
+                "clean": .array(clean.map { .string($0) }),
+            ]
+            print(report.render(pretty: true))
         } else {
-            for plan in plans {
-                if plan.drift.isEmpty && !plan.hasChanges {
-                    print("\(plan.deployment): no drift from revision \(plan.revision).")
+            for name in clean { print("\(name): no drift from its last applied revision.") }
+            for f in findings {
+                print(PlanRenderer.text(f.planned.plan))
+                if f.attribution.isEmpty {
+                    print(f.attributionStatus == "pending" ? "Changed by: not known yet; CloudTrail has not delivered the change (it lags 5 to 15 minutes)."
+                                                           : "Changed by: CloudTrail could not be asked.")
                 } else {
-                    print(PlanRenderer.text(plan))
+                    for a in f.attribution {
+                        print("Changed by: \(a.userIdentityArn ?? "unknown") with key \(a.accessKeyId ?? "unknown") from \(a.sourceIPAddress ?? "unknown"): \(a.eventName) at \(a.eventTime) (CloudTrail event \(a.cloudTrailEventID))")
+                    }
                 }
             }
         }
         if failed { throw ExitCode(1) }
-        if detailedExitcode && plans.contains(where: { !$0.drift.isEmpty || $0.hasChanges }) { throw ExitCode(2) }
+        if detailedExitcode && !findings.isEmpty { throw ExitCode(2) }
     }
 }

@@ -44,6 +44,7 @@ struct Runtime {
     let client: AWSClient
     let state: StateStore
     let auditor: Auditor
+    let auditLog: AuditLog
     let reconciler: Reconciler
 
     init(global: GlobalOptions, options: RuntimeOptions) {
@@ -52,7 +53,8 @@ struct Runtime {
         environment = AWSEnvironment()
         state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory())
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
-        auditor = Auditor(log: AuditLog(path: auditPath), logger: Logger(label: "reclaw.audit"))
+        auditLog = AuditLog(path: auditPath)
+        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"))
         let environment = environment
         let logger = logger
         let auditor = auditor

@@ -2,8 +2,8 @@ import Foundation
 import ReclawTestSupport
 import Testing
 
-/// A `kill -9` at any moment of an apply, then another apply: it converges, with no duplicate and
-/// no orphaned resource, and the audit log stays readable.
+/// A `kill -9` in the middle of an apply (after 1, 6 and 12 of its 18 actions), then another apply:
+/// it converges, with no duplicate and no orphaned resource, and the audit log stays readable.
 @Suite struct ApplyCrashTests {
     let emulator = Emulator.shared
 
@@ -50,23 +50,40 @@ import Testing
         return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Int] ?? [:]
     }
 
-    @Test(arguments: [(600, "eu-west-1"), (1300, "us-west-1"), (2000, "us-west-2")])
-    func aKilledApplyConvergesOnRerunWithoutDuplicates(killAfterMilliseconds: Int, region: String) async throws {
+    /// How many ActionApplied events the audit log holds.
+    func applied(_ path: String) -> Int {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\"eventType\":\"ActionApplied\"").count - 1
+    }
+
+    @Test(arguments: [(1, "eu-west-1"), (6, "us-west-1"), (12, "us-west-2")])
+    func aKilledApplyConvergesOnRerunWithoutDuplicates(killAfterActions: Int, region: String) async throws {
         let dir = TemporaryDirectory("reclaw-crash")
         let name = uniqueName("crash")
         dir.write("specs/app.yaml", spec(name, region: region))
         var env = emulator.environment
         env["RECLAW_STATE_DIR"] = dir.file("state")
-        // Slow every call of this region so the kill lands mid-apply.
+        // A read-only plan first: the emulator builds a region's backends on first touch (seconds).
+        try await Command.check([RepoPaths.reclawBinary, "plan", dir.file("specs")], environment: env.merging(["RECLAW_STATE_DIR": dir.file("warmup")]) { $1 })
+        // Slow every call of this deployment so the kill lands mid-apply.
         let slow = try await emulator.injectDelay(userAgent: "deployment/\(name);", milliseconds: 250)
         let process = try Command.launch([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
-        try await Task.sleep(for: .milliseconds(killAfterMilliseconds))
+        let deadline = ContinuousClock.now + .seconds(60)
+        while applied(dir.file("state/audit.log")) < killAfterActions && process.isRunning && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try await emulator.removeFault(slow)
-        let early = process.terminationReason == .exit
-            ? String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) : ""
-        #expect(process.terminationReason == .uncaughtSignal, "exited \(process.terminationStatus) before the kill: \(early.suffix(2000))")
+        let reported = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .uncaughtSignal, "exited \(process.terminationStatus) before the kill: \(reported.suffix(2000))")
+        // An event is logged only after it is appended and fsync'd: every one the killed run reported is in the file.
+        let reportedIDs = reported.split(separator: "\n").compactMap { line -> String? in
+            guard let r = line.range(of: "audit.id=") else { return nil }
+            return String(line[r.upperBound...].prefix { $0 != " " })
+        }
+        let written = try String(contentsOfFile: dir.file("state/audit.log"), encoding: .utf8)
+        #expect(written.contains("\"eventType\":\"ActionApplied\""), "the kill came before the apply started")
+        for id in reportedIDs { #expect(written.contains("\"eventID\":\"\(id)\""), "event \(id) was reported but not written") }
 
         let rerun = try await Command.run([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")

@@ -76,7 +76,8 @@ def redacted_params(call: Call) -> dict:
 
 
 class CloudTrail:
-    """Events in arrival order; each becomes visible to LookupEvents after the delivery delay."""
+    """Events in arrival order; each becomes visible to LookupEvents once the delivery delay has
+    passed since it was recorded."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -159,7 +160,6 @@ class CloudTrail:
             self.events.append({
                 "seq": self.sequence,
                 "time": now,
-                "deliverAt": now + self.delivery_delay,
                 "region": region,
                 "resources": resources_of(call, response_body),
                 "username": "root" if identity["type"] == "Root" else (identity.get("userName") or identity["arn"].split("/")[-1]),
@@ -194,7 +194,8 @@ class CloudTrail:
         before = int(token) if token else None
         now = time.time()
         with self.lock:
-            candidates = [e for e in reversed(self.events) if e["region"] == region and e["deliverAt"] <= now]
+            # The delay applies when events are looked up, so changing it holds back or releases records.
+            candidates = [e for e in reversed(self.events) if e["region"] == region and e["time"] + self.delivery_delay <= now]
         out = []
         next_token = None
         for e in candidates:

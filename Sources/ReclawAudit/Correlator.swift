@@ -1,0 +1,104 @@
+import Foundation
+import ReclawAWS
+import ReclawJSON
+
+/// How one audited AWS call relates to CloudTrail.
+public enum CorrelationStatus: String, Sendable, Codable {
+    /// Found by request id.
+    case matched
+    /// Found by event name, resource and time (within five minutes).
+    case matchedByResource
+    /// Not found yet, but CloudTrail may still deliver it (it lags 5 to 15 minutes).
+    case pending
+    /// Not found, and old enough that CloudTrail should have it.
+    case missing
+}
+
+/// One audited call and its CloudTrail record, if any.
+public struct CorrelationEntry: Sendable, Codable {
+    public var event: AuditEvent
+    public var status: CorrelationStatus
+    public var cloudTrailEventID: String?
+}
+
+/// The result of joining the audit log with CloudTrail.
+public struct CorrelationReport: Sendable, Codable {
+    public var entries: [CorrelationEntry]
+    public var since: Date
+
+    public func count(_ s: CorrelationStatus) -> Int { entries.filter { $0.status == s }.count }
+}
+
+/// Joins AwsApiCall events with CloudTrail's LookupEvents: by request id first, then by event name,
+/// resource and time. Reads only write events (ReadOnly=false), pages through them, and keeps to
+/// CloudTrail's two requests per second.
+public struct CloudTrailCorrelator: Sendable {
+    public let client: AWSClient
+    /// How long CloudTrail may take to deliver before a record counts as missing.
+    public var deliveryWindow: TimeInterval
+
+    public init(client: AWSClient, deliveryWindow: TimeInterval = 15 * 60) {
+        self.client = client
+        self.deliveryWindow = deliveryWindow
+    }
+
+    public func correlate(_ events: [AuditEvent], since: Date, now: Date = Date()) async throws(AWSError) -> CorrelationReport {
+        let calls = events.filter { e in
+            e.eventType == .awsApiCall && e.errorCode == nil && e.details?["readOnly"]?.boolValue != true && (e.date ?? .distantPast) >= since
+        }
+        var entries: [CorrelationEntry] = []
+        let pacer = Pacer(interval: .milliseconds(500))
+        for (region, group) in Dictionary(grouping: calls, by: { $0.awsRegion ?? "us-east-1" }).sorted(by: { $0.key < $1.key }) {
+            let earliest = group.compactMap(\.date).min() ?? since
+            let trail = try await CloudTrailClient(client: client, region: region, pacer: pacer)
+                .lookup(attribute: ("ReadOnly", "false"), start: earliest.addingTimeInterval(-300), end: now.addingTimeInterval(60), limit: 100_000)
+            let byRequest = Dictionary(trail.compactMap { t in t.requestID.map { ($0, t) } }, uniquingKeysWith: { a, _ in a })
+            for call in group {
+                if let id = call.requestID, let hit = byRequest[id] {
+                    entries.append(CorrelationEntry(event: call, status: .matched, cloudTrailEventID: hit.eventID))
+                } else if let hit = Self.byResource(call, in: trail) {
+                    entries.append(CorrelationEntry(event: call, status: .matchedByResource, cloudTrailEventID: hit.eventID))
+                } else {
+                    let age = now.timeIntervalSince(call.date ?? now)
+                    entries.append(CorrelationEntry(event: call, status: age < deliveryWindow ? .pending : .missing, cloudTrailEventID: nil))
+                }
+            }
+        }
+        return CorrelationReport(entries: entries.sorted { $0.event.eventTime < $1.event.eventTime }, since: since)
+    }
+
+    static func byResource(_ call: AuditEvent, in trail: [CloudTrailEvent]) -> CloudTrailEvent? {
+        guard let name = call.eventName, let time = call.date else { return nil }
+        let resources = Set(call.resources.map(\.name))
+        return trail.first { t in
+            t.eventName == name && abs(t.eventTime.timeIntervalSince(time)) <= 300 && !resources.isDisjoint(with: t.resources.map(\.name))
+        }
+    }
+}
+
+/// Finds who changed a resource outside reclaw, from CloudTrail's write events naming it.
+public struct DriftAttributor: Sendable {
+    public let client: AWSClient
+
+    public init(client: AWSClient) {
+        self.client = client
+    }
+
+    /// The write events on `resources` since `since` that reclaw did not make (its own are known
+    /// by request id and by their `reclaw/` User-Agent). Empty when CloudTrail has none yet.
+    public func attribute(resources: [String], region: String, since: Date, ownRequestIDs: Set<String>, now: Date = Date()) async throws(AWSError) -> [AuditEvent.Attribution] {
+        let cloudTrail = CloudTrailClient(client: client, region: region)
+        var found: [String: AuditEvent.Attribution] = [:]
+        for resource in Set(resources).sorted() {
+            for e in try await cloudTrail.lookup(attribute: ("ResourceName", resource), start: since.addingTimeInterval(-60), end: now.addingTimeInterval(60)) {
+                guard e.record["readOnly"]?.boolValue != true, e.errorCode == nil,
+                      !(e.userAgent ?? "").hasPrefix("reclaw/"), !ownRequestIDs.contains(e.requestID ?? "") else { continue }
+                found[e.eventID] = AuditEvent.Attribution(
+                    eventName: e.eventName, eventTime: ISO8601.format(e.eventTime), userIdentityArn: e.userIdentityArn,
+                    accessKeyId: e.accessKeyId ?? e.record["userIdentity"]?["accessKeyId"]?.stringValue,
+                    sourceIPAddress: e.sourceIPAddress, cloudTrailEventID: e.eventID)
+            }
+        }
+        return found.values.sorted { $0.eventTime < $1.eventTime }
+    }
+}

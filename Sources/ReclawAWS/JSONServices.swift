@@ -186,7 +186,7 @@ public struct CloudTrailClient: Sendable {
             var body: [String: JSONValue] = ["StartTime": .double(start.timeIntervalSince1970), "EndTime": .double(end.timeIntervalSince1970), "MaxResults": 50]
             if let attribute { body["LookupAttributes"] = [["AttributeKey": .string(attribute.key), "AttributeValue": .string(attribute.value)]] }
             if let token { body["NextToken"] = .string(token) }
-            let r = try await client.json(.cloudtrail, "LookupEvents", region: region, .object(body))
+            let r = try await patiently { () async throws(AWSError) in try await client.json(.cloudtrail, "LookupEvents", region: region, .object(body)) }
             for e in r["Events"]?.arrayValue ?? [] {
                 let record = (e["CloudTrailEvent"]?.stringValue).flatMap { try? JSONValue.parse($0) } ?? .null
                 let seconds: Double = { if case .double(let d)? = e["EventTime"] { return d }; return Double(e["EventTime"]?.intValue ?? 0) }()
@@ -201,6 +201,20 @@ public struct CloudTrailClient: Sendable {
         } while token != nil && out.count < limit
         return out
     }
+}
+
+/// Calls LookupEvents again while CloudTrail throttles it (its limit is two calls per second per
+/// account and region, shared with every other caller), waiting longer each time, up to ten times.
+func patiently<T>(_ body: () async throws(AWSError) -> T) async throws(AWSError) -> T {
+    var wait = Duration.milliseconds(600)
+    for _ in 0..<10 {
+        do { return try await body() } catch {
+            guard error.isThrottling || error.kind == .retryQuotaExhausted && error.message.contains("Throttling") else { throw error }
+        }
+        try? await Task.sleep(for: wait)
+        wait = min(wait * 2, .seconds(10))
+    }
+    return try await body()
 }
 
 /// Spaces calls at least `interval` apart, across every caller sharing it.

@@ -3,6 +3,7 @@
 
 GET|POST|PUT|... /echo         -> 200, JSON of method, path, headers and body
 /slow?ms=N                     -> waits N ms, then 200
+/concurrency                   -> the most /slow requests that were in progress at once
 /status/N                      -> status N with header X-Status: N
 /drop                          -> closes the connection without answering
 /record (POST) and /records    -> store request bodies and list them (a webhook receiver)
@@ -19,6 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 RECORDS = []
+CONCURRENT = {"now": 0, "max": 0}
+LOCK = threading.Lock()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -50,8 +53,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if url.path == "/slow":
+            with LOCK:
+                CONCURRENT["now"] += 1
+                CONCURRENT["max"] = max(CONCURRENT["max"], CONCURRENT["now"])
             time.sleep(int(parse_qs(url.query).get("ms", ["1000"])[0]) / 1000)
+            with LOCK:
+                CONCURRENT["now"] -= 1
             return self.reply(200, b"slow")
+        if url.path == "/concurrency":
+            return self.reply(200, json.dumps(CONCURRENT).encode(), [("Content-Type", "application/json")])
         if url.path.startswith("/status/"):
             code = int(url.path.split("/")[2])
             return self.reply(code, f"status {code}".encode(), [("X-Status", str(code))])

@@ -67,11 +67,14 @@ import Testing
         // Slow every call of this deployment so the kill lands mid-apply.
         let slow = try await emulator.injectDelay(userAgent: "deployment/\(name);", milliseconds: 250)
         let process = try Command.launch([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
-        let deadline = ContinuousClock.now + .seconds(60)
-        while applied(dir.file("state/audit.log")) < killAfterActions && process.isRunning && ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
+        // Watched from a dispatch thread, which busy test tasks on the cooperative pool cannot delay.
+        let auditPath = dir.file("state/audit.log")
+        let pid = process.processIdentifier
+        try await Command.offThread { [self] in
+            let deadline = ContinuousClock.now + .seconds(60)
+            while applied(auditPath) < killAfterActions && process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+            kill(pid, SIGKILL)
         }
-        kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         try await emulator.removeFault(slow)
         let reported = String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -54,7 +54,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "FlyingFox", package: "FlyingFox"),
+            .product(name: "FlyingSocks", package: "FlyingFox"),
         ]),
         .executableTarget(name: "reclaw", dependencies: [
             "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
@@ -83,7 +85,9 @@ let package = Package(
         ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
             "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
-            "ReclawProviderAWS", "ReclawAWS", "ReclawState",
+            "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP",
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
     ],

@@ -7,7 +7,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl)
+packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl openssh-server openssh-client)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

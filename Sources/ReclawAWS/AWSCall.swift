@@ -127,3 +127,16 @@ enum Sanitizer {
         !["Describe", "Get", "List", "Lookup", "AssumeRole", "Query", "Scan", "BatchGet"].contains { operation.hasPrefix($0) }
     }
 }
+
+/// Hands every call record to several observers (the audit trail and the metrics), in order.
+public struct FanOutObserver: AWSCallObserver {
+    public let observers: [any AWSCallObserver]
+
+    public init(_ observers: [any AWSCallObserver]) {
+        self.observers = observers
+    }
+
+    public func record(_ call: AWSCallRecord) async {
+        for o in observers { await o.record(call) }
+    }
+}

@@ -54,7 +54,7 @@ public struct DriftChecker: Sendable {
         let applied = statuses.filter { $0.lastAppliedSpec != nil }
         let targets = applied.map { ReconcileTarget(spec: $0.lastAppliedSpec!, revision: $0.lastAppliedRevision ?? "unknown") }
         var out: [Result<DriftFinding?, PlanFailure>] = []
-        for result in await reconciler.plan(targets) {
+        for result in await reconciler.plan(targets, record: false) {
             switch result {
             case .failure(let f):
                 out.append(.failure(f))

@@ -42,13 +42,16 @@ public final class SpecSource: Sendable {
     public let path: String
     public let cacheDirectory: String
     public let credentials: GitCredentials?
+    public let sshTrust: SSHTrust
 
-    public init(location: SourceLocation, ref: String = "main", path: String = ".", cacheDirectory: String, credentials: GitCredentials? = nil) {
+    public init(location: SourceLocation, ref: String = "main", path: String = ".", cacheDirectory: String,
+                credentials: GitCredentials? = nil, sshTrust: SSHTrust = SSHTrust()) {
         self.location = location
         self.ref = ref
         self.path = path
         self.cacheDirectory = cacheDirectory
         self.credentials = credentials
+        self.sshTrust = sshTrust
     }
 
     /// The bare cache repository for a git source.
@@ -96,7 +99,7 @@ public final class SpecSource: Sendable {
         case .git(let url):
             do {
                 let repo = try GitRepository.openOrCreateBare(at: cachePath)
-                try repo.fetch(from: url, credentials: credentials)
+                try repo.fetch(from: url, credentials: credentials, verifyHostKey: sshTrust.isEmpty ? nil : sshTrust.verifier)
                 let commit = try repo.resolve(ref)
                 let files = try repo.files(at: commit, under: path).filter { SpecLoader.isSpecPath($0.path) }
                 return SourceSnapshot(revision: commit, files: files.map { SpecFile(path: $0.path, bytes: $0.contents) })
@@ -109,7 +112,8 @@ public final class SpecSource: Sendable {
 
 /// Git credentials from the environment, never logged: a token for HTTP(S)
 /// (`RECLAW_GIT_TOKEN`, with `RECLAW_GIT_USERNAME`, or a git-credentials file in
-/// `RECLAW_GIT_CREDENTIALS_FILE`) and a key file for SSH (`RECLAW_GIT_SSH_KEY`).
+/// `RECLAW_GIT_CREDENTIALS_FILE`) and a key file for SSH (`RECLAW_GIT_SSH_KEY`); the SSH
+/// server itself is checked against `SSHTrust`.
 public enum GitCredentialSettings {
     public static func credentials(for url: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitCredentials? {
         if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {

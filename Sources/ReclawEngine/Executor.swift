@@ -175,36 +175,47 @@ public struct Executor: Sendable {
             func ready() -> [Step] {
                 steps.filter { s in waiting[s] != nil && outcomes[s] == nil && waiting[s]!.allSatisfy { outcomes[$0] != nil } }
             }
+            /// Starts what is ready, repeating while steps settle without running (skipped or held
+            /// back), since those make their dependents ready in turn.
             func launchReady() async {
-                for step in ready() {
-                    guard running < concurrency else { return }
-                    let deps = waiting[step]!
-                    waiting[step] = nil
-                    if let failed = deps.first(where: { !(outcomes[$0]?.succeeded ?? false) }) {
-                        outcomes[step] = StepOutcome(step: step, status: .skipped("\(failed.key) did not complete"), resourceID: step.resourceID)
-                        await launchReady()
-                        return
-                    }
-                    if shouldStop() {
-                        outcomes[step] = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
-                        continue
-                    }
-                    running += 1
-                    let context = StepContext(deployment: plan.deployment, region: plan.region, planID: plan.id, revision: plan.revision,
-                                              key: step.key, ids: await ids.all)
-                    group.addTask { [observer] in
-                        await observer?.stepStarted(step, context: context)
-                        let outcome: StepOutcome
-                        do {
-                            let id = try await body(step, context)
-                            outcome = StepOutcome(step: step, status: .succeeded, resourceID: id ?? step.resourceID)
-                        } catch {
-                            let reportable = error as? ReportableError
-                            outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),
-                                                  resourceID: step.resourceID)
+                var settled = true
+                while settled {
+                    settled = false
+                    for step in ready() {
+                        guard running < concurrency else { return }
+                        let deps = waiting[step]!
+                        waiting[step] = nil
+                        if let failed = deps.first(where: { !(outcomes[$0]?.succeeded ?? false) }) {
+                            // Behind a step a shutdown held back, this one is held back too, not failed.
+                            var held = false
+                            if case .notStarted = outcomes[failed]?.status { held = true }
+                            outcomes[step] = StepOutcome(step: step, status: held ? .notStarted : .skipped("\(failed.key) did not complete"),
+                                                         resourceID: step.resourceID)
+                            settled = true
+                            continue
                         }
-                        await observer?.stepFinished(outcome, context: context)
-                        return outcome
+                        if shouldStop() {
+                            outcomes[step] = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
+                            settled = true
+                            continue
+                        }
+                        running += 1
+                        let context = StepContext(deployment: plan.deployment, region: plan.region, planID: plan.id, revision: plan.revision,
+                                                  key: step.key, ids: await ids.all)
+                        group.addTask { [observer] in
+                            await observer?.stepStarted(step, context: context)
+                            let outcome: StepOutcome
+                            do {
+                                let id = try await body(step, context)
+                                outcome = StepOutcome(step: step, status: .succeeded, resourceID: id ?? step.resourceID)
+                            } catch {
+                                let reportable = error as? ReportableError
+                                outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),
+                                                      resourceID: step.resourceID)
+                            }
+                            await observer?.stepFinished(outcome, context: context)
+                            return outcome
+                        }
                     }
                 }
             }

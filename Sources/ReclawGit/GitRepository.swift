@@ -50,7 +50,9 @@ public final class GitRepository: @unchecked Sendable {
 
     /// Fetches every branch of `url` into refs/remotes/origin/ and every tag into refs/tags/,
     /// forcing updates (so force-pushes are followed) and pruning what the remote deleted.
-    public func fetch(from url: String, credentials: GitCredentials? = nil) throws(GitError) {
+    /// Over SSH, `verifyHostKey` must accept the server's key or the fetch fails before any
+    /// credential is offered.
+    public func fetch(from url: String, credentials: GitCredentials? = nil, verifyHostKey: SSHHostKeyVerifier? = nil) throws(GitError) {
         lock.lock()
         defer { lock.unlock() }
         var remote: OpaquePointer?
@@ -60,17 +62,41 @@ public final class GitRepository: @unchecked Sendable {
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
-        let box = CredentialBox(credentials)
+        let box = CredentialBox(credentials, verifyHostKey: verifyHostKey, port: Self.sshPort(url))
         options.callbacks.payload = Unmanaged.passUnretained(box).toOpaque()
         options.callbacks.credentials = { out, _, usernameFromURL, allowed, payload in
             let box = Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue()
             return box.acquire(out: out, usernameFromURL: usernameFromURL, allowed: allowed)
         }
+        options.callbacks.certificate_check = { cert, _, host, payload in
+            let box = Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue()
+            return box.check(cert, host: host.map { String(cString: $0) } ?? "")
+        }
         let specs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
         let code = withStrArray(specs) { arr in
             git_remote_fetch(handle.pointer, arr, &options, "reclaw fetch")
         }
+        if code < 0, let key = box.refusedKey {
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: "fetch \(Self.redacted(url))",
+                           message: "the SSH host key of \(key.host):\(key.port) (\(key.algorithm ?? "key") \(key.fingerprint)) is not trusted; add it to the known hosts or pin its fingerprint")
+        }
+        if code < 0, box.attempts > 1 || (credentials == nil && box.attempts > 0) {
+            // libgit2's own message here can be a stale, unrelated one; say what happened.
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: "fetch \(Self.redacted(url))",
+                           message: credentials == nil ? "the server asks for credentials and none are configured"
+                                                       : "the server refused the credentials")
+        }
+        if code < 0, box.sawUnverifiedSSH {
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: "fetch \(Self.redacted(url))",
+                           message: "no trusted SSH host keys are configured, so the server cannot be verified; provide known hosts or a host key fingerprint")
+        }
         try check(code, "fetch \(Self.redacted(url))")
+    }
+
+    /// The port of an ssh:// URL, 22 otherwise.
+    static func sshPort(_ url: String) -> Int {
+        guard url.hasPrefix("ssh://"), let c = URLComponents(string: url), let port = c.port else { return 22 }
+        return port
     }
 
     /// The commit a branch, tag or commit id names: remote branches first, then tags, then ids.
@@ -172,12 +198,34 @@ public final class GitRepository: @unchecked Sendable {
     }
 }
 
-/// Answers libgit2's credential callback once per fetch, so a wrong secret fails instead of looping.
+/// Answers libgit2's credential callback once per fetch, so a wrong secret fails instead of
+/// looping, and its certificate callback for SSH host keys.
 private final class CredentialBox {
     let credentials: GitCredentials?
+    let verifyHostKey: SSHHostKeyVerifier?
+    let port: Int
     var attempts = 0
+    var refusedKey: SSHHostKey?
+    var sawUnverifiedSSH = false
 
-    init(_ credentials: GitCredentials?) { self.credentials = credentials }
+    init(_ credentials: GitCredentials?, verifyHostKey: SSHHostKeyVerifier?, port: Int) {
+        self.credentials = credentials
+        self.verifyHostKey = verifyHostKey
+        self.port = port
+    }
+
+    /// TLS certificates keep libgit2's own validation; SSH host keys go to the verifier.
+    func check(_ cert: UnsafeMutablePointer<git_cert>?, host: String) -> Int32 {
+        guard let cert, cert.pointee.cert_type == GIT_CERT_HOSTKEY_LIBSSH2 else { return GIT_PASSTHROUGH.rawValue }
+        guard let verifyHostKey else {
+            sawUnverifiedSSH = true
+            return GIT_ECERTIFICATE.rawValue
+        }
+        guard let key = SSHHostKey.from(cert, host: host, port: port) else { return GIT_ECERTIFICATE.rawValue }
+        if verifyHostKey(key) { return 0 }
+        refusedKey = key
+        return GIT_ECERTIFICATE.rawValue
+    }
 
     func acquire(out: UnsafeMutablePointer<UnsafeMutablePointer<git_credential>?>?, usernameFromURL: UnsafePointer<CChar>?, allowed: UInt32) -> Int32 {
         attempts += 1

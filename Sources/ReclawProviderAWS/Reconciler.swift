@@ -83,31 +83,34 @@ public final class Reconciler: Sendable {
         var roleArn: String?
     }
 
-    /// Plans every target. One observation per region and role covers all of them.
-    public func plan(_ targets: [ReconcileTarget]) async -> [Result<PlannedDeployment, PlanFailure>] {
+    /// Plans every target. One observation per region and role covers all of them. With `record`
+    /// false (drift checks) no PlanComputed event is written; it is written when the plan is applied.
+    public func plan(_ targets: [ReconcileTarget], record: Bool = true) async -> [Result<PlannedDeployment, PlanFailure>] {
         let planIDs = Dictionary(uniqueKeysWithValues: targets.map { ($0.spec.name, UUID().uuidString.lowercased()) })
         let groups = Dictionary(grouping: targets) { GroupKey(region: $0.spec.region, roleArn: $0.spec.roleArn) }
         var results: [String: Result<PlannedDeployment, PlanFailure>] = [:]
         await withTaskGroup(of: [(String, Result<PlannedDeployment, PlanFailure>)].self) { group in
             for (key, members) in groups {
-                group.addTask { await self.plan(group: key, members, planIDs: planIDs) }
+                group.addTask { await self.plan(group: key, members, planIDs: planIDs, record: record) }
             }
             for await batch in group { for (name, r) in batch { results[name] = r } }
         }
         return targets.compactMap { results[$0.spec.name] }
     }
 
-    private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String]) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
+    private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String], record: Bool) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
         let first = planIDs[members[0].spec.name]!
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
         let observed: [String: ObservedDeployment]
         let facts: DeploymentFacts
         let images: [String: EC2.Image]
+        // A group of one names its deployment in every call (and so in CloudTrail's userAgent).
+        let context = AWSCallContext(deployment: members.count == 1 ? members[0].spec.name : nil, planID: first)
         // Observation, the account id and the images a launch would use are independent: one round.
-        let resolver = ImageResolver(client: groupClient, region: key.region, context: AWSCallContext(planID: first))
+        let resolver = ImageResolver(client: groupClient, region: key.region, context: context)
         let references = Set(members.map(\.spec.instance.image))
         do {
-            async let seen = AWSObserver(client: groupClient, region: key.region, context: AWSCallContext(planID: first)).observe()
+            async let seen = AWSObserver(client: groupClient, region: key.region, context: context).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
                 for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
@@ -132,7 +135,7 @@ public final class Reconciler: Sendable {
             let last = (try? state.load(name))?.flatMap(\.lastApplied)
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
-            await auditor?.planComputed(plan)
+            if record { await auditor?.planComputed(plan) }
             out.append((name, .success(PlannedDeployment(target: target, desired: desired, observed: current, plan: plan,
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
         }
@@ -188,10 +191,12 @@ public final class Reconciler: Sendable {
         return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)
     }
 
-    /// Applies a plan and records the outcome in the deployment's status.
-    public func apply(_ planned: PlannedDeployment, shouldStop: @escaping @Sendable () -> Bool = { false }) async -> ApplyResult {
+    /// Applies a plan and records the outcome in the deployment's status. `recordPlan` writes the
+    /// PlanComputed event first, for plans computed without one (drift corrections).
+    public func apply(_ planned: PlannedDeployment, recordPlan: Bool = false, shouldStop: @escaping @Sendable () -> Bool = { false }) async -> ApplyResult {
         let plan = planned.plan
         let name = plan.deployment
+        if recordPlan { await auditor?.planComputed(plan) }
         _ = try? state.update(name) { s in
             s.region = plan.region
             s.lastAttemptedRevision = plan.revision
@@ -231,6 +236,10 @@ public final class Reconciler: Sendable {
                 s.drift = []
                 s.set("Ready", true, reason: "ReconciliationSucceeded", message: "applied revision \(plan.revision)")
                 s.set("Stalled", false, reason: "Converged", message: "")
+            } else if result.problems.allSatisfy({ if case .notStarted = $0.status { return true }; return false }) {
+                // Stopped by a shutdown between steps: nothing failed, the next start carries on.
+                s.set("Ready", false, reason: "Interrupted", message: "shut down with \(result.problems.count) steps not started; the next pass resumes")
+                s.set("Stalled", false, reason: "Interrupted", message: "")
             } else {
                 let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
                 let first = result.problems.first.map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
@@ -241,7 +250,8 @@ public final class Reconciler: Sendable {
         }
     }
 
-    static func describe(_ status: StepOutcome.Status) -> String {
+    /// A step outcome in words.
+    public static func describe(_ status: StepOutcome.Status) -> String {
         switch status {
         case .succeeded: return "succeeded"
         case let .failed(message, _, _): return message

@@ -65,17 +65,23 @@ struct Runtime {
         reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency)
     }
 
-    func source(_ options: SourceOptions) -> SpecSource {
+    func source(_ options: SourceOptions) throws -> SpecSource {
         let location = SourceLocation(options.source)
         var credentials: GitCredentials?
-        if case .git(let url) = location { credentials = GitCredentialSettings.credentials(for: url) }
-        return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory, credentials: credentials)
+        var trust = SSHTrust()
+        if case .git(let url) = location {
+            credentials = GitCredentialSettings.credentials(for: url)
+            do { trust = try SSHTrust.fromEnvironment() } catch { throw CLIError(error.message) }
+        }
+        return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory,
+                          credentials: credentials, sshTrust: trust)
     }
 
     /// Reads the source and its specs; invalid specs are printed, the valid ones returned.
     func targets(_ options: SourceOptions) async throws -> (targets: [ReconcileTarget], load: SpecLoadResult, revision: String) {
         let snapshot: SourceSnapshot
-        do { snapshot = try await source(options).snapshot() } catch {
+        let source = try source(options)
+        do { snapshot = try await source.snapshot() } catch {
             throw CLIError(error.message)
         }
         let load = SpecLoader().load(snapshot.files)

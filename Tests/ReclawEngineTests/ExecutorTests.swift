@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 import ReclawEngine
 import ReclawJSON
@@ -79,5 +80,16 @@ import ReclawSpec
         let result = await Executor(driver: driver, shouldStop: { true }).apply(plan(base, empty), desired: base, observed: empty)
         #expect(await driver.state.calls.isEmpty)
         #expect(result.outcomes.allSatisfy { !$0.succeeded })
+    }
+
+    @Test func stepsBehindOnesAShutdownHeldBackAreHeldBackTooNotFailed() async {
+        let driver = MemoryDriver()
+        let empty = ObservedDeployment(deployment: "alpha")
+        let checks = Mutex(0)
+        let result = await Executor(driver: driver, concurrency: 1, shouldStop: { checks.withLock { $0 += 1; return $0 > 3 } })
+            .apply(plan(base, empty), desired: base, observed: empty)
+        #expect(await driver.state.calls.count == 3)
+        #expect(result.problems.allSatisfy { if case .notStarted = $0.status { true } else { false } })
+        #expect(result.problems.count == result.outcomes.count - 3)
     }
 }

@@ -3,37 +3,6 @@ import Testing
 import ReclawGit
 import ReclawTestSupport
 
-/// A real upstream repository made with the git CLI, with a bare copy to fetch from.
-final class Upstream {
-    let dir = TemporaryDirectory("reclaw-git")
-    var work: String { dir.file("work") }
-    var bare: String { dir.file("upstream.git") }
-    var url: String { "file://" + bare }
-
-    init() throws {
-        try Command.check(["git", "init", "-q", "-b", "main", work])
-        try Command.check(["git", "init", "-q", "--bare", "-b", "main", bare])
-        try git("config", "user.email", "dev@example.com")
-        try git("config", "user.name", "Dev")
-        try git("remote", "add", "origin", bare)
-    }
-
-    @discardableResult
-    func git(_ args: String...) throws -> String {
-        try Command.check(["git", "-C", work] + args).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
-    /// Writes files, commits them and pushes; returns the commit id.
-    @discardableResult
-    func commit(_ files: [String: String], message: String = "change", push: Bool = true) throws -> String {
-        for (path, contents) in files { dir.write("work/" + path, contents) }
-        try git("add", "-A")
-        try git("commit", "-q", "-m", message)
-        if push { try git("push", "-q", "-f", "origin", "HEAD:main") }
-        return try git("rev-parse", "HEAD")
-    }
-}
-
 @Suite struct GitRepositoryTests {
     @Test func aFetchedBranchResolvesToTheUpstreamCommit() throws {
         let upstream = try Upstream()
@@ -96,6 +65,19 @@ final class Upstream {
         try upstream.git("push", "-q", "origin", "--delete", "feature")
         try repo.fetch(from: upstream.url)
         #expect(throws: GitError.self) { try repo.resolve("feature") }
+    }
+
+    @Test func aRepositoryIsFetchedOverTheGitProtocol() throws {
+        let upstream = try Upstream()
+        let head = try upstream.commit(["a.yaml": "v: 1\n"])
+        let server = try ServerProcess.gitDaemon(base: upstream.dir.path)
+        defer { server.stop() }
+        let repo = try GitRepository.openOrCreateBare(at: TemporaryDirectory().file("c.git"))
+        try repo.fetch(from: server.url + "/upstream.git")
+        #expect(try repo.resolve("main") == head)
+        let next = try upstream.commit(["a.yaml": "v: 2\n"])
+        try repo.fetch(from: server.url + "/upstream.git")
+        #expect(try repo.resolve("main") == next)
     }
 
     @Test func anUnknownRefIsNotFound() throws {

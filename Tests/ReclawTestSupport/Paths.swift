@@ -45,3 +45,16 @@ public final class TemporaryDirectory: @unchecked Sendable {
         return p
     }
 }
+
+/// The smallest valid deployment spec, with optional extra lines under `spec:` (indented by two).
+public func minimalSpec(_ name: String, region: String, version: String = "2026.2.3", extra: String = "") -> String {
+    """
+    apiVersion: reclaw.dev/v1alpha1
+    kind: OpenClawDeployment
+    metadata: {name: \(name)}
+    spec:
+      region: \(region)
+      openclaw: {version: "\(version)"}
+    \(extra)
+    """
+}

@@ -7,49 +7,6 @@ import Testing
 @Suite struct ApplyCrashTests {
     let emulator = Emulator.shared
 
-    func spec(_ name: String, region: String) -> String {
-        """
-        apiVersion: reclaw.dev/v1alpha1
-        kind: OpenClawDeployment
-        metadata: {name: \(name)}
-        spec:
-          region: \(region)
-          openclaw: {version: "2026.2.3"}
-        """
-    }
-
-    /// Every reclaw resource of a deployment, counted per component, read straight from the emulator.
-    func counts(_ name: String, region: String) throws -> [String: Int] {
-        let out = try Command.check(["python3", "-c", """
-        import boto3, json, sys
-        url, name, region = sys.argv[1:4]
-        kw = dict(endpoint_url=url, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
-        ec2, iam, tag = boto3.client("ec2", **kw), boto3.client("iam", **kw), boto3.client("resourcegroupstaggingapi", **kw)
-        f = [{"Name": "tag:reclaw:deployment", "Values": [name]}]
-        counts = {}
-        def add(tags):
-            k = {t["Key"]: t["Value"] for t in tags or []}.get("reclaw:component", "?")
-            counts[k] = counts.get(k, 0) + 1
-        for v in ec2.describe_vpcs(Filters=f)["Vpcs"]: add(v.get("Tags"))
-        for v in ec2.describe_subnets(Filters=f)["Subnets"]: add(v.get("Tags"))
-        for v in ec2.describe_internet_gateways(Filters=f)["InternetGateways"]: add(v.get("Tags"))
-        for v in ec2.describe_route_tables(Filters=f)["RouteTables"]: add(v.get("Tags"))
-        for v in ec2.describe_security_groups(Filters=f)["SecurityGroups"]: add(v.get("Tags"))
-        for v in ec2.describe_vpc_endpoints(Filters=f)["VpcEndpoints"]:
-            if v["State"].lower() not in ("deleted", "deleting"): add(v.get("Tags"))
-        for r in ec2.describe_instances(Filters=f + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]:
-            for i in r["Instances"]: add(i.get("Tags"))
-        for r in iam.list_roles(PathPrefix="/reclaw/")["Roles"]:
-            if r["RoleName"] == f"reclaw-{name}-instance": counts["role"] = counts.get("role", 0) + 1
-        for p in iam.list_instance_profiles(PathPrefix="/reclaw/")["InstanceProfiles"]:
-            if p["InstanceProfileName"] == f"reclaw-{name}-instance": counts["instance-profile"] = counts.get("instance-profile", 0) + 1
-        for m in tag.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "reclaw:deployment", "Values": [name]}])["ResourceTagMappingList"]:
-            add(m["Tags"])
-        print(json.dumps(counts))
-        """, emulator.url, name, region])
-        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Int] ?? [:]
-    }
-
     /// How many ActionApplied events the audit log holds.
     func applied(_ path: String) -> Int {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").components(separatedBy: "\"eventType\":\"ActionApplied\"").count - 1
@@ -59,7 +16,7 @@ import Testing
     func aKilledApplyConvergesOnRerunWithoutDuplicates(killAfterActions: Int, region: String) async throws {
         let dir = TemporaryDirectory("reclaw-crash")
         let name = uniqueName("crash")
-        dir.write("specs/app.yaml", spec(name, region: region))
+        dir.write("specs/app.yaml", minimalSpec(name, region: region))
         var env = emulator.environment
         env["RECLAW_STATE_DIR"] = dir.file("state")
         // A read-only plan first: the emulator builds a region's backends on first touch (seconds).
@@ -90,7 +47,7 @@ import Testing
 
         let rerun = try await Command.run([RepoPaths.reclawBinary, "apply", "--auto-approve", dir.file("specs")], environment: env)
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
-        let seen = try counts(name, region: region)
+        let seen = try await emulator.resourceCounts(name, region: region)
         #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates: \(seen)")
         #expect(seen.count == 18, "\(seen)")
         let plan = try await Command.run([RepoPaths.reclawBinary, "plan", "--detailed-exitcode", dir.file("specs")], environment: env)

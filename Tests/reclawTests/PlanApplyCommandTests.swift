@@ -17,15 +17,7 @@ import Testing
             self.region = region
             env = emulator.environment
             env["RECLAW_STATE_DIR"] = dir.file("state")
-            dir.write("specs/app.yaml", """
-            apiVersion: reclaw.dev/v1alpha1
-            kind: OpenClawDeployment
-            metadata: {name: \(name)}
-            spec:
-              region: \(region)
-              openclaw: {version: "2026.2.3"}
-            \(extra)
-            """)
+            dir.write("specs/app.yaml", minimalSpec(name, region: region, extra: extra))
         }
 
         func reclaw(_ args: String...) async throws -> CommandResult {

@@ -1,0 +1,146 @@
+import Foundation
+import ReclawAWS
+import ReclawAudit
+import ReclawDaemon
+import ReclawEngine
+import ReclawTestSupport
+import Testing
+
+/// Drift made by someone else: alerts on a local webhook receiver, corrections, de-duplication.
+@Suite struct DriftAndAlertTests {
+    /// Adds an ingress rule to a deployment's instance security group with another IAM user's key.
+    static func tamper(_ emulator: Emulator, _ name: String, region: String, port: Int) async throws -> (arn: String, key: String) {
+        let out = try await Command.check(["python3", "-c", """
+        import boto3, sys
+        url, name, region, port, user = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+        arn = iam.create_user(UserName=user)["User"]["Arn"]
+        k = iam.create_access_key(UserName=user)["AccessKey"]
+        ec2 = boto3.client("ec2", endpoint_url=url, region_name=region, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
+        sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
+        ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        print(arn, k["AccessKeyId"])
+        """, emulator.url, name, region, String(port), uniqueName("intruder")]).split(separator: " ")
+        return (String(out[0]), out[1].trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    static func ingress(_ h: DaemonHarness, _ name: String, region: String) async throws -> Set<EC2.Rule> {
+        try await EC2Client(client: h.client, region: region).securityGroups([("tag:reclaw:deployment", [name])])
+            .first { $0.tags["reclaw:component"] == "instance-sg" }?.ingress ?? []
+    }
+
+    @Test func driftMadeWithBoto3IsAlertedOnTheWebhookAndCorrected() async throws {
+        let upstream = try Upstream()
+        let name = uniqueName("fix")
+        let region = "eu-west-1"
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region)])
+        let h = try DaemonHarness(upstream: upstream, webhook: true)
+        try await h.running {
+            #expect(await eventually { h.status(name)?.condition("Ready")?.status == true })
+            let who = try await Self.tamper(h.emulator, name, region: region, port: 22)
+            let findings = await h.daemon.driftPass()
+            #expect(findings.map(\.deployment) == [name])
+            #expect(try await Self.ingress(h, name, region: region).isEmpty, "the rule was not removed")
+            #expect(await eventually(.seconds(10)) { (try? await h.alerts().contains { $0["eventType"] as? String == "DriftCorrected" }) == true })
+            let alert = try #require(try await h.alerts().first { $0["eventType"] as? String == "DriftCorrected" })
+            #expect(alert["deployment"] as? String == name)
+            let attribution = try #require((alert["attribution"] as? [[String: Any]])?.first)
+            #expect(attribution["userIdentityArn"] as? String == who.arn && attribution["accessKeyId"] as? String == who.key)
+            #expect(attribution["eventName"] as? String == "AuthorizeSecurityGroupIngress")
+            #expect((alert["diff"] as? [String: Any])?["instance-sg.ingress"] != nil)
+        }
+    }
+
+    @Test func driftUndoneByTheNextRevisionIsRecordedAsCorrectedWithWhoMadeIt() async throws {
+        let upstream = try Upstream()
+        let name = uniqueName("undo")
+        let region = "eu-west-1"
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, extra: "  policy: {drift: alert}")])
+        let h = try DaemonHarness(upstream: upstream)
+        _ = await h.daemon.sourcePass()
+        let who = try await Self.tamper(h.emulator, name, region: region, port: 8080)
+        let revision = try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, version: "2026.3.0", extra: "  policy: {drift: alert}")])
+        let report = await h.daemon.sourcePass()
+        #expect(report.applied[name]?.converged == true)
+        #expect(try await Self.ingress(h, name, region: region).isEmpty, "the new revision left the hand-made rule")
+        let corrected = try #require(h.events(.driftCorrected).first { $0.deployment == name })
+        #expect(corrected.revision == revision)
+        #expect(corrected.attribution?.first?.userIdentityArn == who.arn)
+    }
+
+    @Test func alertOnlyDriftIsAlertedOnceAgainWhenItChangesAndResolvedWhenGone() async throws {
+        let upstream = try Upstream()
+        let name = uniqueName("watch")
+        let region = "eu-west-1"
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, extra: "  policy: {drift: alert}")])
+        let h = try DaemonHarness(upstream: upstream, webhook: true)
+        _ = await h.daemon.sourcePass()
+        try await h.running {
+            _ = try await Self.tamper(h.emulator, name, region: region, port: 22)
+            _ = await h.daemon.driftPass()
+            _ = await h.daemon.driftPass()
+            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 1 })
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await h.alerts().map { $0["eventType"] as? String } == ["DriftDetected"], "the same drift was alerted twice")
+            #expect(try await Self.ingress(h, name, region: region).count == 1, "alert-only drift was corrected")
+            _ = try await Self.tamper(h.emulator, name, region: region, port: 3389)
+            _ = await h.daemon.driftPass()
+            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 2 })
+            // Someone puts things back by hand: a resolved note.
+            let group = try #require(try await EC2Client(client: h.client, region: region).securityGroups([("tag:reclaw:deployment", [name])])
+                .first { $0.tags["reclaw:component"] == "instance-sg" })
+            try await EC2Client(client: h.client, region: region).changeRules("RevokeSecurityGroupIngress", groupId: group.id, rules: Array(group.ingress))
+            _ = await h.daemon.driftPass()
+            #expect(await eventually(.seconds(5)) { (try? await h.alerts().last?["eventType"] as? String) == "DriftResolved" })
+        }
+    }
+
+    @Test func aDelayedCloudTrailGivesAPendingAttributionThenDriftAttributed() async throws {
+        let emulator = try Emulator.start()
+        defer { emulator.stop() }
+        let upstream = try Upstream()
+        let name = uniqueName("late")
+        let region = "eu-west-1"
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, extra: "  policy: {drift: alert}")])
+        let h = try DaemonHarness(emulator: emulator, upstream: upstream, webhook: true)
+        _ = await h.daemon.sourcePass()
+        try await h.running {
+            try await emulator.setCloudTrailDelay(seconds: 3600)
+            let who = try await Self.tamper(emulator, name, region: region, port: 22)
+            _ = await h.daemon.driftPass()
+            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 1 })
+            let first = try #require(try await h.alerts().first)
+            #expect(first["attributionStatus"] as? String == "pending")
+            #expect((first["message"] as? String)?.contains("CloudTrail has not delivered the change yet") == true)
+            await h.daemon.attributionPass()
+            #expect(try await h.alerts().count == 1, "attributed before CloudTrail delivered")
+            try await emulator.setCloudTrailDelay(seconds: 0)
+            await h.daemon.attributionPass()
+            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 2 })
+            let attributed = try #require(try await h.alerts().last)
+            #expect(attributed["eventType"] as? String == "DriftAttributed")
+            #expect(((attributed["attribution"] as? [[String: Any]])?.first?["userIdentityArn"] as? String) == who.arn)
+        }
+        #expect(h.events(.driftAttributed).count == 1)
+    }
+
+    @Test func pruneDestroysADeploymentWhoseSpecLeftButNeverEveryDeployment() async throws {
+        let upstream = try Upstream()
+        let keep = uniqueName("keep"), drop = uniqueName("drop")
+        let region = "ap-south-1"
+        try upstream.commit(["keep.yaml": DaemonHarness.spec(keep, region: region), "drop.yaml": DaemonHarness.spec(drop, region: region)])
+        let h = try DaemonHarness(upstream: upstream, options: DaemonOptions(interval: .seconds(3600), prune: true))
+        #expect(await h.daemon.sourcePass().applied.count == 2)
+        try upstream.commit(["drop.yaml": nil])
+        let report = await h.daemon.sourcePass()
+        #expect(report.pruned == [drop])
+        let ec2 = EC2Client(client: h.client, region: region)
+        #expect(try await ec2.vpcs([("tag:reclaw:deployment", [drop])]).isEmpty)
+        #expect(try await ec2.vpcs([("tag:reclaw:deployment", [keep])]).count == 1)
+        #expect(h.status(drop) == nil)
+        try upstream.commit(["keep.yaml": nil])
+        let refused = await h.daemon.sourcePass()
+        #expect(refused.pruneRefused?.contains("it would destroy every deployment") == true)
+        #expect(try await ec2.vpcs([("tag:reclaw:deployment", [keep])]).count == 1)
+    }
+}

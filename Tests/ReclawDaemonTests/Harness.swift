@@ -1,0 +1,103 @@
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawAudit
+import ReclawDaemon
+import ReclawEngine
+import ReclawGit
+import ReclawHTTP
+import ReclawProviderAWS
+import ReclawSpec
+import ReclawState
+import ReclawTestSupport
+import ServiceLifecycle
+
+/// A daemon over a real git repository and the emulator, with its own state, audit log and
+/// (optionally) a local webhook receiver.
+final class DaemonHarness: @unchecked Sendable {
+    let emulator: Emulator
+    let upstream: Upstream
+    let dir = TemporaryDirectory("reclaw-daemon")
+    let auditLog: AuditLog
+    let reconciler: Reconciler
+    let daemon: ReconcileDaemon
+    let receiver: EchoServer?
+    let client: AWSClient
+
+    init(emulator: Emulator = .shared, upstream: Upstream? = nil, url: String? = nil, credentials: GitCredentials? = nil,
+         options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600), attributionInterval: .seconds(3600)),
+         webhook: Bool = false) throws {
+        self.emulator = emulator
+        self.upstream = try upstream ?? Upstream()
+        var logger = Logger(label: "test.daemon")
+        logger.logLevel = .warning
+        auditLog = AuditLog(path: dir.file("audit.log"))
+        let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
+        let metrics = Metrics()
+        client = emulator.client(observer: FanOutObserver([auditor, metrics]), logger: logger)
+        reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
+                                waiter: Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
+                                interruptedCreateGrace: .seconds(2))
+        receiver = webhook ? try EchoServer() : nil
+        let notifier = receiver.map { AlertNotifier(urls: [$0.url + "/record"], logger: logger, attempts: 3, firstDelay: .milliseconds(100)) }
+        let source = SpecSource(location: .git(url: url ?? self.upstream.url), cacheDirectory: dir.file("state"), credentials: credentials)
+        daemon = ReconcileDaemon(source: source, reconciler: reconciler, auditor: auditor, auditLog: auditLog, notifier: notifier,
+                                 metrics: metrics, options: options, logger: logger)
+    }
+
+    var state: StateStore { reconciler.state }
+
+    func status(_ name: String) -> DeploymentStatus? { try? state.load(name) }
+
+    func events(_ type: AuditEvent.EventType) -> [AuditEvent] { auditLog.read().filter { $0.eventType == type } }
+
+    /// Alerts the receiver got, as parsed JSON.
+    func alerts() async throws -> [[String: Any]] {
+        guard let receiver else { return [] }
+        let r = try await HTTPTestClient.get(receiver.url + "/records")
+        let records = try JSONSerialization.jsonObject(with: Data(r.utf8)) as? [[String: Any]] ?? []
+        return records.compactMap { ($0["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } }
+    }
+
+    /// Runs `body` while the daemon runs as a service, then shuts it down gracefully.
+    func running(_ body: () async throws -> Void) async throws {
+        var logger = Logger(label: "test.group")
+        logger.logLevel = .warning
+        var services: [any Service] = [daemon]
+        if let notifier = daemon.notifier { services.append(notifier) }
+        let group = ServiceGroup(services: services, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do { try await body() } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// A spec document.
+    static func spec(_ name: String, region: String, version: String = "2026.2.3", extra: String = "") -> String {
+        minimalSpec(name, region: region, version: version, extra: extra)
+    }
+}
+
+/// Polls until `condition` holds or `timeout` passes; true when it held. The default is long because
+/// a full apply on a loaded emulator (the whole suite at once) can take a minute; it returns at once
+/// when the condition holds.
+func eventually(_ timeout: Duration = .seconds(120), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(100))
+    }
+    return try await condition()
+}
+
+/// Small HTTP helpers over reclaw's own client.
+enum HTTPTestClient {
+    static func get(_ url: String) async throws -> String {
+        try await ReclawHTTP.HTTPClient.shared.send(.init(url: url)).bodyText
+    }
+}

@@ -1,0 +1,110 @@
+import Crypto
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawAudit
+import ReclawDaemon
+import ReclawHTTP
+import ReclawTestSupport
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@Suite struct OperationsTests {
+    func signature(_ body: String, _ secret: String) -> String {
+        "sha256=" + HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    @Test func pushNotificationsMustBeSignedAndMetricsAndHealthAreServed() async throws {
+        let pushes = Mutex(0)
+        let metrics = Metrics()
+        metrics.reconciled(seconds: 0.3, outcome: "succeeded")
+        metrics.succeeded("alpha", at: Date(timeIntervalSince1970: 1_800_000_000))
+        metrics.drifted("alpha", resources: 2)
+        let server = try OperationsServer(address: "127.0.0.1:0", metrics: metrics, secret: "s3cret", logger: Logger(label: "test"),
+                                          health: { true }, onPush: { pushes.withLock { $0 += 1 } })
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.waitUntilListening()
+            let base = "http://127.0.0.1:\(port)"
+            let http = HTTPClient()
+            let body = #"{"ref":"refs/heads/main"}"#
+            func post(_ headers: [(name: String, value: String)]) async throws -> Int {
+                try await http.send(HTTPRequest(method: "POST", url: base + "/hooks/git", headers: headers, body: Array(body.utf8))).status
+            }
+            #expect(try await post([]) == 401)
+            #expect(try await post([("X-Hub-Signature-256", signature(body, "wrong"))]) == 401)
+            #expect(try await post([("X-Hub-Signature-256", "sha256=zz")]) == 401)
+            #expect(pushes.withLock { $0 } == 0)
+            #expect(try await post([("X-Hub-Signature-256", signature(body, "s3cret"))]) == 202)
+            #expect(pushes.withLock { $0 } == 1)
+            #expect(try await http.send(HTTPRequest(url: base + "/healthz")).status == 200)
+            let text = try await http.send(HTTPRequest(url: base + "/metrics")).bodyText
+            #expect(text.contains("reclaw_reconcile_duration_seconds_count 1"))
+            #expect(text.contains("reclaw_drifted_resources{deployment=\"alpha\"} 2"))
+            #expect(text.contains("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"alpha\"} 1800000000"))
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    @Test func awsCallsAreCountedByServiceOperationAndOutcome() async throws {
+        let metrics = Metrics()
+        let emulator = Emulator.shared
+        let name = uniqueName("metrics")
+        try await emulator.injectError(userAgent: "deployment/\(name)", operation: "DescribeVpcs", code: "Throttling", count: 1)
+        _ = try await EC2Client(client: emulator.client(observer: metrics), region: "us-east-1", context: AWSCallContext(deployment: name)).vpcs([])
+        let text = metrics.render()
+        #expect(text.contains("reclaw_aws_calls_total{service=\"ec2\",operation=\"DescribeVpcs\",outcome=\"Throttling\"} 1"))
+        #expect(text.contains("reclaw_aws_calls_total{service=\"ec2\",operation=\"DescribeVpcs\",outcome=\"ok\"} 1"))
+    }
+
+    @Test func slackAndDiscordGetTheirOwnShapesWithTheSameFactsAndGenericGetsTheEvent() throws {
+        let event = AuditEvent(type: .driftDetected, deployment: "alpha", revision: "abc123", resources: [.init(type: "AWS::EC2::SecurityGroup", name: "sg-1")],
+                               attribution: [.init(eventName: "AuthorizeSecurityGroupIngress", eventTime: "2026-11-25T01:00:00.000Z",
+                                                   userIdentityArn: "arn:aws:iam::1:user/mallory", accessKeyId: "AKIAMALLORY", sourceIPAddress: "1.2.3.4",
+                                                   cloudTrailEventID: "ct-1")],
+                               message: "alpha: drift on instance-sg ingress")
+        let slack = AlertWebhook(url: "https://hooks.slack.com/services/T000/B000/XXXX", index: 0)
+        let discord = AlertWebhook(url: "https://discord.com/api/webhooks/123/abc", index: 1)
+        let generic = AlertWebhook(url: "https://alerts.example.com/reclaw?key=secret", index: 2)
+        #expect(slack.kind == .slack && discord.kind == .discord && generic.kind == .generic)
+        #expect(!slack.label.contains("XXXX") && !generic.label.contains("secret"))
+        let s = try #require(try JSONSerialization.jsonObject(with: Data(slack.body(for: event))) as? [String: Any])
+        #expect((s["text"] as? String)?.contains("DriftDetected on alpha") == true)
+        #expect(String(decoding: slack.body(for: event), as: UTF8.self).contains("arn:aws:iam::1:user/mallory"))
+        let d = try #require(try JSONSerialization.jsonObject(with: Data(discord.body(for: event))) as? [String: Any])
+        let fields = try #require(((d["embeds"] as? [[String: Any]])?.first?["fields"] as? [[String: Any]]))
+        #expect(fields.contains { $0["name"] as? String == "Changed by" && ($0["value"] as? String)?.contains("AKIAMALLORY") == true })
+        let g = try #require(try JSONSerialization.jsonObject(with: Data(generic.body(for: event))) as? [String: Any])
+        #expect(g["eventType"] as? String == "DriftDetected" && g["eventID"] as? String == event.eventID)
+    }
+
+    @Test func failedDeliveriesAreRetriedWithoutBlockingAndWithoutLoggingTheURL() async throws {
+        let receiver = try EchoServer()
+        final class Lines: Sendable {
+            let value = Mutex<[String]>([])
+        }
+        let lines = Lines()
+        struct Capture: LogHandler {
+            let lines: Lines
+            var logLevel: Logger.Level = .trace
+            var metadata: Logger.Metadata = [:]
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
+            func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
+        }
+        let logger = Logger(label: "alerts") { _ in Capture(lines: lines) }
+        // The first URL answers 503 twice, then takes the alert; the second never answers.
+        let flaky = receiver.url + "/status/503"
+        let notifier = AlertNotifier(urls: [flaky, "http://127.0.0.1:9/hooks/SECRET-PATH"], logger: logger, attempts: 3, firstDelay: .milliseconds(50))
+        let start = ContinuousClock.now
+        notifier.send(AuditEvent(type: .driftDetected, deployment: "alpha"))
+        #expect(ContinuousClock.now - start < .milliseconds(50), "sending blocked the caller")
+        notifier.finish()
+        try await notifier.run()
+        let text = lines.value.withLock { $0.joined(separator: "\n") }
+        #expect(text.contains("alert delivery refused") && text.contains("alert dropped after 3 attempts"))
+        #expect(!text.contains("SECRET-PATH") && !text.contains("/status/503") && !text.contains("127.0.0.1:9"))
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import ReclawTestSupport
+import Testing
+
+/// `reclaw run` and `reclaw status` as an operator runs them: against a real git repository and the
+/// emulator, with a real SIGTERM.
+@Suite struct RunCommandTests {
+    let emulator = Emulator.shared
+
+    struct Workspace {
+        let upstream: Upstream
+        let dir = TemporaryDirectory("reclaw-run")
+        let name = uniqueName("run")
+        let region: String
+        var env: [String: String]
+
+        init(emulator: Emulator, region: String) throws {
+            upstream = try Upstream()
+            self.region = region
+            env = emulator.environment
+            env["RECLAW_STATE_DIR"] = dir.file("state")
+        }
+
+        var auditLog: String { dir.file("state/audit.log") }
+
+        func run(_ extra: String...) -> [String] {
+            [RepoPaths.reclawBinary, "run", "--source", upstream.url, "--path", "deployments"] + extra
+        }
+
+        /// `reclaw status --json`, the row of this deployment.
+        func status() async throws -> [String: Any] {
+            let out = try await Command.check([RepoPaths.reclawBinary, "status", "--json"], environment: env)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]])
+            return try #require(rows.first { $0["deployment"] as? String == name })
+        }
+
+        func condition(_ row: [String: Any], _ type: String) -> (status: Bool, reason: String)? {
+            guard let c = (row["conditions"] as? [[String: Any]])?.first(where: { $0["type"] as? String == type }) else { return nil }
+            return (c["status"] as? Bool ?? false, c["reason"] as? String ?? "")
+        }
+    }
+
+    @Test func runOnceExitsTwoWhenItAppliedAndZeroWhenNothingChangedAndStatusShowsIt() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        let revision = try w.upstream.commit(["deployments/app.yaml": minimalSpec(w.name, region: w.region), "README.md": "not a spec"])
+
+        let first = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(first.status == 2, "\(first.stderr.suffix(3000))")
+        #expect(first.stderr.contains("Plan for deployment \(w.name) in \(w.region) (revision \(revision.prefix(12))"))
+        #expect(first.stderr.contains("Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy."))
+
+        let second = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(second.status == 0, "\(second.stderr.suffix(3000))")
+
+        let row = try await w.status()
+        #expect(row["lastAppliedRevision"] as? String == revision)
+        #expect(row["region"] as? String == w.region)
+        #expect(w.condition(row, "Ready")?.status == true)
+        #expect(w.condition(row, "Stalled")?.status == false)
+        let text = try await Command.check([RepoPaths.reclawBinary, "status"], environment: w.env)
+        #expect(text.contains("\(w.name) (\(w.region))\n  Ready: True (ReconciliationSucceeded)"))
+    }
+
+    @Test func runOnceExitsOneWhenASpecIsInvalidAndNamesWhere() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: "mars-north-1")])
+        let r = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("bad.yaml:5:11"), "\(r.stderr.suffix(2000))")
+    }
+
+    @Test func aDeploymentThatCannotBeObservedExitsOneAndShowsInStatus() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        let revision = try w.upstream.commit(["deployments/app.yaml": minimalSpec(w.name, region: w.region)])
+        let fault = try await emulator.injectError(service: "ec2", userAgent: "deployment/\(w.name)", operation: "DescribeVpcs",
+                                                   code: "UnauthorizedOperation", status: 403, count: nil)
+        let r = try await Command.run(w.run("--once"), environment: w.env)
+        try await emulator.removeFault(fault)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("UnauthorizedOperation"), "\(r.stderr.suffix(2000))")
+        let row = try await w.status()
+        #expect(w.condition(row, "Ready")?.status == false)
+        #expect(w.condition(row, "Ready")?.reason == "PlanFailed")
+        #expect(row["lastAttemptedRevision"] as? String == revision)
+    }
+
+    @Test func aUsageErrorExitsSixtyFour() async throws {
+        let r = try await Command.run([RepoPaths.reclawBinary, "run", "--source", "/tmp", "--interval", "soon"])
+        #expect(r.status == 64)
+        #expect(r.stderr.contains("--interval takes a duration"))
+    }
+
+    @Test func sigtermDuringAnApplyExitsZeroWithNothingHalfRecordedAndTheNextStartConverges() async throws {
+        let w = try Workspace(emulator: emulator, region: "il-central-1")
+        let revision = try w.upstream.commit(["deployments/app.yaml": minimalSpec(w.name, region: w.region)])
+        // Build the region's emulator backends first (seconds on first touch), read-only.
+        try await Command.check([RepoPaths.reclawBinary, "plan", "--path", "deployments", w.upstream.url],
+                                environment: w.env.merging(["RECLAW_STATE_DIR": w.dir.file("warmup")]) { $1 })
+        let slow = try await emulator.injectDelay(userAgent: "deployment/\(w.name);", milliseconds: 300)
+        let process = try Command.launch(w.run("--interval", "1h", "--drift-interval", "1h"), environment: w.env)
+        async let logs = Command.offThread { String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let auditLog = w.auditLog
+        let pid = process.processIdentifier
+        let applied: @Sendable () -> Int = { ((try? String(contentsOfFile: auditLog, encoding: .utf8)) ?? "").components(separatedBy: "\"eventType\":\"ActionApplied\"").count - 1 }
+        let appliedAtSignal = try await Command.offThread {
+            let deadline = ContinuousClock.now + .seconds(90)
+            while applied() < 4 && process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+            let n = applied()
+            kill(pid, SIGTERM)
+            return n
+        }
+        try await Command.offThread { process.waitUntilExit() }
+        try await emulator.removeFault(slow)
+        let stderr = try await logs
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0, "\(stderr.suffix(3000))")
+        #expect(appliedAtSignal >= 4 && appliedAtSignal < 18, "the signal did not land mid-apply (\(appliedAtSignal) actions)")
+        #expect(stderr.contains("shutting down"))
+
+        // Nothing half-recorded: every audit line is whole, no create is left open in the journal,
+        // and the status says the apply was interrupted, not failed.
+        let lines = try String(contentsOfFile: auditLog, encoding: .utf8).split(separator: "\n")
+        #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+        let journal = (try? String(contentsOfFile: w.dir.file("state/journal/\(w.name).json"), encoding: .utf8)) ?? "[]"
+        #expect(journal.trimmingCharacters(in: .whitespacesAndNewlines) == "[]", "open creates: \(journal)")
+        let interrupted = try await w.status()
+        #expect(w.condition(interrupted, "Ready")?.reason == "Interrupted")
+        #expect(interrupted["lastAttemptedRevision"] as? String == revision)
+        #expect(interrupted["lastAppliedRevision"] == nil || interrupted["lastAppliedRevision"] is NSNull)
+
+        let resumed = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(resumed.status == 2, "\(resumed.stderr.suffix(3000))")
+        let seen = try await emulator.resourceCounts(w.name, region: w.region)
+        #expect(seen.count == 18 && seen.values.allSatisfy { $0 == 1 }, "\(seen)")
+        let ready = try await w.status()
+        #expect(w.condition(ready, "Ready")?.status == true)
+        #expect(ready["lastAppliedRevision"] as? String == revision)
+    }
+}

@@ -76,7 +76,7 @@ public struct AWSClient: Sendable {
         return root
     }
 
-    /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
+    /// A JSON-protocol call (SSM, CloudTrail, Resource Groups Tagging).
     public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
         guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }
@@ -105,6 +105,11 @@ public struct AWSClient: Sendable {
     private func send(_ service: AWSService, _ operation: String, region: String, body: [UInt8], headers: [(String, String)],
                       parameters: JSONValue, context: AWSCallContext,
                       decodeError: (Int, [UInt8]) -> (code: String, message: String, requestID: String?)) async throws(AWSError) -> Response {
+        guard AWSOperations.contains(service, operation) else {
+            // A programming error, caught by the tests: the IAM policy would not allow it either.
+            throw AWSError(kind: .unlisted, code: "UnlistedOperation", message: "\(service.rawValue) \(operation) is not in AWSOperations",
+                           service: service.rawValue, operation: operation, region: region)
+        }
         let endpoint = AWSEndpoint.resolve(service, region: region, environment: environment)
         let key = "\(service.rawValue)/\(endpoint.signingRegion)"
         let quota = shared.quota(key)

@@ -15,6 +15,8 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         case decoding
         /// The client-side retry budget is spent; the last error is in `message`.
         case retryQuotaExhausted
+        /// reclaw asked for an operation missing from `AWSOperations` (a bug; nothing was sent).
+        case unlisted
     }
 
     public var kind: Kind

@@ -30,6 +30,18 @@ final class RecordingObserver: AWSCallObserver, @unchecked Sendable {
         try await emulator.requests(operation: operation, userAgent: caller.agent)
     }
 
+    @Test func anOperationMissingFromTheListIsRefusedBeforeAnythingIsSent() async throws {
+        let caller = Caller()
+        await #expect {
+            _ = try await emulator.client().query(.ec2, "DeleteKeyPair", region: "eu-south-1", ["KeyName": "ops"], context: caller.context)
+        } throws: { error in
+            let e = error as! AWSError
+            return e.kind == .unlisted && e.code == "UnlistedOperation" && !RetryPolicy.isRetryable(e)
+        }
+        #expect(try await seen("DeleteKeyPair", caller).isEmpty)
+        #expect(AWSOperations.contains(.dynamodb, "GetItem") && !AWSOperations.iamActions.contains("dynamodb:GetItem"))
+    }
+
     @Test func throttlingOnTheNextNCallsIsRetriedAndSucceeds() async throws {
         let caller = Caller()
         try await emulator.injectError(userAgent: caller.agent, operation: "DescribeSubnets", code: "Throttling", count: 2)

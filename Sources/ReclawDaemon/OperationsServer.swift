@@ -19,7 +19,8 @@ public final class OperationsServer: Service, Sendable {
     /// The port served (port 0 in the address is resolved to a free one at once, so a restart keeps it).
     public let port: UInt16
 
-    /// `address` is `host:port`; `secret` is the shared webhook secret (nil: every hook call is refused).
+    /// `address` is `host:port`; `secret` is the shared webhook secret (nil or empty: every hook call
+    /// is refused, since anyone can sign with an empty key).
     public init(address: String, metrics: Metrics, secret: String?, logger: Logger, health: @escaping @Sendable () -> Bool,
                 onPush: @escaping @Sendable () -> Void) throws {
         let parts = address.split(separator: ":")
@@ -28,7 +29,7 @@ public final class OperationsServer: Service, Sendable {
         self.port = port
         server = HTTPServer(address: try .inet(ip4: String(parts[0]), port: port), logger: .disabled)
         self.metrics = metrics
-        self.secret = secret
+        self.secret = secret?.isEmpty == false ? secret : nil
         self.logger = logger
         self.health = health
         self.onPush = onPush

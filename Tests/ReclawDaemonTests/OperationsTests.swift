@@ -49,6 +49,24 @@ import Testing
         }
     }
 
+    @Test func anEmptyHookSecretRefusesEveryPushEvenOneSignedWithTheEmptyKey() async throws {
+        let pushes = Mutex(0)
+        let server = try OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "", logger: Logger(label: "test"),
+                                          health: { true }, onPush: { pushes.withLock { $0 += 1 } })
+        let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            let port = try await server.waitUntilListening()
+            let body = #"{"ref":"refs/heads/main"}"#
+            let status = try await HTTPClient().send(HTTPRequest(method: "POST", url: "http://127.0.0.1:\(port)/hooks/git",
+                                                                 headers: [("X-Hub-Signature-256", signature(body, ""))], body: Array(body.utf8))).status
+            #expect(status == 401)
+            #expect(pushes.withLock { $0 } == 0)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
     @Test func awsCallsAreCountedByServiceOperationAndOutcome() async throws {
         let metrics = Metrics()
         let emulator = Emulator.shared

@@ -22,6 +22,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "How often to compare every deployment with its last applied revision.") var driftInterval: String = "5m"
     @Option(name: .customLong("alert-webhook"), help: "Send drift and failure alerts here (repeatable; Slack and Discord URLs get their own format).")
     var alertWebhooks: [String] = []
+    @Option(name: .customLong("alert-webhook-file"),
+            help: "A file of alert webhook URLs, one per line, so they stay out of the command line (repeatable; # starts a comment).")
+    var alertWebhookFiles: [String] = []
     @Flag(help: "Destroy deployments whose spec left the repository (never all of them at once).") var prune = false
     @Flag(help: "One pass (source, then drift), then exit: 0 no changes, 2 changes or drift, 1 errors.") var once = false
     @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT.") var metricsAddress: String?
@@ -40,7 +43,8 @@ struct RunCommand: AsyncParsableCommand {
         let runtime = Runtime(global: global, options: runtimeOptions)
         let logger = runtime.logger
         let metrics = Metrics()
-        let notifier = alertWebhooks.isEmpty ? nil : AlertNotifier(urls: alertWebhooks, logger: Logger(label: "reclaw.alerts"))
+        let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
+        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"))
         // Every AWS call is counted by the metrics as well as audited.
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver([runtime.auditor, metrics]))
@@ -54,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         logger.info("reclaw \(ReclawVersion.string) starting", metadata: [
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
-            "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(alertWebhooks.count)",
+            "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
         ])
         if once {
             let code = await runOnce(daemon, notifier: notifier)
@@ -90,6 +94,22 @@ struct RunCommand: AsyncParsableCommand {
             for await c in group { code = max(code, c) }
             return code
         }
+    }
+
+    /// The URLs of a webhook file: one per line, blank lines and `#` comments skipped. The error
+    /// names the file and line, never a URL, which holds a secret.
+    static func webhookURLs(inFile file: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read the alert webhook file \(file)") }
+        var urls: [String] = []
+        for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            guard let url = URLComponents(string: line), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+                throw CLIError("\(file):\(number + 1): not an http(s) URL")
+            }
+            urls.append(line)
+        }
+        return urls
     }
 
     func hookSecret() throws -> String? {

@@ -1,4 +1,5 @@
 import Foundation
+import ReclawHTTP
 
 /// A local HTTP(S) echo server (Tests/Servers/echo_server.py) running for one test.
 public final class EchoServer: @unchecked Sendable {
@@ -32,5 +33,10 @@ public final class EchoServer: @unchecked Sendable {
 
     deinit {
         process.terminate()
+    }
+
+    /// The bodies POSTed to `/record` so far, as the JSON list `/records` answers.
+    public func records() async throws -> String {
+        try await HTTPClient.shared.send(.init(url: url + "/records")).bodyText
     }
 }

@@ -84,6 +84,32 @@ import Testing
         #expect(row["lastAttemptedRevision"] as? String == revision)
     }
 
+    @Test func alertWebhooksReadFromAFileReceiveTheAlerts() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        let receiver = try EchoServer()
+        try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: "mars-north-1")])
+        let urls = w.dir.write("webhooks", "# the team's receiver\n\n  \(receiver.url)/record  \n")
+        let r = try await Command.run(w.run("--once", "--alert-webhook-file", urls), environment: w.env)
+        #expect(r.status == 1, "\(r.stderr.suffix(2000))")
+        #expect(r.stderr.contains("alert-webhooks=1"))
+        #expect(!r.stderr.contains(receiver.url))
+        let records = try await receiver.records()
+        #expect(records.contains("ReconcileFailed") && records.contains("InvalidSpec") && records.contains(w.name), "\(records)")
+    }
+
+    @Test func aWebhookFileWithABadLineIsRefusedNamingTheLineNotTheURL() async throws {
+        let dir = TemporaryDirectory("reclaw-run")
+        let urls = dir.write("webhooks", "https://hooks.example.com/T000/SECRET\nhooks.example.com/SECRET2\n")
+        let r = try await Command.run([RepoPaths.reclawBinary, "run", "--source", dir.path, "--once", "--alert-webhook-file", urls],
+                                      environment: ["RECLAW_STATE_DIR": dir.file("state")])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(urls):2: not an http(s) URL"), "\(r.stderr)")
+        #expect(!r.stderr.contains("SECRET"))
+        let missing = try await Command.run([RepoPaths.reclawBinary, "run", "--source", dir.path, "--once", "--alert-webhook-file", dir.file("none")],
+                                            environment: ["RECLAW_STATE_DIR": dir.file("state")])
+        #expect(missing.status == 1 && missing.stderr.contains("cannot read the alert webhook file \(dir.file("none"))"))
+    }
+
     @Test func aUsageErrorExitsSixtyFour() async throws {
         let r = try await Command.run([RepoPaths.reclawBinary, "run", "--source", "/tmp", "--interval", "soon"])
         #expect(r.status == 64)

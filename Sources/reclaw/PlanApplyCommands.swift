@@ -38,19 +38,17 @@ struct ApplyCommand: AsyncParsableCommand {
         let (plans, failed) = try await planAll(runtime, sourceOptions)
         show(plans.map(\.plan), json: json)
         let changing = plans.filter { $0.plan.hasChanges }
-        guard !changing.isEmpty else {
-            if failed { throw ExitCode(1) }
-            return
-        }
-        if !autoApprove {
+        if !changing.isEmpty && !autoApprove {
             guard try confirm("Apply \(changing.count == 1 ? "these changes" : "the changes to \(changing.count) deployments")?") else {
                 printError("Apply cancelled.")
                 throw ExitCode(1)
             }
         }
-        let converged = try await applyAll(runtime, changing)
+        // Plans without changes are applied too, with no AWS call: that records the revision as
+        // applied, the baseline drift is measured against, as the daemon does.
+        let converged = try await applyAll(runtime, plans)
         if failed || !converged { throw ExitCode(1) }
-        if detailedExitcode { throw ExitCode(2) }
+        if detailedExitcode && !changing.isEmpty { throw ExitCode(2) }
     }
 }
 
@@ -87,12 +85,13 @@ func applyAll(_ runtime: Runtime, _ planned: [PlannedDeployment]) async throws -
         return out.sorted { $0.0.name < $1.0.name }
     }
     var converged = true
-    print("")
     for (p, result) in results {
+        converged = converged && result.converged
+        guard p.plan.hasChanges || !result.converged else { continue }
+        print("")
         for outcome in result.outcomes { print(describe(outcome, deployment: p.name)) }
         let ok = result.outcomes.filter(\.succeeded).count
         print("\(p.name): \(result.converged ? "apply complete" : "apply incomplete"): \(ok) of \(result.outcomes.count) steps done.")
-        converged = converged && result.converged
     }
     return converged
 }

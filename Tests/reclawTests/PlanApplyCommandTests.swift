@@ -91,6 +91,20 @@ import Testing
         #expect(noRegion.status == 1 && noRegion.stderr.contains("pass the source that holds its spec, or --region"))
     }
 
+    @Test func applyWithNothingToChangeRecordsTheRevisionSoALostStateIsRebuilt() async throws {
+        let w = Workspace(emulator: emulator, region: "eu-central-2")
+        #expect(try await w.reclaw("apply", "--auto-approve", w.specs).status == 0)
+        try FileManager.default.removeItem(atPath: w.dir.file("state/deployments"))
+        #expect(try await w.reclaw("status").stdout.contains("No deployments"))
+
+        let again = try await w.reclaw("apply", "--detailed-exitcode", w.specs)
+        #expect(again.status == 0, "no changes, so no question and exit 0: \(again.stderr)")
+        #expect(!again.stdout.contains("apply complete"))
+        let status = try await w.reclaw("status")
+        #expect(status.stdout.contains("\(w.name) (eu-central-2)\n  Ready: True (ReconciliationSucceeded)"), "\(status.stdout)")
+        #expect(try await w.reclaw("drift", "--detailed-exitcode").status == 0)
+    }
+
     @Test func commandsWorkAgainstSignatureCheckingAndThrottlingWithinTheRetryBudget() async throws {
         let strict = try Emulator.start()
         defer { strict.stop() }

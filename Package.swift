@@ -90,6 +90,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
+        // The files under deploy/ and docs/, checked against the code they describe.
+        .testTarget(name: "DeployTests", dependencies: ["ReclawAWS", "ReclawSpec", "ReclawYAML", "ReclawJSON", "ReclawTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,89 @@
+import Foundation
+import ReclawAWS
+import ReclawJSON
+import ReclawTestSupport
+import Testing
+
+/// deploy/iam/reclaw-policy.json grants exactly the calls reclaw makes, and only on what it owns.
+@Suite struct IAMPolicyTests {
+    let policy: JSONValue
+    let statements: [JSONValue]
+
+    init() throws {
+        policy = try DeployFiles.json("deploy/iam/reclaw-policy.json")
+        statements = policy["Statement"]?.arrayValue ?? []
+    }
+
+    var granted: Set<String> { Set(statements.flatMap { $0["Action"]?.strings ?? [] }) }
+
+    @Test func thePolicyGrantsExactlyTheActionsOfTheOperationsReclawCalls() {
+        let needed = AWSOperations.iamActions
+        #expect(needed.subtracting(granted).isEmpty, "missing from the policy: \(needed.subtracting(granted).sorted())")
+        #expect(granted.subtracting(needed).isEmpty, "granted but never called: \(granted.subtracting(needed).sorted())")
+    }
+
+    @Test func everyStatementAllowsNamedActionsWithoutWildcards() {
+        #expect(policy["Version"] == "2012-10-17")
+        for s in statements {
+            #expect(s["Effect"] == "Allow" && s["NotAction"] == nil && s["NotResource"] == nil, "\(s)")
+            #expect(s["Action"]?.strings.allSatisfy { !$0.contains("*") } == true, "\(s)")
+        }
+        let sids = statements.compactMap { $0["Sid"]?.stringValue }
+        #expect(sids.count == statements.count && Set(sids).count == sids.count)
+    }
+
+    @Test func ec2ChangesNeedReclawsTagOnWhatTheyTouch() {
+        // Creates must tag what they create; every other change needs the reclaw tag already there.
+        // The exceptions are resources that carry no tag of reclaw's: the AMI, key pair and network
+        // interface RunInstances uses, and the rule objects AWS creates inside an owned group.
+        let untaggable: Set<String> = ["arn:aws:ec2:*::image/*", "arn:aws:ec2:*:*:key-pair/*", "arn:aws:ec2:*:*:network-interface/*",
+                                       "arn:aws:ec2:*:*:security-group-rule/*"]
+        for s in statements {
+            let ec2Changes = (s["Action"]?.strings ?? []).filter { $0.hasPrefix("ec2:") && !$0.hasPrefix("ec2:Describe") }
+            guard !ec2Changes.isEmpty else { continue }
+            let condition = s["Condition"]
+            let tagged = condition?["Null"]?["aws:ResourceTag/reclaw:deployment"] == "false"
+                || condition?["Null"]?["aws:RequestTag/reclaw:deployment"] == "false"
+                || condition?["StringEquals"]?["ec2:CreateAction"] != nil
+            let resources = Set(s["Resource"]?.strings ?? [])
+            #expect(tagged || resources.isSubset(of: untaggable), "\(s["Sid"] ?? "?") changes EC2 resources without reclaw's tag")
+            #expect(!resources.contains("*"), "\(s["Sid"] ?? "?")")
+        }
+    }
+
+    @Test func reclawCannotRemoveItsOwnOwnershipTags() throws {
+        let untag = try #require(statements.first { $0["Action"]?.strings.contains("ec2:DeleteTags") == true })
+        #expect(untag["Condition"]?["ForAllValues:StringNotLike"]?["aws:TagKeys"]?.strings == ["reclaw:*"])
+    }
+
+    @Test func rolesProfilesAndPassRoleAreLimitedToReclawsPathAndNames() {
+        for s in statements {
+            let actions = s["Action"]?.strings ?? []
+            let resources = s["Resource"]?.strings ?? []
+            if actions.contains(where: { $0.hasPrefix("iam:") && !["iam:GetAccountAuthorizationDetails", "iam:ListInstanceProfiles"].contains($0) }) {
+                #expect(resources.allSatisfy { $0 == "arn:aws:iam::*:role/reclaw/reclaw-*" || $0 == "arn:aws:iam::*:instance-profile/reclaw/reclaw-*" },
+                        "\(s["Sid"] ?? "?"): \(resources)")
+            }
+            if actions.contains(where: { $0.hasPrefix("sts:AssumeRole") || $0 == "sts:SetSourceIdentity" }) {
+                #expect(resources == ["arn:aws:iam::*:role/reclaw-*"], "\(s["Sid"] ?? "?")")
+            }
+        }
+        let source = statements.first { $0["Action"]?.strings == ["sts:SetSourceIdentity"] }
+        #expect(source?["Condition"]?["StringEquals"]?["sts:SourceIdentity"] == "reclaw")
+    }
+
+    @Test func parametersAreLimitedToTheDeploymentPrefixAndAWSsPublicParameters() {
+        for s in statements where (s["Action"]?.strings ?? []).contains(where: { $0.hasPrefix("ssm:") && $0.contains("Parameter") }) {
+            #expect(s["Resource"]?.strings.allSatisfy { ["arn:aws:ssm:*:*:parameter/openclaw/*", "arn:aws:ssm:*::parameter/aws/service/*"].contains($0) } == true,
+                    "\(s["Sid"] ?? "?")")
+        }
+        let writes = statements.filter { ($0["Action"]?.strings ?? []).contains("ssm:PutParameter") }
+        #expect(writes.flatMap { $0["Resource"]?.strings ?? [] } == ["arn:aws:ssm:*:*:parameter/openclaw/*"])
+    }
+
+    @Test func thePolicyFitsInAManagedPolicy() throws {
+        // IAM counts a managed policy's characters without white space: at most 6,144.
+        let compact = try DeployFiles.text("deploy/iam/reclaw-policy.json").filter { !$0.isWhitespace }
+        #expect(compact.count <= 6144, "\(compact.count) characters")
+    }
+}

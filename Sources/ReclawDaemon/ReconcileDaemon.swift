@@ -173,6 +173,7 @@ public final class ReconcileDaemon: Service, Sendable {
                     _ = try? reconciler.state.update(name) { s in
                         s.lastAppliedRevision = snapshot.revision
                         s.lastAttemptedRevision = snapshot.revision
+                        s.set("Ready", true, reason: "ReconciliationSucceeded", message: "applied revision \(snapshot.revision)")
                     }
                 }
                 continue

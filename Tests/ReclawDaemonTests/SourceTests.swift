@@ -40,6 +40,23 @@ import Testing
         daemonServer?.stop()
     }
 
+    @Test func aRevisionThatLeavesTheSpecAloneIsInForceWithoutTouchingAWS() async throws {
+        let upstream = try Upstream()
+        let name = uniqueName("same")
+        let region = "eu-central-1"
+        try upstream.commit(["specs/app.yaml": DaemonHarness.spec(name, region: region)])
+        let h = try DaemonHarness(upstream: upstream)
+        #expect(await h.daemon.sourcePass().applied[name]?.converged == true)
+        let plansBefore = h.events(.planComputed).count
+        let revision = try upstream.commit(["README.md": "specs for the team"])
+        let report = await h.daemon.sourcePass()
+        #expect(report.applied[name] == nil && !report.failed)
+        #expect(h.events(.planComputed).count == plansBefore)
+        let status = try #require(h.status(name))
+        #expect(status.lastAppliedRevision == revision)
+        #expect(status.condition("Ready")?.message == "applied revision \(revision)")
+    }
+
     @Test func anInvalidSpecIsReportedAndLeftAsItWasWhileTheOthersProceed() async throws {
         let upstream = try Upstream()
         let good = uniqueName("good"), other = uniqueName("other")

@@ -92,10 +92,12 @@ import Testing
         #expect(r.status == 2, "\(r.stderr.suffix(3000))")
     }
 
-    @Test func theServiceAccountAsksForAnIAMRoleAndReclawNeedsNoKubernetesToken() {
+    @Test func theServiceAccountAsksForAnIAMRoleAndIsGrantedNothingInTheCluster() {
         #expect(manifests["ServiceAccount"]?.at("metadata.annotations")?["eks.amazonaws.com/role-arn"]?.stringValue?.hasPrefix("arn:aws:iam::") == true)
         #expect(pod?["serviceAccountName"] == manifests["ServiceAccount"]?.at("metadata.name"))
-        #expect(pod?["automountServiceAccountToken"] == "false")
+        // IRSA needs the service account token; no binding gives that token any permission.
+        #expect(pod?["automountServiceAccountToken"] != "false")
+        #expect(manifests.keys.allSatisfy { !$0.hasSuffix("RoleBinding") && !$0.hasSuffix("Role") })
     }
 
     @Test func probesUseTheHealthEndpointOnTheMetricsPort() {

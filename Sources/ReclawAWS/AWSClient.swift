@@ -76,7 +76,7 @@ public struct AWSClient: Sendable {
         return root
     }
 
-    /// A JSON-protocol call (SSM, CloudTrail, Resource Groups Tagging).
+    /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
     public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
         guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }

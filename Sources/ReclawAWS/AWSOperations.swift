@@ -8,6 +8,7 @@ public enum AWSOperations {
         .dynamodb: ["GetItem", "PutItem", "DeleteItem"],
     ]
 
+    /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.
     public static let byService: [AWSService: Set<String>] = [
         .ec2: [
             // observe

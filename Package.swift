@@ -20,6 +20,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // Linux calls Swift's Glibc module does not expose (fallocate).
+        .target(name: "CSystemShim"),
 
         // Thin owning wrappers over the C libraries.
         .target(name: "ReclawYAML", dependencies: ["CYAML"]),
@@ -40,7 +42,7 @@ let package = Package(
         ]),
         .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec", "ReclawJSON"]),
         .target(name: "ReclawAudit", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawHTTP",
+            "ReclawAWS", "ReclawEngine", "ReclawHTTP", "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -50,9 +50,24 @@ public struct AWSCallRecord: Sendable {
     public var outcome: String { errorCode ?? "ok" }
 }
 
-/// Receives every call attempt; the client awaits it, so a durable record exists before the call returns.
+/// A mutating call about to be sent, for the observers that must agree to it first.
+public struct AWSCallIntent: Sendable {
+    public var service: AWSService
+    public var operation: String
+    public var region: String
+    public var context: AWSCallContext
+}
+
+/// Receives every call attempt; the client awaits it, so a durable record exists before the call
+/// returns. Before each attempt of a mutating call it is asked to admit it: throwing stops the call
+/// before anything is sent (the audit log cannot record it, or the lease that allows it is gone).
 public protocol AWSCallObserver: Sendable {
     func record(_ call: AWSCallRecord) async
+    func admit(_ call: AWSCallIntent) async throws(AWSError)
+}
+
+extension AWSCallObserver {
+    public func admit(_ call: AWSCallIntent) async throws(AWSError) {}
 }
 
 /// Parameters of a query-protocol call, in order.
@@ -138,5 +153,9 @@ public struct FanOutObserver: AWSCallObserver {
 
     public func record(_ call: AWSCallRecord) async {
         for o in observers { await o.record(call) }
+    }
+
+    public func admit(_ call: AWSCallIntent) async throws(AWSError) {
+        for o in observers { try await o.admit(call) }
     }
 }

@@ -122,6 +122,9 @@ public struct AWSClient: Sendable {
             do { try await limiter.acquire() } catch {
                 throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
             }
+            if mutating, let observer = shared.observer {
+                try await observer.admit(AWSCallIntent(service: service, operation: operation, region: region, context: context))
+            }
             let creds = try await credentials.credentials()
             var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
             if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned

@@ -17,6 +17,9 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         case retryQuotaExhausted
         /// reclaw asked for an operation missing from `AWSOperations` (a bug; nothing was sent).
         case unlisted
+        /// reclaw refused to send a mutating call: its audit record could not be written, or the
+        /// lease that allows it is gone. Nothing was sent.
+        case refused
     }
 
     public var kind: Kind

@@ -37,7 +37,7 @@ public struct RetryPolicy: Sendable {
     public static func isRetryable(_ error: AWSError) -> Bool {
         switch error.kind {
         case .transport: return true
-        case .credentials, .decoding, .retryQuotaExhausted, .unlisted: return false
+        case .credentials, .decoding, .retryQuotaExhausted, .unlisted, .refused: return false
         case .service:
             if throttlingCodes.contains(error.code) || transientCodes.contains(error.code) { return true }
             if let status = error.httpStatus, [500, 502, 503, 504].contains(status) { return true }

@@ -1,84 +1,150 @@
+internal import CSystemShim
 import Foundation
+import ReclawAWS
 import Synchronization
 
 /// The audit log: JSON Lines appended with O_APPEND and fsync'd before `append` returns, so an
-/// event reported done survives a `kill -9`. A torn last line (a crash mid-write) is skipped on
-/// read and fenced off before the next append. Files rotate by size, never losing an event.
+/// event reported done survives a `kill -9`. It is mandatory: `ensureWritable` reserves disk for the
+/// next events before an action starts, and an action whose record cannot be written is not started.
+/// A torn line (a crash or a full disk mid-write) is fenced with a newline before the next append.
+/// Files rotate by size, never losing an event.
 public final class AuditLog: Sendable {
     public let path: String
     public let maxBytes: Int
     public let keep: Int
-    private let state = Mutex<Int32>(-1)
+    /// How far back reclaw's own request ids are remembered, for telling its calls from others' in CloudTrail.
+    public let requestRetention: TimeInterval
 
-    public init(path: String, maxBytes: Int = 64 << 20, keep: Int = 5) {
+    struct Handle {
+        var fd: Int32 = -1
+        /// A write failed part-way: the next write starts with a newline.
+        var needsFence = false
+        /// The file offset up to which disk is reserved.
+        var reservedEnd: Int64 = 0
+    }
+
+    static let reserveChunk: Int64 = 1 << 20
+    static let reserveMargin: Int64 = 64 << 10
+
+    private let handle = Mutex(Handle())
+    private let requests: Mutex<RequestIndex?> = Mutex(nil)
+
+    public init(path: String, maxBytes: Int = 64 << 20, keep: Int = 5, requestRetention: TimeInterval = 2 * 86400) {
         self.path = path
         self.maxBytes = maxBytes
         self.keep = keep
+        self.requestRetention = requestRetention
     }
 
     deinit {
-        state.withLock { fd in if fd >= 0 { close(fd) } }
+        handle.withLock { h in if h.fd >= 0 { close(h.fd) } }
+    }
+
+    /// Opens the log, fences a torn line and reserves disk for the next events; throws when the
+    /// log cannot take them (a directory in its place, no permission, a full disk).
+    public func ensureWritable() throws(AuditLogError) {
+        try handle.withLock { h throws(AuditLogError) in
+            try prepare(&h)
+            let size = Int64(lseek(h.fd, 0, SEEK_END))
+            guard size + Self.reserveMargin > h.reservedEnd else { return }
+            let code = reclaw_reserve_space(h.fd, size, Self.reserveChunk)
+            switch code {
+            case 0: h.reservedEnd = size + Self.reserveChunk
+            case EOPNOTSUPP, ENOSYS: h.reservedEnd = Int64.max  // the file system cannot reserve; appends still report failures
+            default: throw AuditLogError("cannot reserve space in \(path): \(String(cString: strerror(code)))")
+            }
+        }
     }
 
     /// Appends and fsyncs one event.
-    public func append(_ event: AuditEvent) throws {
+    public func append(_ event: AuditEvent) throws(AuditLogError) {
         try append(line: event.jsonLine)
-    }
-
-    public func append(line: String) throws {
-        try state.withLock { fd in
-            if fd < 0 { fd = try open() }
-            if maxBytes > 0, lseek(fd, 0, SEEK_END) >= maxBytes {
-                close(fd)
-                fd = -1
-                try rotate()
-                fd = try open()
-            }
-            let bytes = Array((line + "\n").utf8)
-            try writeAll(fd, bytes)
-            guard fsync(fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
+        if event.eventType == .awsApiCall, let id = event.requestID {
+            requests.withLock { $0?.insert(id, at: event.date ?? Date()) }
         }
     }
 
-    private func open() throws -> Int32 {
+    public func append(line: String) throws(AuditLogError) {
+        try handle.withLock { h throws(AuditLogError) in
+            try prepare(&h)
+            if maxBytes > 0, lseek(h.fd, 0, SEEK_END) >= maxBytes {
+                close(h.fd)
+                h = Handle()
+                try rotate()
+                try prepare(&h)
+            }
+            do throws(AuditLogError) {
+                try writeAll(h.fd, Array((line + "\n").utf8))
+                guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
+            } catch {
+                h.needsFence = true
+                throw error
+            }
+        }
+    }
+
+    /// Opens the file when needed and writes the fence a torn line needs.
+    private func prepare(_ h: inout Handle) throws(AuditLogError) {
+        if h.fd < 0 {
+            h.fd = try open()
+            h.needsFence = try endsTorn(h.fd)
+        }
+        if h.needsFence {
+            try writeAll(h.fd, [UInt8(ascii: "\n")])
+            guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
+            h.needsFence = false
+        }
+    }
+
+    private func open() throws(AuditLogError) -> Int32 {
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+                throw AuditLogError("cannot create \(dir) for the audit log: \(error.localizedDescription)")
+            }
+        }
         let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw AuditLogError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        // A torn last line from a crash is fenced with a newline so the next event starts clean.
-        let size = lseek(fd, 0, SEEK_END)
-        if size > 0 {
-            let rfd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-            var last: UInt8 = 0
-            if rfd >= 0 {
-                _ = pread(rfd, &last, 1, size - 1)
-                close(rfd)
-            }
-            if last != UInt8(ascii: "\n") { try writeAll(fd, [UInt8(ascii: "\n")]) }
-        }
         DurableFileSync.directory(dir)
         return fd
     }
 
-    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws {
+    /// Whether the file's last byte is not a newline (a torn line from a crash or a failed write).
+    private func endsTorn(_ fd: Int32) throws(AuditLogError) -> Bool {
+        let size = lseek(fd, 0, SEEK_END)
+        guard size > 0 else { return false }
+        let rfd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard rfd >= 0 else { throw AuditLogError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(rfd) }
+        var last: UInt8 = 0
+        guard pread(rfd, &last, 1, size - 1) == 1 else { throw AuditLogError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        return last != UInt8(ascii: "\n")
+    }
+
+    private func writeAll(_ fd: Int32, _ bytes: [UInt8]) throws(AuditLogError) {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw AuditLogError("write \(path): \(String(cString: strerror(errno)))") }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw AuditLogError("write \(path): \(String(cString: strerror(n < 0 ? errno : EIO)))") }
             offset += n
         }
     }
 
     /// audit.log → audit.log.1 → … → audit.log.KEEP (the oldest goes).
-    private func rotate() throws {
+    private func rotate() throws(AuditLogError) {
         let fm = FileManager.default
-        try? fm.removeItem(atPath: "\(path).\(keep)")
-        if keep > 1 {
-            for i in stride(from: keep - 1, through: 1, by: -1) where fm.fileExists(atPath: "\(path).\(i)") {
-                try fm.moveItem(atPath: "\(path).\(i)", toPath: "\(path).\(i + 1)")
+        do {
+            if fm.fileExists(atPath: "\(path).\(keep)") { try fm.removeItem(atPath: "\(path).\(keep)") }
+            if keep > 1 {
+                for i in stride(from: keep - 1, through: 1, by: -1) where fm.fileExists(atPath: "\(path).\(i)") {
+                    try fm.moveItem(atPath: "\(path).\(i)", toPath: "\(path).\(i + 1)")
+                }
             }
+            try fm.moveItem(atPath: path, toPath: "\(path).1")
+        } catch {
+            throw AuditLogError("cannot rotate \(path): \(error.localizedDescription)")
         }
-        try fm.moveItem(atPath: path, toPath: "\(path).1")
         DurableFileSync.directory((path as NSString).deletingLastPathComponent)
     }
 
@@ -87,28 +153,76 @@ public final class AuditLog: Sendable {
         Self.read(path: path, keep: keep)
     }
 
-    /// Request ids of every AWS call reclaw recorded: its own footprints in CloudTrail.
-    public func requestIDs() -> Set<String> {
-        Set(read().filter { $0.eventType == .awsApiCall }.compactMap(\.requestID))
+    /// Request ids of the AWS calls reclaw made since `since`: its own footprints in CloudTrail. The
+    /// log is read once, back to the retention window; afterwards the ids come from memory.
+    public func requestIDs(since: Date, now: Date = Date()) -> Set<String> {
+        requests.withLock { index in
+            if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
+            index!.prune(before: now.addingTimeInterval(-requestRetention))
+            return index!.ids(since: since)
+        }
     }
 
+    /// Every request id still remembered (the retention window).
+    public func requestIDs() -> Set<String> { requestIDs(since: .distantPast) }
+
     public static func read(path: String, keep: Int = 5) -> [AuditEvent] {
-        var files: [String] = []
-        for i in stride(from: keep, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(path).\(i)") { files.append("\(path).\(i)") }
-        files.append(path)
-        let decoder = JSONDecoder()
         var events: [AuditEvent] = []
-        for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
-            for line in data.split(separator: UInt8(ascii: "\n")) where !line.isEmpty {
-                if let e = try? decoder.decode(AuditEvent.self, from: Data(line)) { events.append(e) }
-            }
+        forEachLine(path: path, keep: keep) { line in
+            if let e = try? JSONDecoder().decode(AuditEvent.self, from: Data(line)) { events.append(e) }
         }
         return events
     }
+
+    /// Calls `body` with every non-empty line, oldest file first.
+    static func forEachLine(path: String, keep: Int, _ body: (ArraySlice<UInt8>) -> Void) {
+        var files: [String] = []
+        for i in stride(from: keep, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(path).\(i)") { files.append("\(path).\(i)") }
+        files.append(path)
+        for file in files {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            let bytes = [UInt8](data)
+            for line in bytes.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { body(line) }
+        }
+    }
 }
 
-public struct AuditLogError: Error, CustomStringConvertible {
+/// reclaw's own request ids with when they were made, bounded by a retention window and a count.
+struct RequestIndex {
+    static let maxEntries = 200_000
+    private var times: [String: Date] = [:]
+
+    mutating func insert(_ id: String, at time: Date) {
+        times[id] = time
+        if times.count > Self.maxEntries, let oldest = times.values.sorted().dropLast(Self.maxEntries * 3 / 4).last {
+            prune(before: oldest)
+        }
+    }
+
+    mutating func prune(before cutoff: Date) {
+        times = times.filter { $0.value >= cutoff }
+    }
+
+    func ids(since: Date) -> Set<String> {
+        Set(times.filter { $0.value >= since }.keys)
+    }
+
+    /// Reads the AwsApiCall events of the retention window from the log files.
+    static func load(path: String, keep: Int, retention: TimeInterval, now: Date) -> RequestIndex {
+        var index = RequestIndex()
+        let cutoff = now.addingTimeInterval(-retention)
+        let marker = Array("\"eventType\":\"AwsApiCall\"".utf8)
+        struct Call: Decodable { var requestID: String?; var eventTime: String }
+        AuditLog.forEachLine(path: path, keep: keep) { line in
+            guard line.firstRange(of: marker) != nil, let call = try? JSONDecoder().decode(Call.self, from: Data(line)),
+                  let id = call.requestID, let time = ISO8601.parse(call.eventTime), time >= cutoff else { return }
+            index.insert(id, at: time)
+        }
+        return index
+    }
+}
+
+public struct AuditLogError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ d: String) { description = d }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import ReclawAWS
 import ReclawJSON
 
@@ -79,15 +80,19 @@ public struct CloudTrailCorrelator: Sendable {
 /// Finds who changed a resource outside reclaw, from CloudTrail's write events naming it.
 public struct DriftAttributor: Sendable {
     public let client: AWSClient
+    /// Shared by every lookup of one attributor, so all deployments together keep within
+    /// CloudTrail's two LookupEvents calls per second per region.
+    public let pacers: PacerRegistry
 
-    public init(client: AWSClient) {
+    public init(client: AWSClient, pacers: PacerRegistry = PacerRegistry()) {
         self.client = client
+        self.pacers = pacers
     }
 
     /// The write events on `resources` since `since` that reclaw did not make (its own are known
     /// by request id and by their `reclaw/` User-Agent). Empty when CloudTrail has none yet.
     public func attribute(resources: [String], region: String, since: Date, ownRequestIDs: Set<String>, now: Date = Date()) async throws(AWSError) -> [AuditEvent.Attribution] {
-        let cloudTrail = CloudTrailClient(client: client, region: region)
+        let cloudTrail = CloudTrailClient(client: client, region: region, pacer: pacers.pacer(for: region))
         var found: [String: AuditEvent.Attribution] = [:]
         for resource in Set(resources).sorted() {
             for e in try await cloudTrail.lookup(attribute: ("ResourceName", resource), start: since.addingTimeInterval(-60), end: now.addingTimeInterval(60)) {
@@ -100,5 +105,24 @@ public struct DriftAttributor: Sendable {
             }
         }
         return found.values.sorted { $0.eventTime < $1.eventTime }
+    }
+}
+
+/// One pacer per region, created on first use, for callers that must share a per-region rate.
+public final class PacerRegistry: Sendable {
+    private let pacers = Mutex<[String: Pacer]>([:])
+    public let interval: Duration
+
+    public init(interval: Duration = .milliseconds(500)) {
+        self.interval = interval
+    }
+
+    public func pacer(for region: String) -> Pacer {
+        pacers.withLock { p in
+            if let existing = p[region] { return existing }
+            let made = Pacer(interval: interval)
+            p[region] = made
+            return made
+        }
     }
 }

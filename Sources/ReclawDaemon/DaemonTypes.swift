@@ -6,38 +6,41 @@ import ReclawProviderAWS
 public struct DaemonOptions: Sendable {
     /// How often the source is fetched (±10% jitter).
     public var interval: Duration
-    /// How often every deployment is compared with its last applied revision.
+    /// How often each deployment is compared with its last applied revision.
     public var driftInterval: Duration
     /// Destroy deployments whose spec left the repository.
     public var prune: Bool
-    /// Deployments reconciled at once.
+    /// Deployments reconciled at once (the work queue's workers).
     public var concurrency: Int
-    /// The same drift is not alerted twice within this window.
+    /// The same alert is not sent twice within this window.
     public var alertWindow: Duration
-    /// How often pending drift attributions are looked up again, and how many times.
-    public var attributionInterval: Duration
-    public var attributionAttempts: Int
+    /// When pending drift attributions are looked up again, counted from when the drift was found,
+    /// after CloudTrail's delivery schedule (about 5 minutes, up to 15); after the last, the drift
+    /// is reported unattributed.
+    public var attributionSchedule: [Duration]
+    /// The longest a fetch of the source may take.
+    public var fetchTimeout: Duration
+    /// The backoff of a failing deployment: from `backoffMin`, doubling, up to `backoffMax`.
+    public var backoffMin: Duration
+    public var backoffMax: Duration
 
     public init(interval: Duration = .seconds(60), driftInterval: Duration = .seconds(300), prune: Bool = false, concurrency: Int = 4,
-                alertWindow: Duration = .seconds(3600), attributionInterval: Duration = .seconds(60), attributionAttempts: Int = 30) {
+                alertWindow: Duration = .seconds(3600), attributionSchedule: [Duration] = [.seconds(60), .seconds(300), .seconds(900)],
+                fetchTimeout: Duration = .seconds(120), backoffMin: Duration = .seconds(10), backoffMax: Duration = .seconds(900)) {
         self.interval = interval
         self.driftInterval = driftInterval
         self.prune = prune
         self.concurrency = max(1, concurrency)
         self.alertWindow = alertWindow
-        self.attributionInterval = attributionInterval
-        self.attributionAttempts = attributionAttempts
+        self.attributionSchedule = attributionSchedule.isEmpty ? [.seconds(60)] : attributionSchedule
+        self.fetchTimeout = fetchTimeout
+        self.backoffMin = backoffMin
+        self.backoffMax = backoffMax
     }
-}
 
-/// What wakes the daemon up.
-public enum DaemonTrigger: Sendable, Equatable {
-    /// Fetch the source and reconcile (interval, SIGHUP, push notification, start).
-    case fetch(String)
-    /// Compare every deployment with its last applied revision.
-    case drift
-    /// Look pending drift attributions up in CloudTrail again.
-    case attribution
+    var schedulerSettings: WorkScheduler.Settings {
+        WorkScheduler.Settings(interval: interval, driftInterval: driftInterval, workers: concurrency, backoffMin: backoffMin, backoffMax: backoffMax)
+    }
 }
 
 /// What one source pass did.
@@ -47,9 +50,12 @@ public struct PassReport: Sendable {
     /// Deployments whose plan had changes, with the apply's outcome.
     public var applied: [String: ApplyResult] = [:]
     public var invalid: [String] = []
+    /// Deployments that could not be planned, or whose state or audit record failed.
     public var planFailures: [String] = []
     public var pruned: [String] = []
     public var pruneRefused: String?
+
+    public init() {}
 
     public var failed: Bool {
         sourceError != nil || !invalid.isEmpty || !planFailures.isEmpty || applied.values.contains { !$0.converged } || pruneRefused != nil
@@ -60,11 +66,4 @@ public struct PassReport: Sendable {
         if failed { return 1 }
         return applied.isEmpty && pruned.isEmpty ? 0 : 2
     }
-}
-
-/// A drift whose author CloudTrail has not delivered yet.
-struct PendingAttribution: Sendable {
-    var finding: DriftFinding
-    var since: Date
-    var attempts: Int
 }

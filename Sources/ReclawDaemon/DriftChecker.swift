@@ -20,7 +20,9 @@ public struct DriftFinding: Sendable {
     public var attributionStatus: String
 
     /// Per attribute, what reclaw applied (`before`) and what AWS has now (`after`).
-    public var diff: JSONValue {
+    public var diff: JSONValue { Self.diff(of: items) }
+
+    public static func diff(of items: [DriftItem]) -> JSONValue {
         .object(Dictionary(items.map { item in
             ("\(item.key).\(item.attribute)", ["resourceID": item.resourceID.map { .string($0) } ?? .null,
                                                "before": item.expected ?? .null, "after": item.actual ?? .null] as JSONValue)
@@ -36,80 +38,78 @@ public struct DriftFinding: Sendable {
 }
 
 /// Compares each deployment with what reclaw last applied to it and attributes the differences.
+/// It only reads: recording what it found is the caller's business.
 public struct DriftChecker: Sendable {
     public let reconciler: Reconciler
     public let attributor: DriftAttributor
     /// reclaw's own request ids (from the audit log), left out of attributions.
     public let ownRequestIDs: @Sendable () -> Set<String>
+    public let now: @Sendable () -> Date
 
-    public init(reconciler: Reconciler, ownRequestIDs: @escaping @Sendable () -> Set<String>) {
+    public init(reconciler: Reconciler, attributor: DriftAttributor? = nil, ownRequestIDs: @escaping @Sendable () -> Set<String>,
+                now: @escaping @Sendable () -> Date = { Date() }) {
         self.reconciler = reconciler
-        attributor = DriftAttributor(client: reconciler.client)
+        self.attributor = attributor ?? DriftAttributor(client: reconciler.client)
         self.ownRequestIDs = ownRequestIDs
+        self.now = now
     }
 
-    /// Checks every deployment with a last applied spec. Deployments without drift get their
-    /// `lastInSyncAt` moved forward.
+    /// Checks each deployment against its last applied spec, one result per status in the same
+    /// order (nil: no drift, or never applied). One observation per region covers them all.
     public func check(_ statuses: [DeploymentStatus]) async -> [Result<DriftFinding?, PlanFailure>] {
         let applied = statuses.filter { $0.lastAppliedSpec != nil }
         let targets = applied.map { ReconcileTarget(spec: $0.lastAppliedSpec!, revision: $0.lastAppliedRevision ?? "unknown") }
-        var out: [Result<DriftFinding?, PlanFailure>] = []
+        var byName: [String: Result<DriftFinding?, PlanFailure>] = [:]
         for result in await reconciler.plan(targets, record: false) {
             switch result {
             case .failure(let f):
-                out.append(.failure(f))
+                byName[f.deployment] = .failure(f)
             case .success(let planned):
-                let status = applied.first { $0.deployment == planned.name }
-                let now = Date()
-                if planned.plan.drift.isEmpty {
-                    _ = try? reconciler.state.update(planned.name) { s in
-                        s.lastDriftCheckAt = now
-                        s.lastInSyncAt = now
-                        s.drift = []
-                    }
-                    out.append(.success(nil))
+                guard !planned.plan.drift.isEmpty else {
+                    byName[planned.name] = .success(nil)
                     continue
                 }
+                let status = applied.first { $0.deployment == planned.name }
                 var finding = DriftFinding(deployment: planned.name, region: planned.plan.region, planned: planned, items: planned.plan.drift,
                                            attribution: [], attributionStatus: "pending")
-                await attribute(&finding, since: status?.lastInSyncAt ?? status?.lastAppliedAt ?? now.addingTimeInterval(-3600))
-                _ = try? reconciler.state.update(planned.name) { s in
-                    s.lastDriftCheckAt = now
-                    s.drift = finding.items.map { "\($0.key) \($0.attribute): \(($0.expected ?? .null).description) → \(($0.actual ?? .null).description)" }
-                }
-                out.append(.success(finding))
+                await attribute(&finding, since: status?.lastInSyncAt ?? status?.lastAppliedAt ?? now().addingTimeInterval(-3600))
+                byName[planned.name] = .success(finding)
             }
         }
-        return out
+        return statuses.map { byName[$0.deployment] ?? .success(nil) }
     }
 
     /// Looks the drifted resources up in CloudTrail; leaves the status `pending` when nothing is there yet.
     public func attribute(_ finding: inout DriftFinding, since: Date) async {
-        let byRegion = Dictionary(grouping: finding.items.compactMap { item -> (String, String)? in
+        (finding.attribution, finding.attributionStatus) = await attribution(of: finding.items, region: finding.region, since: since)
+    }
+
+    /// Who changed these items since `since`, and the status: `attributed`, `pending` (CloudTrail
+    /// has nothing yet) or `unavailable` (it could not be asked). IAM's events are in us-east-1.
+    public func attribution(of items: [DriftItem], region: String, since: Date) async -> ([AuditEvent.Attribution], String) {
+        let byRegion = Dictionary(grouping: items.compactMap { item -> (String, String)? in
             guard let id = item.resourceID else { return nil }
             let kind = Components.kind(of: item.key)
-            return (kind == .role || kind == .instanceProfile ? "us-east-1" : finding.region, id)
+            return (kind == .role || kind == .instanceProfile ? "us-east-1" : region, id)
         }, by: \.0)
         var found: [AuditEvent.Attribution] = []
         do {
-            for (region, pairs) in byRegion {
-                found += try await attributor.attribute(resources: pairs.map(\.1), region: region, since: since, ownRequestIDs: ownRequestIDs())
+            for (region, pairs) in byRegion.sorted(by: { $0.key < $1.key }) {
+                found += try await attributor.attribute(resources: pairs.map(\.1), region: region, since: since, ownRequestIDs: ownRequestIDs(), now: now())
             }
         } catch {
-            finding.attributionStatus = "unavailable"
-            return
+            return ([], "unavailable")
         }
-        finding.attribution = found.sorted { $0.eventTime < $1.eventTime }
-        finding.attributionStatus = found.isEmpty ? "pending" : "attributed"
+        return (found.sorted { $0.eventTime < $1.eventTime }, found.isEmpty ? "pending" : "attributed")
     }
 
     /// The audit event for a finding: DriftDetected, or DriftCorrected once the correction converged.
-    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil) -> AuditEvent {
+    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil, time: Date = Date()) -> AuditEvent {
         let who = finding.attribution.isEmpty
             ? (finding.attributionStatus == "pending" ? "CloudTrail has not delivered the change yet" : "the change could not be attributed")
             : "changed by " + finding.attribution.map { "\($0.userIdentityArn ?? "unknown") (\($0.eventName) at \($0.eventTime))" }.joined(separator: "; ")
         return AuditEvent(
-            type: corrected ? .driftCorrected : .driftDetected, deployment: finding.deployment,
+            type: corrected ? .driftCorrected : .driftDetected, time: time, deployment: finding.deployment,
             revision: revision ?? finding.planned.plan.revision, planID: finding.planned.plan.id, awsRegion: finding.region,
             resources: finding.items.compactMap { item in item.resourceID.map { .init(type: Components.kind(of: item.key)?.typeName ?? "", name: $0) } },
             diff: finding.diff, attribution: finding.attribution, attributionStatus: finding.attributionStatus,

@@ -13,7 +13,7 @@ public final class OperationsServer: Service, Sendable {
     let metrics: Metrics
     let secret: String?
     let logger: Logger
-    let health: @Sendable () -> Bool
+    let health: @Sendable () -> HealthReport
     let onPush: @Sendable () -> Void
 
     /// The port served (port 0 in the address is resolved to a free one at once, so a restart keeps it).
@@ -21,7 +21,7 @@ public final class OperationsServer: Service, Sendable {
 
     /// `address` is `host:port`; `secret` is the shared webhook secret (nil or empty: every hook call
     /// is refused, since anyone can sign with an empty key).
-    public init(address: String, metrics: Metrics, secret: String?, logger: Logger, health: @escaping @Sendable () -> Bool,
+    public init(address: String, metrics: Metrics, secret: String?, logger: Logger, health: @escaping @Sendable () -> HealthReport,
                 onPush: @escaping @Sendable () -> Void) throws {
         let parts = address.split(separator: ":")
         guard parts.count == 2, var port = UInt16(parts[1]) else { throw SourceError("--metrics-address takes HOST:PORT, not \(address)") }
@@ -72,8 +72,8 @@ public final class OperationsServer: Service, Sendable {
     private func installRoutes() async {
         let (metrics, secret, logger, health, onPush) = (self.metrics, self.secret, self.logger, self.health, self.onPush)
         await server.appendRoute("GET /healthz") { _ in
-            health() ? HTTPResponse(statusCode: .ok, body: Data("ok\n".utf8))
-                : HTTPResponse(statusCode: .serviceUnavailable, body: Data("shutting down\n".utf8))
+            let report = health()
+            return HTTPResponse(statusCode: report.healthy ? .ok : .serviceUnavailable, body: Data((report.message + "\n").utf8))
         }
         await server.appendRoute("GET /metrics") { _ in
             HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: Data(metrics.render().utf8))
@@ -100,6 +100,17 @@ public final class OperationsServer: Service, Sendable {
         let expected = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
         guard given.count == expected.count else { return false }
         return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+/// What /healthz answers: healthy or not, and why.
+public struct HealthReport: Sendable {
+    public var healthy: Bool
+    public var message: String
+
+    public init(healthy: Bool, message: String) {
+        self.healthy = healthy
+        self.message = message
     }
 }
 

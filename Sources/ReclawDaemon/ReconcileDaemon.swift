@@ -10,421 +10,237 @@ import ServiceLifecycle
 import Synchronization
 import UnixSignals
 
-/// The GitOps daemon: a level-based loop that fetches the source, plans and applies what changed,
-/// checks every deployment for drift on its own schedule, corrects or alerts, and keeps each
-/// deployment's status. Tests drive it with `trigger` or call its passes directly.
+/// The GitOps daemon: a controller with a per-deployment work queue. `WorkScheduler` decides what
+/// runs when; this service only does the I/O: it fetches the source, reconciles queued deployments
+/// with a bounded number of workers, checks drift on each deployment's own timer, looks up who
+/// caused drift, and keeps every deployment's status. Tests drive it as a service, or run its
+/// passes directly (`sourcePass`, `driftPass`, `attributionPass`).
 public final class ReconcileDaemon: Service, Sendable {
     public let source: SpecSource
+    public let loader: SpecLoader
     public let reconciler: Reconciler
     public let auditor: Auditor
     public let auditLog: AuditLog?
     public let notifier: AlertNotifier?
     public let metrics: Metrics
     public let options: DaemonOptions
+    public let clock: any DaemonClock
     let logger: Logger
+    let attributions: AttributionStore
+    let attributor: DriftAttributor
 
-    struct Memory {
-        var lastRevision: String?
-        var lastGood: SourceSnapshot?
-        var sourceFailures = 0
-        var nextFetch: ContinuousClock.Instant?
-        var backoff: [String: (failures: Int, notBefore: ContinuousClock.Instant)] = [:]
-        var driftAlerted: [String: (fingerprint: String, at: ContinuousClock.Instant)] = [:]
-        var alertedAt: [String: ContinuousClock.Instant] = [:]
-        var pending: [PendingAttribution] = []
-        var shuttingDown = false
+    /// Everything the daemon remembers between jobs, behind one lock.
+    struct Core: Sendable {
+        var scheduler: WorkScheduler
+        var source = SourceState()
+        var alerts: AlertMemory
+        /// Deployments stopped because their state or their audit record cannot be written.
+        var stalled: [String: Stall] = [:]
+        /// Drift found by the drift lane that a reconcile is about to correct, by deployment.
+        var findings: [String: DriftFinding] = [:]
+        var health: HealthTracker
+        var shutdownStarted: Duration?
     }
 
-    private let memory = Mutex(Memory())
-    private let triggers: AsyncStream<DaemonTrigger>
-    private let continuation: AsyncStream<DaemonTrigger>.Continuation
+    /// Why a deployment stopped, as shown in the log, metrics, health and alerts.
+    struct Stall: Sendable, Equatable {
+        var reason: ConditionReason
+        var message: String
+    }
 
-    public init(source: SpecSource, reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?, notifier: AlertNotifier?,
-                metrics: Metrics, options: DaemonOptions, logger: Logger) {
+    /// What wakes the service loop.
+    enum Event: Sendable {
+        case wake
+        case fetched(Bool)
+        case reconciled(String, ReconcileOutcome)
+        case driftChecked([String], [String: DriftOutcome])
+        case attributed([String], [String: Duration])
+    }
+
+    let core: Mutex<Core>
+    private let events: AsyncStream<Event>
+    private let post: AsyncStream<Event>.Continuation
+
+    public init(source: SpecSource, loader: SpecLoader = SpecLoader(), reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
+                notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any DaemonClock = SystemClock(), logger: Logger) {
         self.source = source
+        self.loader = loader
         self.reconciler = reconciler
         self.auditor = auditor
         self.auditLog = auditLog
         self.notifier = notifier
         self.metrics = metrics
         self.options = options
+        self.clock = clock
         self.logger = logger
-        (triggers, continuation) = AsyncStream.makeStream(of: DaemonTrigger.self, bufferingPolicy: .bufferingNewest(32))
+        attributions = AttributionStore(stateDirectory: reconciler.state.directory)
+        attributor = DriftAttributor(client: reconciler.client)
+        let start = clock.now()
+        core = Mutex(Core(scheduler: WorkScheduler(settings: options.schedulerSettings, seed: UInt64(truncatingIfNeeded: getpid())),
+                          alerts: AlertMemory(window: options.alertWindow),
+                          health: HealthTracker(started: start)))
+        (events, post) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
     }
 
-    /// Wakes the loop (a push notification, SIGHUP, or a test).
-    public func trigger(_ t: DaemonTrigger) { continuation.yield(t) }
+    /// Fetches at once (a push notification, SIGHUP, or a test).
+    public func requestFetch() {
+        let now = clock.now()
+        core.withLock { $0.scheduler.requestFetch(now: now) }
+        post.yield(.wake)
+    }
 
-    public var isShuttingDown: Bool { memory.withLock { $0.shuttingDown } }
+    public var isShuttingDown: Bool { core.withLock { $0.scheduler.shuttingDown } }
 
     /// The revision currently in force (the last one fetched and read).
-    public var revision: String? { memory.withLock { $0.lastRevision } }
+    public var revision: String? { core.withLock { $0.source.revision } }
+
+    /// The service's health, for /healthz: it fails when no fetch or no drift check has completed
+    /// within a few intervals (a hung loop), or when the audit log cannot take events.
+    public func health() -> HealthReport {
+        let now = clock.now()
+        return core.withLock { c in
+            c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
+                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" })
+        }
+    }
+
+    // MARK: the service loop
 
     public func run() async throws {
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { group in
-                group.addTask { await self.every(self.options.interval, jitter: 0.1, .fetch("interval")) }
-                group.addTask { await self.every(self.options.driftInterval, jitter: 0, .drift) }
-                group.addTask { await self.every(self.options.attributionInterval, jitter: 0, .attribution) }
                 group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sighup) { self.trigger(.fetch("SIGHUP")) }
+                    for await _ in await UnixSignalsSequence(trapping: .sighup) { self.requestFetch() }
                 }
-                self.trigger(.fetch("start"))
-                for await t in self.triggers {
-                    if self.isShuttingDown { break }
-                    switch t {
-                    case .fetch(let why):
-                        // After a failed fetch, the interval backs off; a push or SIGHUP still fetches at once.
-                        if why == "interval", let next = memory.withLock({ $0.nextFetch }), next > .now { continue }
-                        logger.debug("fetching the source", metadata: ["trigger": "\(why)"])
-                        _ = await self.sourcePass()
-                    case .drift:
-                        _ = await self.driftPass()
-                    case .attribution:
-                        await self.attributionPass()
+                group.addTask { await self.alarm() }
+                post.yield(.wake)
+                for await event in events {
+                    let now = clock.now()
+                    let (jobs, done, overdue) = core.withLock { c -> ([Job], Bool, Bool) in
+                        Self.apply(event, to: &c, now: now)
+                        let jobs = c.scheduler.next(now: now)
+                        let done = c.scheduler.shuttingDown && !c.scheduler.isBusy
+                        let overdue = c.shutdownStarted.map { now - $0 > .seconds(25) } ?? false
+                        return (jobs, done, overdue)
+                    }
+                    publishQueueMetrics(now: now)
+                    for job in jobs { group.addTask { await self.perform(job) } }
+                    if done { break }
+                    if overdue {
+                        // Steps still running after the grace period are interrupted; their
+                        // resources are tagged, so the next start finds them.
+                        logger.warning("shutdown grace period over: interrupting the work still running")
+                        break
                     }
                 }
                 group.cancelAll()
             }
         } onGracefulShutdown: {
-            self.memory.withLock { $0.shuttingDown = true }
-            self.logger.info("shutting down: finishing the AWS calls in flight, starting no new ones")
-            self.continuation.finish()
+            let now = self.clock.now()
+            self.core.withLock { c in
+                c.scheduler.shutDown()
+                c.shutdownStarted = now
+            }
+            self.logger.info("shutting down: taking no new work, letting the steps in flight finish")
+            self.post.yield(.wake)
         }
         notifier?.finish()
     }
 
-    private func every(_ interval: Duration, jitter: Double, _ t: DaemonTrigger) async {
+    /// Wakes the loop when the scheduler's next timer is due (at least once a second, so a shutdown
+    /// grace period is noticed).
+    private func alarm() async {
         while !Task.isCancelled {
-            let factor = jitter > 0 ? Double.random(in: (1 - jitter)...(1 + jitter)) : 1
-            do { try await Task.sleep(for: interval * factor) } catch { return }
-            trigger(t)
+            let now = clock.now()
+            let next = core.withLock { $0.scheduler.nextWakeup() } ?? now + .seconds(1)
+            do { try await clock.sleep(until: min(max(next, now), now + .seconds(1))) } catch { return }
+            post.yield(.wake)
         }
     }
 
-    // MARK: the source pass
-
-    /// Fetches the source and reconciles the deployments whose spec is new, changed, or not yet converged.
-    public func sourcePass() async -> PassReport {
-        let started = ContinuousClock.now
-        var report = PassReport()
-        let snapshot: SourceSnapshot
-        do {
-            snapshot = try await source.snapshot()
-        } catch {
-            let failures = memory.withLock { m -> Int in
-                m.sourceFailures += 1
-                m.nextFetch = .now + min(options.interval * Double(1 << min(m.sourceFailures, 5)), .seconds(900))
-                return m.sourceFailures
-            }
-            metrics.sourceFailed()
-            report.sourceError = error.message
-            report.revision = revision
-            logger.error("the source cannot be read; the last good revision stays in force",
-                         metadata: ["revision": "\(revision ?? "none")", "failures": "\(failures)", "error": "\(error.message)"])
-            await emit(AuditEvent(type: .sourceFailed, revision: revision, errorCode: "SourceUnavailable", errorMessage: error.message,
-                                  message: "the source \(source.location) cannot be read (\(failures) in a row); revision \(revision ?? "none") stays in force"),
-                       alertKey: "source")
-            metrics.reconciled(seconds: (ContinuousClock.now - started).inSeconds, outcome: "source-failed")
-            return report
-        }
-        let previous = memory.withLock { m -> String? in
-            defer {
-                m.lastRevision = snapshot.revision
-                m.lastGood = snapshot
-                m.sourceFailures = 0
-                m.nextFetch = nil
-            }
-            return m.lastRevision
-        }
-        report.revision = snapshot.revision
-        if previous != snapshot.revision {
-            logger.info("new revision", metadata: ["revision": "\(snapshot.revision)", "previous": "\(previous ?? "none")"])
-            await auditor.emit(AuditEvent(type: .sourceUpdated, revision: snapshot.revision,
-                                          message: "source \(source.location) at \(snapshot.revision) (was \(previous ?? "none"))"))
-        }
-        let load = SpecLoader().load(snapshot.files)
-        for d in load.diagnostics where d.severity == .error && load.filesWithErrors.contains(d.file) {
-            logger.error("\(d.description)")
-        }
-        for (name, diagnostics) in load.invalidDeployments.sorted(by: { $0.key < $1.key }) {
-            report.invalid.append(name)
-            let text = diagnostics.map(\.description).joined(separator: "; ")
-            logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(text)"])
-            _ = try? reconciler.state.update(name) { s in
-                s.lastAttemptedRevision = snapshot.revision
-                s.set("Ready", false, reason: "InvalidSpec", message: text)
-                s.set("Stalled", true, reason: "InvalidSpec", message: "fix the spec; the deployment is left as it was")
-            }
-            await emit(AuditEvent(type: .reconcileFailed, deployment: name, revision: snapshot.revision, errorCode: "InvalidSpec",
-                                  errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid: \(text)"),
-                       alertKey: "invalid/\(name)/\(snapshot.revision)")
-        }
-        let statuses = Dictionary(((try? reconciler.state.all()) ?? []).map { ($0.deployment, $0) }, uniquingKeysWith: { a, _ in a })
-        let now = ContinuousClock.now
-        var targets: [ReconcileTarget] = []
-        for loaded in load.deployments {
-            let name = loaded.spec.name
-            let status = statuses[name]
-            let converged = status?.condition("Ready")?.status == true && status?.lastAppliedSpec == loaded.spec
-            if converged {
-                // Same spec, already applied: this revision is in force without touching AWS.
-                if status?.lastAppliedRevision != snapshot.revision {
-                    _ = try? reconciler.state.update(name) { s in
-                        s.lastAppliedRevision = snapshot.revision
-                        s.lastAttemptedRevision = snapshot.revision
-                        s.set("Ready", true, reason: "ReconciliationSucceeded", message: "applied revision \(snapshot.revision)")
-                    }
-                }
-                continue
-            }
-            if let backoff = memory.withLock({ $0.backoff[name] }), backoff.notBefore > now, status?.lastAppliedSpec == loaded.spec {
-                continue
-            }
-            targets.append(ReconcileTarget(spec: loaded.spec, revision: snapshot.revision, location: loaded.location))
-        }
-        if !targets.isEmpty {
-            for (name, result) in await reconcile(targets) {
-                switch result {
-                case .success(let r): report.applied[name] = r
-                case .failure: report.planFailures.append(name)
-                }
-            }
-        }
-        if options.prune { await prune(load, statuses: Array(statuses.values), revision: snapshot.revision, into: &report) }
-        metrics.reconciled(seconds: (ContinuousClock.now - started).inSeconds, outcome: report.failed ? "failed" : "succeeded")
-        return report
-    }
-
-    /// Plans, logs and applies targets, a few deployments at once.
-    private func reconcile(_ targets: [ReconcileTarget]) async -> [(String, Result<ApplyResult, PlanFailure>)] {
-        let planned = await reconciler.plan(targets)
-        var results: [(String, Result<ApplyResult, PlanFailure>)] = []
-        await withTaskGroup(of: (String, Result<ApplyResult, PlanFailure>).self) { group in
-            var running = 0
-            for item in planned {
-                if running >= options.concurrency, let done = await group.next() {
-                    results.append(done)
-                    running -= 1
-                }
-                running += 1
-                group.addTask {
-                    switch item {
-                    case .failure(let f):
-                        let revision = targets.first?.revision
-                        // A deployment that cannot even be planned still shows up in `reclaw status`.
-                        _ = try? self.reconciler.state.update(f.deployment) { s in
-                            if let target = targets.first(where: { $0.spec.name == f.deployment }) {
-                                s.region = target.spec.region
-                                s.location = target.location?.description
-                            }
-                            s.lastAttemptedRevision = revision
-                            s.lastAttemptedAt = Date()
-                            s.set("Ready", false, reason: "PlanFailed", message: "\(f.error)")
-                            s.set("Stalled", false, reason: "Retrying", message: "the next pass retries")
-                        }
-                        await self.failed(f.deployment, code: f.error.code, message: "\(f.error)", revision: revision)
-                        return (f.deployment, .failure(f))
-                    case .success(let p):
-                        // When AWS was last known to match: where a search for who drifted it starts.
-                        let before = try? self.reconciler.state.load(p.name)
-                        let since = before?.lastInSyncAt ?? before?.lastAppliedAt ?? Date().addingTimeInterval(-3600)
-                        let result = await self.apply(p)
-                        if result.converged, !p.plan.drift.isEmpty { await self.driftCorrectedByRevision(p, since: since) }
-                        return (p.name, .success(result))
-                    }
-                }
-            }
-            for await done in group { results.append(done) }
-        }
-        return results
-    }
-
-    /// Logs a plan, applies it, and records success or backoff.
-    private func apply(_ planned: PlannedDeployment, recordPlan: Bool = false) async -> ApplyResult {
-        let name = planned.name
-        logger.info("\n\(PlanRenderer.text(planned.plan))", metadata: ["deployment": "\(name)", "plan.id": "\(planned.plan.id)"])
-        let result = await reconciler.apply(planned, recordPlan: recordPlan, shouldStop: { [weak self] in self?.isShuttingDown ?? true })
-        if result.converged {
-            memory.withLock { $0.backoff[name] = nil }
-            metrics.succeeded(name)
-            if planned.plan.hasChanges {
-                logger.info("applied", metadata: ["deployment": "\(name)", "plan.id": "\(planned.plan.id)", "steps": "\(result.outcomes.count)"])
-            }
-        } else if !isShuttingDown {
-            let failures = memory.withLock { m -> Int in
-                let n = (m.backoff[name]?.failures ?? 0) + 1
-                let wait = min(options.interval * Double(1 << min(n, 6)), .seconds(1800))
-                m.backoff[name] = (n, ContinuousClock.now + wait)
-                return n
-            }
-            let first = result.problems.first.map { "\($0.step): \(Reconciler.describe($0.status))" } ?? "not converged"
-            await failed(name, code: "ApplyFailed", message: "\(first) (attempt \(failures); retrying with backoff)", revision: planned.plan.revision)
-        }
-        return result
-    }
-
-    private func failed(_ name: String, code: String, message: String, revision: String?) async {
-        logger.error("reconcile failed", metadata: ["deployment": "\(name)", "error": "\(message)"])
-        await emit(AuditEvent(type: .reconcileFailed, deployment: name, revision: revision, errorCode: code, errorMessage: message,
-                              message: "\(name): \(message)"), alertKey: "failed/\(name)/\(code)")
-    }
-
-    /// Destroys deployments whose spec left the repository, never all of them at once, never when a
-    /// file could not be read (it may hold them), never anything without reclaw's tags.
-    private func prune(_ load: SpecLoadResult, statuses: [DeploymentStatus], revision: String, into report: inout PassReport) async {
-        let known = Set(statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
-        let present = Set(load.deployments.map(\.spec.name)).union(load.invalidDeployments.keys)
-        let removed = known.subtracting(present)
-        guard !removed.isEmpty else { return }
-        guard load.filesWithErrors.isEmpty else {
-            logger.warning("not pruning: some spec files cannot be read, and may hold the deployments that look removed",
-                           metadata: ["files": "\(load.filesWithErrors.sorted())"])
-            return
-        }
-        guard removed.count < known.count else {
-            let message = "refusing to prune: it would destroy every deployment (\(removed.sorted().joined(separator: ", "))); is the source or --path right?"
-            report.pruneRefused = message
-            logger.error("\(message)")
-            await emit(AuditEvent(type: .reconcileFailed, revision: revision, errorCode: "PruneRefused", errorMessage: message, message: message),
-                       alertKey: "prune-refused/\(revision)")
-            return
-        }
-        for name in removed.sorted() {
-            guard let status = statuses.first(where: { $0.deployment == name }), let region = status.region else { continue }
-            do {
-                let planned = try await reconciler.destroyPlan(deployment: name, region: region, roleArn: status.lastAppliedSpec?.roleArn, revision: revision)
-                logger.info("pruning: the spec left the repository", metadata: ["deployment": "\(name)"])
-                let result = await apply(planned)
-                if result.converged { report.pruned.append(name) }
-            } catch {
-                await failed(name, code: error.code, message: "cannot prune: \(error)", revision: revision)
-            }
+    private static func apply(_ event: Event, to c: inout Core, now: Duration) {
+        switch event {
+        case .wake: break
+        case .fetched(let ok):
+            c.scheduler.fetched(succeeded: ok, now: now)
+            c.health.fetchCompleted(at: now)
+        case .reconciled(let name, let outcome):
+            c.scheduler.reconciled(name, outcome, now: now)
+        case .driftChecked(let names, let outcomes):
+            c.scheduler.driftChecked(names, outcomes, now: now)
+            c.health.driftCompleted(at: now)
+        case .attributed(let names, let next):
+            c.scheduler.attributed(names, next: next, now: now)
         }
     }
 
-    // MARK: drift
-
-    /// Compares every converged deployment with its last applied revision; corrects or alerts.
-    public func driftPass() async -> [DriftFinding] {
-        let statuses = ((try? reconciler.state.all()) ?? []).filter { $0.lastAppliedSpec != nil && $0.condition("Ready")?.status == true }
-        guard !statuses.isEmpty else { return [] }
-        let log = auditLog
-        let checker = DriftChecker(reconciler: reconciler, ownRequestIDs: { log?.requestIDs() ?? [] })
-        var findings: [DriftFinding] = []
-        for (status, result) in zip(statuses, await checker.check(statuses)) {
-            let name = status.deployment
-            switch result {
-            case .failure(let f):
-                logger.error("drift check failed", metadata: ["deployment": "\(name)", "error": "\(f.error)"])
-            case .success(nil):
-                metrics.drifted(name, resources: 0)
-                if memory.withLock({ $0.driftAlerted.removeValue(forKey: name) }) != nil {
-                    await emit(AuditEvent(type: .driftResolved, deployment: name, revision: status.lastAppliedRevision, awsRegion: status.region,
-                                          message: "\(name): the drift is gone; AWS matches revision \(status.lastAppliedRevision ?? "?") again"), alertKey: nil)
-                }
-            case .success(let finding?):
-                findings.append(finding)
-                metrics.drifted(name, resources: finding.items.count)
-                await handle(finding, policy: status.lastAppliedSpec?.policy.drift ?? .correct, since: status.lastInSyncAt ?? status.lastAppliedAt ?? Date())
-            }
-        }
-        return findings
-    }
-
-    private func handle(_ finding: DriftFinding, policy: DeploymentSpec.Policy.Drift, since: Date) async {
-        let name = finding.deployment
-        logger.warning("drift: \(finding.summary)", metadata: ["deployment": "\(name)", "policy": "\(policy.rawValue)"])
-        var event = DriftChecker.event(finding, corrected: false)
-        if policy == .correct {
-            let result = await apply(finding.planned, recordPlan: true)
-            if result.converged {
-                event = DriftChecker.event(finding, corrected: true)
-                memory.withLock { $0.driftAlerted[name] = nil }
-                await emit(event, alertKey: "corrected/\(name)/\(finding.fingerprint)")
-            } else {
-                await emit(event, alertKey: nil, force: shouldAlertDrift(finding))
-            }
-        } else {
-            if shouldAlertDrift(finding) { await emit(event, alertKey: nil, force: true) }
-        }
-        if finding.attributionStatus == "pending" {
-            memory.withLock { $0.pending.append(PendingAttribution(finding: finding, since: since, attempts: 0)) }
+    /// Runs one job and reports its outcome to the loop.
+    private func perform(_ job: Job) async {
+        switch job {
+        case .fetch:
+            let ok = await fetchLane()
+            post.yield(.fetched(ok))
+        case .reconcile(let items):
+            _ = await reconcileLane(items) { name, outcome in self.post.yield(.reconciled(name, outcome)) }
+        case .driftCheck(let names):
+            let result = await driftLane(names)
+            post.yield(.driftChecked(names, result.outcomes))
+        case .attribute(let names):
+            let next = await attributionLane(names, dueOnly: true)
+            post.yield(.attributed(names, next))
         }
     }
 
-    /// A new revision's apply also undid drift found on the way: that is recorded as corrected,
-    /// attributed like any other drift.
-    private func driftCorrectedByRevision(_ planned: PlannedDeployment, since: Date) async {
-        var finding = DriftFinding(deployment: planned.name, region: planned.plan.region, planned: planned, items: planned.plan.drift,
-                                   attribution: [], attributionStatus: "pending")
-        let log = auditLog
-        await DriftChecker(reconciler: reconciler, ownRequestIDs: { log?.requestIDs() ?? [] }).attribute(&finding, since: since)
-        memory.withLock { $0.driftAlerted[planned.name] = nil }
-        await emit(DriftChecker.event(finding, corrected: true), alertKey: "corrected/\(planned.name)/\(finding.fingerprint)")
-        if finding.attributionStatus == "pending" {
-            memory.withLock { $0.pending.append(PendingAttribution(finding: finding, since: since, attempts: 0)) }
+    func publishQueueMetrics(now: Duration) {
+        let (depth, running, longest) = core.withLock { c in
+            (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now))
         }
+        metrics.queue(depth: depth, running: running, longestRunningSeconds: longest.inSeconds)
     }
 
-    /// The same drift is alerted once per window; a different drift at once.
-    private func shouldAlertDrift(_ finding: DriftFinding) -> Bool {
-        memory.withLock { m in
-            let now = ContinuousClock.now
-            if let last = m.driftAlerted[finding.deployment], last.fingerprint == finding.fingerprint, now - last.at < options.alertWindow {
-                return false
-            }
-            m.driftAlerted[finding.deployment] = (finding.fingerprint, now)
-            return true
+    // MARK: stalls, events and alerts
+
+    /// Stops work on a deployment whose state or audit record cannot be written, and says so once.
+    func stall(_ name: String, _ reason: ConditionReason, _ message: String, revision: String?) async {
+        let changed = core.withLock { c -> Bool in
+            let stall = Stall(reason: reason, message: message)
+            defer { c.stalled[name] = stall }
+            return c.stalled[name] != stall
         }
+        metrics.condition(deployment: name, type: ConditionType.stalled.rawValue, status: ConditionStatus.true.rawValue)
+        metrics.condition(deployment: name, type: ConditionType.ready.rawValue, status: ConditionStatus.false.rawValue)
+        guard changed else { return }
+        logger.error("the deployment is stalled: \(message)", metadata: ["deployment": "\(name)", "reason": "\(reason.rawValue)"])
+        await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), deployment: name, revision: revision, errorCode: reason.rawValue,
+                              errorMessage: message, message: "\(name): stalled: \(message)"),
+                   alertKey: "stalled/\(name)/\(reason.rawValue)")
     }
 
-    /// Asks CloudTrail again about drift whose author it had not delivered; a bounded number of times.
-    public func attributionPass() async {
-        let pending = memory.withLock { m in
-            defer { m.pending = [] }
-            return m.pending
-        }
-        guard !pending.isEmpty else { return }
-        let log = auditLog
-        let checker = DriftChecker(reconciler: reconciler, ownRequestIDs: { log?.requestIDs() ?? [] })
-        var still: [PendingAttribution] = []
-        for var item in pending {
-            await checker.attribute(&item.finding, since: item.since)
-            if item.finding.attributionStatus == "attributed" {
-                var event = DriftChecker.event(item.finding, corrected: false)
-                event.eventType = .driftAttributed
-                event.message = "\(item.finding.deployment): the drift on \(item.finding.summary) was made by "
-                    + item.finding.attribution.map { "\($0.userIdentityArn ?? "unknown") (\($0.eventName) at \($0.eventTime), CloudTrail event \($0.cloudTrailEventID))" }.joined(separator: "; ")
-                await emit(event, alertKey: nil, force: true)
-            } else {
-                item.attempts += 1
-                if item.attempts < options.attributionAttempts {
-                    still.append(item)
-                } else {
-                    logger.warning("CloudTrail never showed who made the drift; giving up", metadata: ["deployment": "\(item.finding.deployment)"])
-                }
-            }
-        }
-        memory.withLock { $0.pending += still }
+    /// A deployment that works again is no longer stalled.
+    func unstall(_ name: String) {
+        _ = core.withLock { $0.stalled.removeValue(forKey: name) }
     }
-
-    // MARK: events
 
     /// Records an event and alerts on it: once per `alertKey` and window, or always with `force`.
-    private func emit(_ event: AuditEvent, alertKey: String?, force: Bool = false) async {
-        await auditor.emit(event)
-        var send = force
+    /// An event the audit log cannot take is still logged (by the auditor) and alerted.
+    func emit(_ event: AuditEvent, alertKey: String?, force: Bool = false) async {
+        do {
+            try await auditor.emit(event)
+        } catch {
+            // The auditor logged the event; mutating calls are refused until the log takes events again.
+        }
+        var send = force || event.eventType == .driftResolved
         if let alertKey {
-            send = memory.withLock { m in
-                let now = ContinuousClock.now
-                if let last = m.alertedAt[alertKey], now - last < options.alertWindow { return false }
-                m.alertedAt[alertKey] = now
-                return true
-            }
-        } else if event.eventType == .driftResolved {
-            send = true
+            let now = clock.now()
+            send = core.withLock { $0.alerts.shouldSend(alertKey, now: now) }
         }
         if send { notifier?.send(event) }
+    }
+
+    /// Publishes a deployment's conditions as metrics, from its status.
+    func publishConditions(_ status: DeploymentStatus) {
+        for type in ConditionType.allCases {
+            metrics.condition(deployment: status.deployment, type: type.rawValue, status: (status.condition(type)?.status ?? .unknown).rawValue)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawJSON
+import Synchronization
 
 /// An error that carries AWS's code and request id, so failures are reported with both.
 public protocol ReportableError: Error {
@@ -62,18 +63,27 @@ public struct ApplyResult: Sendable {
     public var outcomes: [StepOutcome]
     /// Resource ids after the apply, by component.
     public var ids: [ComponentKey: String]
+    /// Why the apply's record could not be written, if it could not (the apply then stopped starting steps).
+    public var recordFailure: String?
+
+    public init(outcomes: [StepOutcome], ids: [ComponentKey: String], recordFailure: String? = nil) {
+        self.outcomes = outcomes
+        self.ids = ids
+        self.recordFailure = recordFailure
+    }
 
     public var failed: [StepOutcome] { outcomes.filter { if case .failed = $0.status { return true }; return false } }
     public var problems: [StepOutcome] { outcomes.filter { !$0.succeeded } }
-    /// Every step succeeded and nothing was held back.
-    public var converged: Bool { problems.isEmpty }
+    /// Every step succeeded, nothing was held back, and every step is on record.
+    public var converged: Bool { problems.isEmpty && recordFailure == nil }
 }
 
 /// Told about every step as it starts and ends, and awaited, so records are durable before the
-/// apply goes on.
+/// apply goes on. A step whose start cannot be recorded is not started; once a record fails, no
+/// further step starts.
 public protocol ExecutionObserver: Sendable {
-    func stepStarted(_ step: Step, context: StepContext) async
-    func stepFinished(_ outcome: StepOutcome, context: StepContext) async
+    func stepStarted(_ step: Step, context: StepContext) async throws
+    func stepFinished(_ outcome: StepOutcome, context: StepContext) async throws
 }
 
 /// Applies a plan: deletions first (dependents before what they depend on), then creations and
@@ -96,6 +106,7 @@ public struct Executor: Sendable {
 
     public func apply(_ plan: Plan, desired: DesiredGraph?, observed: ObservedDeployment) async -> ApplyResult {
         let ids = IDTable(observed.ids)
+        let records = RecordFailure()
         var outcomes: [StepOutcome] = []
         let resourcesByID = Dictionary(observed.resources.values.flatMap { $0 }.map { ("\($0.key)/\($0.id)", $0) }, uniquingKeysWith: { a, _ in a })
 
@@ -115,7 +126,7 @@ public struct Executor: Sendable {
             // A deletion waits for the deletions of everything that depends on it.
             deletions.filter { other in other != step && Components.dependencies(of: other.key).contains(step.key) && deleteKeys.contains(other.key) }
         }
-        let phase1 = await run(deletions, dependencies: deleteDeps, plan: plan, ids: ids) { step, context in
+        let phase1 = await run(deletions, dependencies: deleteDeps, plan: plan, ids: ids, records: records) { step, context in
             guard let resource = resourcesByID["\(step.key)/\(step.resourceID ?? "")"] else { return nil }
             try await driver.delete(resource, context: context)
             await ids.remove(step.key, ifID: resource.id)
@@ -141,7 +152,7 @@ public struct Executor: Sendable {
             return builds.filter { deps.contains($0.key) && buildKeys.contains($0.key) }
         }
         let actionsByKey = Dictionary(runnable.filter { $0.kind != .delete }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        outcomes += await run(builds, dependencies: buildDeps, plan: plan, ids: ids) { step, context in
+        outcomes += await run(builds, dependencies: buildDeps, plan: plan, ids: ids, records: records) { step, context in
             guard let component = desired?[step.key] else { return nil }
             var resolved = component
             resolved.attributes = component.attributes.mapValues { a in
@@ -162,11 +173,11 @@ public struct Executor: Sendable {
                 return nil
             }
         }
-        return ApplyResult(outcomes: outcomes, ids: await ids.all)
+        return ApplyResult(outcomes: outcomes, ids: await ids.all, recordFailure: records.first)
     }
 
     /// Runs steps as their dependencies finish, at most `concurrency` at once.
-    private func run(_ steps: [Step], dependencies: (Step) -> [Step], plan: Plan, ids: IDTable,
+    private func run(_ steps: [Step], dependencies: (Step) -> [Step], plan: Plan, ids: IDTable, records: RecordFailure,
                      body: @escaping @Sendable (Step, StepContext) async throws -> String?) async -> [StepOutcome] {
         var waiting = Dictionary(uniqueKeysWithValues: steps.map { ($0, Set(dependencies($0))) })
         var outcomes: [Step: StepOutcome] = [:]
@@ -194,7 +205,7 @@ public struct Executor: Sendable {
                             settled = true
                             continue
                         }
-                        if shouldStop() {
+                        if shouldStop() || records.first != nil {
                             outcomes[step] = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
                             settled = true
                             continue
@@ -203,7 +214,13 @@ public struct Executor: Sendable {
                         let context = StepContext(deployment: plan.deployment, region: plan.region, planID: plan.id, revision: plan.revision,
                                                   key: step.key, ids: await ids.all)
                         group.addTask { [observer] in
-                            await observer?.stepStarted(step, context: context)
+                            do {
+                                try await observer?.stepStarted(step, context: context)
+                            } catch {
+                                records.note("\(error)")
+                                return StepOutcome(step: step, status: .failed(message: "not started: its record cannot be written (\(error))",
+                                                                              code: "AuditUnavailable", requestID: nil), resourceID: step.resourceID)
+                            }
                             let outcome: StepOutcome
                             do {
                                 let id = try await body(step, context)
@@ -213,7 +230,11 @@ public struct Executor: Sendable {
                                 outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),
                                                       resourceID: step.resourceID)
                             }
-                            await observer?.stepFinished(outcome, context: context)
+                            do {
+                                try await observer?.stepFinished(outcome, context: context)
+                            } catch {
+                                records.note("\(error)")
+                            }
                             return outcome
                         }
                     }
@@ -232,6 +253,13 @@ public struct Executor: Sendable {
         }
         return steps.compactMap { outcomes[$0] }
     }
+}
+
+/// The first failure to record a step; once set, no further step starts.
+final class RecordFailure: Sendable {
+    private let value = Mutex<String?>(nil)
+    var first: String? { value.withLock { $0 } }
+    func note(_ message: String) { value.withLock { if $0 == nil { $0 = message } } }
 }
 
 /// Resource ids known during an apply, shared by concurrent steps.

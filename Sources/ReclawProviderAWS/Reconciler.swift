@@ -32,11 +32,71 @@ public struct PlannedDeployment: Sendable {
     public var name: String { plan.deployment }
 }
 
-/// A deployment that could not be planned, and why.
+/// A deployment that could not be planned, and why: AWS could not be observed, or its state could
+/// not be read.
 public struct PlanFailure: Error, Sendable, CustomStringConvertible {
+    public enum Cause: Sendable {
+        case aws(AWSError)
+        case state(StateError)
+        case audit(AuditLogError)
+    }
+
     public var deployment: String
-    public var error: AWSError
-    public var description: String { "\(deployment): \(error)" }
+    public var cause: Cause
+
+    public init(deployment: String, error: AWSError) {
+        self.deployment = deployment
+        cause = .aws(error)
+    }
+
+    public init(deployment: String, cause: Cause) {
+        self.deployment = deployment
+        self.cause = cause
+    }
+
+    /// AWS's error code, or reclaw's for a state or audit failure.
+    public var code: String {
+        switch cause {
+        case .aws(let e): return e.code
+        case .state(let e): return e.code.rawValue
+        case .audit: return "AuditUnavailable"
+        }
+    }
+
+    public var requestID: String? {
+        if case .aws(let e) = cause { return e.requestID }
+        return nil
+    }
+
+    /// The condition reason this failure puts on the deployment.
+    public var reason: ConditionReason {
+        switch cause {
+        case .aws: return .planFailed
+        case .state: return .stateUnavailable
+        case .audit: return .auditUnavailable
+        }
+    }
+
+    public var message: String {
+        switch cause {
+        case .aws(let e): return "\(e)"
+        case .state(let e): return "\(e)"
+        case .audit(let e): return "the audit log cannot record the plan: \(e)"
+        }
+    }
+
+    public var description: String { "\(deployment): \(message)" }
+}
+
+/// Why an apply did not start, or ended without its outcome on record. `result` is what happened
+/// in AWS when the apply ran.
+public struct ApplyRecordError: Error, Sendable, CustomStringConvertible {
+    public var deployment: String
+    public var reason: ConditionReason
+    public var message: String
+    public var result: ApplyResult?
+
+    public var description: String { "\(deployment): \(message)" }
 }
 
 /// Plans and applies deployments against AWS: batched observation per region and role, plans with
@@ -52,11 +112,17 @@ public final class Reconciler: Sendable {
     public let waiter: Waiter
     /// How long a rerun looks for the resource of a create that was in flight when reclaw stopped.
     public let interruptedCreateGrace: Duration
+    /// Writes the deployments' statuses and conditions.
+    public let recorder: StatusRecorder
+    /// The wall clock (injected, so tests can move it).
+    public let now: @Sendable () -> Date
     private let accounts = AccountCache()
 
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter(),
-                interruptedCreateGrace: Duration = .seconds(15)) {
+                interruptedCreateGrace: Duration = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }) {
         self.interruptedCreateGrace = interruptedCreateGrace
+        self.now = now
+        recorder = StatusRecorder(store: state, now: now)
         self.client = client
         self.state = state
         self.journal = CreateJournal(stateDirectory: state.directory)
@@ -102,6 +168,7 @@ public final class Reconciler: Sendable {
         let first = planIDs[members[0].spec.name]!
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
         let observed: [String: ObservedDeployment]
+        let journalFailures: [String: StateError]
         let facts: DeploymentFacts
         let images: [String: EC2.Image]
         // A group of one names its deployment in every call (and so in CloudTrail's userAgent).
@@ -118,7 +185,7 @@ public final class Reconciler: Sendable {
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            observed = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
+            (observed, journalFailures) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
             images = await resolved
         } catch {
@@ -129,13 +196,28 @@ public final class Reconciler: Sendable {
         var out: [(String, Result<PlannedDeployment, PlanFailure>)] = []
         for target in members {
             let name = target.spec.name
+            if let failure = journalFailures[name] {
+                out.append((name, .failure(PlanFailure(deployment: name, cause: .state(failure)))))
+                continue
+            }
             var desired = DesiredGraphBuilder.build(target.spec, facts: facts)
             if let image = images[target.spec.instance.image] { desired = ImageResolver.recording(image, in: desired) }
             let current = observed[name] ?? ObservedDeployment(deployment: name)
-            let last = (try? state.load(name))?.flatMap(\.lastApplied)
+            let last: DesiredGraph?
+            do {
+                last = try state.load(name)?.lastApplied
+            } catch {
+                out.append((name, .failure(PlanFailure(deployment: name, cause: .state(error)))))
+                continue
+            }
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
-            if record { await auditor?.planComputed(plan) }
+            if record {
+                do { try await auditor?.planComputed(plan) } catch {
+                    out.append((name, .failure(PlanFailure(deployment: name, cause: .audit(error)))))
+                    continue
+                }
+            }
             out.append((name, .success(PlannedDeployment(target: target, desired: desired, observed: current, plan: plan,
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
         }
@@ -145,32 +227,40 @@ public final class Reconciler: Sendable {
     /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until
     /// its resource shows up (or the grace period ends) observe again, so it is adopted rather than
     /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
+    /// A journal that cannot be read fails its deployment alone (in `failures`).
     private func settle(_ members: [ReconcileTarget], observed: [String: ObservedDeployment], client: AWSClient, region: String,
-                        planID: String) async throws(AWSError) -> [String: ObservedDeployment] {
+                        planID: String) async throws(AWSError) -> (observed: [String: ObservedDeployment], failures: [String: StateError]) {
         var observed = observed
+        var failures: [String: StateError] = [:]
         let deadline = ContinuousClock.now + interruptedCreateGrace
         let grace = interruptedCreateGrace.inSeconds
         while true {
             var waiting: [(String, String)] = []
-            for target in members {
+            for target in members where failures[target.spec.name] == nil {
                 let name = target.spec.name
-                for entry in journal.entries(name) {
-                    if observed[name]?[entry.component] != nil || Date().timeIntervalSince(entry.startedAt) > grace {
-                        try? journal.end(deployment: name, component: entry.component)
-                    } else {
-                        waiting.append((name, entry.component))
+                do {
+                    for entry in try journal.entries(name) {
+                        if observed[name]?[entry.component] != nil || now().timeIntervalSince(entry.startedAt) > grace {
+                            try journal.end(deployment: name, component: entry.component)
+                        } else {
+                            waiting.append((name, entry.component))
+                        }
                     }
+                } catch {
+                    failures[name] = error
                 }
             }
             guard !waiting.isEmpty, ContinuousClock.now < deadline else {
                 for (name, component) in waiting {
                     logger.warning("an interrupted create left nothing behind; creating it again", metadata: ["deployment": "\(name)", "component": "\(component)"])
-                    try? journal.end(deployment: name, component: component)
+                    do { try journal.end(deployment: name, component: component) } catch { failures[name] = error }
                 }
-                return observed
+                return (observed, failures)
             }
             logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
-            try? await Task.sleep(for: .seconds(1))
+            do { try await Task.sleep(for: .seconds(1)) } catch {
+                throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for interrupted creates", service: "reclaw", operation: "observe", region: region)
+            }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID)).observe()
         }
     }
@@ -187,78 +277,49 @@ public final class Reconciler: Sendable {
         let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID)).observe()
         let observed = all[deployment] ?? ObservedDeployment(deployment: deployment)
         let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
-        await auditor?.planComputed(plan)
         return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)
     }
 
     /// Applies a plan and records the outcome in the deployment's status. `recordPlan` writes the
-    /// PlanComputed event first, for plans computed without one (drift corrections).
-    public func apply(_ planned: PlannedDeployment, recordPlan: Bool = false, shouldStop: @escaping @Sendable () -> Bool = { false }) async -> ApplyResult {
+    /// PlanComputed event first, for plans computed without one (drift corrections, destroys).
+    /// Nothing is applied when the status or the audit log cannot take the apply's start; an apply
+    /// whose outcome cannot be recorded throws with what happened in AWS.
+    public func apply(_ planned: PlannedDeployment, recordPlan: Bool = false,
+                      shouldStop: @escaping @Sendable () -> Bool = { false }) async throws(ApplyRecordError) -> ApplyResult {
         let plan = planned.plan
         let name = plan.deployment
-        if recordPlan { await auditor?.planComputed(plan) }
-        _ = try? state.update(name) { s in
-            s.region = plan.region
-            s.lastAttemptedRevision = plan.revision
-            s.lastAttemptedAt = Date()
-            s.lastPlanID = plan.id
-            s.set("Reconciling", true, reason: "Applying", message: plan.summary)
+        do {
+            if recordPlan { try await auditor?.planComputed(plan) }
+            try auditor?.ensureWritable()
+        } catch {
+            throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
+        }
+        do { try recorder.applying(plan) } catch {
+            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "not applied: its state cannot be written (\(error))")
         }
         for action in plan.blocked {
-            await auditor?.emit(AuditEvent(type: .actionFailed, deployment: name, revision: plan.revision, planID: plan.id, awsRegion: plan.region,
-                                           errorCode: "Blocked", errorMessage: action.blocked, resources: action.resourceID.map { [.init(type: action.resourceKind.typeName, name: $0)] } ?? [],
-                                           message: "\(name): \(action.kind.rawValue) \(action.key) blocked: \(action.blocked ?? "")"))
+            do {
+                try await auditor?.emit(AuditEvent(type: .actionFailed, deployment: name, revision: plan.revision, planID: plan.id, awsRegion: plan.region,
+                                                   errorCode: "Blocked", errorMessage: action.blocked,
+                                                   resources: action.resourceID.map { [.init(type: action.resourceKind.typeName, name: $0)] } ?? [],
+                                                   message: "\(name): \(action.kind.rawValue) \(action.key) blocked: \(action.blocked ?? "")"))
+            } catch {
+                throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
+            }
         }
         let driver = AWSDriver(client: planned.client, journal: journal, waiter: waiter, logger: logger)
         let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
         let result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
-        record(result, of: planned)
+        do {
+            try recorder.applied(plan, result: result, desired: planned.desired, spec: planned.target?.spec, location: planned.target?.location?.description)
+        } catch {
+            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "applied, but its state cannot be written (\(error))", result: result)
+        }
         return result
     }
 
-    private func record(_ result: ApplyResult, of planned: PlannedDeployment) {
-        let plan = planned.plan
-        if planned.desired == nil {
-            // A destroy: the deployment's state goes with it once everything is gone.
-            if result.converged { try? state.remove(plan.deployment) }
-            return
-        }
-        _ = try? state.update(plan.deployment) { s in
-            s.set("Reconciling", false, reason: "Idle", message: "")
-            if let location = planned.target?.location { s.location = location.description }
-            if result.converged {
-                s.lastAppliedRevision = plan.revision
-                s.lastAppliedAt = Date()
-                s.lastInSyncAt = s.lastAppliedAt
-                s.lastApplied = planned.desired
-                s.lastAppliedSpec = planned.target?.spec
-                s.resourceIDs = result.ids
-                s.drift = []
-                s.set("Ready", true, reason: "ReconciliationSucceeded", message: "applied revision \(plan.revision)")
-                s.set("Stalled", false, reason: "Converged", message: "")
-            } else if result.problems.allSatisfy({ if case .notStarted = $0.status { return true }; return false }) {
-                // Stopped by a shutdown between steps: nothing failed, the next start carries on.
-                s.set("Ready", false, reason: "Interrupted", message: "shut down with \(result.problems.count) steps not started; the next pass resumes")
-                s.set("Stalled", false, reason: "Interrupted", message: "")
-            } else {
-                let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
-                let first = result.problems.first.map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
-                s.set("Ready", false, reason: blocked ? "ReplacementBlocked" : "ApplyFailed", message: first)
-                s.set("Stalled", blocked, reason: blocked ? "ReplacementBlocked" : "Retrying",
-                      message: blocked ? "a change needs policy.allowReplace: true or a spec edit" : "the next pass retries")
-            }
-        }
-    }
-
     /// A step outcome in words.
-    public static func describe(_ status: StepOutcome.Status) -> String {
-        switch status {
-        case .succeeded: return "succeeded"
-        case let .failed(message, _, _): return message
-        case .skipped(let s), .blocked(let s): return s
-        case .notStarted: return "not started (shutting down)"
-        }
-    }
+    public static func describe(_ status: StepOutcome.Status) -> String { StatusRecorder.describe(status) }
 }
 
 /// Account ids by credentials, looked up once with STS GetCallerIdentity.

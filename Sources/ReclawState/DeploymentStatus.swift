@@ -2,32 +2,16 @@ import Foundation
 import ReclawEngine
 import ReclawSpec
 
-/// A condition of a deployment, as Kubernetes and Flux report them: Ready, Reconciling, Stalled.
-public struct Condition: Sendable, Codable, Hashable {
-    public var type: String
-    public var status: Bool
-    public var reason: String
-    public var message: String
-    public var lastTransitionTime: Date
-
-    public init(type: String, status: Bool, reason: String, message: String, lastTransitionTime: Date = Date()) {
-        self.type = type
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.lastTransitionTime = lastTransitionTime
-    }
-}
-
 /// What reclaw knows about one deployment between runs: the revisions it applied and attempted,
-/// what the last apply left, and its conditions.
+/// what the last apply left, its drift, and its conditions.
 public struct DeploymentStatus: Sendable, Codable, Hashable {
     public var deployment: String
     public var region: String?
-    /// The revision whose apply converged last.
+    /// The revision in force whose spec AWS was last confirmed to match.
     public var lastAppliedRevision: String?
     /// The revision last tried, converged or not.
     public var lastAttemptedRevision: String?
+    /// When `lastAppliedRevision` was confirmed (applied, or found already in force).
     public var lastAppliedAt: Date?
     public var lastAttemptedAt: Date?
     public var lastPlanID: String?
@@ -44,6 +28,10 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     public var lastInSyncAt: Date?
     /// The drift last found (empty when none), rendered as `key attribute: expected → actual`.
     public var drift: [String]
+    /// A stable identity of the drift last found, so the same drift is reported once.
+    public var driftFingerprint: String?
+    /// The replica that holds the deployment's lease, when reclaw runs as several replicas.
+    public var owner: String?
 
     public init(deployment: String) {
         self.deployment = deployment
@@ -52,85 +40,63 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
         drift = []
     }
 
-    public func condition(_ type: String) -> Condition? { conditions.first { $0.type == type } }
+    public func condition(_ type: ConditionType) -> Condition? { conditions.first { $0.type == type } }
+
+    /// Whether a condition is currently `True`.
+    public func holds(_ type: ConditionType) -> Bool { condition(type)?.isTrue == true }
 
     /// Sets a condition; its transition time changes only when its status does.
-    public mutating func set(_ type: String, _ status: Bool, reason: String, message: String, now: Date = Date()) {
+    public mutating func set(_ type: ConditionType, _ status: ConditionStatus, _ reason: ConditionReason, _ message: String,
+                             revision: String? = nil, now: Date) {
         if let i = conditions.firstIndex(where: { $0.type == type }) {
-            let changed = conditions[i].status != status
+            if conditions[i].status != status { conditions[i].lastTransitionTime = now }
             conditions[i].status = status
             conditions[i].reason = reason
             conditions[i].message = message
-            if changed { conditions[i].lastTransitionTime = now }
+            conditions[i].observedRevision = revision ?? conditions[i].observedRevision
         } else {
-            conditions.append(Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: now))
+            conditions.append(Condition(type: type, status: status, reason: reason, message: message, lastTransitionTime: now,
+                                        observedRevision: revision))
         }
-        conditions.sort { ["Ready", "Reconciling", "Stalled"].firstIndex(of: $0.type) ?? 9 < ["Ready", "Reconciling", "Stalled"].firstIndex(of: $1.type) ?? 9 }
+        conditions.sort { ConditionType.allCases.firstIndex(of: $0.type)! < ConditionType.allCases.firstIndex(of: $1.type)! }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case deployment, region, lastAppliedRevision, lastAttemptedRevision, lastAppliedAt, lastAttemptedAt, lastPlanID, lastAppliedSpec,
+             lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner
+    }
+
+    /// Reads status files of earlier versions too (fields added since are optional).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        deployment = try c.decode(String.self, forKey: .deployment)
+        region = try c.decodeIfPresent(String.self, forKey: .region)
+        lastAppliedRevision = try c.decodeIfPresent(String.self, forKey: .lastAppliedRevision)
+        lastAttemptedRevision = try c.decodeIfPresent(String.self, forKey: .lastAttemptedRevision)
+        lastAppliedAt = try c.decodeIfPresent(Date.self, forKey: .lastAppliedAt)
+        lastAttemptedAt = try c.decodeIfPresent(Date.self, forKey: .lastAttemptedAt)
+        lastPlanID = try c.decodeIfPresent(String.self, forKey: .lastPlanID)
+        lastAppliedSpec = try c.decodeIfPresent(DeploymentSpec.self, forKey: .lastAppliedSpec)
+        lastApplied = try c.decodeIfPresent(DesiredGraph.self, forKey: .lastApplied)
+        resourceIDs = try c.decodeIfPresent([String: String].self, forKey: .resourceIDs) ?? [:]
+        location = try c.decodeIfPresent(String.self, forKey: .location)
+        conditions = try c.decodeIfPresent([Condition].self, forKey: .conditions) ?? []
+        lastDriftCheckAt = try c.decodeIfPresent(Date.self, forKey: .lastDriftCheckAt)
+        lastInSyncAt = try c.decodeIfPresent(Date.self, forKey: .lastInSyncAt)
+        drift = try c.decodeIfPresent([String].self, forKey: .drift) ?? []
+        driftFingerprint = try c.decodeIfPresent(String.self, forKey: .driftFingerprint)
+        owner = try c.decodeIfPresent(String.self, forKey: .owner)
     }
 }
 
-/// The state directory: one status file per deployment, written durably.
-public struct StateStore: Sendable {
-    public let directory: String
-
-    public init(directory: String) {
-        self.directory = directory
+/// Deployment names as the spec allows them (`^[a-z][a-z0-9-]{0,30}[a-z0-9]$`), checked before a
+/// name becomes a file name: a name that fails never reaches the file system.
+public enum DeploymentName {
+    public static func isValid(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard (2...32).contains(bytes.count), let first = bytes.first, let last = bytes.last else { return false }
+        let lower = UInt8(ascii: "a")...UInt8(ascii: "z"), digit = UInt8(ascii: "0")...UInt8(ascii: "9")
+        guard lower.contains(first), lower.contains(last) || digit.contains(last) else { return false }
+        return bytes.allSatisfy { lower.contains($0) || digit.contains($0) || $0 == UInt8(ascii: "-") }
     }
-
-    /// `$RECLAW_STATE_DIR`, else `$XDG_STATE_HOME/reclaw`, else `~/.local/state/reclaw`.
-    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let d = environment["RECLAW_STATE_DIR"], !d.isEmpty { return d }
-        if let x = environment["XDG_STATE_HOME"], !x.isEmpty { return x + "/reclaw" }
-        return FileManager.default.homeDirectoryForCurrentUser.path + "/.local/state/reclaw"
-    }
-
-    var deploymentsDirectory: String { directory + "/deployments" }
-
-    public func path(for deployment: String) -> String { "\(deploymentsDirectory)/\(deployment).json" }
-
-    public func load(_ deployment: String) throws -> DeploymentStatus? {
-        guard let data = FileManager.default.contents(atPath: path(for: deployment)) else { return nil }
-        do {
-            return try Self.decoder.decode(DeploymentStatus.self, from: data)
-        } catch {
-            throw StateError.corrupt("\(path(for: deployment)) is not a readable status file: \(error)")
-        }
-    }
-
-    public func save(_ status: DeploymentStatus) throws {
-        try DurableFile.write(try Self.encoder.encode(status), to: path(for: status.deployment))
-    }
-
-    public func remove(_ deployment: String) throws {
-        try? FileManager.default.removeItem(atPath: path(for: deployment))
-        DurableFile.syncDirectory(deploymentsDirectory)
-    }
-
-    /// Every deployment with a status file.
-    public func all() throws -> [DeploymentStatus] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: deploymentsDirectory)) ?? []
-        return try names.filter { $0.hasSuffix(".json") }.sorted().compactMap { try load(String($0.dropLast(5))) }
-    }
-
-    /// Loads, changes and saves one deployment's status.
-    @discardableResult
-    public func update(_ deployment: String, _ change: (inout DeploymentStatus) -> Void) throws -> DeploymentStatus {
-        var status = try load(deployment) ?? DeploymentStatus(deployment: deployment)
-        change(&status)
-        try save(status)
-        return status
-    }
-
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }()
-
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
-    }()
 }

@@ -1,28 +1,38 @@
 import Foundation
 
 /// Writes files so a crash leaves either the old or the new contents, never a torn mix:
-/// write a temporary file, fsync it, rename it over the target, fsync the directory.
+/// write a temporary file, fsync it, rename it over the target, fsync the directory. Every failure
+/// (a full disk included) is an error naming the file and the system's reason.
 public enum DurableFile {
-    public static func write(_ data: Data, to path: String) throws {
+    public static func write(_ data: Data, to path: String) throws(StateError) {
         let directory = (path as NSString).deletingLastPathComponent
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw .io("cannot create \(directory): \(StateStore.reason(error))", path: path)
+        }
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw StateError.io("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
+        guard fd >= 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno)))", path: path) }
+        var failure: Int32 = 0
+        data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {
                 let n = Foundation.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { return false }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    failure = n < 0 ? errno : EIO
+                    return
+                }
                 offset += n
             }
-            return true
         }
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
+        if failure == 0 && fsync(fd) != 0 { failure = errno }
+        if close(fd) != 0 && failure == 0 { failure = errno }
+        if failure == 0 && rename(temporary, path) != 0 { failure = errno }
+        guard failure == 0 else {
             unlink(temporary)
-            throw StateError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+            throw .io("cannot write \(path): \(String(cString: strerror(failure)))", path: path)
         }
         syncDirectory(directory)
     }
@@ -32,19 +42,6 @@ public enum DurableFile {
         if dfd >= 0 {
             fsync(dfd)
             close(dfd)
-        }
-    }
-}
-
-/// A state file that could not be read or written.
-public enum StateError: Error, CustomStringConvertible {
-    case io(String)
-    case corrupt(String)
-
-    public var description: String {
-        switch self {
-        case .io(let m): return m
-        case .corrupt(let m): return m
         }
     }
 }

@@ -4,6 +4,7 @@ import ReclawDaemon
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS
+import ReclawState
 
 /// `reclaw destroy`: delete one deployment's resources, dependents first.
 struct DestroyCommand: AsyncParsableCommand {
@@ -20,6 +21,8 @@ struct DestroyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(global: global, options: runtimeOptions)
+        let lock = try runtime.lockState(purpose: "reclaw destroy")
+        defer { withExtendedLifetime(lock) {} }
         var region = region
         var roleArn: String?
         var revision = "destroy"
@@ -32,9 +35,15 @@ struct DestroyCommand: AsyncParsableCommand {
                 revision = rev
             }
         }
-        if region == nil || roleArn == nil, let status = try? runtime.state.load(deployment) {
-            region = region ?? status.region
-            roleArn = roleArn ?? status.lastAppliedSpec?.roleArn
+        if region == nil || roleArn == nil {
+            do {
+                if let status = try runtime.state.load(deployment) {
+                    region = region ?? status.region
+                    roleArn = roleArn ?? status.lastAppliedSpec?.roleArn
+                }
+            } catch {
+                throw CLIError("cannot read what reclaw knows of '\(deployment)': \(error)")
+            }
         }
         guard let region else {
             throw CLIError("the region of '\(deployment)' is unknown: pass the source that holds its spec, or --region")
@@ -47,7 +56,7 @@ struct DestroyCommand: AsyncParsableCommand {
         }
         print(PlanRenderer.text(planned.plan))
         guard planned.plan.hasChanges else {
-            try? runtime.state.remove(deployment)
+            do { try runtime.state.remove(deployment) } catch { throw CLIError("\(error)") }
             return
         }
         if !autoApprove {
@@ -56,7 +65,7 @@ struct DestroyCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        if try await !applyAll(runtime, [planned]) { throw ExitCode(1) }
+        if try await !applyAll(runtime, [planned], recordPlan: true) { throw ExitCode(1) }
     }
 }
 
@@ -72,7 +81,10 @@ struct DriftCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(global: global, options: runtimeOptions)
-        var statuses = try runtime.state.all().filter { $0.lastAppliedSpec != nil }
+        let scan: StatusScan
+        do { scan = try runtime.state.scan() } catch { throw CLIError("\(error)") }
+        for (name, error) in scan.unreadable.sorted(by: { $0.key < $1.key }) { printError("error: cannot check \(name): \(error)") }
+        var statuses = scan.statuses.filter { $0.lastAppliedSpec != nil }
         if sourceOptions.source != "." || !sourceOptions.deployments.isEmpty {
             let (targets, _, _) = try await runtime.targets(sourceOptions)
             let names = Set(targets.map(\.spec.name))
@@ -84,7 +96,7 @@ struct DriftCommand: AsyncParsableCommand {
         }
         let log = runtime.auditLog
         let checker = DriftChecker(reconciler: runtime.reconciler, ownRequestIDs: { log.requestIDs() })
-        var failed = false
+        var failed = !scan.unreadable.isEmpty
         var findings: [DriftFinding] = []
         var clean: [String] = []
         for (status, result) in zip(statuses, await checker.check(statuses)) {
@@ -96,7 +108,10 @@ struct DriftCommand: AsyncParsableCommand {
                 clean.append(status.deployment)
             case .success(let finding?):
                 findings.append(finding)
-                await runtime.auditor.emit(DriftChecker.event(finding, corrected: false))
+                do { try await runtime.auditor.emit(DriftChecker.event(finding, corrected: false)) } catch {
+                    printError("error: the audit log cannot record the drift of \(finding.deployment): \(error)")
+                    failed = true
+                }
             }
         }
         if json {

@@ -35,6 +35,8 @@ struct ApplyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let runtime = Runtime(global: global, options: runtimeOptions)
+        let lock = try runtime.lockState(purpose: "reclaw apply")
+        defer { withExtendedLifetime(lock) {} }
         let (plans, failed) = try await planAll(runtime, sourceOptions)
         show(plans.map(\.plan), json: json)
         let changing = plans.filter { $0.plan.hasChanges }
@@ -76,20 +78,41 @@ func show(_ plans: [Plan], json: Bool) {
     }
 }
 
-/// Applies plans concurrently; prints every step; true when all converged.
-func applyAll(_ runtime: Runtime, _ planned: [PlannedDeployment]) async throws -> Bool {
-    let results = await withTaskGroup(of: (PlannedDeployment, ApplyResult).self) { group in
-        for p in planned { group.addTask { (p, await runtime.reconciler.apply(p)) } }
-        var out: [(PlannedDeployment, ApplyResult)] = []
+/// Applies plans concurrently; prints every step; true when all converged. An apply whose start or
+/// outcome cannot be recorded (state or audit log) counts as not converged, and says why.
+func applyAll(_ runtime: Runtime, _ planned: [PlannedDeployment], recordPlan: Bool = false) async throws -> Bool {
+    let results = await withTaskGroup(of: (PlannedDeployment, Result<ApplyResult, ApplyRecordError>).self) { group in
+        for p in planned {
+            group.addTask {
+                do throws(ApplyRecordError) {
+                    return (p, .success(try await runtime.reconciler.apply(p, recordPlan: recordPlan || p.plan.hasChanges)))
+                } catch {
+                    return (p, .failure(error))
+                }
+            }
+        }
+        var out: [(PlannedDeployment, Result<ApplyResult, ApplyRecordError>)] = []
         for await r in group { out.append(r) }
         return out.sorted { $0.0.name < $1.0.name }
     }
     var converged = true
-    for (p, result) in results {
+    for (p, outcome) in results {
+        let result: ApplyResult
+        switch outcome {
+        case .success(let r): result = r
+        case .failure(let error):
+            converged = false
+            if let r = error.result {
+                for o in r.outcomes { print(describe(o, deployment: p.name)) }
+            }
+            printError("error: \(error)")
+            continue
+        }
         converged = converged && result.converged
         guard p.plan.hasChanges || !result.converged else { continue }
         print("")
-        for outcome in result.outcomes { print(describe(outcome, deployment: p.name)) }
+        for o in result.outcomes { print(describe(o, deployment: p.name)) }
+        if let failure = result.recordFailure { printError("error: \(p.name): the audit log cannot record the apply: \(failure)") }
         let ok = result.outcomes.filter(\.succeeded).count
         print("\(p.name): \(result.converged ? "apply complete" : "apply incomplete"): \(ok) of \(result.outcomes.count) steps done.")
     }

@@ -42,6 +42,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = Runtime(global: global, options: runtimeOptions)
         let logger = runtime.logger
+        // One daemon per state directory: a second one on it refuses to start.
+        let lock = try runtime.lockState(purpose: "reclaw run")
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
         let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"))
@@ -56,10 +58,16 @@ struct RunCommand: AsyncParsableCommand {
             options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftInterval)!, prune: prune,
                                    concurrency: deploymentConcurrency),
             logger: logger)
+        // The audit log is mandatory: a daemon that cannot record what it does does not start.
+        do { try runtime.auditor.ensureWritable() } catch {
+            throw CLIError("the audit log cannot be written: \(error)")
+        }
         logger.info("reclaw \(ReclawVersion.string) starting", metadata: [
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
             "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
+            "deployment-concurrency": "\(deploymentConcurrency)",
         ])
+        defer { withExtendedLifetime(lock) {} }
         if once {
             let code = await runOnce(daemon, notifier: notifier)
             if code != 0 { throw ExitCode(code) }
@@ -72,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         if let metricsAddress {
             let secret = try hookSecret()
             services.append(.init(service: try OperationsServer(address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
-                                                                health: { !daemon.isShuttingDown }, onPush: { daemon.trigger(.fetch("push")) })))
+                                                                health: { daemon.health() }, onPush: { daemon.requestFetch() })))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -121,7 +129,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 }
 
-/// `reclaw status`: what reclaw knows about each deployment.
+/// `reclaw status`: what reclaw knows about each deployment. A status file that cannot be read
+/// is named, and the others are still shown.
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each deployment's revisions and conditions.")
 
@@ -131,38 +140,52 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let store = StateStore(directory: stateDir ?? StateStore.defaultDirectory())
-        let statuses = try store.all()
+        let scan: StatusScan
+        do { scan = try store.scan() } catch { throw CLIError("\(error)") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             encoder.dateEncodingStrategy = .iso8601
-            let rows = statuses.map { StatusRow($0) }
-            print(String(decoding: try encoder.encode(rows), as: UTF8.self))
-            return
-        }
-        guard !statuses.isEmpty else {
+            let rows = scan.statuses.map { StatusRow($0) } + scan.unreadable.sorted { $0.key < $1.key }.map { StatusRow(unreadable: $0.key, $0.value) }
+            print(String(decoding: try encoder.encode(rows.sorted { $0.deployment < $1.deployment }), as: UTF8.self))
+        } else if scan.statuses.isEmpty && scan.unreadable.isEmpty {
             print("No deployments in \(store.directory).")
-            return
-        }
-        for s in statuses {
-            let ready = s.condition("Ready")
-            print("\(s.deployment) (\(s.region ?? "?"))")
-            print("  Ready: \(ready.map { "\($0.status ? "True" : "False") (\($0.reason))" } ?? "Unknown")\(ready.map { $0.message.isEmpty ? "" : ": \($0.message)" } ?? "")")
-            for type in ["Reconciling", "Stalled"] {
-                if let c = s.condition(type) { print("  \(type): \(c.status ? "True" : "False") (\(c.reason))\(c.message.isEmpty ? "" : ": \(c.message)")") }
+        } else {
+            for s in scan.statuses { print(Self.text(s)) }
+            for (name, error) in scan.unreadable.sorted(by: { $0.key < $1.key }) {
+                print("\(name)\n  Status: UNREADABLE (\(error.code.rawValue)): \(error)")
             }
-            print("  Last applied revision:   \(s.lastAppliedRevision ?? "none")\(s.lastAppliedAt.map { " at \(ISO8601.format($0))" } ?? "")")
-            print("  Last attempted revision: \(s.lastAttemptedRevision ?? "none")\(s.lastAttemptedAt.map { " at \(ISO8601.format($0))" } ?? "")")
-            if let location = s.location { print("  Spec: \(location)") }
-            print("  Drift: \(s.drift.isEmpty ? "none" : s.drift.joined(separator: "; "))\(s.lastDriftCheckAt.map { " (checked \(ISO8601.format($0)))" } ?? "")")
         }
+        if !scan.unreadable.isEmpty { throw ExitCode(1) }
     }
+
+    static func text(_ s: DeploymentStatus) -> String {
+        var lines = ["\(s.deployment) (\(s.region ?? "?"))\(s.owner.map { ", owned by \($0)" } ?? "")"]
+        for type in ConditionType.allCases {
+            guard let c = s.condition(type) else {
+                if type == .ready { lines.append("  Ready: Unknown") }
+                continue
+            }
+            lines.append("  \(type.rawValue): \(c.status.rawValue) (\(c.reason.rawValue))\(c.message.isEmpty ? "" : ": \(c.message)")")
+        }
+        lines.append("  Last applied revision:   \(s.lastAppliedRevision ?? "none")\(s.lastAppliedAt.map { " at \(seconds($0))" } ?? "")")
+        lines.append("  Last attempted revision: \(s.lastAttemptedRevision ?? "none")\(s.lastAttemptedAt.map { " at \(seconds($0))" } ?? "")")
+        if let location = s.location { lines.append("  Spec: \(location)") }
+        lines.append("  Drift: \(s.drift.isEmpty ? "none" : s.drift.joined(separator: "; "))\(s.lastDriftCheckAt.map { " (checked \(seconds($0)))" } ?? "")")
+        return lines.joined(separator: "\n")
+    }
+
+    /// A time to the second: status times are not precise to the millisecond.
+    static func seconds(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
 }
 
-/// One deployment's status as `reclaw status --json` prints it.
+/// One deployment's status as `reclaw status --json` prints it: conditions in the Kubernetes
+/// convention (`status` "True", "False" or "Unknown", `reason`, `message`, `lastTransitionTime`,
+/// `observedRevision`).
 struct StatusRow: Encodable {
     var deployment: String
     var region: String?
+    var owner: String?
     var lastAppliedRevision: String?
     var lastAttemptedRevision: String?
     var lastAppliedAt: Date?
@@ -171,10 +194,13 @@ struct StatusRow: Encodable {
     var location: String?
     var conditions: [Condition]
     var drift: [String]
+    /// Why the status cannot be read, for a status file that cannot.
+    var error: String?
 
     init(_ s: DeploymentStatus) {
         deployment = s.deployment
         region = s.region
+        owner = s.owner
         lastAppliedRevision = s.lastAppliedRevision
         lastAttemptedRevision = s.lastAttemptedRevision
         lastAppliedAt = s.lastAppliedAt
@@ -183,5 +209,12 @@ struct StatusRow: Encodable {
         location = s.location
         conditions = s.conditions
         drift = s.drift
+    }
+
+    init(unreadable name: String, _ error: StateError) {
+        deployment = name
+        conditions = [Condition(type: .ready, status: .unknown, reason: .stateUnavailable, message: "\(error)", lastTransitionTime: Date())]
+        drift = []
+        self.error = "\(error)"
     }
 }

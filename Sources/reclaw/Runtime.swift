@@ -65,6 +65,11 @@ struct Runtime {
         reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency)
     }
 
+    /// Takes the state directory for this process; fails when another reclaw process holds it.
+    func lockState(purpose: String) throws -> StateLock {
+        do { return try StateLock.acquire(directory: state.directory, purpose: purpose) } catch { throw CLIError("\(error)") }
+    }
+
     func source(_ options: SourceOptions) throws -> SpecSource {
         let location = SourceLocation(options.source)
         var credentials: GitCredentials?

@@ -31,7 +31,7 @@ import Testing
 
         func apply(_ spec: DeploymentSpec) async throws {
             let planned = try await reconciler.plan([ReconcileTarget(spec: spec, revision: "r1")])[0].get()
-            let result = await reconciler.apply(planned)
+            let result = try await reconciler.apply(planned)
             #expect(result.converged)
         }
     }

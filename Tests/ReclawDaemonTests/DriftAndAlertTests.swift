@@ -36,7 +36,7 @@ import Testing
         try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region)])
         let h = try DaemonHarness(upstream: upstream, webhook: true)
         try await h.running {
-            #expect(await eventually { h.status(name)?.condition("Ready")?.status == true })
+            #expect(await eventually { h.status(name)?.condition(.ready)?.status == .true })
             let who = try await Self.tamper(h.emulator, name, region: region, port: 22)
             let findings = await h.daemon.driftPass()
             #expect(findings.map(\.deployment) == [name])

@@ -25,7 +25,7 @@ final class DaemonHarness: @unchecked Sendable {
     let client: AWSClient
 
     init(emulator: Emulator = .shared, upstream: Upstream? = nil, url: String? = nil, credentials: GitCredentials? = nil,
-         options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600), attributionInterval: .seconds(3600)),
+         options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600)),
          webhook: Bool = false) throws {
         self.emulator = emulator
         self.upstream = try upstream ?? Upstream()

@@ -35,7 +35,7 @@ import Testing
             #expect(seen.timeIntervalSince(pushed) < 10, "picked up \(seen.timeIntervalSince(pushed))s after the push")
             #expect(try await paramValue(h, name, region: region, "version") == "2026.3.0")
         }
-        #expect(h.status(name)?.condition("Ready")?.status == true)
+        #expect(h.status(name)?.condition(.ready)?.status == .true)
         #expect(h.events(.sourceUpdated).count >= 2)
         daemonServer?.stop()
     }
@@ -54,7 +54,7 @@ import Testing
         #expect(h.events(.planComputed).count == plansBefore)
         let status = try #require(h.status(name))
         #expect(status.lastAppliedRevision == revision)
-        #expect(status.condition("Ready")?.message == "applied revision \(revision)")
+        #expect(status.condition(.ready)?.message == "applied revision \(revision)")
     }
 
     @Test func anInvalidSpecIsReportedAndLeftAsItWasWhileTheOthersProceed() async throws {
@@ -73,8 +73,8 @@ import Testing
         #expect(report.applied[good]?.converged == true)
         #expect(h.status(good)?.lastAppliedRevision == revision)
         let status = try #require(h.status(other))
-        #expect(status.condition("Ready")?.reason == "InvalidSpec")
-        #expect(status.condition("Ready")?.message.contains("b.yaml:") == true)
+        #expect(status.condition(.ready)?.reason == .invalidSpec)
+        #expect(status.condition(.ready)?.message.contains("b.yaml:") == true)
         #expect(status.lastAppliedRevision != revision)
         let failure = try #require(h.events(.reconcileFailed).first { $0.deployment == other })
         #expect(failure.errorMessage?.contains("b.yaml:7:") == true)
@@ -93,7 +93,7 @@ import Testing
         let report = await h.daemon.sourcePass()
         #expect(report.sourceError?.contains("upstream.git") == true)
         #expect(h.daemon.revision == revision)
-        #expect(h.status(name)?.condition("Ready")?.status == true && h.status(name)?.lastAppliedRevision == revision)
+        #expect(h.status(name)?.condition(.ready)?.status == .true && h.status(name)?.lastAppliedRevision == revision)
         let failed = try #require(h.events(.sourceFailed).last)
         #expect(failed.revision == revision && failed.message?.contains("stays in force") == true)
         try FileManager.default.moveItem(atPath: upstream.bare + ".gone", toPath: upstream.bare)

@@ -33,7 +33,7 @@ import Testing
         #expect(planned.plan.changes.map(\.key) == ["instance-sg"])
         #expect(planned.plan.changes[0].reasons == ["drift: ingress was changed outside reclaw"])
         #expect(PlanRenderer.text(planned.plan).contains("Drift since the last apply (changed outside reclaw):\n  ! instance-sg (\(sg.id))"))
-        #expect(await h.reconciler.apply(planned).converged)
+        #expect(try await h.reconciler.apply(planned).converged)
         let after = try await h.plan(spec)
         #expect(after.plan.drift.isEmpty && !after.plan.hasChanges)
     }
@@ -44,7 +44,7 @@ import Testing
         try await h.apply(spec)
         let destroy = try await h.reconciler.destroyPlan(deployment: spec.name, region: spec.region, roleArn: nil, revision: "destroy")
         #expect(destroy.plan.count(.delete) == 18, "\(PlanRenderer.text(destroy.plan))")
-        let result = await h.reconciler.apply(destroy)
+        let result = try await h.reconciler.apply(destroy)
         #expect(result.converged, "\(result.report)")
         let ec2 = EC2Client(client: h.client, region: spec.region)
         let mine: EC2Client.Filter = ("tag:reclaw:deployment", [spec.name])
@@ -78,12 +78,12 @@ import Testing
             #expect(code == "InvalidParameter" && requestID != nil)
         }
         #expect(first.outcomes.first { $0.step.key == "instance" }.map { if case .skipped = $0.status { return true }; return false } == true)
-        #expect(try h.reconciler.state.load(spec.name)?.condition("Ready")?.status == false)
+        #expect(try h.reconciler.state.load(spec.name)?.condition(.ready)?.status == .false)
         let (second, result) = try await h.apply(spec, revision: "r2")
         #expect(Set(second.plan.changes.map(\.key)).isSuperset(of: ["public-rt", "instance"]))
         #expect(result.converged, "\(result.report)")
         #expect(!(try await h.plan(spec)).plan.hasChanges)
-        #expect(try h.reconciler.state.load(spec.name)?.condition("Ready")?.status == true)
+        #expect(try h.reconciler.state.load(spec.name)?.condition(.ready)?.status == .true)
     }
 
     @Test func aResourceWithoutReclawsTagIsNeverAdoptedOrTouched() async throws {
@@ -109,7 +109,7 @@ import Testing
         let extra = try await EC2Client(client: h.client, region: spec.region).createVpc(cidr: "10.0.0.0/16", tags: tags)
         let planned = try await h.plan(spec)
         #expect(planned.plan.changes.map { "\($0.kind.symbol) \($0.key) \($0.resourceID ?? "")" } == ["- vpc \(extra)"])
-        #expect(await h.reconciler.apply(planned).converged)
+        #expect(try await h.reconciler.apply(planned).converged)
         #expect(try await EC2Client(client: h.client, region: spec.region).vpcs([("tag:reclaw:deployment", [spec.name])]).count == 1)
     }
 
@@ -127,7 +127,7 @@ import Testing
         try await SSMClient(client: h.client, region: spec.region).deleteParameters([name])
         let planned = try await h.plan(spec)
         #expect(planned.plan.changes.map { "\($0.kind.symbol) \($0.key)" } == ["+ param-gateway-token", "~ instance"])
-        #expect(await h.reconciler.apply(planned).converged)
+        #expect(try await h.reconciler.apply(planned).converged)
         let second = try await token()
         #expect(second != nil && second != first && second?.count == 48)
     }

@@ -17,7 +17,7 @@ import Testing
         change(&edited)
         let planned = try await h.plan(edited, revision: "r-edit")
         #expect(planned.plan.changes.map { "\($0.kind.symbol) \($0.key)" } == expected, "\(PlanRenderer.text(planned.plan))")
-        let result = await h.reconciler.apply(planned)
+        let result = try await h.reconciler.apply(planned)
         #expect(result.converged, "\(result.report)")
         let again = try await h.plan(edited, revision: "r-again")
         #expect(!again.plan.hasChanges, "\(PlanRenderer.text(again.plan))")
@@ -123,7 +123,7 @@ import Testing
         moved.network.privateSubnetCidr = "10.50.2.0/24"
         let refused = try await h.plan(moved)
         #expect(refused.plan.blocked.map(\.key) == ["vpc", "public-subnet", "private-subnet"])
-        let result = await h.reconciler.apply(refused)
+        let result = try await h.reconciler.apply(refused)
         #expect(!result.converged)
         #expect(result.problems.allSatisfy { if case .blocked = $0.status { return true }; return false })
         let ec2 = EC2Client(client: h.client, region: spec.region)
@@ -131,7 +131,7 @@ import Testing
         moved.policy.allowReplace = true
         let replaced = try await h.plan(moved)
         #expect(replaced.plan.blocked.isEmpty && replaced.plan.count(.replace) >= 8)
-        let applied = await h.reconciler.apply(replaced)
+        let applied = try await h.reconciler.apply(replaced)
         #expect(applied.converged, "\(applied.report)")
         #expect(try await ec2.vpcs([mine(spec)]).map(\.cidrBlock) == ["10.50.0.0/16"])
         #expect(try await ec2.instances([mine(spec), live]).count == 1)

@@ -33,7 +33,7 @@ struct Harness {
     @discardableResult
     func apply(_ spec: DeploymentSpec, revision: String = "r1") async throws -> (PlannedDeployment, ApplyResult) {
         let planned = try await plan(spec, revision: revision)
-        return (planned, await reconciler.apply(planned))
+        return (planned, try await reconciler.apply(planned))
     }
 }
 

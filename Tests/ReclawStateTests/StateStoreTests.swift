@@ -1,9 +1,12 @@
 import Foundation
 import Testing
+import ReclawEngine
 import ReclawState
 import ReclawTestSupport
 
 @Suite struct StateStoreTests {
+    let t0 = Date(timeIntervalSince1970: 1_000)
+
     @Test func aSavedStatusLoadsBackWithItsRevisionsAndConditions() throws {
         let dir = TemporaryDirectory()
         let store = StateStore(directory: dir.path)
@@ -11,34 +14,54 @@ import ReclawTestSupport
         status.lastAppliedRevision = "abc123"
         status.lastAttemptedRevision = "def456"
         status.resourceIDs = ["vpc": "vpc-0123"]
-        status.set("Ready", false, reason: "ApplyFailed", message: "CreateVpc: VpcLimitExceeded")
+        status.set(.ready, .false, .applyFailed, "CreateVpc: VpcLimitExceeded", revision: "def456", now: t0)
         try store.save(status)
 
         let loaded = try #require(try store.load("alpha"))
         #expect(loaded.lastAppliedRevision == "abc123")
         #expect(loaded.lastAttemptedRevision == "def456")
         #expect(loaded.resourceIDs == ["vpc": "vpc-0123"])
-        #expect(loaded.condition("Ready")?.reason == "ApplyFailed")
+        #expect(loaded.condition(.ready)?.reason == .applyFailed)
+        #expect(loaded.condition(.ready)?.observedRevision == "def456")
         #expect(try store.load("beta") == nil)
+    }
+
+    @Test func conditionsAreWrittenInTheKubernetesConvention() throws {
+        var status = DeploymentStatus(deployment: "alpha")
+        status.set(.ready, .true, .reconciliationSucceeded, "applied revision r1", revision: "r1", now: t0)
+        let json = String(decoding: try StateStore.encoder.encode(status), as: UTF8.self)
+        #expect(json.contains("\"status\" : \"True\""))
+        #expect(json.contains("\"reason\" : \"ReconciliationSucceeded\""))
+        #expect(json.contains("\"observedRevision\" : \"r1\""))
+    }
+
+    @Test func statusFilesOfEarlierVersionsWithBooleanConditionsStillRead() throws {
+        let dir = TemporaryDirectory()
+        dir.write("deployments/alpha.json", """
+        {"conditions": [{"lastTransitionTime": "2026-11-20T10:00:00Z", "message": "", "reason": "SomethingOld", "status": true, "type": "Ready"}],
+         "deployment": "alpha", "drift": [], "resourceIDs": {}}
+        """)
+        let status = try #require(try StateStore(directory: dir.path).load("alpha"))
+        #expect(status.condition(.ready)?.status == .true)
+        #expect(status.condition(.ready)?.reason == .unknown)
     }
 
     @Test func aConditionKeepsItsTransitionTimeUntilItsStatusChanges() {
         var status = DeploymentStatus(deployment: "alpha")
-        let t0 = Date(timeIntervalSince1970: 1_000)
-        status.set("Ready", true, reason: "Applied", message: "", now: t0)
-        status.set("Ready", true, reason: "InSync", message: "no drift", now: t0.addingTimeInterval(60))
-        #expect(status.condition("Ready")?.lastTransitionTime == t0)
-        #expect(status.condition("Ready")?.reason == "InSync")
-        status.set("Ready", false, reason: "DriftDetected", message: "", now: t0.addingTimeInterval(120))
-        #expect(status.condition("Ready")?.lastTransitionTime == t0.addingTimeInterval(120))
+        status.set(.ready, .true, .reconciliationSucceeded, "", now: t0)
+        status.set(.ready, .true, .reconciliationSucceeded, "no drift", now: t0.addingTimeInterval(60))
+        #expect(status.condition(.ready)?.lastTransitionTime == t0)
+        #expect(status.condition(.ready)?.message == "no drift")
+        status.set(.ready, .false, .applyFailed, "", now: t0.addingTimeInterval(120))
+        #expect(status.condition(.ready)?.lastTransitionTime == t0.addingTimeInterval(120))
     }
 
     @Test func conditionsAreListedReadyReconcilingStalled() {
         var status = DeploymentStatus(deployment: "alpha")
-        status.set("Stalled", false, reason: "", message: "")
-        status.set("Reconciling", true, reason: "", message: "")
-        status.set("Ready", false, reason: "", message: "")
-        #expect(status.conditions.map(\.type) == ["Ready", "Reconciling", "Stalled"])
+        status.set(.stalled, .false, .converged, "", now: t0)
+        status.set(.reconciling, .true, .applying, "", now: t0)
+        status.set(.ready, .false, .applyFailed, "", now: t0)
+        #expect(status.conditions.map(\.type) == [.ready, .reconciling, .stalled])
     }
 
     @Test func updateCreatesAMissingStatusAndAllListsEveryDeployment() throws {
@@ -65,10 +88,76 @@ import ReclawTestSupport
         }
     }
 
+    @Test func oneCorruptStatusFileNeverHidesTheOthers() throws {
+        let dir = TemporaryDirectory()
+        let store = StateStore(directory: dir.path)
+        try store.update("alpha") { $0.region = "eu-west-1" }
+        try store.update("gamma") { $0.region = "us-east-1" }
+        dir.write("deployments/beta.json", "not json at all")
+        let scan = try store.scan()
+        #expect(scan.statuses.map(\.deployment) == ["alpha", "gamma"])
+        #expect(scan.unreadable.keys.sorted() == ["beta"])
+        #expect(scan.unreadable["beta"]?.code == .corrupt)
+        #expect(throws: StateError.self) { _ = try store.all() }
+    }
+
+    @Test(arguments: ["../../../../elsewhere/pwned", "ok\nFORGED", "UPPER", "a", "-dash", "x/y"])
+    func aNameThatIsNotADeploymentNameNeverBecomesAPath(name: String) throws {
+        let dir = TemporaryDirectory()
+        let store = StateStore(directory: dir.path)
+        #expect(throws: StateError.self) { try store.update(name) { $0.region = "us-east-1" } }
+        #expect(throws: StateError.self) { _ = try CreateJournal(stateDirectory: dir.path).begin(deployment: name, component: "vpc", planID: "p") }
+        #expect(throws: StateError.self) { try AttributionStore(stateDirectory: dir.path).save(name, []) }
+        let written = FileManager.default.enumerator(atPath: dir.path)?.allObjects as? [String] ?? []
+        #expect(written.isEmpty, "files were written: \(written)")
+    }
+
     @Test func theDefaultDirectoryFollowsTheEnvironment() {
         #expect(StateStore.defaultDirectory(environment: ["RECLAW_STATE_DIR": "/srv/reclaw"]) == "/srv/reclaw")
         #expect(StateStore.defaultDirectory(environment: ["XDG_STATE_HOME": "/home/u/.state"]) == "/home/u/.state/reclaw")
         #expect(StateStore.defaultDirectory(environment: [:]).hasSuffix("/.local/state/reclaw"))
+    }
+}
+
+@Suite struct StateLockTests {
+    @Test func aSecondHolderOfTheStateDirectoryIsRefusedNamingTheFirst() throws {
+        let dir = TemporaryDirectory()
+        let first = try StateLock.acquire(directory: dir.path, purpose: "reclaw run")
+        #expect {
+            _ = try StateLock.acquire(directory: dir.path, purpose: "reclaw apply")
+        } throws: { error in
+            let e = error as? StateError
+            return e?.code == .locked && "\(error)".contains("pid \(getpid())") && "\(error)".contains("reclaw run")
+        }
+        withExtendedLifetime(first) {}
+    }
+
+    @Test func theLockIsFreeAgainOnceItsHolderIsGone() throws {
+        let dir = TemporaryDirectory()
+        do { _ = try StateLock.acquire(directory: dir.path, purpose: "first") }
+        _ = try StateLock.acquire(directory: dir.path, purpose: "second")
+    }
+}
+
+@Suite struct AttributionStoreTests {
+    @Test func pendingAttributionsSurviveAReopen() throws {
+        let dir = TemporaryDirectory()
+        let item = PendingAttribution(id: "e1", deployment: "alpha", region: "eu-west-1", revision: "r1", planID: "p1",
+                                      items: [DriftItem(key: "instance-sg", resourceID: "sg-1", attribute: "ingress", expected: [], actual: ["x"])],
+                                      since: Date(timeIntervalSince1970: 100), foundAt: Date(timeIntervalSince1970: 200),
+                                      nextAttemptAt: Date(timeIntervalSince1970: 260), corrected: false)
+        try AttributionStore(stateDirectory: dir.path).save("alpha", [item])
+        let reopened = AttributionStore(stateDirectory: dir.path)
+        #expect(try reopened.deployments() == ["alpha"])
+        #expect(try reopened.load("alpha") == [item])
+        try reopened.save("alpha", [])
+        #expect(try reopened.deployments().isEmpty)
+    }
+
+    @Test func aCorruptAttributionFileIsAnErrorNotAnEmptyList() throws {
+        let dir = TemporaryDirectory()
+        dir.write("attributions/alpha.json", "[{")
+        #expect(throws: StateError.self) { _ = try AttributionStore(stateDirectory: dir.path).load("alpha") }
     }
 }
 
@@ -96,7 +185,7 @@ import ReclawTestSupport
         let token = try CreateJournal(stateDirectory: dir.path).begin(deployment: "alpha", component: "instance", planID: "p1")
         // A new process after a crash reads the same journal.
         let reopened = CreateJournal(stateDirectory: dir.path)
-        #expect(reopened.entries("alpha").map(\.component) == ["instance"])
+        #expect(try reopened.entries("alpha").map(\.component) == ["instance"])
         #expect(try reopened.begin(deployment: "alpha", component: "instance", planID: "p2") == token)
         #expect(try reopened.begin(deployment: "alpha", component: "vpc", planID: "p2") != token)
     }
@@ -107,9 +196,9 @@ import ReclawTestSupport
         _ = try journal.begin(deployment: "alpha", component: "vpc", planID: "p")
         _ = try journal.begin(deployment: "alpha", component: "igw", planID: "p")
         try journal.end(deployment: "alpha", component: "vpc")
-        #expect(journal.entries("alpha").map(\.component) == ["igw"])
+        #expect(try journal.entries("alpha").map(\.component) == ["igw"])
         try journal.end(deployment: "alpha", component: "igw")
-        #expect(journal.entries("alpha").isEmpty)
+        #expect(try journal.entries("alpha").isEmpty)
         #expect(!FileManager.default.fileExists(atPath: dir.file("journal/alpha.json")))
     }
 
@@ -117,6 +206,13 @@ import ReclawTestSupport
         let dir = TemporaryDirectory()
         let journal = CreateJournal(stateDirectory: dir.path)
         _ = try journal.begin(deployment: "alpha", component: "vpc", planID: "p")
-        #expect(journal.entries("beta").isEmpty)
+        #expect(try journal.entries("beta").isEmpty)
+    }
+
+    @Test func aCorruptJournalIsAnErrorNotAnEmptyJournal() throws {
+        let dir = TemporaryDirectory()
+        dir.write("journal/alpha.json", "[{\"deployment\"")
+        #expect(throws: StateError.self) { _ = try CreateJournal(stateDirectory: dir.path).entries("alpha") }
+        #expect(throws: StateError.self) { _ = try CreateJournal(stateDirectory: dir.path).begin(deployment: "alpha", component: "vpc", planID: "p") }
     }
 }

@@ -34,9 +34,10 @@ import Testing
             return try #require(rows.first { $0["deployment"] as? String == name })
         }
 
+        /// A condition of `status --json`, whose status is "True", "False" or "Unknown".
         func condition(_ row: [String: Any], _ type: String) -> (status: Bool, reason: String)? {
             guard let c = (row["conditions"] as? [[String: Any]])?.first(where: { $0["type"] as? String == type }) else { return nil }
-            return (c["status"] as? Bool ?? false, c["reason"] as? String ?? "")
+            return (c["status"] as? String == "True", c["reason"] as? String ?? "")
         }
     }
 

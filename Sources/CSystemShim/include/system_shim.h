@@ -1,0 +1,8 @@
+#ifndef RECLAW_SYSTEM_SHIM_H
+#define RECLAW_SYSTEM_SHIM_H
+
+/// Reserves `length` bytes of disk for a file from `offset` without changing its size
+/// (fallocate with FALLOC_FL_KEEP_SIZE). Returns 0, or the errno value.
+int reclaw_reserve_space(int fd, long long offset, long long length);
+
+#endif

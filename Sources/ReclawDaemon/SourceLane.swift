@@ -1,0 +1,199 @@
+import Foundation
+import ReclawAudit
+import ReclawSpec
+import ReclawState
+
+/// The specs of the revision in force, and what a new revision changes. Only the deployments
+/// whose spec changed are reconciled again; an invalid spec is reported when its errors change,
+/// not on every fetch.
+struct SourceState: Sendable {
+    var revision: String?
+    /// The valid deployments of the revision in force.
+    var specs: [String: LoadedDeployment] = [:]
+    /// Invalid deployments, with their errors' text.
+    var invalid: [String: String] = [:]
+    /// Every spec file path of the revision, readable or not.
+    var paths: Set<String> = []
+    /// Spec files that cannot be read or parsed (they may hold deployments).
+    var unreadable: Set<String> = []
+    var loaded = false
+
+    struct Update: Sendable {
+        var revisionChanged: Bool
+        var first: Bool
+        /// Valid deployments whose spec differs from the previous revision's (all of them the first time).
+        var changed: [String] = []
+        /// Valid deployments whose spec is the same as before.
+        var unchanged: [String] = []
+        /// Invalid deployments whose errors are new or different.
+        var newlyInvalid: [String: String] = [:]
+        /// Deployments present before and absent now.
+        var removed: [String] = []
+    }
+
+    mutating func apply(revision: String, load: SpecLoadResult, paths: Set<String>) -> Update {
+        var update = Update(revisionChanged: revision != self.revision, first: !loaded)
+        let specs = Dictionary(load.deployments.map { ($0.spec.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let invalid = load.invalidDeployments.mapValues { $0.map(\.description).joined(separator: "; ") }
+        for (name, loaded) in specs.sorted(by: { $0.key < $1.key }) {
+            if !self.loaded || self.specs[name]?.spec != loaded.spec { update.changed.append(name) } else { update.unchanged.append(name) }
+        }
+        for (name, text) in invalid.sorted(by: { $0.key < $1.key }) where self.invalid[name] != text {
+            update.newlyInvalid[name] = text
+        }
+        let before = Set(self.specs.keys).union(self.invalid.keys)
+        update.removed = before.subtracting(specs.keys).subtracting(invalid.keys).sorted()
+        self.revision = revision
+        self.specs = specs
+        self.invalid = invalid
+        self.paths = paths
+        self.unreadable = load.filesWithErrors
+        self.loaded = true
+        return update
+    }
+
+    /// Every deployment named by the revision in force, valid or not.
+    var names: Set<String> { Set(specs.keys).union(invalid.keys) }
+}
+
+/// What a fetch found, for `sourcePass`'s report.
+struct FetchReport: Sendable {
+    var revision: String?
+    var error: String?
+    var invalid: [String] = []
+    var pruneRefused: String?
+}
+
+extension ReconcileDaemon {
+    /// Fetches the source, reads its specs, and queues what changed. Never waits for an apply.
+    @discardableResult
+    func fetchLane() async -> Bool {
+        await fetch().error == nil
+    }
+
+    func fetch() async -> FetchReport {
+        var report = FetchReport()
+        let snapshot: SourceSnapshot
+        do {
+            snapshot = try await source.snapshot()
+        } catch {
+            let revision = self.revision
+            report.error = error.message
+            report.revision = revision
+            metrics.sourceFetched(succeeded: false, at: clock.date())
+            logger.error("the source cannot be read; the last good revision stays in force",
+                         metadata: ["revision": "\(revision ?? "none")", "error": "\(error.message)"])
+            await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: revision, errorCode: "SourceUnavailable", errorMessage: error.message,
+                                  message: "the source \(source.location) cannot be read; revision \(revision ?? "none") stays in force"),
+                       alertKey: "source/-")
+            return report
+        }
+        metrics.sourceFetched(succeeded: true, at: clock.date())
+        report.revision = snapshot.revision
+        let load = loader.load(snapshot.files)
+        let now = clock.now()
+        let (update, previous) = core.withLock { c -> (SourceState.Update, String?) in
+            let previous = c.source.revision
+            let update = c.source.apply(revision: snapshot.revision, load: load, paths: Set(snapshot.files.map(\.path)))
+            c.scheduler.track(c.source.names, now: now)
+            for name in update.removed { c.alerts.forget(deployment: name) }
+            return (update, previous)
+        }
+        if update.revisionChanged {
+            logger.info("new revision", metadata: ["revision": "\(snapshot.revision)", "previous": "\(previous ?? "none")"])
+            await emit(AuditEvent(type: .sourceUpdated, time: clock.date(), revision: snapshot.revision,
+                                  message: "source \(source.location) at \(snapshot.revision) (was \(previous ?? "none"))"), alertKey: nil)
+            for d in load.diagnostics where d.severity == .error && load.filesWithErrors.contains(d.file) {
+                logger.error("\(d.description)")
+            }
+        }
+        for name in update.removed { metrics.forget(deployment: name) }
+        for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) {
+            logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(text)"])
+            do {
+                try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, message: text)
+            } catch {
+                await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: snapshot.revision)
+            }
+            await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), deployment: name, revision: snapshot.revision, errorCode: "InvalidSpec",
+                                  errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid: \(text)"),
+                       alertKey: nil, force: true)
+        }
+        report.invalid = core.withLock { $0.source.invalid.keys.sorted() }
+        await queueChanged(update, revision: snapshot.revision)
+        if update.first { await scheduleAttributions() }
+        if options.prune && (update.revisionChanged || update.first) { report.pruneRefused = await queuePrunes(revision: snapshot.revision) }
+        return report
+    }
+
+    /// Queues the deployments whose spec changed or that are not converged; a deployment whose
+    /// spec is already applied only gets the new revision recorded as in force.
+    private func queueChanged(_ update: SourceState.Update, revision: String) async {
+        let specs = core.withLock { $0.source.specs }
+        for name in update.changed + (update.revisionChanged ? update.unchanged : []) {
+            guard let loaded = specs[name] else { continue }
+            let status: DeploymentStatus?
+            do {
+                status = try reconciler.state.load(name)
+            } catch {
+                await stall(name, .stateUnavailable, "its status cannot be read: \(error)", revision: revision)
+                continue
+            }
+            if let status, status.holds(.ready), status.lastAppliedSpec == loaded.spec {
+                do {
+                    publishConditions(try reconciler.recorder.confirmed(name, revision: revision, location: loaded.location.description))
+                    unstall(name)
+                } catch {
+                    await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: revision)
+                }
+                continue
+            }
+            // A stalled deployment is retried when its spec changes; otherwise its own backoff decides.
+            if update.changed.contains(name) || status == nil || !core.withLock({ $0.scheduler.isBusy(name) || $0.scheduler.isQueued(name) }) {
+                let now = clock.now()
+                core.withLock { $0.scheduler.enqueue(name, .newRevision, now: now) }
+            }
+        }
+    }
+
+    /// Queues for destruction the deployments whose spec left the repository: never all of them at
+    /// once, never while a spec file cannot be read (it may hold them), never one whose file is
+    /// still there in some form, never when a status cannot be read.
+    private func queuePrunes(revision: String) async -> String? {
+        let scan: StatusScan
+        do { scan = try reconciler.state.scan() } catch {
+            logger.error("not pruning: the state directory cannot be read", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let (present, paths, unreadable) = core.withLock { ($0.source.names, $0.source.paths, $0.source.unreadable) }
+        let known = Set(scan.statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
+        let removed = known.subtracting(present)
+        guard !removed.isEmpty else { return nil }
+        guard unreadable.isEmpty else {
+            logger.warning("not pruning: some spec files cannot be read, and may hold the deployments that look removed",
+                           metadata: ["files": "\(unreadable.sorted())"])
+            return nil
+        }
+        guard scan.unreadable.isEmpty else {
+            logger.warning("not pruning: some status files cannot be read", metadata: ["deployments": "\(scan.unreadable.keys.sorted())"])
+            return nil
+        }
+        guard removed.count < known.count else {
+            let message = "refusing to prune: it would destroy every deployment (\(removed.sorted().joined(separator: ", "))); is the source or --path right?"
+            logger.error("\(message)")
+            await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), revision: revision, errorCode: "PruneRefused", errorMessage: message, message: message),
+                       alertKey: "prune-refused/-")
+            return message
+        }
+        let now = clock.now()
+        for name in removed.sorted() {
+            let file = scan[name]?.location.map { String($0.split(separator: ":").first ?? "") }
+            if let file, paths.contains(file) {
+                logger.warning("not pruning: the deployment's spec file is still in the repository", metadata: ["deployment": "\(name)", "file": "\(file)"])
+                continue
+            }
+            core.withLock { $0.scheduler.enqueue(name, .prune, now: now) }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,374 @@
+import Foundation
+
+/// Why a deployment is queued for a reconcile (plan, then apply what differs).
+public enum WorkReason: String, Sendable, Hashable, CaseIterable {
+    /// Its spec is new or changed, or it is not converged yet.
+    case newRevision
+    /// A drift check found drift that its policy says to correct.
+    case driftCorrection
+    /// The last attempt failed; this one comes after a backoff.
+    case retry
+    /// Its spec left the repository and `--prune` is on: destroy it.
+    case prune
+}
+
+/// One deployment handed out for a reconcile, with why it was queued.
+public struct ReconcileItem: Sendable, Hashable {
+    public var name: String
+    public var reasons: Set<WorkReason>
+
+    public init(name: String, reasons: Set<WorkReason>) {
+        self.name = name
+        self.reasons = reasons
+    }
+}
+
+/// A unit of work the daemon runs. Deployments in one job are observed together (one batched
+/// observation per region), then handled one by one.
+public enum Job: Sendable, Hashable {
+    /// Fetch the source and read its specs.
+    case fetch
+    /// Plan and apply each of these deployments.
+    case reconcile([ReconcileItem])
+    /// Compare these deployments with what was last applied.
+    case driftCheck([String])
+    /// Look up in CloudTrail who caused these deployments' pending drift.
+    case attribute([String])
+}
+
+/// How a deployment's reconcile ended, as far as scheduling goes.
+public enum ReconcileOutcome: Sendable, Hashable {
+    /// AWS matches the spec (or the deployment was destroyed).
+    case converged
+    /// It failed; try again after a backoff.
+    case failed
+    /// It cannot progress until its spec changes (a blocked replacement): no automatic retry.
+    case stalled
+}
+
+/// How a deployment's drift check ended.
+public enum DriftOutcome: Sendable, Hashable {
+    case clean
+    /// Drift was found; `correct` queues a reconcile that undoes it.
+    case drifted(correct: Bool)
+    case failed
+    /// Not checked (never applied, or busy).
+    case skipped
+}
+
+/// The daemon's scheduling as a value: which deployment is queued, running, backing off or due for
+/// a drift check, and what to start next. It never reads a clock and never does I/O; the daemon
+/// feeds it the time and the outcomes, and starts the jobs it hands out. Shaped after
+/// controller-runtime's rate-limited work queue: a deployment is queued at most once and handled
+/// by at most one worker at a time; fetching, drift checks and attribution each have a lane of
+/// their own, so none waits for an apply.
+public struct WorkScheduler: Sendable {
+    public struct Settings: Sendable {
+        public var interval: Duration
+        public var driftInterval: Duration
+        public var workers: Int
+        public var backoffMin: Duration
+        public var backoffMax: Duration
+        /// Drift checks due within this window of each other run together (one batched observation).
+        public var driftCoalesce: Duration
+
+        public init(interval: Duration, driftInterval: Duration, workers: Int, backoffMin: Duration = .seconds(10),
+                    backoffMax: Duration = .seconds(900), driftCoalesce: Duration? = nil) {
+            self.interval = interval
+            self.driftInterval = driftInterval
+            self.workers = max(1, workers)
+            self.backoffMin = backoffMin
+            self.backoffMax = max(backoffMin, backoffMax)
+            self.driftCoalesce = driftCoalesce ?? driftInterval / 10
+        }
+    }
+
+    enum Lane: Sendable, Hashable { case reconcile, drift, attribution }
+
+    struct Entry: Sendable {
+        var queued: Set<WorkReason> = []
+        var lane: Lane?
+        var startedAt: Duration?
+        var nextDrift: Duration
+        var failures = 0
+        var notBefore: Duration?
+        var nextAttribution: Duration?
+        /// Left the repository while busy: forgotten once its work ends.
+        var removed = false
+    }
+
+    public let settings: Settings
+    private(set) var entries: [String: Entry] = [:]
+    private var fetchDue: Duration? = .zero
+    private var fetchRunning = false
+    private var fetchAgain = false
+    private var fetchFailures = 0
+    private var driftRunning = false
+    private var attributionRunning = false
+    private var random: SplitMix64
+    public private(set) var shuttingDown = false
+    /// Work handed out so far, and retries among it (for metrics).
+    public private(set) var added = 0
+    public private(set) var retries = 0
+
+    public init(settings: Settings, seed: UInt64 = 0x5EED) {
+        self.settings = settings
+        random = SplitMix64(seed: seed)
+    }
+
+    // MARK: what the daemon tells it
+
+    /// The deployments the source holds now: new ones get a drift timer, gone ones are forgotten
+    /// (once their running work ends).
+    public mutating func track(_ names: Set<String>, now: Duration) {
+        for name in names where entries[name] == nil {
+            entries[name] = Entry(nextDrift: now + settings.driftInterval)
+        }
+        for name in entries.keys where !names.contains(name) {
+            if entries[name]!.lane == nil && !entries[name]!.queued.contains(.prune) {
+                entries[name] = nil
+            } else {
+                entries[name]!.removed = true
+            }
+        }
+    }
+
+    /// Queues a deployment (once, whatever the number of reasons).
+    public mutating func enqueue(_ name: String, _ reason: WorkReason, now: Duration) {
+        var entry = entries[name] ?? Entry(nextDrift: now + settings.driftInterval)
+        if reason == .prune { entry.removed = false }
+        if entry.queued.isEmpty { added += 1 }
+        entry.queued.insert(reason)
+        if reason == .newRevision || reason == .prune { entry.notBefore = nil }
+        entries[name] = entry
+    }
+
+    /// A push notification or SIGHUP: fetch at once (again, if a fetch is running).
+    public mutating func requestFetch(now: Duration) {
+        if fetchRunning { fetchAgain = true } else { fetchDue = now }
+    }
+
+    /// When the deployment's pending attributions are next due (nil: none pending).
+    public mutating func attribution(_ name: String, dueAt: Duration?) {
+        entries[name]?.nextAttribution = dueAt
+    }
+
+    /// Takes no new work from now on.
+    public mutating func shutDown() { shuttingDown = true }
+
+    // MARK: handing out work
+
+    /// The jobs to start now; the deployments in them are marked busy.
+    public mutating func next(now: Duration) -> [Job] {
+        guard !shuttingDown else { return [] }
+        var jobs: [Job] = []
+        if !fetchRunning, let due = fetchDue, due <= now {
+            fetchRunning = true
+            fetchDue = nil
+            jobs.append(.fetch)
+        }
+        let free = settings.workers - entries.values.filter { $0.lane == .reconcile }.count
+        if free > 0 {
+            let ready = entries.filter { isReadyToReconcile($0.value, now: now) }.keys.sorted().prefix(free)
+            if !ready.isEmpty {
+                let items = ready.map { ReconcileItem(name: $0, reasons: entries[$0]!.queued) }
+                for name in ready { start(name, .reconcile, now: now) }
+                jobs.append(.reconcile(items))
+            }
+        }
+        if !driftRunning {
+            let horizon = now + settings.driftCoalesce
+            if entries.values.contains(where: { isIdle($0) && $0.nextDrift <= now }) {
+                let due = entries.filter { isIdle($0.value) && $0.value.nextDrift <= horizon }.keys.sorted()
+                for name in due { start(name, .drift, now: now) }
+                driftRunning = true
+                jobs.append(.driftCheck(due))
+            }
+        }
+        if !attributionRunning {
+            let due = entries.filter { isIdle($0.value) && ($0.value.nextAttribution.map { $0 <= now } ?? false) }.keys.sorted()
+            if !due.isEmpty {
+                for name in due { start(name, .attribution, now: now) }
+                attributionRunning = true
+                jobs.append(.attribute(due))
+            }
+        }
+        return jobs
+    }
+
+    /// Hands out, outside the lanes' own timing, the queued deployments that are free (a pass run
+    /// by hand or `--once`): backoff is ignored, busy deployments are left alone.
+    public mutating func claimQueued(now: Duration) -> [ReconcileItem] {
+        let names = entries.filter { $0.value.lane == nil && !$0.value.queued.isEmpty }.keys.sorted()
+        let items = names.map { ReconcileItem(name: $0, reasons: entries[$0]!.queued) }
+        for name in names { start(name, .reconcile, now: now) }
+        return items
+    }
+
+    /// Marks free deployments busy for a drift check run by hand; returns those that were free.
+    public mutating func claimForDrift(_ names: [String], now: Duration) -> [String] {
+        let free = names.filter { entries[$0] != nil && entries[$0]!.lane == nil }
+        for name in free { start(name, .drift, now: now) }
+        return free
+    }
+
+    /// Marks free deployments busy for attribution run by hand; returns those that were free.
+    public mutating func claimForAttribution(_ names: [String], now: Duration) -> [String] {
+        let free = names.filter { entries[$0] != nil && entries[$0]!.lane == nil }
+        for name in free { start(name, .attribution, now: now) }
+        return free
+    }
+
+    private func isIdle(_ e: Entry) -> Bool { e.lane == nil && e.queued.isEmpty && e.notBefore == nil && !e.removed }
+
+    private func isReadyToReconcile(_ e: Entry, now: Duration) -> Bool {
+        e.lane == nil && !e.queued.isEmpty && (e.notBefore.map { $0 <= now } ?? true)
+    }
+
+    private mutating func start(_ name: String, _ lane: Lane, now: Duration) {
+        if lane == .reconcile, entries[name]!.queued.contains(.retry) { retries += 1 }
+        entries[name]!.lane = lane
+        entries[name]!.startedAt = now
+        if lane == .reconcile { entries[name]!.queued = [] }
+    }
+
+    // MARK: outcomes
+
+    public mutating func fetched(succeeded: Bool, now: Duration) {
+        fetchRunning = false
+        if fetchAgain {
+            fetchAgain = false
+            fetchDue = now
+            return
+        }
+        if succeeded {
+            fetchFailures = 0
+            fetchDue = now + settings.interval * random.jitter(0.1)
+        } else {
+            fetchFailures += 1
+            fetchDue = now + min(settings.interval * Double(1 << min(fetchFailures, 5)), .seconds(900))
+        }
+    }
+
+    /// A deployment's reconcile ended.
+    public mutating func reconciled(_ name: String, _ outcome: ReconcileOutcome, now: Duration) {
+        guard var e = entries[name] else { return }
+        e.lane = nil
+        e.startedAt = nil
+        switch outcome {
+        case .converged:
+            e.failures = 0
+            e.notBefore = nil
+            e.nextDrift = now + settings.driftInterval
+        case .failed:
+            e.failures += 1
+            e.notBefore = now + backoff(e.failures)
+            e.queued.insert(.retry)
+        case .stalled:
+            e.failures += 1
+            e.notBefore = nil
+            e.nextDrift = now + settings.driftInterval
+        }
+        finish(name, e)
+    }
+
+    /// A drift check of `names` ended; deployments without an outcome count as skipped.
+    /// `lane` is false for a check run by hand (the drift lane's own job is still running).
+    public mutating func driftChecked(_ names: [String], _ outcomes: [String: DriftOutcome], now: Duration, lane: Bool = true) {
+        if lane { driftRunning = false }
+        for name in names {
+            guard var e = entries[name], e.lane == .drift else { continue }
+            e.lane = nil
+            e.startedAt = nil
+            switch outcomes[name] ?? .skipped {
+            case .clean, .skipped, .drifted(correct: false):
+                e.nextDrift = now + settings.driftInterval
+            case .drifted(correct: true):
+                e.nextDrift = now + settings.driftInterval
+                if e.queued.isEmpty { added += 1 }
+                e.queued.insert(.driftCorrection)
+            case .failed:
+                e.nextDrift = now + min(settings.driftInterval, backoff(1))
+            }
+            finish(name, e)
+        }
+    }
+
+    /// Attribution of `names` ended; `next` gives each one's next due time (absent: nothing pending).
+    public mutating func attributed(_ names: [String], next: [String: Duration], now: Duration, lane: Bool = true) {
+        if lane { attributionRunning = false }
+        for name in names {
+            guard var e = entries[name], e.lane == .attribution else { continue }
+            e.lane = nil
+            e.startedAt = nil
+            e.nextAttribution = next[name]
+            finish(name, e)
+        }
+    }
+
+    private mutating func finish(_ name: String, _ e: Entry) {
+        if e.removed && !e.queued.contains(.prune) { entries[name] = nil } else { entries[name] = e }
+    }
+
+    /// Exponential backoff with ±20% jitter between the minimum and the maximum.
+    mutating func backoff(_ failures: Int) -> Duration {
+        let base = settings.backoffMin * Double(1 << min(max(failures - 1, 0), 20))
+        return min(settings.backoffMax, base) * random.jitter(0.2)
+    }
+
+    // MARK: what it can tell
+
+    /// When something next becomes due; nil when nothing will without an outside event.
+    public func nextWakeup() -> Duration? {
+        guard !shuttingDown else { return nil }
+        var times: [Duration] = []
+        if !fetchRunning, let due = fetchDue { times.append(due) }
+        for e in entries.values where e.lane == nil {
+            if !e.queued.isEmpty { times.append(e.notBefore ?? .zero) }
+            if isIdle(e) { times.append(e.nextDrift) }
+            if let a = e.nextAttribution { times.append(a) }
+        }
+        return times.min()
+    }
+
+    /// Deployments waiting to be reconciled.
+    public var depth: Int { entries.values.filter { $0.lane == nil && !$0.queued.isEmpty }.count }
+
+    /// Deployments being handled, by any lane.
+    public var running: Int { entries.values.filter { $0.lane != nil }.count }
+
+    /// Whether anything is running (the fetch included).
+    public var isBusy: Bool { fetchRunning || running > 0 }
+
+    /// How long the longest-running deployment has been handled.
+    public func longestRunning(now: Duration) -> Duration {
+        entries.values.compactMap { $0.startedAt.map { now - $0 } }.max() ?? .zero
+    }
+
+    public func isBusy(_ name: String) -> Bool { entries[name]?.lane != nil }
+    public func isQueued(_ name: String) -> Bool { entries[name]?.queued.isEmpty == false }
+    public func failures(_ name: String) -> Int { entries[name]?.failures ?? 0 }
+    public func nextDrift(_ name: String) -> Duration? { entries[name]?.nextDrift }
+    public func nextAttribution(_ name: String) -> Duration? { entries[name]?.nextAttribution }
+    public var tracked: Set<String> { Set(entries.keys) }
+}
+
+/// A small, seedable random source for jitter, so schedules are reproducible in tests.
+struct SplitMix64: Sendable {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A factor in [1 - spread, 1 + spread].
+    mutating func jitter(_ spread: Double) -> Double {
+        1 - spread + 2 * spread * Double(next() >> 11) / Double(1 << 53)
+    }
+}

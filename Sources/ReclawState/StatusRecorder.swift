@@ -1,0 +1,154 @@
+import Foundation
+import ReclawEngine
+import ReclawSpec
+
+/// Derives a deployment's conditions from what happened to it, in one place, and writes them
+/// durably. Every method throws when the status cannot be read or written: the caller then stops
+/// work on that deployment rather than act on a state it cannot keep.
+public struct StatusRecorder: Sendable {
+    public let store: StateStore
+    public let now: @Sendable () -> Date
+
+    public init(store: StateStore, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.now = now
+    }
+
+    /// An apply of `plan` starts.
+    @discardableResult
+    public func applying(_ plan: Plan) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(plan.deployment) { s in
+            s.region = plan.region
+            s.lastAttemptedRevision = plan.revision
+            s.lastAttemptedAt = now
+            s.lastPlanID = plan.id
+            s.set(.reconciling, .true, .applying, plan.summary, revision: plan.revision, now: now)
+        }
+    }
+
+    /// The apply waits for AWS; the message says for what and for how long.
+    @discardableResult
+    public func waiting(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { $0.set(.reconciling, .true, .waiting, message, revision: revision, now: now) }
+    }
+
+    /// An apply ended. A destroy that converged removes the status; otherwise the conditions say
+    /// how it ended and, when it converged, the applied spec becomes the drift baseline.
+    @discardableResult
+    public func applied(_ plan: Plan, result: ApplyResult, desired: DesiredGraph?, spec: DeploymentSpec?, location: String?) throws(StateError) -> DeploymentStatus? {
+        if desired == nil {
+            if result.converged { try store.remove(plan.deployment) }
+            return nil
+        }
+        let now = now()
+        let revision = plan.revision
+        return try store.update(plan.deployment) { s in
+            s.set(.reconciling, .false, .idle, "", revision: revision, now: now)
+            if let location { s.location = location }
+            if result.converged {
+                s.lastAppliedRevision = revision
+                s.lastAppliedAt = now
+                s.lastInSyncAt = now
+                s.lastApplied = desired
+                s.lastAppliedSpec = spec
+                s.resourceIDs = result.ids
+                s.drift = []
+                s.driftFingerprint = nil
+                s.set(.ready, .true, .reconciliationSucceeded, "applied revision \(revision)", revision: revision, now: now)
+                s.set(.stalled, .false, .converged, "", revision: revision, now: now)
+            } else if let failure = result.recordFailure {
+                s.set(.ready, .false, .auditUnavailable, "the audit log cannot record the apply: \(failure)", revision: revision, now: now)
+                s.set(.stalled, .true, .auditUnavailable, "no AWS call starts until the audit log takes events again", revision: revision, now: now)
+            } else if result.problems.allSatisfy({ if case .notStarted = $0.status { return true }; return false }) {
+                s.set(.ready, .false, .interrupted, "shut down with \(result.problems.count) steps not started; the next start resumes",
+                      revision: revision, now: now)
+                s.set(.stalled, .false, .interrupted, "", revision: revision, now: now)
+            } else {
+                let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
+                let first = result.problems.first.map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
+                s.set(.ready, .false, blocked ? .replacementBlocked : .applyFailed, first, revision: revision, now: now)
+                s.set(.stalled, .init(blocked), blocked ? .replacementBlocked : .retrying,
+                      blocked ? "a change needs policy.allowReplace: true or a spec edit" : "the next attempt comes after a backoff",
+                      revision: revision, now: now)
+            }
+        }
+    }
+
+    /// The revision is in force without touching AWS: its spec is the one already applied.
+    @discardableResult
+    public func confirmed(_ deployment: String, revision: String, location: String?) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { s in
+            if let location { s.location = location }
+            guard s.lastAppliedRevision != revision || !s.holds(.ready) else { return }
+            s.lastAppliedRevision = revision
+            s.lastAttemptedRevision = revision
+            s.lastAppliedAt = now
+            s.set(.ready, .true, .reconciliationSucceeded, "applied revision \(revision)", revision: revision, now: now)
+            s.set(.stalled, .false, .converged, "", revision: revision, now: now)
+        }
+    }
+
+    /// The spec at `revision` is invalid: the deployment is left exactly as it was.
+    @discardableResult
+    public func invalidSpec(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { s in
+            s.lastAttemptedRevision = revision
+            s.set(.ready, .false, .invalidSpec, message, revision: revision, now: now)
+            s.set(.stalled, .true, .invalidSpec, "fix the spec; the deployment is left as it was", revision: revision, now: now)
+        }
+    }
+
+    /// AWS could not be observed for the deployment; the next attempt comes after a backoff.
+    @discardableResult
+    public func planFailed(_ deployment: String, revision: String, region: String?, location: String?, message: String) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { s in
+            s.region = s.region ?? region
+            if let location { s.location = location }
+            s.lastAttemptedRevision = revision
+            s.lastAttemptedAt = now
+            s.set(.ready, .false, .planFailed, message, revision: revision, now: now)
+            s.set(.stalled, .false, .retrying, "the next attempt comes after a backoff", revision: revision, now: now)
+        }
+    }
+
+    /// A drift check found AWS matching the last applied state.
+    @discardableResult
+    public func inSync(_ deployment: String) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { s in
+            s.lastDriftCheckAt = now
+            s.lastInSyncAt = now
+            s.drift = []
+            s.driftFingerprint = nil
+        }
+    }
+
+    /// A drift check found drift; returns whether it differs from the drift found last time.
+    @discardableResult
+    public func drifted(_ deployment: String, items: [DriftItem], fingerprint: String) throws(StateError) -> Bool {
+        let now = now()
+        var changed = false
+        try store.update(deployment) { s in
+            changed = s.driftFingerprint != fingerprint
+            s.lastDriftCheckAt = now
+            s.drift = items.map { "\($0.key) \($0.attribute): \(($0.expected ?? .null).description) → \(($0.actual ?? .null).description)" }
+            s.driftFingerprint = fingerprint
+        }
+        return changed
+    }
+
+    /// A step outcome in words.
+    public static func describe(_ status: StepOutcome.Status) -> String {
+        switch status {
+        case .succeeded: return "succeeded"
+        case let .failed(message, _, _): return message
+        case .skipped(let s), .blocked(let s): return s
+        case .notStarted: return "not started (shutting down)"
+        }
+    }
+}

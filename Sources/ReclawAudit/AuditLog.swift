@@ -45,13 +45,28 @@ public final class AuditLog: Sendable {
     public func ensureWritable() throws(AuditLogError) {
         try handle.withLock { h throws(AuditLogError) in
             try prepare(&h)
-            let size = Int64(lseek(h.fd, 0, SEEK_END))
-            guard size + Self.reserveMargin > h.reservedEnd else { return }
-            let code = reclaw_reserve_space(h.fd, size, Self.reserveChunk)
-            switch code {
-            case 0: h.reservedEnd = size + Self.reserveChunk
-            case EOPNOTSUPP, ENOSYS: h.reservedEnd = Int64.max  // the file system cannot reserve; appends still report failures
-            default: throw AuditLogError("cannot reserve space in \(path): \(String(cString: strerror(code)))")
+            try reserve(&h, Self.reserveMargin)
+        }
+    }
+
+    /// Makes sure at least `needed` bytes past the end of the file are reserved on disk, so a
+    /// write of that size cannot fail half-way for want of space: a chunk at a time when the disk
+    /// allows, else exactly what is needed.
+    private func reserve(_ h: inout Handle, _ needed: Int64) throws(AuditLogError) {
+        let size = Int64(lseek(h.fd, 0, SEEK_END))
+        guard size + needed > h.reservedEnd else { return }
+        for length in [max(Self.reserveChunk, needed), needed] {
+            switch reclaw_reserve_space(h.fd, size, length) {
+            case 0:
+                h.reservedEnd = size + length
+                return
+            case EOPNOTSUPP, ENOSYS:
+                h.reservedEnd = Int64.max  // the file system cannot reserve; appends still report failures
+                return
+            case let code where length == needed:
+                throw AuditLogError("cannot reserve space in \(path): \(String(cString: strerror(code)))")
+            default:
+                continue
             }
         }
     }
@@ -73,11 +88,17 @@ public final class AuditLog: Sendable {
                 try rotate()
                 try prepare(&h)
             }
+            let bytes = Array((line + "\n").utf8)
+            // Space first: a line that cannot be written whole is not started.
+            try reserve(&h, Int64(bytes.count))
+            let start = lseek(h.fd, 0, SEEK_END)
             do throws(AuditLogError) {
-                try writeAll(h.fd, Array((line + "\n").utf8))
+                try writeAll(h.fd, bytes)
                 guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
             } catch {
-                h.needsFence = true
+                // A line written part-way is taken back; if that fails too, the next write fences it.
+                let end = lseek(h.fd, 0, SEEK_END)
+                if end > start && !(ftruncate(h.fd, start) == 0 && fsync(h.fd) == 0) { h.needsFence = true }
                 throw error
             }
         }

@@ -54,11 +54,14 @@ public struct PassReport: Sendable {
     public var planFailures: [String] = []
     public var pruned: [String] = []
     public var pruneRefused: String?
+    /// Deployments stopped because their state or audit record cannot be written.
+    public var stalled: [String] = []
 
     public init() {}
 
     public var failed: Bool {
         sourceError != nil || !invalid.isEmpty || !planFailures.isEmpty || applied.values.contains { !$0.converged } || pruneRefused != nil
+            || !stalled.isEmpty
     }
 
     /// 1 on any failure, 2 when changes were applied, 0 when AWS already matched.

@@ -18,11 +18,15 @@ extension ReconcileDaemon {
         report.sourceError = fetch.error
         report.invalid = fetch.invalid
         report.pruneRefused = fetch.pruneRefused
-        guard fetch.error == nil else { return report }
+        guard fetch.error == nil else {
+            report.stalled = stalledDeployments
+            return report
+        }
         let reconciled = await reconcileQueued()
         report.applied = reconciled.applied
         report.planFailures = reconciled.failures
         report.pruned = reconciled.pruned
+        report.stalled = stalledDeployments
         return report
     }
 
@@ -40,6 +44,9 @@ extension ReconcileDaemon {
         _ = await reconcileQueued()
         return result.findings.sorted { $0.deployment < $1.deployment }
     }
+
+    /// Deployments stopped because their state or audit record cannot be written.
+    public var stalledDeployments: [String] { core.withLock { $0.stalled.keys.sorted() } }
 
     /// Looks up every pending drift attribution now, due or not.
     public func attributionPass() async {

@@ -63,7 +63,7 @@ extension ReconcileDaemon {
             }
             for await (name, applied, outcome, pruned) in group {
                 if let applied { report.applied[name] = applied }
-                if outcome == .failed && applied == nil && !pruning.contains(name) { report.failures.append(name) }
+                if outcome == .failed && !pruning.contains(name) { report.failures.append(name) }
                 if pruned { report.pruned.append(name) }
             }
         }

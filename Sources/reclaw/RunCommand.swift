@@ -95,7 +95,7 @@ struct RunCommand: AsyncParsableCommand {
                 let report = await daemon.sourcePass()
                 let drift = await daemon.driftPass()
                 notifier?.finish()
-                if report.failed { return 1 }
+                if report.failed || !daemon.stalledDeployments.isEmpty { return 1 }
                 return report.exitCode == 2 || !drift.isEmpty ? 2 : 0
             }
             var code: Int32 = 0

@@ -1,0 +1,71 @@
+import Foundation
+import ReclawAWS
+import ReclawAudit
+import ReclawDaemon
+import ReclawSpec
+import ReclawState
+import ReclawTestSupport
+import Testing
+
+/// The daemon as a controller against the emulator: one deployment never waits for another, and a
+/// state it cannot keep stops work on that deployment instead of flipping AWS back.
+@Suite struct ControllerTests {
+    @Test func driftOnOneDeploymentIsCorrectedWhileAnotherIsStillApplying() async throws {
+        let upstream = try Upstream()
+        let slow = uniqueName("slow"), fast = uniqueName("fast")
+        let region = "sa-east-1"
+        try upstream.commit(["fast.yaml": DaemonHarness.spec(fast, region: region)])
+        let h = try DaemonHarness(upstream: upstream, options: DaemonOptions(interval: .seconds(1), driftInterval: .seconds(2), concurrency: 4))
+        try await h.running {
+            #expect(await eventually { h.status(fast)?.holds(.ready) == true })
+            // Every AWS call of the slow deployment takes a second: its apply takes minutes.
+            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 1000)
+            try upstream.commit(["slow.yaml": DaemonHarness.spec(slow, region: region)])
+            #expect(await eventually(.seconds(30)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
+            try await h.emulator.openPort(22, deployment: fast, region: region)
+            let opened = Date()
+            #expect(await eventually(.seconds(30)) { (try? await h.emulator.openPorts(deployment: fast, region: region))?.isEmpty == true },
+                    "the drift on \(fast) waited for \(slow)'s apply")
+            let took = Date().timeIntervalSince(opened)
+            #expect(h.status(slow)?.holds(.ready) != true, "the slow apply finished first; the test proves nothing")
+            #expect(took < 15, "corrected \(took)s after the change, with a drift interval of 2s")
+            #expect(h.events(.driftCorrected).contains { $0.deployment == fast })
+            try await h.emulator.removeFault(delay)
+        }
+    }
+
+    @Test func anApplyWhoseStatusCannotBeWrittenStallsItsDeploymentAndDriftNeverFlipsAWSBack() async throws {
+        let upstream = try Upstream()
+        let name = uniqueName("flip")
+        let region = "sa-east-1"
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region)])
+        let h = try DaemonHarness(upstream: upstream)
+        #expect(await h.daemon.sourcePass().applied[name]?.converged == true)
+        let deployments = h.dir.file("state/deployments")
+        let saved = h.dir.file("saved-deployments")
+        try FileManager.default.copyItem(atPath: deployments, toPath: saved)
+
+        // The next revision changes the port; its status cannot be written once it is applied.
+        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region)
+            .replacingOccurrences(of: "openclaw: {version: \"2026.2.3\"}", with: "openclaw: {version: \"2026.2.3\", gatewayPort: 18790}")])
+        let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(name);", operation: "SendCommand", milliseconds: 1500)
+        async let pass = h.daemon.sourcePass()
+        #expect(await eventually(.seconds(60)) {
+            h.events(.actionApplied).contains { $0.deployment == name && $0.details?["component"]?.stringValue == "param-gateway-port" }
+        })
+        try FileManager.default.removeItem(atPath: deployments)
+        try "not a directory".write(toFile: deployments, atomically: true, encoding: .utf8)
+        let report = await pass
+        try await h.emulator.removeFault(delay)
+        #expect(report.failed && report.stalled == [name], "\(report)")
+
+        // The status on disk is the old revision's again: a drift check must not "correct" the new port.
+        try FileManager.default.removeItem(atPath: deployments)
+        try FileManager.default.moveItem(atPath: saved, toPath: deployments)
+        #expect(try h.state.load(name)?.lastAppliedSpec?.openclaw.gatewayPort == 18789)
+        _ = await h.daemon.driftPass()
+        let port = try await SSMClient(client: h.client, region: region).parameters(["/openclaw/\(name)/gateway-port"]).first?.value
+        #expect(port == "18790", "the drift check flipped AWS back to the state it could not record")
+        #expect(h.events(.reconcileFailed).contains { $0.deployment == name && $0.errorCode == "StateUnavailable" })
+    }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env python3
+"""Memory stays flat: the daemon on N deployments with short intervals, its resident memory sampled
+for a while. Prints the samples and the growth after warm-up, with the target:
+
+  * after warm-up, resident memory grows by less than --max-growth MiB an hour (flat, within noise).
+
+Each drift interval a change is made by hand to one deployment (alternately corrected and
+attributed), so alert, attribution and request-id memory are exercised, not only the idle loop.
+
+usage: bench/soak.py [--reclaw .build/debug/reclaw] [--deployments 100] [--minutes 30]
+                     [--warmup-minutes 5] [--interval 2] [--max-growth 5]
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from common import ROOT, Emulator, Repository, rss_mib, spec
+
+
+def slope(samples):
+    """Least-squares growth in MiB per hour."""
+    n = len(samples)
+    if n < 2:
+        return 0.0
+    mx = sum(t for t, _ in samples) / n
+    my = sum(m for _, m in samples) / n
+    var = sum((t - mx) ** 2 for t, _ in samples)
+    return 0.0 if var == 0 else sum((t - mx) * (m - my) for t, m in samples) / var * 3600
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reclaw", default=os.path.join(ROOT, ".build/debug/reclaw"))
+    p.add_argument("--deployments", type=int, default=100)
+    p.add_argument("--minutes", type=float, default=30)
+    p.add_argument("--warmup-minutes", type=float, default=5)
+    p.add_argument("--interval", type=int, default=2)
+    p.add_argument("--max-growth", type=float, default=5.0, help="MiB per hour")
+    args = p.parse_args()
+    region = "eu-west-3"
+    names = [f"soak-{i}" for i in range(args.deployments)]
+    emulator = Emulator()
+    daemon = None
+    try:
+        state = tempfile.mkdtemp(prefix="reclaw-bench-soak-")
+        env = emulator.env(f"{state}/state")
+        repo = Repository({f"{n}.yaml": spec(n, region, extra="  network: {vpcEndpoints: []}\n") for n in names})
+        started = time.monotonic()
+        r = subprocess.run([args.reclaw, "apply", "--auto-approve", repo.url], env=env, capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"the first apply failed:\n{r.stderr[-3000:]}")
+        print(f"applied {args.deployments} deployments in {time.monotonic() - started:.0f} s")
+        log = open(f"{state}/daemon.log", "w")
+        daemon = subprocess.Popen([args.reclaw, "run", "--source", repo.url, "--interval", f"{args.interval}s",
+                                   "--drift-interval", f"{args.interval}s"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        key = emulator.intruder("soak-intruder")
+        print(f"daemon on {args.deployments} deployments, fetch and drift every {args.interval}s, for {args.minutes:g} minutes")
+        print(f"  {'minute':>6}  {'RSS MiB':>8}")
+        samples, begin, port, last_change = [], time.monotonic(), 1000, 0.0
+        while time.monotonic() - begin < args.minutes * 60:
+            if daemon.poll() is not None:
+                sys.exit(f"the daemon exited ({daemon.returncode}); see {state}/daemon.log")
+            now = time.monotonic() - begin
+            if now - last_change >= args.interval * 5:
+                port += 1
+                emulator.open_port(names[port % len(names)], region, port, key)
+                last_change = now
+            mib = rss_mib(daemon.pid)
+            if not samples or now - samples[-1][0] >= 30:
+                samples.append((now, mib))
+                print(f"  {now / 60:>6.1f}  {mib:>8.1f}", flush=True)
+            time.sleep(1)
+        warm = [(t, m) for t, m in samples if t >= args.warmup_minutes * 60]
+        growth = slope(warm)
+        ok = growth < args.max_growth
+        print(f"\n  growth after {args.warmup_minutes:g} minutes of warm-up: {growth:+.2f} MiB/hour "
+              f"(target < {args.max_growth:g}) ... {'met' if ok else 'MISSED'}")
+        print(f"  resident memory: {warm[0][1] if warm else 0:.1f} MiB after warm-up, {samples[-1][1]:.1f} MiB at the end")
+        sys.exit(0 if ok else 1)
+    finally:
+        if daemon:
+            daemon.send_signal(signal.SIGTERM)
+            try:
+                daemon.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    main()

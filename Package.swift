@@ -51,6 +51,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Several replicas sharing deployments through DynamoDB leases.
+        .target(name: "ReclawLease", dependencies: [
+            "ReclawAWS", "ReclawJSON",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "ReclawDaemon", dependencies: [
             "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -91,6 +96,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .testTarget(name: "ReclawLeaseTests", dependencies: ["ReclawLease", "ReclawAWS", "ReclawTestSupport"]),
         .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
         // The files under deploy/ and docs/, checked against the code they describe.
         .testTarget(name: "DeployTests", dependencies: ["ReclawAWS", "ReclawSpec", "ReclawYAML", "ReclawJSON", "ReclawTestSupport"]),

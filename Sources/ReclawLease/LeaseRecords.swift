@@ -1,0 +1,46 @@
+import Foundation
+
+/// One deployment's lease, as stored in the lease table: who owns the deployment, the record
+/// version every write changes (a contender watches it), and the epoch every change of owner
+/// increments (the fencing token that status writes are conditioned on).
+public struct LeaseRecord: Sendable, Hashable {
+    public var deployment: String
+    /// The owning replica; empty when the lease was released.
+    public var owner: String
+    public var version: String
+    public var epoch: Int
+    /// The lease duration its owner promised to renew within, in milliseconds.
+    public var durationMs: Int
+
+    public init(deployment: String, owner: String, version: String, epoch: Int, durationMs: Int) {
+        self.deployment = deployment
+        self.owner = owner
+        self.version = version
+        self.epoch = epoch
+        self.durationMs = durationMs
+    }
+
+    public var isReleased: Bool { owner.isEmpty }
+}
+
+/// A replica's heartbeat item: its version changes on every heartbeat, so the others can tell a
+/// live replica from a dead one by watching it on their own clocks.
+public struct ReplicaRecord: Sendable, Hashable {
+    public var id: String
+    public var version: String
+    public var durationMs: Int
+
+    public init(id: String, version: String, durationMs: Int) {
+        self.id = id
+        self.version = version
+        self.durationMs = durationMs
+    }
+}
+
+/// A lease this replica holds, as far as it knows.
+public struct LeaseHold: Sendable, Hashable {
+    public var epoch: Int
+    public var version: String
+    /// When the last successful write of the lease was sent (this replica's monotonic clock).
+    public var renewedAt: Duration
+}

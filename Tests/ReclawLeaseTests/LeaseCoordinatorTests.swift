@@ -1,0 +1,158 @@
+import Foundation
+import ReclawLease
+import Testing
+
+/// Replicas sharing deployments through a lease table, driven by hand: an in-memory table with
+/// DynamoDB's conditional writes, and each replica's own clock.
+@Suite struct LeaseCoordinatorTests {
+    /// The lease table: conditional on the stored version, as DynamoDB's ConditionExpression is.
+    struct Table {
+        var replicas: [String: ReplicaRecord] = [:]
+        var leases: [String: LeaseRecord] = [:]
+
+        mutating func apply(_ action: LeaseCoordinator.Action) -> LeaseCoordinator.Outcome {
+            switch action {
+            case .heartbeat(let r):
+                replicas[r.id] = r
+                return .written
+            case .retire(let id):
+                replicas[id] = nil
+                return .written
+            case .acquire(let r, let expecting), .renew(let r, let expecting as String?), .release(let r, let expecting as String?):
+                guard leases[r.deployment]?.version == expecting else { return .conflict }
+                leases[r.deployment] = r
+                return .written
+            }
+        }
+    }
+
+    static let lease = Duration.seconds(20)
+
+    /// One round of a replica at `now`: read the table, write, record the outcomes.
+    static func round(_ c: inout LeaseCoordinator, _ table: inout Table, now: Duration, deployments: Set<String>,
+                      busy: Set<String> = [], shuttingDown: Bool = false) {
+        let actions = c.round(now: now, replicas: Array(table.replicas.values), leases: Array(table.leases.values),
+                              deployments: deployments, busy: busy, shuttingDown: shuttingDown)
+        for a in actions { c.applied(a, table.apply(a), sentAt: now) }
+    }
+
+    static func replica(_ id: String) -> LeaseCoordinator {
+        LeaseCoordinator(settings: .init(replica: id, duration: lease))
+    }
+
+    let deployments = Set((0..<30).map { "d\($0)" })
+
+    @Test func thirtyDeploymentsSpreadEvenlyOverThreeReplicasEachOwnedByOne() {
+        var table = Table()
+        var replicas = ["r1", "r2", "r3"].map(Self.replica)
+        for step in 0..<4 {
+            for i in replicas.indices { Self.round(&replicas[i], &table, now: .seconds(step * 4), deployments: deployments) }
+        }
+        let owned = replicas.map { $0.owned(now: .seconds(12)) }
+        #expect(owned.map(\.count) == [10, 10, 10], "\(owned.map(\.count))")
+        #expect(owned.reduce(Set<String>()) { $0.union($1) } == deployments)
+        #expect(owned[0].isDisjoint(with: owned[1]) && owned[1].isDisjoint(with: owned[2]) && owned[0].isDisjoint(with: owned[2]))
+    }
+
+    @Test func theAssignmentIsBalancedForAnyNumberOfReplicas() {
+        for n in 1...7 {
+            let replicas = (0..<n).map { "host-\($0)" }
+            let a = LeaseCoordinator.assignment(deployments: Array(deployments), replicas: replicas)
+            let loads = Dictionary(grouping: a.values, by: { $0 }).mapValues(\.count)
+            #expect(a.count == deployments.count)
+            #expect((loads.values.max() ?? 0) - (loads.values.min() ?? 0) <= 1, "\(n) replicas: \(loads)")
+        }
+    }
+
+    @Test func aDeadReplicasDeploymentsMoveAfterOneLeaseOnTheSurvivorsOwnClock() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        for t in stride(from: 0, through: 8, by: 4) {
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+        }
+        let aHad = a.owned(now: .seconds(8))
+        #expect(aHad.count == 15)
+        // a dies at 8 s; b keeps going and must not take a's leases before a whole lease has passed.
+        var moved: Duration?
+        for t in stride(from: 12, through: 60, by: 4) {
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+            if moved == nil, b.owned(now: .seconds(t)).isSuperset(of: aHad) { moved = .seconds(t) }
+            if t < 28 { #expect(b.owned(now: .seconds(t)).isDisjoint(with: aHad), "taken at \(t)s, before a lease had passed") }
+        }
+        // Dead after 20 s unchanged (by 32 s), reassigned, and its leases' versions stale too.
+        #expect(moved != nil && moved! <= .seconds(8) + Self.lease + .seconds(8), "moved at \(String(describing: moved))")
+        #expect(b.owned(now: .seconds(60)) == deployments)
+    }
+
+    @Test func aReplicaThatCannotRenewStopsStartingCallsBeforeItsLeaseCanBeTaken() {
+        var table = Table()
+        var a = Self.replica("a")
+        Self.round(&a, &table, now: .zero, deployments: ["d1"])
+        #expect(a.hold("d1", now: .seconds(13)) != nil)
+        // The table is unreachable: no renewal lands.
+        let actions = a.round(now: .seconds(4), replicas: [], leases: Array(table.leases.values), deployments: ["d1"])
+        for x in actions { a.applied(x, .failed, sentAt: .seconds(4)) }
+        #expect(a.hold("d1", now: .seconds(13)) != nil)
+        #expect(a.hold("d1", now: .seconds(14)) == nil, "still acting after the renew deadline")
+        #expect(Duration.seconds(14) < Self.lease, "the deadline must come before another replica may take the lease")
+    }
+
+    @Test func aReplicaPausedPastItsLeaseLearnsItLostItAndHoldsNothing() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        Self.round(&a, &table, now: .zero, deployments: ["d1"])
+        // b has never seen a renew; a is stopped (SIGSTOP). b waits a lease, then takes it.
+        for t in stride(from: 0, through: 24, by: 4) { Self.round(&b, &table, now: .seconds(t), deployments: ["d1"]) }
+        #expect(b.owned(now: .seconds(24)) == ["d1"])
+        #expect(table.leases["d1"]?.epoch == 2)
+        // a resumes: nothing may start, and its renewal meets b's version.
+        #expect(a.hold("d1", now: .seconds(25)) == nil)
+        Self.round(&a, &table, now: .seconds(25), deployments: ["d1"])
+        #expect(a.held.isEmpty && a.losses == 1)
+        #expect(table.leases["d1"]?.owner == "b")
+    }
+
+    @Test func aShutdownReleasesItsLeasesSoAnotherReplicaTakesThemAtOnce() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        for t in [0, 4] {
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+        }
+        let aHad = a.owned(now: .seconds(4))
+        let busy: Set<String> = [aHad.sorted()[0]]
+        Self.round(&a, &table, now: .seconds(5), deployments: deployments, busy: busy, shuttingDown: true)
+        #expect(a.held == busy, "a kept or dropped the wrong leases")
+        #expect(table.replicas["a"] == nil, "a leaves its heartbeat behind")
+        // Released leases are free: they move in b's next round, all but the busy one.
+        Self.round(&b, &table, now: .seconds(6), deployments: deployments)
+        #expect(b.owned(now: .seconds(6)) == deployments.subtracting(busy))
+        Self.round(&a, &table, now: .seconds(7), deployments: deployments, shuttingDown: true)
+        #expect(a.held.isEmpty)
+    }
+
+    @Test func aNewReplicaGetsItsShareFromTheOthersWithoutWaitingForALease() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        for t in [0, 4] { Self.round(&a, &table, now: .seconds(t), deployments: deployments) }
+        #expect(a.owned(now: .seconds(4)).count == 30)
+        for t in stride(from: 8, through: 20, by: 4) {
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+        }
+        #expect(a.owned(now: .seconds(20)).count == 15 && b.owned(now: .seconds(20)).count == 15)
+        #expect(a.owned(now: .seconds(20)).isDisjoint(with: b.owned(now: .seconds(20))))
+    }
+
+    @Test func everyChangeOfOwnerIncrementsTheEpoch() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        Self.round(&a, &table, now: .zero, deployments: ["d1"])
+        #expect(table.leases["d1"]?.epoch == 1)
+        Self.round(&a, &table, now: .seconds(4), deployments: ["d1"], shuttingDown: true)
+        Self.round(&b, &table, now: .seconds(5), deployments: ["d1"])
+        #expect(table.leases["d1"]?.owner == "b" && table.leases["d1"]?.epoch == 2)
+        #expect(b.hold("d1", now: .seconds(5))?.epoch == 2)
+    }
+}

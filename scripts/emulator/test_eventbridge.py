@@ -1,6 +1,7 @@
 """CloudTrail's events through EventBridge to SQS, and the SQS, EventBridge and DynamoDB calls reclaw
 makes, through the emulator's middleware."""
 
+import http.client
 import json
 import time
 
@@ -146,6 +147,20 @@ def test_sqs_eventbridge_and_dynamodb_calls_are_logged_recorded_and_faultable(ur
                               "error": {"code": "ThrottlingException", "status": 400}})
         assert error_of(call)[:3] == ("ThrottlingException", "injected by the emulator", 400)
         call()
+
+
+def test_sqs_in_the_query_protocol_passes_through_too(url):
+    region = "ap-east-1"
+    client(url, "sqs", region).create_queue(QueueName="by-query")
+    host, port = url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("POST", "/", body="Action=ListQueues&Version=2012-11-05", headers={
+        "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/sqs/aws4_request, SignedHeaders=host, Signature=0",
+        "Content-Type": "application/x-www-form-urlencoded", "User-Agent": "query-client/1.0"})
+    response = conn.getresponse()
+    assert response.status == 200 and b"by-query" in response.read()
+    logged = admin(url, f"requests?region={region}&userAgent=query-client")["requests"]
+    assert [(r["service"], r["operation"], r["outcome"]) for r in logged] == [("sqs", "ListQueues", "ok")]
 
 
 def test_dynamodb_conditional_writes_guard_a_lease(url):

@@ -23,11 +23,29 @@ public final class Emulator: Sendable {
 
     /// Starts a new emulator of its own (for tests that change global emulator settings).
     public static func start() throws -> Emulator {
+        try launch([])
+    }
+
+    /// Starts a new emulator of its own, in realistic mode when `realistic` is true: AWS's delays and
+    /// refusals, AWS's durations times `scale` (the emulator's default 0.1 when nil), with
+    /// `behaviours` as POST /_emulator/realism takes them, e.g. `["rateLimits": ["enabled": false],
+    /// "endpointPending": ["seconds": 2]]` (names: `RealisticBehaviour`).
+    public static func start(realistic: Bool, scale: Double? = nil, behaviours: [String: [String: Any]] = [:]) throws -> Emulator {
+        var arguments: [String] = realistic ? ["--realistic"] : []
+        if let scale { arguments += ["--scale", String(scale)] }
+        if !behaviours.isEmpty {
+            let json = try JSONSerialization.data(withJSONObject: ["behaviours": behaviours])
+            arguments += ["--realism", String(decoding: json, as: UTF8.self)]
+        }
+        return try launch(arguments)
+    }
+
+    private static func launch(_ extra: [String]) throws -> Emulator {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("reclaw-emulator-\(UUID().uuidString.prefix(8))").path
         let out = try Command.check([
             "python3", RepoPaths.path("scripts/emulator/emulator.py"), "start", "--state-dir", state,
             "--watch-pid", String(ProcessInfo.processInfo.processIdentifier),
-        ])
+        ] + extra)
         return Emulator(url: out.trimmingCharacters(in: .whitespacesAndNewlines), stateDir: state)
     }
 
@@ -123,6 +141,73 @@ public final class Emulator: Sendable {
         try await admin("ami?region=\(region)&architecture=\(architecture)", nil, method: "GET")["imageId"] as? String ?? ""
     }
 
+    // MARK: realistic mode
+
+    /// Switches realistic mode on or off while the emulator runs; `behaviours` as in
+    /// `start(realistic:scale:behaviours:)`; `reset` first restores every default. Returns the settings now in force.
+    @discardableResult
+    public func setRealistic(_ enabled: Bool, scale: Double? = nil, behaviours: [String: [String: Any]] = [:], reset: Bool = false) async throws -> [String: Any] {
+        var body: [String: Any] = ["enabled": enabled]
+        if let scale { body["scale"] = scale }
+        if !behaviours.isEmpty { body["behaviours"] = behaviours }
+        if reset { body["reset"] = true }
+        return try await admin("realism", body)
+    }
+
+    /// Switches one realistic behaviour on or off, or sets how long it lasts (0 ends the window at
+    /// once for everything waiting on it). Realistic mode itself stays as it is.
+    @discardableResult
+    public func setBehaviour(_ behaviour: RealisticBehaviour, enabled: Bool? = nil, seconds: Double? = nil) async throws -> [String: Any] {
+        var setting: [String: Any] = [:]
+        if let enabled { setting["enabled"] = enabled }
+        if let seconds { setting["seconds"] = seconds }
+        return try await admin("realism", ["behaviours": [behaviour.rawValue: setting]])
+    }
+
+    /// Realistic mode's settings: `enabled`, `scale`, and per behaviour `enabled`, `active`, `seconds`, `awsSeconds`.
+    public func realism() async throws -> [String: Any] {
+        try await admin("realism", nil, method: "GET")
+    }
+
+    // MARK: EventBridge
+
+    /// Whether CloudTrail's management writes go to EventBridge, and after how long (nil: unchanged).
+    @discardableResult
+    public func setEventDelivery(enabled: Bool? = nil, delaySeconds: Double? = nil) async throws -> [String: Any] {
+        var body: [String: Any] = [:]
+        if let enabled { body["enabled"] = enabled }
+        if let delaySeconds { body["deliveryDelaySeconds"] = delaySeconds }
+        return try await admin("events", body)
+    }
+
+    /// Delivers every event still waiting for its delay, now.
+    public func flushEvents() async throws {
+        _ = try await admin("events", ["flush": true])
+    }
+
+    /// Event delivery's state: `enabled`, `deliveryDelaySeconds`, `pending`, `delivered`, `failed`.
+    public func eventDelivery() async throws -> [String: Any] {
+        try await admin("events", nil, method: "GET")
+    }
+
+    // MARK: SSM Run Command
+
+    /// Makes the next `count` SendCommand calls (for `instanceId` / `region` when given) end with
+    /// `outcome` instead of Success; the response code defaults to 1 for Failed, -1 otherwise.
+    public func failNextCommands(_ outcome: CommandOutcome = .failed, count: Int = 1, responseCode: Int? = nil,
+                                 stdout: String = "", stderr: String = "", instanceId: String? = nil, region: String? = nil) async throws {
+        var body: [String: Any] = ["status": outcome.rawValue, "count": count, "stdout": stdout, "stderr": stderr]
+        if let responseCode { body["responseCode"] = responseCode }
+        if let instanceId { body["instanceId"] = instanceId }
+        if let region { body["region"] = region }
+        _ = try await admin("commands", body)
+    }
+
+    /// Drops command outcomes queued by `failNextCommands` and not used yet.
+    public func clearCommandOutcomes() async throws {
+        _ = try await admin("commands", nil, method: "DELETE")
+    }
+
     @discardableResult
     public func admin(_ route: String, _ body: [String: Any]?, method: String = "POST") async throws -> [String: Any] {
         let data = try body.map { try JSONSerialization.data(withJSONObject: $0) } ?? Data()
@@ -134,6 +219,18 @@ public final class Emulator: Sendable {
         }
         return (try JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
     }
+}
+
+/// A behaviour of the emulator's realistic mode (scripts/emulator/realism.py has what each does and AWS's durations).
+public enum RealisticBehaviour: String, CaseIterable, Sendable {
+    case eventualConsistency, endpointPending, endpointDeleting, instancePending, instanceStopping, instanceShuttingDown
+    case dependencyViolation, iamPropagation, ssmAgentRegistration, ssmInvocationDelay, ssmCommandPending, ssmCommandRunning
+    case cloudTrailDelivery, cloudTrailScope, eventBridgeDelivery, rateLimits
+}
+
+/// How an SSM command made to go wrong ends (GetCommandInvocation's `Status`).
+public enum CommandOutcome: String, Sendable {
+    case failed = "Failed", timedOut = "TimedOut", cancelled = "Cancelled", success = "Success"
 }
 
 extension Emulator {

@@ -1,5 +1,6 @@
-"""The emulator's WSGI app: moto behind a middleware that seeds, records, injects faults and answers
-CloudTrail's LookupEvents, plus an admin API under /_emulator/."""
+"""The emulator's WSGI app: moto behind a middleware that seeds, records, injects faults, answers
+CloudTrail's LookupEvents, sends CloudTrail's events through EventBridge and, in realistic mode,
+behaves as AWS does (realism.py), plus an admin API under /_emulator/."""
 
 import io
 import json
@@ -9,15 +10,22 @@ import time
 from urllib.parse import unquote
 
 from cloudtrail import CloudTrail, LookupError_
+from eventbridge import EventDelivery
 from faults import Faults
+from lifecycle import EC2Lifecycle
+from propagation import IAMPropagation
 from protocol import classify, error_of, error_response, new_request_id
+from ratelimits import RateLimits
+from realism import Realism
 from seed import Seeder
+from ssm_commands import SSMCommands
 
 
 class EmulatorApp:
-    def __init__(self, moto_app):
+    def __init__(self, moto_app, realism: dict | None = None):
         self.moto = moto_app
-        self.cloudtrail = CloudTrail()
+        self.realism = Realism()
+        self.cloudtrail = CloudTrail(self.realism)
         self.faults = Faults()
         self.seeder = Seeder()
         self.requests: list[dict] = []  # every API request received, faulted or not
@@ -25,6 +33,16 @@ class EmulatorApp:
         # moto's backends are not thread-safe (an IAM listing can race a write): one call at a time
         # goes into moto; injected delays happen outside, so slow calls still overlap.
         self.moto_lock = threading.Lock()
+        self.lifecycle = EC2Lifecycle(self.realism)
+        self.lifecycle.install()
+        self.propagation = IAMPropagation(self.realism, self.cloudtrail.identity)
+        self.commands = SSMCommands(self.realism, self.lifecycle)
+        self.ratelimits = RateLimits(self.realism)
+        self.events = EventDelivery(self.realism, self.moto_lock)
+        self.cloudtrail.listeners.append(self.events.schedule)
+        self.realism.listeners.append(self.realism_changed)
+        if realism:
+            self.realism.configure(realism)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -75,20 +93,36 @@ class EmulatorApp:
             captured["headers"] = headers
             return lambda data: None
 
-        waited = time.monotonic()
-        with self.moto_lock:
-            began = time.monotonic()
-            chunks = self.moto(environ, capture)
-            try:
-                payload = b"".join(chunks)
-            finally:
-                if hasattr(chunks, "close"):
-                    chunks.close()
+        refusal = self.ratelimits.take(call)
+        waited = began = time.monotonic()
+        if refusal is None:
+            with self.moto_lock:
+                began = time.monotonic()
+                self.lifecycle.settle()
+                refusal = self.lifecycle.refuse(call) or self.propagation.refuse(call) or self.commands.refuse(call)
+                if refusal is None:
+                    chunks = self.moto(environ, capture)
+                    try:
+                        payload = b"".join(chunks)
+                    finally:
+                        if hasattr(chunks, "close"):
+                            chunks.close()
+        if refusal is not None:
+            # Realistic mode refuses the call as AWS would at this moment.
+            code, message, status = refusal
+            entry.update(outcome="refused", status=status, errorCode=code, requestID=request_id)
+            status_line, headers, payload = error_response(call, code, message, status, request_id)
+            self.cloudtrail.record(call, request_id, status, payload, code, message)
+            start_response(status_line, headers)
+            return [payload]
         took = time.monotonic() - began
         if took > 0.2:
             print(f"slow moto call: {call.service} {call.operation} {call.region} took {took:.3f}s "
                   f"(waited {began - waited:.3f}s for the lock)", flush=True)
         status_code = int(captured["status"].split()[0])
+        payload = self.commands.after(call, status_code, payload)
+        self.lifecycle.remember_created(call, status_code, payload)
+        self.propagation.remember(call, status_code)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
         header_id = next((v for k, v in headers if k.lower() in ("x-amzn-requestid", "x-amz-request-id")), None)
         if header_id:
@@ -101,6 +135,14 @@ class EmulatorApp:
         self.cloudtrail.record(call, request_id, status_code, payload, code, message)
         start_response(captured["status"], headers)
         return [payload]
+
+    def realism_changed(self):
+        self.ratelimits.reset()
+        self.events.wake()
+        with self.moto_lock:
+            self.lifecycle.forget_switched_off()
+        self.propagation.forget_switched_off()
+        self.commands.forget_switched_off()
 
     def imds(self, environ, start_response, path):
         """The instance metadata service, IMDSv2 only: a PUT for a session token, then GETs carrying it."""
@@ -136,7 +178,7 @@ class EmulatorApp:
             start_response(f"{status} {'OK' if status == 200 else 'Error'}", headers)
             return [body]
 
-        if not self.cloudtrail.take_lookup_token():
+        if not self.cloudtrail.take_lookup_token(call.region):
             return reply(400, {"__type": "ThrottlingException", "message": "Rate exceeded"}, "ThrottlingException")
         try:
             return reply(200, self.cloudtrail.lookup(call.region, call.params))
@@ -173,9 +215,35 @@ class EmulatorApp:
             return self.json(start_response, 200, {"requests": selected})
         if route == "cloudtrail":
             if method == "POST" and "deliveryDelaySeconds" in spec:
-                self.cloudtrail.delivery_delay = float(spec["deliveryDelaySeconds"])
-            return self.json(start_response, 200, {"deliveryDelaySeconds": self.cloudtrail.delivery_delay,
+                self.cloudtrail.set_delay(float(spec["deliveryDelaySeconds"]))
+            return self.json(start_response, 200, {"deliveryDelaySeconds": self.cloudtrail.delay(),
                                                    "events": len(self.cloudtrail.events)})
+        if route == "realism":
+            if method == "POST":
+                try:
+                    self.realism.configure(spec)
+                except ValueError as e:
+                    return self.json(start_response, 400, {"error": str(e)})
+            return self.json(start_response, 200, self.realism.to_json())
+        if route == "events":
+            if method == "POST":
+                if "enabled" in spec:
+                    self.events.enabled = bool(spec["enabled"])
+                if "deliveryDelaySeconds" in spec:
+                    self.events.set_delay(float(spec["deliveryDelaySeconds"]))
+                if spec.get("flush"):
+                    self.events.flush()
+            return self.json(start_response, 200, self.events.to_json())
+        if route == "commands":
+            if method == "POST":
+                try:
+                    return self.json(start_response, 200, self.commands.queue(spec).to_json())
+                except ValueError as e:
+                    return self.json(start_response, 400, {"error": str(e)})
+            if method == "DELETE":
+                self.commands.clear()
+                return self.json(start_response, 200, {"cleared": True})
+            return self.json(start_response, 200, {"outcomes": self.commands.to_json()})
         if route == "auth" and method == "POST":
             from moto import settings
             from moto.core.authorization import ActionAuthenticatorMixin

@@ -57,6 +57,14 @@ def resources_of(call: Call, response_body: bytes) -> list[dict]:
     for key, rtype in NAMED_PARAMS.items():
         if call.params.get(key):
             found.setdefault(call.params[key], rtype)
+    if call.service == "dynamodb" and isinstance(call.params.get("TableName"), str):
+        found.setdefault(call.params["TableName"], "AWS::DynamoDB::Table")
+    if call.service == "sqs":
+        queue = call.params.get("QueueUrl") or call.params.get("QueueName")
+        if isinstance(queue, str):
+            found.setdefault(queue.rstrip("/").split("/")[-1], "AWS::SQS::Queue")
+    if call.service == "events" and isinstance(call.params.get("Name"), str):
+        found.setdefault(call.params["Name"], "AWS::Events::Rule")
     if call.service == "ssm":
         for name in [call.params.get("Name")] + list(call.params.get("Names") or []):
             if isinstance(name, str):
@@ -77,17 +85,34 @@ def redacted_params(call: Call) -> dict:
 
 class CloudTrail:
     """Events in arrival order; each becomes visible to LookupEvents once the delivery delay has
-    passed since it was recorded."""
+    passed since it was recorded.
 
-    def __init__(self):
+    In realistic mode the delay is the `cloudTrailDelivery` behaviour's, and with `cloudTrailScope`
+    STS events are logged in us-east-1 like IAM's and data events stay out of LookupEvents."""
+
+    def __init__(self, realism=None):
         self.lock = threading.Lock()
         self.events: list[dict] = []
         self.sequence = 0
         self.delivery_delay = 0.0
+        self.realism = realism
+        self.listeners = []  # called with (record, region, time) for every recorded event
         self.sessions: dict[str, dict] = {}  # access key id -> assumed-role session
-        self.lookup_tokens = 2.0
-        self.lookup_refilled = time.monotonic()
-        self.lookup_rate = 2.0  # CloudTrail allows 2 LookupEvents requests per second
+        self.lookup_buckets: dict[str, tuple[float, float]] = {}  # region -> (tokens, last refill)
+        self.lookup_rate = 2.0  # CloudTrail allows 2 LookupEvents requests per second per region
+
+    def on(self, behaviour: str) -> bool:
+        return self.realism is not None and self.realism.on(behaviour)
+
+    def delay(self) -> float:
+        if self.on("cloudTrailDelivery"):
+            return self.realism.seconds("cloudTrailDelivery")
+        return self.delivery_delay
+
+    def set_delay(self, seconds: float):
+        self.delivery_delay = float(seconds)
+        if self.on("cloudTrailDelivery"):
+            self.realism.set_seconds("cloudTrailDelivery", seconds)
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -132,7 +157,9 @@ class CloudTrail:
             self.remember_session(call, response_body)
         now = time.time()
         identity = self.identity(call.access_key_id)
-        region = "us-east-1" if call.service == "iam" else call.region  # IAM is global, logged in us-east-1
+        # IAM is global, logged in us-east-1; so is STS in realistic mode, as its global endpoint is.
+        global_services = ("iam", "sts") if self.on("cloudTrailScope") else ("iam",)
+        region = "us-east-1" if call.service in global_services else call.region
         event_id = str(uuid.uuid4())
         record = {
             "eventVersion": "1.08",
@@ -149,8 +176,9 @@ class CloudTrail:
             "eventID": event_id,
             "readOnly": call.read_only,
             "eventType": "AwsApiCall",
-            "managementEvent": True,
+            "managementEvent": call.management,
             "recipientAccountId": ACCOUNT_ID,
+            "eventCategory": "Management" if call.management else "Data",
         }
         if error_code:
             record["errorCode"] = error_code
@@ -165,18 +193,19 @@ class CloudTrail:
                 "username": "root" if identity["type"] == "Root" else (identity.get("userName") or identity["arn"].split("/")[-1]),
                 "record": record,
             })
+        for listener in self.listeners:
+            listener(record, region, now)
 
     # --- LookupEvents ---------------------------------------------------------------------------
 
-    def take_lookup_token(self) -> bool:
+    def take_lookup_token(self, region: str) -> bool:
         with self.lock:
             now = time.monotonic()
-            self.lookup_tokens = min(2.0, self.lookup_tokens + (now - self.lookup_refilled) * self.lookup_rate)
-            self.lookup_refilled = now
-            if self.lookup_tokens >= 1:
-                self.lookup_tokens -= 1
-                return True
-            return False
+            tokens, refilled = self.lookup_buckets.get(region, (2.0, now))
+            tokens = min(2.0, tokens + (now - refilled) * self.lookup_rate)
+            taken = tokens >= 1
+            self.lookup_buckets[region] = (tokens - 1 if taken else tokens, now)
+            return taken
 
     def lookup(self, region: str, params: dict) -> dict:
         attrs = params.get("LookupAttributes") or []
@@ -193,9 +222,12 @@ class CloudTrail:
         token = params.get("NextToken")
         before = int(token) if token else None
         now = time.time()
+        delay = self.delay()
+        data_hidden = self.on("cloudTrailScope")
         with self.lock:
             # The delay applies when events are looked up, so changing it holds back or releases records.
-            candidates = [e for e in reversed(self.events) if e["region"] == region and e["time"] + self.delivery_delay <= now]
+            candidates = [e for e in reversed(self.events) if e["region"] == region and e["time"] + delay <= now
+                          and not (data_hidden and not e["record"]["managementEvent"])]
         out = []
         next_token = None
         for e in candidates:

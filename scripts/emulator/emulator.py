@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """The local AWS emulator for reclaw's tests and demo: moto in server mode with what reclaw needs added.
 
-  emulator.py start [--state-dir DIR] [--port N] [--auth] [--watch-pid PID]   start in the background, print the URL
-  emulator.py stop [--state-dir DIR]                                          stop it
-  emulator.py serve [--port N] [--url-file F] [--auth] [--watch-pid PID]     run in the foreground
+  emulator.py start [--state-dir DIR] [--port N] [--auth] [--watch-pid PID] [REALISM]  start in the background, print the URL
+  emulator.py stop [--state-dir DIR]                                                     stop it
+  emulator.py serve [--port N] [--url-file F] [--auth] [--watch-pid PID] [REALISM]      run in the foreground
+
+REALISM: --realistic [--scale S] [--realism JSON|@FILE]. Realistic mode reproduces AWS's documented
+delays and refusals, scaled by S (default 0.1); JSON is what POST /_emulator/realism takes, e.g.
+'{"behaviours": {"endpointPending": {"seconds": 2}, "rateLimits": {"enabled": false}}}'. See realism.py.
 """
 
 import argparse
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +25,7 @@ DEFAULT_STATE = os.environ.get("RECLAW_EMULATOR_DIR", "/tmp/reclaw-emulator")
 
 
 def serve(args):
+    check_realism(args)
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     if args.auth:
@@ -32,7 +38,7 @@ def serve(args):
     patches.apply()
     from wsgi_server import make_server
 
-    app = EmulatorApp(DomainDispatcherApplication(create_backend_app))
+    app = EmulatorApp(DomainDispatcherApplication(create_backend_app), realism_spec(args))
     server = make_server("127.0.0.1", args.port, app)
     url = f"http://127.0.0.1:{server.server_port}"
     if args.watch_pid:
@@ -54,6 +60,29 @@ def serve(args):
     server.serve_forever()
 
 
+def realism_spec(args) -> dict | None:
+    """What the command line asks of realistic mode, in the admin API's shape."""
+    spec = {}
+    if args.realism:
+        text = open(args.realism[1:]).read() if args.realism.startswith("@") else args.realism
+        spec = json.loads(text)
+    if args.realistic:
+        spec["enabled"] = True
+    if args.scale is not None:
+        spec["scale"] = args.scale
+    return spec or None
+
+
+def check_realism(args):
+    sys.path.insert(0, HERE)
+    from realism import Realism
+
+    try:
+        Realism().configure(realism_spec(args) or {})
+    except (ValueError, OSError) as e:
+        sys.exit(f"emulator: bad realism settings: {e}")
+
+
 def alive(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/_emulator/health", timeout=2) as r:
@@ -63,6 +92,7 @@ def alive(url: str) -> bool:
 
 
 def start(args):
+    check_realism(args)
     os.makedirs(args.state_dir, exist_ok=True)
     url_file = os.path.join(args.state_dir, "emulator.url")
     pid_file = os.path.join(args.state_dir, "emulator.pid")
@@ -74,6 +104,12 @@ def start(args):
     cmd = [sys.executable, os.path.abspath(__file__), "serve", "--port", str(args.port), "--url-file", url_file]
     if args.auth:
         cmd.append("--auth")
+    if args.realistic:
+        cmd.append("--realistic")
+    if args.scale is not None:
+        cmd += ["--scale", str(args.scale)]
+    if args.realism:
+        cmd += ["--realism", args.realism if not args.realism.startswith("@") else "@" + os.path.abspath(args.realism[1:])]
     if args.watch_pid:
         cmd += ["--watch-pid", str(args.watch_pid)]
     log = open(os.path.join(args.state_dir, "emulator.log"), "ab")
@@ -93,6 +129,19 @@ def start(args):
     sys.exit(f"emulator did not start within 60s; see {args.state_dir}/emulator.log")
 
 
+def running(pid: int) -> bool:
+    """Whether the process still runs (an exited one waiting to be reaped does not)."""
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def stop(args):
     pid_file = os.path.join(args.state_dir, "emulator.pid")
     if not os.path.exists(pid_file):
@@ -101,9 +150,11 @@ def stop(args):
     try:
         os.kill(pid, signal.SIGTERM)
         for _ in range(50):
-            os.kill(pid, 0)
+            if not running(pid):
+                break
             time.sleep(0.1)
-        os.kill(pid, signal.SIGKILL)
+        else:
+            os.kill(pid, signal.SIGKILL)
     except OSError:
         pass
     for name in ("emulator.pid", "emulator.url"):
@@ -120,6 +171,9 @@ def main():
         p.add_argument("--port", type=int, default=0)
         p.add_argument("--auth", action="store_true", help="check SigV4 signatures against IAM users from the start")
         p.add_argument("--watch-pid", type=int, default=0, help="exit when this process is gone")
+        p.add_argument("--realistic", action="store_true", help="start in realistic mode (AWS's delays, scaled)")
+        p.add_argument("--scale", type=float, help="factor applied to AWS's delays in realistic mode (default 0.1)")
+        p.add_argument("--realism", help="realistic-mode settings as JSON, or @FILE holding it")
         if name == "start":
             p.add_argument("--state-dir", default=DEFAULT_STATE)
         else:

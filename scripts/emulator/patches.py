@@ -20,3 +20,23 @@ def apply():
         return original(self, policy_filter)
 
     IAMBackend.get_account_authorization_details = get_account_authorization_details
+
+    # moto's default input template for rule targets drops the event's "account" (and puts "detail"
+    # before the other fields are filled in): targets get the event as AWS sends it, account included.
+    from moto.events.utils import EventTemplateParser
+
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = (
+        '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+        '"account": "<account>", "time": <time>, "region": "<region>", "resources": <resources>, '
+        '"detail": <detail>}'
+    )
+    EventTemplateParser.DEFAULT_EVENT_INPUT_PATHS_MAP = {
+        "account": "$.account",
+        "detail-type": "$.detail-type",
+        "source": "$.source",
+        "id": "$.id",
+        "region": "$.region",
+        "resources": "$.resources",
+        "time": "$.time",
+        "detail": "$.detail",
+    }

@@ -5,6 +5,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
+from xml.sax.saxutils import escape
 
 CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 
@@ -12,6 +13,25 @@ EVENT_SOURCES = {
     "tagging": "tagging.amazonaws.com",
     "monitoring": "monitoring.amazonaws.com",
 }
+
+# Calls CloudTrail logs as data events (not in LookupEvents, not sent to EventBridge by default).
+DATA_OPERATIONS = {
+    "dynamodb": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+                 "TransactGetItems", "TransactWriteItems", "ExecuteStatement", "BatchExecuteStatement",
+                 "ExecuteTransaction"},
+    "sqs": {"SendMessage", "SendMessageBatch", "ReceiveMessage", "DeleteMessage", "DeleteMessageBatch",
+            "ChangeMessageVisibility", "ChangeMessageVisibilityBatch"},
+}
+READ_ONLY_OPERATIONS = {"Query", "Scan", "BatchGetItem", "TransactGetItems", "ReceiveMessage"}
+
+# The XML namespace of query-protocol error responses.
+QUERY_NAMESPACES = {
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
+    "sts": "https://sts.amazonaws.com/doc/2011-06-15/",
+    "sqs": "http://queue.amazonaws.com/doc/2012-11-05/",
+}
+# JSON services on protocol 1.0, and the namespace their error types carry.
+JSON_10 = {"dynamodb": "com.amazonaws.dynamodb.v20120810#", "sqs": "com.amazonaws.sqs#"}
 
 
 @dataclass
@@ -33,7 +53,13 @@ class Call:
 
     @property
     def read_only(self) -> bool:
-        return re.match(r"^(Describe|Get|List|Lookup)", self.operation) is not None
+        return (re.match(r"^(Describe|Get|List|Lookup)", self.operation) is not None
+                or self.operation in READ_ONLY_OPERATIONS)
+
+    @property
+    def management(self) -> bool:
+        """Whether CloudTrail logs this call as a management event (else as a data event)."""
+        return self.operation not in DATA_OPERATIONS.get(self.service, ())
 
 
 def classify(environ: dict, body: bytes) -> Call | None:
@@ -81,25 +107,30 @@ def new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def error_response(call: Call, code: str, message: str, status: int, request_id: str):
-    """(status line, headers, body) of an AWS error in the call's protocol."""
+def error_response(call: Call, code: str, message: str | None, status: int, request_id: str):
+    """(status line, headers, body) of an AWS error in the call's protocol, as AWS shapes it."""
+    text = message or ""
     if call.protocol == "ec2":
         body = (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            f"<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+            f"<Response><Errors><Error><Code>{code}</Code><Message>{escape(text)}</Message></Error></Errors>"
             f"<RequestID>{request_id}</RequestID></Response>"
         )
         content_type = "text/xml;charset=UTF-8"
     elif call.protocol == "query":
+        namespace = QUERY_NAMESPACES.get(call.service, f"https://{call.service}.amazonaws.com/doc/")
         body = (
-            f'<ErrorResponse xmlns="https://{call.service}.amazonaws.com/doc/">'
+            f'<ErrorResponse xmlns="{namespace}">'
             f"<Error><Type>{'Sender' if status < 500 else 'Receiver'}</Type><Code>{code}</Code>"
-            f"<Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            f"<Message>{escape(text)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         )
         content_type = "text/xml"
     else:
-        body = json.dumps({"__type": code, "message": message})
-        content_type = "application/x-amz-json-1.1"
+        error = {"__type": JSON_10.get(call.service, "") + code}
+        if message is not None:
+            error["message"] = message
+        body = json.dumps(error)
+        content_type = "application/x-amz-json-1.0" if call.service in JSON_10 else "application/x-amz-json-1.1"
     headers = [
         ("Content-Type", content_type),
         ("x-amzn-RequestId", request_id),
@@ -107,7 +138,12 @@ def error_response(call: Call, code: str, message: str, status: int, request_id:
     ]
     if call.protocol == "json":
         headers.append(("x-amzn-ErrorType", code))
-    return f"{status} Error", headers, body.encode()
+    if call.service == "sqs" and call.protocol == "json":
+        headers.append(("x-amzn-query-error", f"{code};{'Sender' if status < 500 else 'Receiver'}"))
+    return f"{status} {REASONS.get(status, 'Error')}", headers, body.encode()
+
+
+REASONS = {400: "Bad Request", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
 
 
 ERROR_CODE_PATTERNS = [

@@ -2,64 +2,12 @@
 
 import http.client
 import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
-import urllib.request
 
-import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def start_emulator(*extra):
-    state = tempfile.mkdtemp(prefix="reclaw-emulator-test-")
-    out = subprocess.run(
-        [sys.executable, os.path.join(HERE, "emulator.py"), "start", "--state-dir", state,
-         "--watch-pid", str(os.getpid()), *extra],
-        check=True, capture_output=True, text=True)
-    return out.stdout.strip(), state
-
-
-def stop_emulator(state):
-    subprocess.run([sys.executable, os.path.join(HERE, "emulator.py"), "stop", "--state-dir", state], check=True)
-
-
-@pytest.fixture(scope="module")
-def url():
-    u, state = start_emulator()
-    yield u
-    stop_emulator(state)
-
-
-def admin(url, route, body=None, method=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(f"{url}/_emulator/{route}", data=data, method=method or ("POST" if data else "GET"))
-    with urllib.request.urlopen(req) as r:
-        return json.loads(r.read())
-
-
-def client(url, service, region="us-east-1", key="testing", secret="testing", retries=0):
-    return boto3.client(service, endpoint_url=url, region_name=region, aws_access_key_id=key,
-                        aws_secret_access_key=secret,
-                        config=Config(retries={"total_max_attempts": retries + 1, "mode": "standard"}))
-
-
-def lookup(ct, **kwargs):
-    """LookupEvents, waiting out CloudTrail's 2 requests per second as a real client must."""
-    for _ in range(20):
-        try:
-            return ct.lookup_events(**kwargs)
-        except botocore.exceptions.ClientError as e:
-            if e.response["Error"]["Code"] != "ThrottlingException":
-                raise
-            time.sleep(0.5)
-    raise AssertionError("LookupEvents stayed throttled")
+from harness import admin, client, lookup, start_emulator, stop_emulator
 
 
 def test_a_recorded_call_comes_back_from_lookup_events_with_its_request_id(url):

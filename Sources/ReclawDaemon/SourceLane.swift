@@ -92,13 +92,16 @@ extension ReconcileDaemon {
         report.revision = snapshot.revision
         let load = loader.load(snapshot.files)
         let now = clock.now()
-        let (update, previous) = core.withLock { c -> (SourceState.Update, String?) in
+        let (update, previous, names) = core.withLock { c -> (SourceState.Update, String?, Set<String>) in
             let previous = c.source.revision
             let update = c.source.apply(revision: snapshot.revision, load: load, paths: Set(snapshot.files.map(\.path)))
-            c.scheduler.track(c.source.names, now: now)
+            c.prunable.subtract(c.source.names)
             for name in update.removed { c.alerts.forget(deployment: name) }
-            return (update, previous)
+            return (update, previous, c.source.names)
         }
+        leases?.setDeployments(names)
+        let owned = owns(names.union(core.withLock { $0.prunable }))
+        core.withLock { $0.scheduler.track(owned, now: now) }
         if update.revisionChanged {
             logger.info("new revision", metadata: ["revision": "\(snapshot.revision)", "previous": "\(previous ?? "none")"])
             await emit(AuditEvent(type: .sourceUpdated, time: clock.date(), revision: snapshot.revision,
@@ -108,7 +111,7 @@ extension ReconcileDaemon {
             }
         }
         for name in update.removed { metrics.forget(deployment: name) }
-        for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) {
+        for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) where owned.contains(name) {
             logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(text)"])
             do {
                 try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, message: text)
@@ -119,18 +122,22 @@ extension ReconcileDaemon {
                                   errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid: \(text)"),
                        alertKey: nil, force: true)
         }
-        report.invalid = core.withLock { $0.source.invalid.keys.sorted() }
-        await queueChanged(update, revision: snapshot.revision)
+        report.invalid = core.withLock { $0.source.invalid.keys.sorted() }.filter(owned.contains)
+        await queueChanged(update, revision: snapshot.revision, owned: owned)
         if update.first { await scheduleAttributions() }
-        if options.prune && (update.revisionChanged || update.first) { report.pruneRefused = await queuePrunes(revision: snapshot.revision) }
+        if options.prune && (update.revisionChanged || update.first || leases != nil) {
+            report.pruneRefused = await queuePrunes(revision: snapshot.revision)
+        }
+        await share(owned.intersection(update.newlyInvalid.keys))
         return report
     }
 
     /// Queues the deployments whose spec changed or that are not converged; a deployment whose
     /// spec is already applied only gets the new revision recorded as in force.
-    private func queueChanged(_ update: SourceState.Update, revision: String) async {
+    private func queueChanged(_ update: SourceState.Update, revision: String, owned: Set<String>) async {
         let specs = core.withLock { $0.source.specs }
-        for name in update.changed + (update.revisionChanged ? update.unchanged : []) {
+        var confirmed: [String] = []
+        for name in update.changed + (update.revisionChanged ? update.unchanged : []) where owned.contains(name) {
             guard let loaded = specs[name] else { continue }
             let status: DeploymentStatus?
             do {
@@ -143,6 +150,7 @@ extension ReconcileDaemon {
                 do {
                     publishConditions(try reconciler.recorder.confirmed(name, revision: revision, location: loaded.location.description))
                     unstall(name)
+                    confirmed.append(name)
                 } catch {
                     await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: revision)
                 }
@@ -154,11 +162,13 @@ extension ReconcileDaemon {
                 core.withLock { $0.scheduler.enqueue(name, .newRevision, now: now) }
             }
         }
+        await share(confirmed)
     }
 
     /// Queues for destruction the deployments whose spec left the repository: never all of them at
     /// once, never while a spec file cannot be read (it may hold them), never one whose file is
-    /// still there in some form, never when a status cannot be read.
+    /// still there in some form, never when a status cannot be read. With several replicas, every
+    /// deployment with state in the lease table counts, and each replica prunes those it holds.
     private func queuePrunes(revision: String) async -> String? {
         let scan: StatusScan
         do { scan = try reconciler.state.scan() } catch {
@@ -166,7 +176,7 @@ extension ReconcileDaemon {
             return nil
         }
         let (present, paths, unreadable) = core.withLock { ($0.source.names, $0.source.paths, $0.source.unreadable) }
-        let known = Set(scan.statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
+        let known = leases?.withState ?? Set(scan.statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
         let removed = known.subtracting(present)
         guard !removed.isEmpty else { return nil }
         guard unreadable.isEmpty else {
@@ -192,7 +202,11 @@ extension ReconcileDaemon {
                 logger.warning("not pruning: the deployment's spec file is still in the repository", metadata: ["deployment": "\(name)", "file": "\(file)"])
                 continue
             }
-            core.withLock { $0.scheduler.enqueue(name, .prune, now: now) }
+            core.withLock { $0.prunable.insert(name) }
+            guard owns([name]).contains(name) else { continue }
+            core.withLock { c in
+                if !c.scheduler.isQueued(name) && !c.scheduler.isBusy(name) { c.scheduler.enqueue(name, .prune, now: now) }
+            }
         }
         return nil
     }

@@ -21,7 +21,7 @@ public struct DynamoLeaseTable: Sendable {
 
     /// Every replica and lease record (without the deployments' state).
     public func read() async throws(AWSError) -> (replicas: [ReplicaRecord], leases: [LeaseRecord]) {
-        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs", names: ["#o": "owner"])
+        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs, hasState", names: ["#o": "owner"])
         var replicas: [ReplicaRecord] = [], leases: [LeaseRecord] = []
         for item in items {
             guard let pk = item["pk"]?["S"]?.stringValue, let version = item["version"]?["S"]?.stringValue else { continue }
@@ -30,7 +30,8 @@ public struct DynamoLeaseTable: Sendable {
                 replicas.append(ReplicaRecord(id: String(pk.dropFirst(8)), version: version, durationMs: duration))
             } else if pk.hasPrefix("lease#") {
                 leases.append(LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "", version: version,
-                                          epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0, durationMs: duration))
+                                          epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0, durationMs: duration,
+                                          hasState: item["hasState"]?["BOOL"]?.boolValue ?? false))
             }
         }
         return (replicas, leases)
@@ -76,15 +77,36 @@ public struct DynamoLeaseTable: Sendable {
         return out
     }
 
+    /// Every deployment's lease with its state documents (for `reclaw status` across replicas).
+    public func leasesWithState() async throws(AWSError) -> [(lease: LeaseRecord, documents: [String: String])] {
+        try await dynamo.scan(table: table).compactMap { item in
+            guard let pk = item["pk"]?["S"]?.stringValue, pk.hasPrefix("lease#") else { return nil }
+            let lease = LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "",
+                                    version: item["version"]?["S"]?.stringValue ?? "", epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0,
+                                    durationMs: Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 0,
+                                    hasState: item["hasState"]?["BOOL"]?.boolValue ?? false)
+            var documents: [String: String] = [:]
+            for (name, value) in item where name.hasPrefix("state.") {
+                if let text = value["S"]?.stringValue { documents[String(name.dropFirst(6))] = text }
+            }
+            return (lease, documents)
+        }
+    }
+
     /// Writes (or, for nil, removes) a state document, only while `owner` holds the lease at `epoch`.
     /// Throws ConditionalCheckFailedException when it does not.
     public func putState(_ deployment: String, document: String, text: String?, owner: String, epoch: Int) async throws(AWSError) {
         let attribute = "#doc"
-        try await dynamo.updateItem(
-            table: table, key: Self.key("lease#\(deployment)"),
-            update: text == nil ? "REMOVE \(attribute)" : "SET \(attribute) = :t",
-            condition: "#o = :me AND epoch = :e", names: ["#o": "owner", attribute: "state.\(document)"],
-            values: [":me": Self.s(owner), ":e": Self.n(epoch)].merging(text.map { [":t": Self.s($0)] } ?? [:]) { a, _ in a })
+        var update = text == nil ? "REMOVE \(attribute)" : "SET \(attribute) = :t"
+        var values: [String: JSONValue] = [":me": Self.s(owner), ":e": Self.n(epoch)]
+        if let text { values[":t"] = Self.s(text) }
+        if document == "status" {
+            // Whether the deployment still has state, readable by a scan without its documents.
+            update = text == nil ? "REMOVE \(attribute) SET hasState = :h" : "SET \(attribute) = :t, hasState = :h"
+            values[":h"] = ["BOOL": .bool(text != nil)]
+        }
+        try await dynamo.updateItem(table: table, key: Self.key("lease#\(deployment)"), update: update,
+                                    condition: "#o = :me AND epoch = :e", names: ["#o": "owner", attribute: "state.\(document)"], values: values)
     }
 
     /// Creates the table (on-demand, key `pk`) and waits until it is active.

@@ -47,14 +47,15 @@ struct Runtime {
     let auditLog: AuditLog
     let reconciler: Reconciler
 
-    init(global: GlobalOptions, options: RuntimeOptions) {
+    /// `changes` tracks state writes for a lease table; `replica` is stamped on audit events.
+    init(global: GlobalOptions, options: RuntimeOptions, changes: StateChanges? = nil, replica: String? = nil) {
         global.bootstrap()
         logger = global.logger()
         environment = AWSEnvironment()
-        state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory())
+        state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory(), changes: changes)
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
         auditLog = AuditLog(path: auditPath)
-        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"))
+        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"), replica: replica)
         let environment = environment
         let logger = logger
         let auditor = auditor

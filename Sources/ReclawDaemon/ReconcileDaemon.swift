@@ -143,7 +143,7 @@ public final class ReconcileDaemon: Service, Sendable {
             await auditor.emit(AuditEvent(type: .sourceUpdated, revision: snapshot.revision,
                                           message: "source \(source.location) at \(snapshot.revision) (was \(previous ?? "none"))"))
         }
-        let load = SpecLoader().load(snapshot.files)
+        let load = source.load(snapshot)
         for d in load.diagnostics where d.severity == .error && load.filesWithErrors.contains(d.file) {
             logger.error("\(d.description)")
         }

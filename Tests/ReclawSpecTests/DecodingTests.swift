@@ -32,11 +32,13 @@ import ReclawSpec
         #expect(r.skipped.count == 2)
     }
 
-    @Test func anotherReclawVersionIsSkippedWithAWarning() {
+    @Test func anotherReclawVersionIsAnErrorAndTheFileUnreadable() {
         let r = load(document().replacingOccurrences(of: "reclaw.dev/v1alpha1", with: "reclaw.dev/v2"))
         #expect(r.deployments.isEmpty)
-        #expect(r.errors.isEmpty)
-        #expect(r.warnings.map(\.code) == ["unsupported-api-version"])
+        #expect(r.errors.map(\.code) == ["unsupported-api-version"])
+        #expect(r.errors.first.map { ($0.line, $0.column) == (1, 13) } == true)
+        #expect(r.unreadableFiles.keys.sorted() == ["spec.yaml"])
+        #expect(r.skipped.isEmpty && r.invalidDeployments.isEmpty)
     }
 
     @Test func unquotedVersionsStayTheTextTheyWereWrittenAs() throws {

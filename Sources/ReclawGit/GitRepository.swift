@@ -89,7 +89,7 @@ public final class GitRepository: @unchecked Sendable {
         watchdog.finish()
         if code < 0, watchdog.receivedTooMuch {
             throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,
-                           message: "the remote sent more than \(limits.maxReceivedBytes >> 20) MiB; reclaw refuses to fetch more")
+                           message: "the remote sent more than \(limits.maxReceivedBytes) bytes, the most one fetch may receive; reclaw stopped the fetch")
         }
         if code < 0, watchdog.connectTimedOut {
             throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,

@@ -20,7 +20,7 @@ extension SpecTree {
             let browser = DirectoryBrowser()
             let size = Int(info.st_size)
             if size > limits.maxFileBytes {
-                return SpecTree(unreadable: [path: "is \(ByteCount(size)); reclaw reads spec files up to \(ByteCount(limits.maxFileBytes))"])
+                return SpecTree(unreadable: [path: "is \(ByteCount(size)) (\(size) bytes); reclaw reads spec files up to \(ByteCount(limits.maxFileBytes))"])
             }
             do {
                 let bytes = try browser.contents(of: path, path: path, size: size, limit: limits.maxFileBytes)

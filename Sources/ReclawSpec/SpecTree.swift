@@ -69,7 +69,7 @@ public struct SpecTree: Sendable, Hashable {
                     tree.unreadable[path] = "is \(what), not a regular file; reclaw reads regular files only"
                 case .file(let size):
                     if size > limits.maxFileBytes {
-                        tree.unreadable[path] = "is \(ByteCount(size)); reclaw reads spec files up to \(ByteCount(limits.maxFileBytes))"
+                        tree.unreadable[path] = "is \(ByteCount(size)) (\(size) bytes); reclaw reads spec files up to \(ByteCount(limits.maxFileBytes))"
                         continue
                     }
                     bytes += size

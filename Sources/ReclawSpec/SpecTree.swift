@@ -40,7 +40,7 @@ public struct SpecTree: Sendable, Hashable {
             let listing = try browser.entries(of: directory.handle, path: directory.prefix)
             entries += listing.count
             if entries > limits.maxEntries {
-                throw SpecTreeError(.tooManyEntries, path: String(directory.prefix.dropLast()),
+                throw SpecTreeError(.tooManyEntries, path: directory.prefix.isEmpty ? "." : String(directory.prefix.dropLast()),
                                     "the source has more than \(limits.maxEntries) files and directories; reclaw reads at most \(limits.maxEntries) (point --path at the specs)")
             }
             for entry in listing.sorted(by: { $0.name > $1.name }) {  // popped in name order

@@ -25,8 +25,9 @@ import Testing
         let e = try #require(error, "the fetch from a \(stall) \(scheme) server succeeded")
         #expect(e.timedOut, "\(e)")
         #expect(e.message.contains("timed out after 2 s"), "\(e)")
-        // The deadline, one watchdog tick, and libgit2 noticing the closed socket.
-        #expect(elapsed < .seconds(4), "took \(elapsed)")
+        // The deadline, one watchdog tick, and libgit2 noticing the closed socket (without the
+        // watchdog it waits forever); the bound leaves room for a loaded machine.
+        #expect(elapsed < .seconds(8), "took \(elapsed)")
         #expect(elapsed >= .milliseconds(1900), "gave up early, after \(elapsed)")
 
         // The same cache fetches from a good remote right after.
@@ -43,7 +44,7 @@ import Testing
         let (error, elapsed) = failingFetch("git://\(server.url)/repo.git", GitFetchLimits(connectTimeout: .seconds(1), timeout: .seconds(30)), repo: repo)
         let e = try #require(error)
         #expect(e.timedOut && e.message.contains("connecting timed out after 1 s"), "\(e)")
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < .seconds(6), "took \(elapsed)")
     }
 
     @Test func aFetchThatMakesProgressStillStopsAtItsDeadline() throws {

@@ -33,6 +33,6 @@ public struct SpecPolicy: Sendable, Hashable {
 
     /// Whether `text` is a managed policy name or policy ARN at all (for option checking).
     public static func isManagedPolicyReference(_ text: String) -> Bool {
-        text.range(of: SpecSchema.managedPolicyPattern, options: .regularExpression) != nil
+        SpecValidator.fullMatch(text, SpecSchema.managedPolicyPattern)
     }
 }

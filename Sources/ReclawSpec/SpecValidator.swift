@@ -10,7 +10,7 @@ struct SpecValidator {
     /// Whether `name` is a valid deployment name: only such a name is ever used as a file name,
     /// a resource name or a log value.
     static func isValidName(_ name: String) -> Bool {
-        name.utf8.count <= 32 && name.range(of: SpecSchema.namePattern, options: .regularExpression) != nil
+        name.utf8.count <= 32 && fullMatch(name, SpecSchema.namePattern)
     }
 
     mutating func check(_ doc: MarkedValue) {
@@ -174,6 +174,13 @@ struct SpecValidator {
     }
 
     private func matches(_ s: String, _ pattern: String) -> Bool {
-        s.range(of: pattern, options: .regularExpression) != nil
+        Self.fullMatch(s, pattern)
+    }
+
+    /// Whether `pattern` matches all of `s`. ICU's `$` also matches before a final line break,
+    /// so `^…$` alone would let `alpha\n` pass as a name: the match must cover the whole string.
+    static func fullMatch(_ s: String, _ pattern: String) -> Bool {
+        guard let range = s.range(of: pattern, options: .regularExpression) else { return false }
+        return range.lowerBound == s.startIndex && range.upperBound == s.endIndex
     }
 }

@@ -32,7 +32,9 @@ import Testing
         let (error, elapsed) = await snapshotError(source)
         #expect(error?.code == .timedOut, "\(String(describing: error))")
         #expect(error?.message.contains("timed out after 2 s") == true, "\(String(describing: error))")
-        #expect(elapsed < .seconds(10), "the snapshot took \(elapsed)")
+        // Without a deadline the snapshot never returns; the bound only leaves room for a loaded
+        // machine (awaiting includes waiting for a free thread of the shared pool).
+        #expect(elapsed < .seconds(60), "the snapshot took \(elapsed)")
         silent.stop()
         usleep(200_000)
         let daemon = try ServerProcess.gitDaemon(base: upstream.dir.path, port: port)
@@ -46,9 +48,9 @@ import Testing
         let source = source("git://\(silent.url)/repo.git", timeout: .seconds(3))
         async let first = snapshotError(source)
         try await Task.sleep(for: .milliseconds(500))
-        let (busy, elapsed) = await snapshotError(source)
+        // Refused at once: waiting for the first fetch would end in its timeout instead.
+        let (busy, _) = await snapshotError(source)
         #expect(busy?.code == .busy, "\(String(describing: busy))")
-        #expect(elapsed < .seconds(2))
         let (timedOut, _) = await first
         #expect(timedOut?.code == .timedOut)
         // The stuck thread was unblocked, not abandoned: the next fetch is not refused as busy.

@@ -98,6 +98,23 @@ import ReclawSpec
         #expect(load(document(name: name)).errors.isEmpty == valid)
     }
 
+    @Test(arguments: [#""alpha\n""#, #""alpha\r\n""#, #""alpha\u2028""#, #""../../x/pwned""#, #""al\npha""#])
+    func aNameWithALineBreakOrAPathIsInvalidAndNeverAKey(quoted: String) {
+        // ICU's `$` matches before a final line break: the whole name must match, not a prefix.
+        let r = load(document(name: quoted))
+        #expect(r.errors.map(\.code) == ["invalid-name"], "\(r.errors)")
+        #expect(r.invalidDeployments.isEmpty && r.deployments.isEmpty && r.fileOf.isEmpty)
+        #expect(r.unreadableFiles["spec.yaml"]?.hasPrefix("it holds a deployment whose metadata.name '") == true)
+        #expect(!r.errors[0].description.contains("\n") && !r.errors[0].description.contains("\u{2028}"))
+    }
+
+    @Test(arguments: [("region", #""us-east-1\n""#), ("version", #""2026.2.3\n""#)])
+    func otherPatternsMatchTheWholeValueToo(key: String, quoted: String) {
+        let text = key == "region" ? document().replacingOccurrences(of: "region: us-east-1", with: "region: \(quoted)")
+                                   : document().replacingOccurrences(of: "version: \"2026.2.3\"", with: "version: \(quoted)")
+        #expect(!load(text).errors.isEmpty)
+    }
+
     @Test(arguments: [
         ("us-east-1", "us-east-1b", true), ("us-gov-west-1", "us-gov-west-1a", true), ("eu-central-2", "eu-central-2c", true),
         ("us-east-1", "us-east-2a", false), ("us-east-1", "us-east-1", false), ("useast1", "useast1a", false),

@@ -16,7 +16,7 @@ import Testing
         return (failure, elapsed)
     }
 
-    @Test(arguments: [("git", ServerProcess.Stall.silent), ("http", .silent), ("git", .trickle), ("http", .trickle)])
+    @Test(arguments: [("git", ServerProcess.Stall.silent), ("http", .silent), ("ssh", .silent), ("git", .trickle), ("http", .trickle), ("ssh", .trickle)])
     func aRemoteThatNeverFinishesAnsweringIsAbandonedAtTheDeadline(scheme: String, stall: ServerProcess.Stall) throws {
         let server = try ServerProcess.stalling(stall)
         defer { server.stop() }

@@ -17,7 +17,6 @@ import UnixSignals
 /// passes directly (`sourcePass`, `driftPass`, `attributionPass`).
 public final class ReconcileDaemon: Service, Sendable {
     public let source: SpecSource
-    public let loader: SpecLoader
     public let reconciler: Reconciler
     public let auditor: Auditor
     public let auditLog: AuditLog?
@@ -66,11 +65,10 @@ public final class ReconcileDaemon: Service, Sendable {
     private let events: AsyncStream<Event>
     let post: AsyncStream<Event>.Continuation
 
-    public init(source: SpecSource, loader: SpecLoader = SpecLoader(), reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
+    public init(source: SpecSource, reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
                 notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any DaemonClock = SystemClock(),
                 leases: LeaseManager? = nil, logger: Logger) {
         self.source = source
-        self.loader = loader
         self.reconciler = reconciler
         self.auditor = auditor
         self.auditLog = auditLog

@@ -14,8 +14,8 @@ struct SourceState: Sendable {
     var invalid: [String: String] = [:]
     /// Every spec file path of the revision, readable or not.
     var paths: Set<String> = []
-    /// Spec files that cannot be read or parsed (they may hold deployments).
-    var unreadable: Set<String> = []
+    /// Spec files that cannot be read or parsed (they may hold deployments), with why.
+    var unreadable: [String: String] = [:]
     var loaded = false
 
     struct Update: Sendable {
@@ -29,6 +29,8 @@ struct SourceState: Sendable {
         var newlyInvalid: [String: String] = [:]
         /// Deployments present before and absent now.
         var removed: [String] = []
+        /// Unreadable spec files that are new or whose reason changed.
+        var newlyUnreadable: [String: String] = [:]
     }
 
     mutating func apply(revision: String, load: SpecLoadResult, paths: Set<String>) -> Update {
@@ -43,11 +45,12 @@ struct SourceState: Sendable {
         }
         let before = Set(self.specs.keys).union(self.invalid.keys)
         update.removed = before.subtracting(specs.keys).subtracting(invalid.keys).sorted()
+        update.newlyUnreadable = load.unreadableFiles.filter { self.unreadable[$0.key] != $0.value }
         self.revision = revision
         self.specs = specs
         self.invalid = invalid
         self.paths = paths
-        self.unreadable = load.filesWithErrors
+        self.unreadable = load.unreadableFiles
         self.loaded = true
         return update
     }
@@ -61,6 +64,8 @@ struct FetchReport: Sendable {
     var revision: String?
     var error: String?
     var invalid: [String] = []
+    /// Spec files that cannot be read (they may hold deployments, which are then left alone).
+    var unreadable: [String] = []
     var pruneRefused: String?
 }
 
@@ -83,18 +88,19 @@ extension ReconcileDaemon {
             metrics.sourceFetched(succeeded: false, at: clock.date())
             logger.error("the source cannot be read; the last good revision stays in force",
                          metadata: ["revision": "\(revision ?? "none")", "error": "\(error.message)"])
-            await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: revision, errorCode: "SourceUnavailable", errorMessage: error.message,
+            let code = error.code == .unavailable ? "SourceUnavailable" : "Source" + error.code.rawValue.prefix(1).uppercased() + error.code.rawValue.dropFirst()
+            await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: revision, errorCode: code, errorMessage: error.message,
                                   message: "the source \(source.location) cannot be read; revision \(revision ?? "none") stays in force"),
                        alertKey: "source/-")
             return report
         }
         metrics.sourceFetched(succeeded: true, at: clock.date())
         report.revision = snapshot.revision
-        let load = loader.load(snapshot.files)
+        let load = source.load(snapshot)
         let now = clock.now()
         let (update, previous, names) = core.withLock { c -> (SourceState.Update, String?, Set<String>) in
             let previous = c.source.revision
-            let update = c.source.apply(revision: snapshot.revision, load: load, paths: Set(snapshot.files.map(\.path)))
+            let update = c.source.apply(revision: snapshot.revision, load: load, paths: snapshot.paths.union(load.paths))
             c.prunable.subtract(c.source.names)
             for name in update.removed { c.alerts.forget(deployment: name) }
             return (update, previous, c.source.names)
@@ -123,6 +129,14 @@ extension ReconcileDaemon {
                        alertKey: nil, force: true)
         }
         report.invalid = core.withLock { $0.source.invalid.keys.sorted() }.filter(owned.contains)
+        report.unreadable = load.unreadableFiles.keys.sorted()
+        for (file, reason) in update.newlyUnreadable.sorted(by: { $0.key < $1.key }) {
+            logger.error("a spec file cannot be read; the deployments it may hold are left as they are, and nothing is pruned",
+                         metadata: ["file": "\(file)", "error": "\(reason)"])
+            await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), revision: snapshot.revision, errorCode: "UnreadableSpecFile",
+                                  errorMessage: "\(file): \(reason)", message: "\(file) cannot be read at \(snapshot.revision): \(reason)"),
+                       alertKey: nil, force: true)
+        }
         await queueChanged(update, revision: snapshot.revision, owned: owned)
         if update.first { await scheduleAttributions() }
         if options.prune && (update.revisionChanged || update.first || leases != nil) {
@@ -181,7 +195,7 @@ extension ReconcileDaemon {
         guard !removed.isEmpty else { return nil }
         guard unreadable.isEmpty else {
             logger.warning("not pruning: some spec files cannot be read, and may hold the deployments that look removed",
-                           metadata: ["files": "\(unreadable.sorted())"])
+                           metadata: ["files": "\(unreadable.keys.sorted())"])
             return nil
         }
         guard scan.unreadable.isEmpty else {

@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
         let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? [])
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
-                               observer: FanOutObserver(observers))
+                               observer: FanOutObserver(observers), replica: replica)
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
                                     concurrency: runtimeOptions.concurrency)
         let daemon = ReconcileDaemon(

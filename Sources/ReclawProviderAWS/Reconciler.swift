@@ -52,10 +52,17 @@ public final class Reconciler: Sendable {
     public let waiter: Waiter
     /// How long a rerun looks for the resource of a create that was in flight when reclaw stopped.
     public let interruptedCreateGrace: Duration
+    /// What the operator decides: the roles' permissions boundary, the cadence of slow reads.
+    public let settings: ProviderSettings
+    /// The VPCs' DNS attributes between observations (see `invalidateSlowAttributes`).
+    public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
 
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter(),
-                interruptedCreateGrace: Duration = .seconds(15)) {
+                interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings
+        self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
         self.client = client
         self.state = state
@@ -98,10 +105,17 @@ public final class Reconciler: Sendable {
         return targets.compactMap { results[$0.spec.name] }
     }
 
+    /// Forgets the slow attributes of these resources (VPC ids; others are ignored), so the next
+    /// observation reads them again instead of waiting for `settings.slowReadInterval`: for a
+    /// CloudTrail event that says someone changed them.
+    public func invalidateSlowAttributes(resourceIDs: [String]) async {
+        await slowAttributes.invalidate(resourceIDs: resourceIDs)
+    }
+
     private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String], record: Bool) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
         let first = planIDs[members[0].spec.name]!
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
-        let observed: [String: ObservedDeployment]
+        let observation: Observation
         let facts: DeploymentFacts
         let images: [String: EC2.Image]
         // A group of one names its deployment in every call (and so in CloudTrail's userAgent).
@@ -110,7 +124,7 @@ public final class Reconciler: Sendable {
         let resolver = ImageResolver(client: groupClient, region: key.region, context: context)
         let references = Set(members.map(\.spec.instance.image))
         do {
-            async let seen = AWSObserver(client: groupClient, region: key.region, context: context).observe()
+            async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes, logger: logger).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
                 for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
@@ -118,23 +132,39 @@ public final class Reconciler: Sendable {
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            observed = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
-            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
+            observation = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
+            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
+                                    permissionsBoundary: settings.permissionsBoundary)
             images = await resolved
         } catch {
             let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
             logger.error("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
             return members.map { ($0.spec.name, .failure(PlanFailure(deployment: $0.spec.name, error: error))) }
         }
+        // A read that failed for one deployment's resource fails that deployment alone; one for a
+        // deployment outside this group (or none) was the concern of nobody planned here.
+        let names = Set(members.map(\.spec.name))
+        for (name, error) in observation.failures where !names.contains(name) {
+            logger.info("a read failed for a deployment not planned here; ignored", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)"])
+        }
         var out: [(String, Result<PlannedDeployment, PlanFailure>)] = []
         for target in members {
             let name = target.spec.name
+            if let error = observation.failures[name] {
+                logger.error("cannot observe \(name)", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)", "error": "\(error)"])
+                out.append((name, .failure(PlanFailure(deployment: name, error: error))))
+                continue
+            }
             var desired = DesiredGraphBuilder.build(target.spec, facts: facts)
             if let image = images[target.spec.instance.image] { desired = ImageResolver.recording(image, in: desired) }
-            let current = observed[name] ?? ObservedDeployment(deployment: name)
+            let current = observation.deployments[name] ?? ObservedDeployment(deployment: name)
             let last = (try? state.load(name))?.flatMap(\.lastApplied)
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
+            // A plan that sets a slow attribute is followed by a fresh read, applied or not: what
+            // the cache holds is about to be (or already is) wrong.
+            let slowChanges = plan.actions.filter { $0.kind == .update && $0.changes.contains { AWSObserver.dnsAttributes.contains($0.attribute) } }
+            if !slowChanges.isEmpty { await slowAttributes.invalidate(resourceIDs: slowChanges.compactMap(\.resourceID)) }
             if record { await auditor?.planComputed(plan) }
             out.append((name, .success(PlannedDeployment(target: target, desired: desired, observed: current, plan: plan,
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
@@ -145,8 +175,8 @@ public final class Reconciler: Sendable {
     /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until
     /// its resource shows up (or the grace period ends) observe again, so it is adopted rather than
     /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
-    private func settle(_ members: [ReconcileTarget], observed: [String: ObservedDeployment], client: AWSClient, region: String,
-                        planID: String) async throws(AWSError) -> [String: ObservedDeployment] {
+    private func settle(_ members: [ReconcileTarget], observed: Observation, client: AWSClient, region: String,
+                        planID: String) async throws(AWSError) -> Observation {
         var observed = observed
         let deadline = ContinuousClock.now + interruptedCreateGrace
         let grace = interruptedCreateGrace.inSeconds
@@ -155,7 +185,7 @@ public final class Reconciler: Sendable {
             for target in members {
                 let name = target.spec.name
                 for entry in journal.entries(name) {
-                    if observed[name]?[entry.component] != nil || Date().timeIntervalSince(entry.startedAt) > grace {
+                    if observed.deployments[name]?[entry.component] != nil || Date().timeIntervalSince(entry.startedAt) > grace {
                         try? journal.end(deployment: name, component: entry.component)
                     } else {
                         waiting.append((name, entry.component))
@@ -171,21 +201,24 @@ public final class Reconciler: Sendable {
             }
             logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
             try? await Task.sleep(for: .seconds(1))
-            observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID)).observe()
+            observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
+                                             logger: logger).observe()
         }
     }
 
-    /// Every reclaw-owned deployment found in a region (for destroy and prune).
-    public func observe(region: String, roleArn: String?) async throws(AWSError) -> [String: ObservedDeployment] {
-        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region).observe()
+    /// Every reclaw-owned deployment found in a region (for destroy and prune), without the slow
+    /// attributes a deletion never needs.
+    public func observe(region: String, roleArn: String?) async throws(AWSError) -> Observation {
+        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger).observe()
     }
 
     /// A plan that deletes everything of one deployment.
     public func destroyPlan(deployment: String, region: String, roleArn: String?, revision: String) async throws(AWSError) -> PlannedDeployment {
         let planID = UUID().uuidString.lowercased()
         let acting = client(roleArn: roleArn, region: region, planID: planID)
-        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID)).observe()
-        let observed = all[deployment] ?? ObservedDeployment(deployment: deployment)
+        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger).observe()
+        if let error = all.failures[deployment] { throw error }
+        let observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
         let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
         await auditor?.planComputed(plan)
         return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)

@@ -16,10 +16,11 @@ struct DestroyCommand: AsyncParsableCommand {
     @Option(help: "The region, when neither the source nor reclaw's state knows it.") var region: String?
     @Flag(help: "Destroy without asking.") var autoApprove = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         var region = region
         var roleArn: String?
         var revision = "destroy"
@@ -68,10 +69,11 @@ struct DriftCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Exit 2 when there is drift, 0 when there is none.") var detailedExitcode = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         var statuses = try runtime.state.all().filter { $0.lastAppliedSpec != nil }
         if sourceOptions.source != "." || !sourceOptions.deployments.isEmpty {
             let (targets, _, _) = try await runtime.targets(sourceOptions)

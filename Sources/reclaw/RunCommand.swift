@@ -31,6 +31,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "A file holding the push notification secret (or set RECLAW_HOOK_SECRET).") var hookSecretFile: String?
     @Option(help: "Deployments reconciled at once.") var deploymentConcurrency: Int = 4
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -40,7 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let logger = runtime.logger
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
@@ -49,7 +50,7 @@ struct RunCommand: AsyncParsableCommand {
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver([runtime.auditor, metrics]))
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
-                                    concurrency: runtimeOptions.concurrency)
+                                    concurrency: runtimeOptions.concurrency, settings: operatorOptions.providerSettings)
         let daemon = ReconcileDaemon(
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,

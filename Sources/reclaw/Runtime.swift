@@ -47,9 +47,13 @@ struct Runtime {
     let auditLog: AuditLog
     let reconciler: Reconciler
 
-    init(global: GlobalOptions, options: RuntimeOptions) {
+    /// `settings` come from the commands that take `OperatorOptions`; those warn without a boundary.
+    init(global: GlobalOptions, options: RuntimeOptions, settings: ProviderSettings? = nil) {
         global.bootstrap()
         logger = global.logger()
+        if let settings, settings.permissionsBoundary == nil {
+            logger.warning("no --permissions-boundary (or RECLAW_PERMISSIONS_BOUNDARY): roles reclaw creates carry no permissions boundary, and the shipped IAM policy refuses to create them")
+        }
         environment = AWSEnvironment()
         state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory())
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
@@ -62,7 +66,8 @@ struct Runtime {
             AWSClient(credentials: credentials, environment: environment, logger: logger, observer: auditor)
         }
         client = AWSClient(credentials: chain, environment: environment, logger: Logger(label: "reclaw.aws"), observer: auditor)
-        reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency)
+        reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency,
+                                settings: settings ?? ProviderSettings())
     }
 
     func source(_ options: SourceOptions) throws -> SpecSource {

@@ -7,7 +7,7 @@ import ReclawSpec
     @Test func theSeedHasEveryComponentOfTheDesign() {
         let g = DesiredGraphBuilder.build(spec(), facts: facts)
         #expect(g.keys == [
-            "vpc", "igw", "public-subnet", "private-subnet", "public-rt", "instance-sg", "endpoint-sg",
+            "vpc", "igw", "public-subnet", "private-subnet", "public-rt", "private-rt", "instance-sg", "endpoint-sg",
             "endpoint-bedrock-runtime", "endpoint-ssm", "endpoint-ssmmessages", "endpoint-ec2messages",
             "role", "instance-profile", "param-gateway-token", "param-model", "param-version", "param-gateway-port", "instance",
         ])

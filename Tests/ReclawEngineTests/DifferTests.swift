@@ -11,7 +11,7 @@ import ReclawSpec
     @Test func nothingObservedMeansCreateEverythingInDependencyOrder() {
         let p = plan(base, ObservedDeployment(deployment: "alpha"))
         #expect(p.count(.create) == base.components.count)
-        #expect(p.summary == "Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy.")
+        #expect(p.summary == "Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy.")
         let order = p.actions.map(\.key)
         for c in base.components { for d in c.dependsOn { #expect(order.firstIndex(of: d)! < order.firstIndex(of: c.key)!) } }
         let subnet = p.actions.first { $0.key == "public-subnet" }!
@@ -147,8 +147,9 @@ import ReclawSpec
     @Test func destroyDeletesDependentsFirst() {
         let p = Differ.destroy(observed(for: base), region: "us-east-1", revision: "r")
         let keys = p.actions.map(\.key)
-        #expect(p.count(.delete) == 18)
-        #expect(keys.first == "instance")
+        #expect(p.count(.delete) == 19)
+        #expect(keys.firstIndex(of: "instance")! < keys.firstIndex(of: "public-rt")!)
+        #expect(keys.firstIndex(of: "private-rt")! < keys.firstIndex(of: "private-subnet")!)
         #expect(keys.firstIndex(of: "vpc")! > keys.firstIndex(of: "public-subnet")!)
         #expect(keys.firstIndex(of: "role")! > keys.firstIndex(of: "instance-profile")!)
     }

@@ -25,11 +25,12 @@ public struct Observation: Sendable {
 /// route table of the owned VPCs, main tables included, to know what serves each subnet. Nothing
 /// here mutates.
 ///
-/// Per-resource calls remain only where AWS has nothing better: the VPCs' DNS attributes (one
-/// DescribeVpcAttribute per VPC and attribute, kept in a `SlowAttributeCache` between
-/// observations), GetParameter for each distinct `ssm:` image parameter (to report a newer AMI),
-/// ListInstanceProfileTags for an instance profile no reclaw role holds (left behind by an
-/// interrupted create), and DescribeVolumes by id for a root volume that lost its tags.
+/// Per-resource calls remain only where AWS has nothing better, and those kept in a
+/// `SlowAttributeCache` between observations are read on its slower cadence: the VPCs' DNS
+/// attributes (one DescribeVpcAttribute per VPC and attribute), the tags of instance profiles
+/// (ListInstanceProfileTags, when ListInstanceProfiles leaves them out, as AWS does). Read on
+/// every observation: GetParameter for each distinct `ssm:` image parameter (to report a newer
+/// AMI), and DescribeVolumes by id for a root volume that lost its tags (rare).
 ///
 /// A batched read that fails fails the whole observation: nothing can be said of any deployment.
 /// A per-resource read that fails fails the deployment the resource belongs to (by its tag, or by
@@ -147,7 +148,7 @@ public struct AWSObserver: Sendable {
                 var tags = profile.tags ?? [:]
                 if tags.isEmpty {
                     do {
-                        tags = try await iam.instanceProfileTags(profile.name)
+                        tags = try await profileTags(profile.name, iam)
                     } catch {
                         if let d = Self.deployment(ofProfile: profile.name) {
                             fail(d, error)
@@ -186,6 +187,19 @@ public struct AWSObserver: Sendable {
         }
     }
 
+    /// An instance profile's tags (AWS's ListInstanceProfiles leaves them out): from the cache
+    /// while young, else read with ListInstanceProfileTags and kept.
+    func profileTags(_ name: String, _ iam: IAMClient) async throws(AWSError) -> [String: String] {
+        if let cached = await slowAttributes?.fresh(name)?.values[Self.profileTagsKey]?.objectValue {
+            return cached.compactMapValues(\.stringValue)
+        }
+        let tags = try await iam.instanceProfileTags(name)
+        await slowAttributes?.store([name: [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]])
+        return tags
+    }
+
+    static let profileTagsKey = "tags"
+
     /// Every route table of the given VPCs (main tables and tables made by hand included), in
     /// calls of at most 100 VPC ids.
     func routeTables(ofVpcs ids: [String], _ ec2: EC2Client) async throws(AWSError) -> [EC2.RouteTable] {
@@ -206,15 +220,15 @@ public struct AWSObserver: Sendable {
             if let entry = await cache.fresh(v.id) { known[v.id] = entry } else { stale.append(v.id) }
         }
         guard !stale.isEmpty else { return (known, [:]) }
-        var read: [String: [String: Bool]] = [:]
+        var read: [String: [String: JSONValue]] = [:]
         var failures: [String: AWSError] = [:]
-        await withTaskGroup(of: (String, Result<[String: Bool], AWSError>).self) { group in
+        await withTaskGroup(of: (String, Result<[String: JSONValue], AWSError>).self) { group in
             for id in stale {
                 group.addTask {
                     do {
                         async let support = ec2.vpcAttribute(id, Self.dnsAttributes[0])
                         async let hostnames = ec2.vpcAttribute(id, Self.dnsAttributes[1])
-                        let values = [Self.dnsAttributes[0]: try await support, Self.dnsAttributes[1]: try await hostnames]
+                        let values: [String: JSONValue] = [Self.dnsAttributes[0]: .bool(try await support), Self.dnsAttributes[1]: .bool(try await hostnames)]
                         return (id, .success(values))
                     } catch let error as AWSError {
                         return (id, .failure(error))
@@ -242,7 +256,7 @@ public struct AWSObserver: Sendable {
         var attributes: [String: JSONValue] = ["cidr": .string(v.cidrBlock)]
         var details: [String: JSONValue] = ["state": .string(v.state)]
         if let dns {
-            for (name, value) in dns.values { attributes[name] = .bool(value) }
+            for (name, value) in dns.values { attributes[name] = value }
             details["dnsAttributesReadAt"] = .string(ISO8601.format(dns.readAt))
         }
         return ObservedResource(key: key, kind: .vpc, id: v.id, attributes: attributes, tags: v.tags, details: details)

@@ -161,10 +161,12 @@ public final class Reconciler: Sendable {
             let last = (try? state.load(name))?.flatMap(\.lastApplied)
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
-            // A plan that sets a slow attribute is followed by a fresh read, applied or not: what
-            // the cache holds is about to be (or already is) wrong.
-            let slowChanges = plan.actions.filter { $0.kind == .update && $0.changes.contains { AWSObserver.dnsAttributes.contains($0.attribute) } }
-            if !slowChanges.isEmpty { await slowAttributes.invalidate(resourceIDs: slowChanges.compactMap(\.resourceID)) }
+            // A plan that changes a resource is followed by a fresh read of its slow attributes,
+            // applied or not: what the cache holds is about to be (or already is) wrong. A new
+            // instance profile has a known name: one made before under it is no guide.
+            let changing = plan.actions.filter { $0.kind != .noop }
+            let stale = changing.compactMap(\.resourceID) + changing.compactMap { desired[$0.key]?.name }
+            if !stale.isEmpty { await slowAttributes.invalidate(resourceIDs: stale) }
             if record { await auditor?.planComputed(plan) }
             out.append((name, .success(PlannedDeployment(target: target, desired: desired, observed: current, plan: plan,
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawEngine
+import ReclawJSON
 import ReclawState
 
 /// Settings of the AWS provider that the operator, not the spec's author, decides.
@@ -18,9 +19,10 @@ public struct ProviderSettings: Sendable, Hashable {
     }
 }
 
-/// Attributes EC2 returns only one resource and one attribute per call (a VPC's `enableDnsSupport`
-/// and `enableDnsHostnames`, through DescribeVpcAttribute), kept between observations so a no-op
-/// reconcile of N deployments does not cost 2N calls every time.
+/// Attributes AWS returns only one resource (and one attribute) per call, kept between
+/// observations so a no-op reconcile of N deployments does not cost N calls every time: a VPC's
+/// `enableDnsSupport` and `enableDnsHostnames` (DescribeVpcAttribute), and the tags of an instance
+/// profile (ListInstanceProfileTags: ListInstanceProfiles does not return them).
 ///
 /// An entry is trusted for `maxAge`, then read again. It is dropped earlier when something says
 /// the value may have changed: `invalidate(resourceIDs:)` (a CloudTrail event, or a plan that
@@ -30,7 +32,7 @@ public struct ProviderSettings: Sendable, Hashable {
 /// file is only a cache: unreadable, it is ignored and the attributes are read again.
 public actor SlowAttributeCache {
     public struct Entry: Sendable, Hashable, Codable {
-        public var values: [String: Bool]
+        public var values: [String: JSONValue]
         public var readAt: Date
     }
 
@@ -58,7 +60,7 @@ public actor SlowAttributeCache {
     }
 
     /// Records values just read.
-    public func store(_ values: [String: [String: Bool]]) {
+    public func store(_ values: [String: [String: JSONValue]]) {
         guard !values.isEmpty else { return }
         load()
         let at = now()

@@ -166,4 +166,26 @@ import ReclawSpec
         #expect(created.contains("value = (sensitive)"))
         #expect(created.contains("vpc = (known after apply)"))
     }
+
+    @Test func securityPropertiesChangedByHandAreDriftCorrectedInPlace() {
+        var o = observed(for: base)
+        o.resources["vpc"]![0].attributes["enableDnsHostnames"] = false
+        o.resources["instance"]![0].attributes["instanceProfile"] = "someone-elses"
+        o.resources["private-subnet"]![0].attributes["internetGatewayRoutes"] = [["destination": "0.0.0.0/0", "gateway": "igw-1"]]
+        o.resources["role"]![0].attributes["permissionsBoundary"] = .null
+        let p = plan(base, o, last: base)
+        #expect(p.drift.map { "\($0.key) \($0.attribute)" }.sorted() == ["instance instanceProfile", "private-subnet internetGatewayRoutes", "vpc enableDnsHostnames"])
+        #expect(changed(p) == ["~ vpc", "~ private-subnet", "~ instance"])
+        #expect(p.actions.allSatisfy { $0.blocked == nil })
+        #expect(p.actions.first { $0.key == "instance" }?.reasons == ["drift: instanceProfile was changed outside reclaw"])
+    }
+
+    @Test func anUnencryptedRootVolumeIsABlockedReplacementNotAnUpdate() throws {
+        var o = observed(for: base)
+        o.resources["instance"]![0].attributes["rootVolumeEncrypted"] = false
+        let p = plan(base, o, last: base)
+        let instance = try #require(p.actions.first { $0.key == "instance" })
+        #expect(instance.kind == .replace && instance.blocked?.contains("rootVolumeEncrypted") == true)
+        #expect(p.drift.map(\.attribute) == ["rootVolumeEncrypted"])
+    }
 }

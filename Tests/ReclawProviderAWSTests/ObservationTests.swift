@@ -115,4 +115,22 @@ import Testing
         let all = await h.reconciler.plan(targets)
         #expect(all.allSatisfy { if case .failure(let f) = $0 { return f.error.operation == "DescribeSubnets" }; return false })
     }
+
+    @Test func aRootVolumeThatLostItsTagsIsStillFoundThroughTheInstance() async throws {
+        let h = Harness()
+        let spec = testSpec("volume", region: "il-central-1")
+        try await h.apply(spec)
+        let before = try await h.plan(spec)
+        let volume = try #require(before.observed[Components.instance]?.details["volumeId"]?.stringValue)
+        try await asSomeoneElse(h.emulator, """
+        ec2 = client("ec2", sys.argv[3])
+        tags = ec2.describe_volumes(VolumeIds=[sys.argv[2]])["Volumes"][0]["Tags"]
+        ec2.delete_tags(Resources=[sys.argv[2]], Tags=[{"Key": t["Key"]} for t in tags])
+        """, [volume, spec.region])
+        let after = try await h.plan(spec)
+        #expect(!after.plan.hasChanges, "\(PlanRenderer.text(after.plan))")
+        let instance = try #require(after.observed[Components.instance])
+        #expect(instance.details["volumeId"] == .string(volume))
+        #expect(instance.attributes["rootVolumeEncrypted"] == true && instance.attributes["rootVolumeType"] == "gp3")
+    }
 }

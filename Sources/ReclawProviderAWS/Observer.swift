@@ -144,12 +144,12 @@ public struct AWSObserver: Sendable {
                 guard let (d, k, kind) = owner(role.tags), kind == .role else { continue }
                 add(Self.role(role, k), deployment: d)
             }
-            for profile in try await profiles {
+            let listed = try await profiles
+            let (readTags, tagFailures) = await profileTags(listed.filter { ($0.tags ?? [:]).isEmpty }.map(\.name), iam)
+            for profile in listed {
                 var tags = profile.tags ?? [:]
                 if tags.isEmpty {
-                    do {
-                        tags = try await profileTags(profile.name, iam)
-                    } catch {
+                    if let error = tagFailures[profile.name] {
                         if let d = Self.deployment(ofProfile: profile.name) {
                             fail(d, error)
                         } else {
@@ -158,6 +158,7 @@ public struct AWSObserver: Sendable {
                         }
                         continue
                     }
+                    tags = readTags[profile.name] ?? [:]
                 }
                 if let (d, k, kind) = owner(tags), kind == .instanceProfile {
                     add(ObservedResource(key: k, kind: .instanceProfile, id: profile.name,
@@ -187,15 +188,38 @@ public struct AWSObserver: Sendable {
         }
     }
 
-    /// An instance profile's tags (AWS's ListInstanceProfiles leaves them out): from the cache
-    /// while young, else read with ListInstanceProfileTags and kept.
-    func profileTags(_ name: String, _ iam: IAMClient) async throws(AWSError) -> [String: String] {
-        if let cached = await slowAttributes?.fresh(name)?.values[Self.profileTagsKey]?.objectValue {
-            return cached.compactMapValues(\.stringValue)
+    /// Instance profiles' tags (AWS's ListInstanceProfiles leaves them out): from the cache while
+    /// young, else read with ListInstanceProfileTags, all at once, and kept. Failures by name.
+    func profileTags(_ names: [String], _ iam: IAMClient) async -> ([String: [String: String]], [String: AWSError]) {
+        var known: [String: [String: String]] = [:]
+        var stale: [String] = []
+        for name in names {
+            if let cached = await slowAttributes?.fresh(name)?.values[Self.profileTagsKey]?.objectValue {
+                known[name] = cached.compactMapValues(\.stringValue)
+            } else {
+                stale.append(name)
+            }
         }
-        let tags = try await iam.instanceProfileTags(name)
-        await slowAttributes?.store([name: [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]])
-        return tags
+        var failures: [String: AWSError] = [:]
+        var read: [String: [String: JSONValue]] = [:]
+        await withTaskGroup(of: (String, Result<[String: String], AWSError>).self) { group in
+            for name in stale {
+                group.addTask {
+                    do throws(AWSError) { return (name, .success(try await iam.instanceProfileTags(name))) } catch { return (name, .failure(error)) }
+                }
+            }
+            for await (name, result) in group {
+                switch result {
+                case .success(let tags):
+                    known[name] = tags
+                    read[name] = [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]
+                case .failure(let error):
+                    failures[name] = error
+                }
+            }
+        }
+        await slowAttributes?.store(read)
+        return (known, failures)
     }
 
     static let profileTagsKey = "tags"

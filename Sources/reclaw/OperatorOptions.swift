@@ -15,7 +15,7 @@ struct OperatorOptions: ParsableArguments {
         valueName: "arn"))
     var permissionsBoundary: String?
 
-    @Option(help: "How long a VPC's DNS attributes (one AWS call each per VPC) are trusted before they are read again: 5m, 15m, 1h.")
+    @Option(help: "How long what takes one AWS call per resource (a VPC's DNS attributes, an instance profile's tags) is trusted before it is read again: 5m, 15m, 1h.")
     var slowReadInterval: String = "15m"
 
     /// The boundary from the option, else from the environment.

@@ -14,23 +14,25 @@ public enum AWSOperations {
             // observe
             "DescribeVpcs", "DescribeSubnets", "DescribeInternetGateways", "DescribeRouteTables", "DescribeSecurityGroups",
             "DescribeVpcEndpoints", "DescribeInstances", "DescribeVolumes", "DescribeImages", "DescribeNetworkInterfaces",
+            "DescribeVpcAttribute", "DescribeIamInstanceProfileAssociations",
             // network
             "CreateVpc", "ModifyVpcAttribute", "DeleteVpc",
             "CreateSubnet", "ModifySubnetAttribute", "DeleteSubnet",
             "CreateInternetGateway", "AttachInternetGateway", "DetachInternetGateway", "DeleteInternetGateway",
-            "CreateRouteTable", "CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable", "DisassociateRouteTable", "DeleteRouteTable",
+            "CreateRouteTable", "CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable", "ReplaceRouteTableAssociation", "DisassociateRouteTable", "DeleteRouteTable",
             "CreateSecurityGroup", "DeleteSecurityGroup",
             "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
             "CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints",
             // instance
             "RunInstances", "StopInstances", "StartInstances", "TerminateInstances",
             "ModifyInstanceAttribute", "ModifyInstanceMetadataOptions", "ModifyVolume",
+            "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation",
             // tags
             "CreateTags", "DeleteTags",
         ],
         .iam: [
             "GetAccountAuthorizationDetails", "ListInstanceProfiles", "ListInstanceProfileTags",
-            "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole",
+            "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "TagRole", "UntagRole",
             "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
             "CreateInstanceProfile", "DeleteInstanceProfile", "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
             "TagInstanceProfile", "UntagInstanceProfile",
@@ -49,6 +51,8 @@ public enum AWSOperations {
     /// an endpoint's private DNS, and the source identity set on an assumed role.
     public static let impliedActions: [String: Set<String>] = [
         "ec2:RunInstances": ["iam:PassRole"],
+        "ec2:AssociateIamInstanceProfile": ["iam:PassRole"],
+        "ec2:ReplaceIamInstanceProfileAssociation": ["iam:PassRole"],
         "iam:AddRoleToInstanceProfile": ["iam:PassRole"],
         "ec2:CreateVpcEndpoint": ["route53:AssociateVPCWithHostedZone"],
         "ec2:ModifyVpcEndpoint": ["route53:AssociateVPCWithHostedZone"],

@@ -47,6 +47,9 @@ public final class ReconcileDaemon: Service, Sendable {
         var noticeWaits: [NoticeWait] = []
         /// Which deployment each known resource id, role name and parameter name belongs to.
         var resourceIndex: [String: String] = [:]
+        /// With several replicas: the deployments whose lease this replica holds and whose state
+        /// it has adopted.
+        var owned: Set<String> = []
         var health: HealthTracker
         var shutdownStarted: Duration?
     }

@@ -80,8 +80,7 @@ struct RunCommand: AsyncParsableCommand {
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {
-            if leases != nil { throw CLIError("--once cannot be combined with --lease-table: a replica owns deployments only while it runs") }
-            let code = await runOnce(daemon, notifier: notifier)
+            let code = await runOnce(daemon, notifier: notifier, leases: leases)
             if code != 0 { throw ExitCode(code) }
             return
         }
@@ -99,13 +98,23 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("reclaw stopped")
     }
 
-    /// One source pass and one drift pass; alerts are delivered before returning.
-    func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?) async -> Int32 {
+    /// One source pass and one drift pass; alerts are delivered before returning. As a replica, it
+    /// first takes the leases it can (its share among the live replicas, all of them when alone),
+    /// works on those deployments only, and releases them before it exits.
+    func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?, leases: LeaseManager?) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
             if let notifier { group.addTask { try? await notifier.run(); return 0 } }
             group.addTask {
+                if let leases {
+                    _ = await daemon.sourcePass()  // reads the deployments; owns none yet
+                    await leases.round()
+                }
                 let report = await daemon.sourcePass()
                 let drift = await daemon.driftPass()
+                if let leases {
+                    leases.beginShutdown()
+                    await leases.round()
+                }
                 notifier?.finish()
                 if report.failed || !daemon.stalledDeployments.isEmpty { return 1 }
                 return report.exitCode == 2 || !drift.isEmpty ? 2 : 0

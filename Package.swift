@@ -12,7 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
-        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.20.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [
         // C libraries from Debian's packages.
@@ -55,8 +56,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "FlyingFox", package: "FlyingFox"),
-            .product(name: "FlyingSocks", package: "FlyingFox"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "reclaw", dependencies: [
             "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
@@ -89,7 +92,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport"]),
+        .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport", "ReclawHTTP"]),
         // The files under deploy/ and docs/, checked against the code they describe.
         .testTarget(name: "DeployTests", dependencies: ["ReclawAWS", "ReclawSpec", "ReclawYAML", "ReclawJSON", "ReclawTestSupport"]),
     ],

@@ -106,7 +106,6 @@ public final class ReconcileDaemon: Service, Sendable {
 
     /// Fetches the source and reconciles the deployments whose spec is new, changed, or not yet converged.
     public func sourcePass() async -> PassReport {
-        let started = ContinuousClock.now
         var report = PassReport()
         let snapshot: SourceSnapshot
         do {
@@ -117,7 +116,7 @@ public final class ReconcileDaemon: Service, Sendable {
                 m.nextFetch = .now + min(options.interval * Double(1 << min(m.sourceFailures, 5)), .seconds(900))
                 return m.sourceFailures
             }
-            metrics.sourceFailed()
+            metrics.sourceFetched(succeeded: false, at: Date())
             report.sourceError = error.message
             report.revision = revision
             logger.error("the source cannot be read; the last good revision stays in force",
@@ -125,9 +124,9 @@ public final class ReconcileDaemon: Service, Sendable {
             await emit(AuditEvent(type: .sourceFailed, revision: revision, errorCode: "SourceUnavailable", errorMessage: error.message,
                                   message: "the source \(source.location) cannot be read (\(failures) in a row); revision \(revision ?? "none") stays in force"),
                        alertKey: "source")
-            metrics.reconciled(seconds: (ContinuousClock.now - started).inSeconds, outcome: "source-failed")
             return report
         }
+        metrics.sourceFetched(succeeded: true, at: Date())
         let previous = memory.withLock { m -> String? in
             defer {
                 m.lastRevision = snapshot.revision
@@ -192,7 +191,6 @@ public final class ReconcileDaemon: Service, Sendable {
             }
         }
         if options.prune { await prune(load, statuses: Array(statuses.values), revision: snapshot.revision, into: &report) }
-        metrics.reconciled(seconds: (ContinuousClock.now - started).inSeconds, outcome: report.failed ? "failed" : "succeeded")
         return report
     }
 
@@ -243,11 +241,13 @@ public final class ReconcileDaemon: Service, Sendable {
     /// Logs a plan, applies it, and records success or backoff.
     private func apply(_ planned: PlannedDeployment, recordPlan: Bool = false) async -> ApplyResult {
         let name = planned.name
+        let started = ContinuousClock.now
         logger.info("\n\(PlanRenderer.text(planned.plan))", metadata: ["deployment": "\(name)", "plan.id": "\(planned.plan.id)"])
         let result = await reconciler.apply(planned, recordPlan: recordPlan, shouldStop: { [weak self] in self?.isShuttingDown ?? true })
+        metrics.reconciled(deployment: name, kind: "apply", result: result.converged ? .success : .failure, seconds: (ContinuousClock.now - started).inSeconds)
         if result.converged {
             memory.withLock { $0.backoff[name] = nil }
-            metrics.succeeded(name)
+            metrics.succeeded(deployment: name, at: Date())
             if planned.plan.hasChanges {
                 logger.info("applied", metadata: ["deployment": "\(name)", "plan.id": "\(planned.plan.id)", "steps": "\(result.outcomes.count)"])
             }
@@ -318,14 +318,14 @@ public final class ReconcileDaemon: Service, Sendable {
             case .failure(let f):
                 logger.error("drift check failed", metadata: ["deployment": "\(name)", "error": "\(f.error)"])
             case .success(nil):
-                metrics.drifted(name, resources: 0)
+                metrics.drifted(deployment: name, resources: 0)
                 if memory.withLock({ $0.driftAlerted.removeValue(forKey: name) }) != nil {
                     await emit(AuditEvent(type: .driftResolved, deployment: name, revision: status.lastAppliedRevision, awsRegion: status.region,
                                           message: "\(name): the drift is gone; AWS matches revision \(status.lastAppliedRevision ?? "?") again"), alertKey: nil)
                 }
             case .success(let finding?):
                 findings.append(finding)
-                metrics.drifted(name, resources: finding.items.count)
+                metrics.drifted(deployment: name, resources: finding.items.count)
                 await handle(finding, policy: status.lastAppliedSpec?.policy.drift ?? .correct, since: status.lastInSyncAt ?? status.lastAppliedAt ?? Date())
             }
         }

@@ -27,7 +27,8 @@ struct RunCommand: AsyncParsableCommand {
     var alertWebhookFiles: [String] = []
     @Flag(help: "Destroy deployments whose spec left the repository (never all of them at once).") var prune = false
     @Flag(help: "One pass (source, then drift), then exit: 0 no changes, 2 changes or drift, 1 errors.") var once = false
-    @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT.") var metricsAddress: String?
+    @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT, localhost:PORT, [IPV6]:PORT or :PORT (every interface).")
+    var metricsAddress: String?
     @Option(help: "A file holding the push notification secret (or set RECLAW_HOOK_SECRET).") var hookSecretFile: String?
     @Option(help: "Deployments reconciled at once.") var deploymentConcurrency: Int = 4
     @OptionGroup var runtimeOptions: RuntimeOptions
@@ -37,6 +38,9 @@ struct RunCommand: AsyncParsableCommand {
         for (name, value) in [("--interval", interval), ("--drift-interval", driftInterval)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
         }
+        if let metricsAddress {
+            do { _ = try ListenAddress(parsing: metricsAddress) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() async throws {
@@ -44,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
         let logger = runtime.logger
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
-        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"))
+        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"), metrics: metrics)
         // Every AWS call is counted by the metrics as well as audited.
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver([runtime.auditor, metrics]))
@@ -71,8 +75,12 @@ struct RunCommand: AsyncParsableCommand {
         if let notifier { services.append(.init(service: notifier)) }
         if let metricsAddress {
             let secret = try hookSecret()
-            services.append(.init(service: try OperationsServer(address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
-                                                                health: { !daemon.isShuttingDown }, onPush: { daemon.trigger(.fetch("push")) })))
+            // Bound here: a taken address stops reclaw at startup with an error naming it (exit 1).
+            let server = try await OperationsServer(
+                address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
+                health: { daemon.isShuttingDown ? HealthReport(healthy: false, message: "shutting down") : HealthReport(healthy: true, message: "ok") },
+                onPush: { daemon.trigger(.fetch("push")) })
+            services.append(.init(service: server))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -18,11 +18,11 @@ import Testing
     @Test func pushNotificationsMustBeSignedAndMetricsAndHealthAreServed() async throws {
         let pushes = Mutex(0)
         let metrics = Metrics()
-        metrics.reconciled(seconds: 0.3, outcome: "succeeded")
-        metrics.succeeded("alpha", at: Date(timeIntervalSince1970: 1_800_000_000))
-        metrics.drifted("alpha", resources: 2)
-        let server = try OperationsServer(address: "127.0.0.1:0", metrics: metrics, secret: "s3cret", logger: Logger(label: "test"),
-                                          health: { true }, onPush: { pushes.withLock { $0 += 1 } })
+        metrics.reconciled(deployment: "alpha", kind: "apply", result: .success, seconds: 0.3)
+        metrics.succeeded(deployment: "alpha", at: Date(timeIntervalSince1970: 1_800_000_000))
+        metrics.drifted(deployment: "alpha", resources: 2)
+        let server = try await OperationsServer(address: "127.0.0.1:0", metrics: metrics, secret: "s3cret", logger: Logger(label: "test"),
+                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -41,9 +41,9 @@ import Testing
             #expect(pushes.withLock { $0 } == 1)
             #expect(try await http.send(HTTPRequest(url: base + "/healthz")).status == 200)
             let text = try await http.send(HTTPRequest(url: base + "/metrics")).bodyText
-            #expect(text.contains("reclaw_reconcile_duration_seconds_count 1"))
+            #expect(text.contains(#"reclaw_reconcile_duration_seconds_count{deployment="alpha",kind="apply"} 1"#))
             #expect(text.contains("reclaw_drifted_resources{deployment=\"alpha\"} 2"))
-            #expect(text.contains("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"alpha\"} 1800000000"))
+            #expect(text.contains("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"alpha\"} 1800000000.0"))
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -51,8 +51,8 @@ import Testing
 
     @Test func anEmptyHookSecretRefusesEveryPushEvenOneSignedWithTheEmptyKey() async throws {
         let pushes = Mutex(0)
-        let server = try OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "", logger: Logger(label: "test"),
-                                          health: { true }, onPush: { pushes.withLock { $0 += 1 } })
+        let server = try await OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "", logger: Logger(label: "test"),
+                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

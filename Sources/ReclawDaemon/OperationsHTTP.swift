@@ -328,7 +328,7 @@ final class RequestHandler: ChannelDuplexHandler {
             respond(context, head, status: .methodNotAllowed, text: "method not allowed\n", extra: [("Allow", allow)])
         case .hook:
             var headers: [String: String] = [:]
-            for (name, value) in head.headers { headers[name.lowercased(), default: ""] += headers[name.lowercased()] == nil ? value : "," + value }
+            for (name, value) in head.headers where headers[name.lowercased()] == nil { headers[name.lowercased()] = value }
             switch endpoint.gate.decide(headers: headers, body: request.body) {
             case .accepted(let scheme, let delivery):
                 endpoint.metrics.pushAccepted()

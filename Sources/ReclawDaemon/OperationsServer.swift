@@ -3,6 +3,7 @@ import Logging
 internal import NIOCore
 internal import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// What `/healthz` answers: 200 `ok` when healthy, 503 with the message otherwise.
 public struct HealthReport: Sendable {
@@ -69,15 +70,22 @@ public final class OperationsServer: Service, Sendable {
     }
 
     /// Serves until a graceful shutdown or cancellation, then closes the listeners and every
-    /// connection still open.
+    /// connection still open. Listeners that close on their own are an error: the endpoint must not
+    /// vanish unnoticed.
     public func run() async throws {
         let channels = self.channels
         let connections = endpoint.connections
+        let stopping = Mutex(false)
         await withTaskCancellationOrGracefulShutdownHandler {
             for channel in channels { try? await channel.closeFuture.get() }
         } onCancelOrGracefulShutdown: {
+            stopping.withLock { $0 = true }
             for channel in channels { channel.close(promise: nil) }
             connections.closeAll()
+        }
+        if !stopping.withLock({ $0 }) {
+            connections.closeAll()
+            throw OperationsServerError(.cannotListen, "the operations endpoint stopped listening on \(listening.joined(separator: " "))")
         }
     }
 

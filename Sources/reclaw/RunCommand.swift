@@ -80,7 +80,7 @@ struct RunCommand: AsyncParsableCommand {
                 address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
                 health: { daemon.isShuttingDown ? HealthReport(healthy: false, message: "shutting down") : HealthReport(healthy: true, message: "ok") },
                 onPush: { daemon.trigger(.fetch("push")) })
-            services.append(.init(service: server))
+            services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

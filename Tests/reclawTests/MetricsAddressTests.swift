@@ -144,4 +144,30 @@ import Testing
             #expect(metrics.contains("reclaw_build_info{"))
         }
     }
+
+    @Test func sigtermIsNotHeldUpByClientsInTheMiddleOfTheirHeaders() async throws {
+        let port = try Self.freePort()
+        let d = Daemon()
+        let process = try Command.launch(d.arguments + ["--metrics-address", "127.0.0.1:\(port)"], environment: d.environment)
+        async let logs = Command.offThread { String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        let ready = try await Self.healthz("http://127.0.0.1:\(port)")
+        #expect(ready == 200)
+        // Slow clients, each with a header half sent: the server would wait 10 s for the rest.
+        let slow = try (0..<3).map { _ in try RawConnection(port) }
+        for c in slow { c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: a") }
+        let during = try await Self.healthz("http://127.0.0.1:\(port)")
+        #expect(during == 200)
+        let pid = process.processIdentifier
+        let seconds = try await Command.offThread { () -> Double in
+            let start = Date()
+            kill(pid, SIGTERM)
+            while process.isRunning && -start.timeIntervalSinceNow < 30 { usleep(20_000) }
+            return -start.timeIntervalSinceNow
+        }
+        if process.isRunning { process.terminate() }
+        let stderr = try await logs
+        #expect(process.terminationStatus == 0, "\(stderr.suffix(2000))")
+        #expect(seconds < 8, "SIGTERM took \(seconds) s with slow clients connected")
+        #expect(slow.allSatisfy { $0.closedByPeer(within: 1) })
+    }
 }

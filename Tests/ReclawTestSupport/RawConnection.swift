@@ -2,11 +2,11 @@ import Foundation
 
 /// A TCP connection driven byte by byte, as an attacker drives one: no HTTP library in between.
 /// Blocking, with timeouts; async tests call it through `Command.offThread`.
-final class RawConnection: @unchecked Sendable {
-    let fd: Int32
+public final class RawConnection: @unchecked Sendable {
+    public let fd: Int32
 
     /// Connects to `host` (an IPv4 or IPv6 literal) and `port`.
-    init(_ port: UInt16, host: String = "127.0.0.1") throws {
+    public init(_ port: UInt16, host: String = "127.0.0.1") throws {
         let v6 = host.contains(":")
         fd = socket(v6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RawError("socket: \(String(cString: strerror(errno)))") }
@@ -35,7 +35,7 @@ final class RawConnection: @unchecked Sendable {
 
     /// Sends everything; false once the server has closed or reset the connection.
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    public func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -47,10 +47,10 @@ final class RawConnection: @unchecked Sendable {
     }
 
     @discardableResult
-    func send(_ text: String) -> Bool { send(Array(text.utf8)) }
+    public func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// Reads until the server closes the connection, resets it, or `timeout` passes.
-    func readUntilClosed(timeout: TimeInterval) -> (text: String, closed: Bool) {
+    public func readUntilClosed(timeout: TimeInterval) -> (text: String, closed: Bool) {
         var data: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -69,7 +69,7 @@ final class RawConnection: @unchecked Sendable {
     }
 
     /// Reads one response whose body length is given by Content-Length (`bodyless` for HEAD).
-    func readResponse(timeout: TimeInterval, bodyless: Bool = false) -> RawResponse? {
+    public func readResponse(timeout: TimeInterval, bodyless: Bool = false) -> RawResponse? {
         var data: [UInt8] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -86,18 +86,18 @@ final class RawConnection: @unchecked Sendable {
 
     /// Whether the server closed the connection (EOF or reset) within `timeout`, without reading
     /// anything it sent first.
-    func closedByPeer(within timeout: TimeInterval) -> Bool {
+    public func closedByPeer(within timeout: TimeInterval) -> Bool {
         readUntilClosed(timeout: timeout).closed
     }
 }
 
 /// A response read off a raw connection.
-struct RawResponse {
-    var status: Int
-    var headers: [String: String]
-    var body: String
+public struct RawResponse: Sendable {
+    public var status: Int
+    public var headers: [String: String]
+    public var body: String
 
-    init?(_ data: [UInt8], bodyless: Bool = false) {
+    public init?(_ data: [UInt8], bodyless: Bool = false) {
         let text = String(decoding: data, as: UTF8.self)
         guard let end = text.range(of: "\r\n\r\n") else { return nil }
         let lines = text[..<end.lowerBound].split(separator: "\r\n")
@@ -115,7 +115,7 @@ struct RawResponse {
     }
 }
 
-struct RawError: Error, CustomStringConvertible {
-    var description: String
+public struct RawError: Error, CustomStringConvertible {
+    public var description: String
     init(_ d: String) { description = d }
 }

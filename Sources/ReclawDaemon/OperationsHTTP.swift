@@ -219,6 +219,7 @@ final class RequestHandler: ChannelDuplexHandler {
         var route: Route
         var limit: Int
         var received = 0
+        var parts = 0
         var body: [UInt8] = []
     }
 
@@ -235,10 +236,9 @@ final class RequestHandler: ChannelDuplexHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (unwrapInboundIn(data), state) {
-        case (_, .closing):
-            return
-        case (.head(let head), _):
+        if case .closing = state { return }
+        switch unwrapInboundIn(data) {
+        case .head(let head):
             deadlines.headReceived()
             let route = Self.route(head)
             let limit = route == .hook ? endpoint.limits.maxBodyBytes : endpoint.limits.maxOtherBodyBytes
@@ -249,17 +249,25 @@ final class RequestHandler: ChannelDuplexHandler {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             state = .receiving(Request(head: head, route: route, limit: limit))
-        case (.body(let chunk), .receiving(var request)):
+        case .body(let chunk):
+            guard case .receiving(var request) = state else { return }
+            // Drop the state's reference first, so appending never copies the body (a body in
+            // many tiny chunks would otherwise cost quadratic time).
+            state = .waiting
             request.received += chunk.readableBytes
+            request.parts += 1
             if request.received > request.limit { return tooLarge(context, request.head, limit: request.limit) }
+            if request.parts > endpoint.limits.maxBodyParts {
+                endpoint.refused("body_too_fragmented", "a request body came in more than \(endpoint.limits.maxBodyParts) pieces", peer: Endpoint.peer(context.channel))
+                return respond(context, request.head, status: .payloadTooLarge, text: "request body in too many pieces\n", close: true)
+            }
             if request.route == .hook { request.body.append(contentsOf: chunk.readableBytesView) }
             state = .receiving(request)
-        case (.end, .receiving(let request)):
+        case .end:
+            guard case .receiving(let request) = state else { return }
             state = .waiting
             deadlines.requestReceived()
             answer(context, request)
-        case (.body, .waiting), (.end, .waiting):
-            return
         }
     }
 

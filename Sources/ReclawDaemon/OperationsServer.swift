@@ -28,6 +28,9 @@ public struct OperationsLimits: Sendable {
     public var maxBodyBytes = 1024 * 1024
     /// The body of the other routes, which take none.
     public var maxOtherBodyBytes = 16 * 1024
+    /// Pieces (chunks, or reads) a body may come in: each costs the event loop a little, so a body
+    /// in one-byte chunks is refused (413) long before it could keep a thread busy.
+    public var maxBodyParts = 16 * 1024
     /// From a request's first byte (or a new connection) to the end of its headers.
     public var headerTimeout: Duration = .seconds(10)
     /// From the end of the headers to the end of the body.

@@ -172,6 +172,37 @@ import Testing
         }
     }
 
+    @Test func aBodyInOneByteChunksIsRefusedWhileOneInOrdinaryChunksIsRead() async throws {
+        let metrics = Metrics()
+        try await withServer(metrics: metrics) { port, pushes in
+            let body = #"{"ref":"refs/heads/main","pad":""# + String(repeating: "a", count: 300_000) + #""}"#
+            let signature = Self.github(body, "s3cret")
+            func chunked(_ size: Int) -> String {
+                var wire = "POST /hooks/git HTTP/1.1\r\nHost: x\r\nX-Hub-Signature-256: \(signature)\r\nTransfer-Encoding: chunked\r\n\r\n"
+                var rest = Substring(body)
+                while !rest.isEmpty {
+                    let piece = rest.prefix(size)
+                    wire += String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n"
+                    rest = rest.dropFirst(size)
+                }
+                return wire + "0\r\n\r\n"
+            }
+            let (tiny, ordinary) = (chunked(1), chunked(1000))
+            let (refused, accepted) = try await Command.offThread { () -> (RawResponse?, RawResponse?) in
+                let a = try RawConnection(port)
+                a.send(tiny)
+                let b = try RawConnection(port)
+                b.send(ordinary)
+                return (a.readResponse(timeout: 20), b.readResponse(timeout: 20))
+            }
+            // 413, unless the reset for the unread rest of the body overtook it.
+            #expect(refused == nil || refused?.status == 413, "\(String(describing: refused))")
+            #expect(accepted?.status == 202, "\(String(describing: accepted))")
+            #expect(pushes.value == 1)
+            #expect(metrics.render().contains(#"reclaw_http_refusals_total{reason="body_too_fragmented"} 1"#))
+        }
+    }
+
     // MARK: connections
 
     @Test func beyondTheConnectionLimitTheConnectionStuckLongestIsClosedAndHealthzAnswers() async throws {

@@ -319,6 +319,7 @@ public final class ReconcileDaemon: Service, Sendable {
                 logger.error("drift check failed", metadata: ["deployment": "\(name)", "error": "\(f.error)"])
             case .success(nil):
                 metrics.drifted(deployment: name, resources: 0)
+                metrics.succeeded(deployment: name, at: Date())
                 if memory.withLock({ $0.driftAlerted.removeValue(forKey: name) }) != nil {
                     await emit(AuditEvent(type: .driftResolved, deployment: name, revision: status.lastAppliedRevision, awsRegion: status.region,
                                           message: "\(name): the drift is gone; AWS matches revision \(status.lastAppliedRevision ?? "?") again"), alertKey: nil)

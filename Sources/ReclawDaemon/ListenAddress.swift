@@ -67,7 +67,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         while let n = node {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(n.pointee.ai_addr, n.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let ip = String(cString: buffer)
+                let ip = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !ips.contains(ip) { ips.append(ip) }
             }
             node = n.pointee.ai_next

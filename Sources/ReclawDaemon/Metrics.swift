@@ -27,49 +27,53 @@ public final class Metrics: AWSCallObserver, Sendable {
     static let lagBuckets: [Double] = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]
     static let conditionStatuses = ["True", "False", "Unknown"]
 
-    /// The help text of every series: one place, since a family must always be registered with the same one.
-    enum Help {
-        static let reconcileTotal = "Reconciles by deployment, kind (apply, drift, attribution, prune) and result."
-        static let reconcileDuration = "Time one reconcile of one deployment took, by kind."
-        static let condition = "The status of each condition (Ready, Reconciling, Stalled) per deployment: 1 for the current status."
-        static let lastSuccess = "When each deployment last reconciled successfully (Unix seconds)."
-        static let drifted = "Attributes found drifted at the last drift check, per deployment."
-        static let sourceFailures = "Fetches of the source that failed."
-        static let sourceFetches = "Fetches of the source by result."
-        static let sourceLastFetch = "When the source was last fetched successfully (Unix seconds)."
-        static let queueDepth = "Deployments waiting in the work queue."
-        static let queueAdds = "Deployments added to the work queue."
-        static let queueRetries = "Deployments put back on the work queue to be retried."
-        static let queueLongest = "How long the longest-running reconcile has been running."
-        static let queueRunning = "Reconciles running now."
-        static let alertDeliveries = "Alert deliveries by outcome (delivered, refused, failed, dropped)."
-        static let awsCalls = "AWS API calls by service, operation and outcome (ok or the error code)."
-        static let buildInfo = "The reclaw version and the Swift version it was built with."
-        static let leasesHeld = "Deployment leases this replica holds."
-        static let leaseAcquisitions = "Deployment leases acquired."
-        static let leaseLosses = "Deployment leases lost before they were released."
-        static let replicaActive = "Whether each known replica is active (1) or not (0)."
-        static let eventsReceived = "CloudTrail events received from the queue."
-        static let eventsMatched = "CloudTrail events that matched a deployment."
-        static let eventsIgnored = "CloudTrail events ignored, by reason."
-        static let eventLag = "Time from a CloudTrail event to its arrival at reclaw."
-        static let httpRefusals = "Requests the operations endpoint refused, by reason."
-        static let pushes = "Push notifications accepted (each triggers a fetch)."
+    /// Every family: its name and help text (a family must always be registered with the same help;
+    /// computed, since the descriptor type is not Sendable).
+    enum Family {
+        static func family(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
+
+        static var reconcileTotal: MetricNameDescriptor { family("reclaw_reconcile_total", "Reconciles by deployment, kind (apply, drift, attribution, prune) and result.") }
+        static var reconcileDuration: MetricNameDescriptor { family("reclaw_reconcile_duration_seconds", "Time one reconcile of one deployment took, by kind.") }
+        static var condition: MetricNameDescriptor { family("reclaw_deployment_condition", "The status of each condition (Ready, Reconciling, Stalled) per deployment: 1 for the current status.") }
+        static var lastSuccess: MetricNameDescriptor { family("reclaw_last_successful_reconcile_timestamp_seconds", "When each deployment last reconciled successfully (Unix seconds).") }
+        static var drifted: MetricNameDescriptor { family("reclaw_drifted_resources", "Attributes found drifted at the last drift check, per deployment.") }
+        static var sourceFailures: MetricNameDescriptor { family("reclaw_source_failures_total", "Fetches of the source that failed.") }
+        static var sourceFetches: MetricNameDescriptor { family("reclaw_source_fetches_total", "Fetches of the source by result.") }
+        static var sourceLastFetch: MetricNameDescriptor { family("reclaw_source_last_fetch_timestamp_seconds", "When the source was last fetched successfully (Unix seconds).") }
+        static var queueDepth: MetricNameDescriptor { family("reclaw_workqueue_depth", "Deployments waiting in the work queue.") }
+        static var queueAdds: MetricNameDescriptor { family("reclaw_workqueue_adds_total", "Deployments added to the work queue.") }
+        static var queueRetries: MetricNameDescriptor { family("reclaw_workqueue_retries_total", "Deployments put back on the work queue to be retried.") }
+        static var queueLongest: MetricNameDescriptor { family("reclaw_workqueue_longest_running_processor_seconds", "How long the longest-running reconcile has been running.") }
+        static var queueRunning: MetricNameDescriptor { family("reclaw_workqueue_running", "Reconciles running now.") }
+        static var alertDeliveries: MetricNameDescriptor { family("reclaw_alert_deliveries_total", "Alert deliveries by outcome (delivered, refused, failed, dropped).") }
+        static var awsCalls: MetricNameDescriptor { family("reclaw_aws_calls_total", "AWS API calls by service, operation and outcome (ok or the error code).") }
+        static var buildInfo: MetricNameDescriptor { family("reclaw_build_info", "The reclaw version and the Swift version it was built with.") }
+        static var leasesHeld: MetricNameDescriptor { family("reclaw_leases_held", "Deployment leases this replica holds.") }
+        static var leaseAcquisitions: MetricNameDescriptor { family("reclaw_lease_acquisitions_total", "Deployment leases acquired.") }
+        static var leaseLosses: MetricNameDescriptor { family("reclaw_lease_losses_total", "Deployment leases lost before they were released.") }
+        static var replicaActive: MetricNameDescriptor { family("reclaw_replica_active", "Whether each known replica is active (1) or not (0).") }
+        static var eventsReceived: MetricNameDescriptor { family("reclaw_events_received_total", "CloudTrail events received from the queue.") }
+        static var eventsMatched: MetricNameDescriptor { family("reclaw_events_matched_total", "CloudTrail events that matched a deployment.") }
+        static var eventsIgnored: MetricNameDescriptor { family("reclaw_events_ignored_total", "CloudTrail events ignored, by reason.") }
+        static var eventLag: MetricNameDescriptor { family("reclaw_event_lag_seconds", "Time from a CloudTrail event to its arrival at reclaw.") }
+        static var httpRefusals: MetricNameDescriptor { family("reclaw_http_refusals_total", "Requests the operations endpoint refused, by reason.") }
+        static var pushes: MetricNameDescriptor { family("reclaw_push_notifications_accepted_total", "Push notifications accepted (each triggers a fetch).") }
     }
 
     public init() {
-        registry.makeGauge(name: "reclaw_build_info", labels: [("version", ReclawVersion.string), ("swift_version", Self.swiftVersion)],
-                           help: Help.buildInfo).set(1.0)
+        registry.makeGauge(descriptor: Family.buildInfo, labels: [("version", ReclawVersion.string), ("swift_version", Self.swiftVersion)]).set(1.0)
         // Series without labels exist from the start, so a rate() has a first sample at zero.
-        _ = registry.makeCounter(name: "reclaw_source_failures_total", help: Help.sourceFailures)
+        _ = registry.makeCounter(descriptor: Family.sourceFailures)
         for result in ["success", "failure"] {
-            _ = registry.makeCounter(name: "reclaw_source_fetches_total", labels: [("result", result)], help: Help.sourceFetches)
+            _ = registry.makeCounter(descriptor: Family.sourceFetches, labels: [("result", result)])
         }
-        _ = registry.makeGauge(name: "reclaw_workqueue_depth", help: Help.queueDepth)
-        _ = registry.makeGauge(name: "reclaw_workqueue_running", help: Help.queueRunning)
-        _ = registry.makeGauge(name: "reclaw_workqueue_longest_running_processor_seconds", help: Help.queueLongest)
-        _ = registry.makeCounter(name: "reclaw_workqueue_adds_total", help: Help.queueAdds)
-        _ = registry.makeCounter(name: "reclaw_workqueue_retries_total", help: Help.queueRetries)
+        _ = registry.makeGauge(descriptor: Family.queueDepth)
+        _ = registry.makeGauge(descriptor: Family.queueRunning)
+        _ = registry.makeGauge(descriptor: Family.queueLongest)
+        _ = registry.makeCounter(descriptor: Family.queueAdds)
+        _ = registry.makeCounter(descriptor: Family.queueRetries)
     }
 
     // MARK: reconciles, per deployment
@@ -78,11 +82,10 @@ public final class Metrics: AWSCallObserver, Sendable {
     public func reconciled(deployment: String, kind: String, result: ReconcileResult, seconds: Double) {
         let labels = [("deployment", deployment), ("kind", kind)]
         withSeries(deployment) { s in
-            counter(&s, "reclaw_reconcile_total", labels + [("result", result.rawValue)], Help.reconcileTotal).increment()
-            let key = "reclaw_reconcile_duration_seconds/" + kind
+            counter(&s, Family.reconcileTotal, labels + [("result", result.rawValue)]).increment()
+            let key = Self.key(Family.reconcileDuration.name, labels)
             if s.histograms[key] == nil {
-                s.histograms[key] = registry.makeValueHistogram(name: "reclaw_reconcile_duration_seconds", labels: labels,
-                                                                buckets: Self.durationBuckets, help: Help.reconcileDuration)
+                s.histograms[key] = registry.makeValueHistogram(descriptor: Family.reconcileDuration, labels: labels, buckets: Self.durationBuckets)
             }
             s.histograms[key]!.record(max(0, seconds))
         }
@@ -93,7 +96,7 @@ public final class Metrics: AWSCallObserver, Sendable {
         let current = Self.conditionStatuses.contains(status) ? status : "Unknown"
         withSeries(deployment) { s in
             for candidate in Self.conditionStatuses {
-                gauge(&s, "reclaw_deployment_condition", [("deployment", deployment), ("type", type), ("status", candidate)], Help.condition)
+                gauge(&s, Family.condition, [("deployment", deployment), ("type", type), ("status", candidate)])
                     .set(candidate == current ? 1.0 : 0.0)
             }
         }
@@ -102,7 +105,7 @@ public final class Metrics: AWSCallObserver, Sendable {
     /// `reclaw_last_successful_reconcile_timestamp_seconds{deployment}`, moved by every successful reconcile.
     public func succeeded(deployment: String, at date: Date) {
         withSeries(deployment) { s in
-            gauge(&s, "reclaw_last_successful_reconcile_timestamp_seconds", [("deployment", deployment)], Help.lastSuccess)
+            gauge(&s, Family.lastSuccess, [("deployment", deployment)])
                 .set(date.timeIntervalSince1970)
         }
     }
@@ -110,7 +113,7 @@ public final class Metrics: AWSCallObserver, Sendable {
     /// `reclaw_drifted_resources{deployment}`.
     public func drifted(deployment: String, resources: Int) {
         withSeries(deployment) { s in
-            gauge(&s, "reclaw_drifted_resources", [("deployment", deployment)], Help.drifted).set(Double(resources))
+            gauge(&s, Family.drifted, [("deployment", deployment)]).set(Double(resources))
         }
     }
 
@@ -127,12 +130,12 @@ public final class Metrics: AWSCallObserver, Sendable {
     /// `reclaw_source_fetches_total{result}`, `reclaw_source_failures_total`, and on success
     /// `reclaw_source_last_fetch_timestamp_seconds`.
     public func sourceFetched(succeeded: Bool, at date: Date) {
-        registry.makeCounter(name: "reclaw_source_fetches_total", labels: [("result", succeeded ? "success" : "failure")], help: Help.sourceFetches)
+        registry.makeCounter(descriptor: Family.sourceFetches, labels: [("result", succeeded ? "success" : "failure")])
             .increment()
         if succeeded {
-            registry.makeGauge(name: "reclaw_source_last_fetch_timestamp_seconds", help: Help.sourceLastFetch).set(date.timeIntervalSince1970)
+            registry.makeGauge(descriptor: Family.sourceLastFetch).set(date.timeIntervalSince1970)
         } else {
-            registry.makeCounter(name: "reclaw_source_failures_total", help: Help.sourceFailures).increment()
+            registry.makeCounter(descriptor: Family.sourceFailures).increment()
         }
     }
 
@@ -140,89 +143,88 @@ public final class Metrics: AWSCallObserver, Sendable {
 
     /// `reclaw_workqueue_depth`, `reclaw_workqueue_running`, `reclaw_workqueue_longest_running_processor_seconds`.
     public func queue(depth: Int, running: Int, longestRunningSeconds: Double) {
-        registry.makeGauge(name: "reclaw_workqueue_depth", help: Help.queueDepth).set(Double(depth))
-        registry.makeGauge(name: "reclaw_workqueue_running", help: Help.queueRunning).set(Double(running))
-        registry.makeGauge(name: "reclaw_workqueue_longest_running_processor_seconds", help: Help.queueLongest).set(max(0, longestRunningSeconds))
+        registry.makeGauge(descriptor: Family.queueDepth).set(Double(depth))
+        registry.makeGauge(descriptor: Family.queueRunning).set(Double(running))
+        registry.makeGauge(descriptor: Family.queueLongest).set(max(0, longestRunningSeconds))
     }
 
     /// `reclaw_workqueue_adds_total`.
     public func queueAdded() {
-        registry.makeCounter(name: "reclaw_workqueue_adds_total", help: Help.queueAdds).increment()
+        registry.makeCounter(descriptor: Family.queueAdds).increment()
     }
 
     /// `reclaw_workqueue_retries_total`.
     public func queueRetried() {
-        registry.makeCounter(name: "reclaw_workqueue_retries_total", help: Help.queueRetries).increment()
+        registry.makeCounter(descriptor: Family.queueRetries).increment()
     }
 
     // MARK: alerts and AWS
 
     /// `reclaw_alert_deliveries_total{outcome}`: delivered, refused, failed or dropped.
     public func alertDelivery(outcome: String) {
-        registry.makeCounter(name: "reclaw_alert_deliveries_total", labels: [("outcome", outcome)], help: Help.alertDeliveries).increment()
+        registry.makeCounter(descriptor: Family.alertDeliveries, labels: [("outcome", outcome)]).increment()
     }
 
     /// `reclaw_aws_calls_total{service,operation,outcome}`.
     public func record(_ call: AWSCallRecord) async {
-        registry.makeCounter(name: "reclaw_aws_calls_total",
-                             labels: [("service", call.service.rawValue), ("operation", call.operation), ("outcome", call.outcome)],
-                             help: Help.awsCalls).increment()
+        registry.makeCounter(descriptor: Family.awsCalls,
+                             labels: [("service", call.service.rawValue), ("operation", call.operation), ("outcome", call.outcome)]).increment()
     }
 
     // MARK: leases
 
     /// `reclaw_leases_held`.
     public func leases(held: Int) {
-        registry.makeGauge(name: "reclaw_leases_held", help: Help.leasesHeld).set(Double(held))
+        registry.makeGauge(descriptor: Family.leasesHeld).set(Double(held))
     }
 
     /// `reclaw_lease_acquisitions_total`.
     public func leaseAcquired() {
-        registry.makeCounter(name: "reclaw_lease_acquisitions_total", help: Help.leaseAcquisitions).increment()
+        registry.makeCounter(descriptor: Family.leaseAcquisitions).increment()
     }
 
     /// `reclaw_lease_losses_total`.
     public func leaseLost() {
-        registry.makeCounter(name: "reclaw_lease_losses_total", help: Help.leaseLosses).increment()
+        registry.makeCounter(descriptor: Family.leaseLosses).increment()
     }
 
     /// `reclaw_replica_active{replica}`.
     public func replicaActive(_ replica: String, _ active: Bool) {
-        registry.makeGauge(name: "reclaw_replica_active", labels: [("replica", replica)], help: Help.replicaActive).set(active ? 1.0 : 0.0)
+        registry.makeGauge(descriptor: Family.replicaActive, labels: [("replica", replica)]).set(active ? 1.0 : 0.0)
     }
 
     // MARK: CloudTrail events
 
     /// `reclaw_events_received_total`.
     public func eventReceived() {
-        registry.makeCounter(name: "reclaw_events_received_total", help: Help.eventsReceived).increment()
+        registry.makeCounter(descriptor: Family.eventsReceived).increment()
     }
 
     /// `reclaw_events_matched_total`.
     public func eventMatched() {
-        registry.makeCounter(name: "reclaw_events_matched_total", help: Help.eventsMatched).increment()
+        registry.makeCounter(descriptor: Family.eventsMatched).increment()
     }
 
     /// `reclaw_events_ignored_total{reason}`.
     public func eventIgnored(reason: String) {
-        registry.makeCounter(name: "reclaw_events_ignored_total", labels: [("reason", reason)], help: Help.eventsIgnored).increment()
+        registry.makeCounter(descriptor: Family.eventsIgnored, labels: [("reason", reason)]).increment()
     }
 
     /// `reclaw_event_lag_seconds`.
     public func eventLag(seconds: Double) {
-        registry.makeValueHistogram(name: "reclaw_event_lag_seconds", buckets: Self.lagBuckets, help: Help.eventLag).record(max(0, seconds))
+        registry.makeValueHistogram(descriptor: Family.eventLag, buckets: Self.lagBuckets).record(max(0, seconds))
     }
 
     // MARK: the operations endpoint
 
     /// `reclaw_http_refusals_total{reason}`: requests the endpoint refused.
     public func httpRefused(reason: String) {
-        registry.makeCounter(name: "reclaw_http_refusals_total", labels: [("reason", reason)], help: Help.httpRefusals).increment()
+        registry.makeCounter(descriptor: Family.httpRefusals, labels: [("reason", reason)]).increment()
     }
 
     /// `reclaw_push_notifications_accepted_total`.
     public func pushAccepted() {
-        registry.makeCounter(name: "reclaw_push_notifications_accepted_total", help: Help.pushes).increment()
+        registry.makeCounter(descriptor: Family.pushes).increment()
     }
 
     /// The Prometheus text exposition format (version 0.0.4).
@@ -236,18 +238,18 @@ public final class Metrics: AWSCallObserver, Sendable {
         series.withLock { all in body(&all[deployment, default: DeploymentSeries()]) }
     }
 
-    private func counter(_ s: inout DeploymentSeries, _ name: String, _ labels: [(String, String)], _ help: String) -> Counter {
-        let key = Self.key(name, labels)
+    private func counter(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Counter {
+        let key = Self.key(family.name, labels)
         if let c = s.counters[key] { return c }
-        let c = registry.makeCounter(name: name, labels: labels, help: help)
+        let c = registry.makeCounter(descriptor: family, labels: labels)
         s.counters[key] = c
         return c
     }
 
-    private func gauge(_ s: inout DeploymentSeries, _ name: String, _ labels: [(String, String)], _ help: String) -> Gauge {
-        let key = Self.key(name, labels)
+    private func gauge(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Gauge {
+        let key = Self.key(family.name, labels)
         if let g = s.gauges[key] { return g }
-        let g = registry.makeGauge(name: name, labels: labels, help: help)
+        let g = registry.makeGauge(descriptor: family, labels: labels)
         s.gauges[key] = g
         return g
     }

@@ -12,7 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        // The operations endpoint's HTTP/1 server (NIOHTTP1's llhttp codec bounds the headers).
+        // Clean debug build on 2 cores: about +70 CPU-seconds; Hummingbird would cost about +155.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.0"),
+        // Metrics: swift-metrics' Prometheus backend, used through its registry (about +17 CPU-seconds).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
     ],
     targets: [

@@ -52,6 +52,8 @@ public final class ReconcileDaemon: Service, Sendable {
         var owned: Set<String> = []
         var health: HealthTracker
         var shutdownStarted: Duration?
+        /// The scheduler's adds and retries already counted in the metrics.
+        var countedQueue = (added: 0, retries: 0)
     }
 
     /// Why a deployment stopped, as shown in the log, metrics, health and alerts.
@@ -209,10 +211,14 @@ public final class ReconcileDaemon: Service, Sendable {
     }
 
     func publishQueueMetrics(now: Duration) {
-        let (depth, running, longest) = core.withLock { c in
-            (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now))
+        let (depth, running, longest, added, retried) = core.withLock { c in
+            defer { c.countedQueue = (c.scheduler.added, c.scheduler.retries) }
+            return (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now),
+                    c.scheduler.added - c.countedQueue.added, c.scheduler.retries - c.countedQueue.retries)
         }
         metrics.queue(depth: depth, running: running, longestRunningSeconds: longest.inSeconds)
+        for _ in 0..<added { metrics.queueAdded() }
+        for _ in 0..<retried { metrics.queueRetried() }
     }
 
     // MARK: stalls, events and alerts

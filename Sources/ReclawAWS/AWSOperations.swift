@@ -10,7 +10,7 @@ public enum AWSOperations {
 
     /// The operations of each optional feature.
     public static let byFeature: [Feature: [AWSService: Set<String>]] = [
-        .replicas: [.dynamodb: ["GetItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
+        .replicas: [.dynamodb: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
     ]
 
     /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.

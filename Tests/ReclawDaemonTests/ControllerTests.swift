@@ -18,17 +18,18 @@ import Testing
         let h = try DaemonHarness(upstream: upstream, options: DaemonOptions(interval: .seconds(1), driftInterval: .seconds(2), concurrency: 4))
         try await h.running {
             #expect(await eventually { h.status(fast)?.holds(.ready) == true })
-            // Every AWS call of the slow deployment takes a second: its apply takes minutes.
-            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 1000)
+            // Every AWS call of the slow deployment takes two seconds: its apply takes minutes.
+            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 2000)
             try upstream.commit(["slow.yaml": DaemonHarness.spec(slow, region: region)])
-            #expect(await eventually(.seconds(30)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
+            #expect(await eventually(.seconds(120)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
             try await h.emulator.openPort(22, deployment: fast, region: region)
             let opened = Date()
-            #expect(await eventually(.seconds(30)) { (try? await h.emulator.openPorts(deployment: fast, region: region))?.isEmpty == true },
+            #expect(await eventually(.seconds(60)) { (try? await h.emulator.openPorts(deployment: fast, region: region))?.isEmpty == true },
                     "the drift on \(fast) waited for \(slow)'s apply")
             let took = Date().timeIntervalSince(opened)
             #expect(h.status(slow)?.holds(.ready) != true, "the slow apply finished first; the test proves nothing")
-            #expect(took < 15, "corrected \(took)s after the change, with a drift interval of 2s")
+            // The drift interval is 2 s; the bound leaves room for a loaded machine (bench/controller.py measures it).
+            #expect(took < 30, "corrected \(took)s after the change, with a drift interval of 2s")
             #expect(h.events(.driftCorrected).contains { $0.deployment == fast })
             try await h.emulator.removeFault(delay)
         }

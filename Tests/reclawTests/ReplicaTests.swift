@@ -5,7 +5,7 @@ import Testing
 /// Three `reclaw run` replicas sharing thirty deployments through a lease table on the emulator's
 /// DynamoDB, through a kill -9, a SIGSTOP past the lease, a rolling restart and a DynamoDB outage.
 @Suite struct ReplicaTests {
-    static let lease = 6.0
+    static let lease = 15.0
     static let interval = 2.0
 
     /// The fleet: one repository, one lease table, a state directory per replica.

@@ -134,12 +134,24 @@ import Testing
         let receiver = try EchoServer()
         try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: "mars-north-1")])
         let urls = w.dir.write("webhooks", "# the team's receiver\n\n  \(receiver.url)/record  \n")
-        let r = try await Command.run(w.run("--once", "--alert-webhook-file", urls), environment: w.env)
+        let secret = w.dir.write("alert-secret", "s3cret-for-alerts\n")
+        let r = try await Command.run(w.run("--once", "--alert-webhook-file", urls, "--alert-webhook-secret-file", secret), environment: w.env)
         #expect(r.status == 1, "\(r.stderr.suffix(2000))")
         #expect(r.stderr.contains("alert-webhooks=1"))
-        #expect(!r.stderr.contains(receiver.url))
+        #expect(!r.stderr.contains(receiver.url) && !r.stderr.contains("s3cret-for-alerts"))
         let records = try await receiver.records()
         #expect(records.contains("ReconcileFailed") && records.contains("InvalidSpec") && records.contains(w.name), "\(records)")
+        // Signed as the receiver of X-Hub-Signature-256 expects: HMAC-SHA256 of the body, in hex.
+        let record = try #require((try JSONSerialization.jsonObject(with: Data(records.utf8)) as? [[String: Any]])?.first)
+        let headers = Dictionary(((record["headers"] as? [String: String]) ?? [:]).map { ($0.key.lowercased(), $0.value) }) { a, _ in a }
+        let body = w.dir.write("body", record["body"] as? String ?? "")
+        let expected = try await Command.check(["openssl", "dgst", "-sha256", "-hmac", "s3cret-for-alerts", "-r", body])
+        #expect(headers["x-reclaw-signature-256"] == "sha256=" + (expected.split(separator: " ").first.map(String.init) ?? "?"))
+        #expect(headers["webhook-signature"]?.hasPrefix("v1,") == true && headers["webhook-id"] != nil && headers["webhook-timestamp"] != nil)
+
+        let bad = w.dir.write("bad-secret", "whsec_not base64!")
+        let refused = try await Command.run(w.run("--once", "--alert-webhook-file", urls, "--alert-webhook-secret-file", bad), environment: w.env)
+        #expect(refused.status == 1 && refused.stderr.contains("starts with whsec_ but the rest is not base64"), "\(refused.stderr.suffix(1000))")
     }
 
     @Test func aWebhookFileWithABadLineIsRefusedNamingTheLineNotTheURL() async throws {

@@ -1,7 +1,8 @@
 import Foundation
 import ReclawJSON
 
-/// Renders plans as the Terraform-like log block of DESIGN §2.4, or as JSON.
+/// Renders plans as the Terraform-like block of the logs and of `reclaw plan`, or as the JSON of
+/// `PlanJSON` (docs/plan-json.md).
 public enum PlanRenderer {
     public static func text(_ plan: Plan) -> String {
         var lines: [String] = []

@@ -31,7 +31,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "The state directory (default: $RECLAW_STATE_DIR, $XDG_STATE_HOME/reclaw or ~/.local/state/reclaw).")
     var stateDir: String?
 
-    @Option(help: "The audit log (default: STATE-DIR/audit.log). Read-only commands (plan, drift, posture, status, audit correlate) write to it only when it is given.")
+    @Option(help: "The audit log (default: STATE-DIR/audit.log). plan, drift and posture record what they find in it only when it is given; audit correlate only reads it.")
     var auditLog: String?
 
     @Option(help: "How many AWS steps run at once.")

@@ -95,7 +95,7 @@ public enum PlanJSON {
             } else {
                 let now = action?.before ?? ResourceValues(values: [:])
                 var then = now
-                for item in items { set(&then.values, path: path(item.attribute), to: item.expected ?? .null) }
+                for item in items { set(&then.values, path: path(item.attribute), to: item.expected) }
                 change = changeObject(actions: ["update"], before: then, after: now)
             }
             o["change"] = .object(change)
@@ -128,7 +128,8 @@ public enum PlanJSON {
         attribute.hasPrefix("tags.") ? ["tags", .string(String(attribute.dropFirst(5)))] : [.string(attribute)]
     }
 
-    static func set(_ values: inout [String: JSONValue], path: [JSONValue], to value: JSONValue) {
+    /// Sets the value at a path; nil removes it (a tag that was not there).
+    static func set(_ values: inout [String: JSONValue], path: [JSONValue], to value: JSONValue?) {
         guard let first = path.first?.stringValue else { return }
         if path.count == 1 {
             values[first] = value

@@ -1,11 +1,16 @@
 /// Every AWS operation reclaw can call, by service. `AWSClient` refuses anything not listed, so
 /// this is the complete list, and the IAM policy shipped in deploy/iam is tested against it.
 public enum AWSOperations {
-    /// Operations the AWS layer speaks that no command calls yet, so the shipped policy does not
-    /// grant them: DynamoDB's item calls for a leader lease between replicas. A command that starts
-    /// calling one moves it into `byService`, and the policy test then asks for its statement.
-    public static let notYetCalled: [AWSService: Set<String>] = [
-        .dynamodb: ["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Scan", "CreateTable", "DescribeTable"],
+    /// The optional features whose calls are granted by an IAM policy of their own (each under
+    /// deploy/iam), so a deployment that does not use them does not grant them.
+    public enum Feature: String, Sendable, CaseIterable {
+        /// Several replicas sharing deployments through a DynamoDB lease table.
+        case replicas
+    }
+
+    /// The operations of each optional feature.
+    public static let byFeature: [Feature: [AWSService: Set<String>]] = [
+        .replicas: [.dynamodb: ["GetItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
     ]
 
     /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.
@@ -65,7 +70,7 @@ public enum AWSOperations {
 
     /// Whether the AWS layer may send `operation` of `service`.
     public static func contains(_ service: AWSService, _ operation: String) -> Bool {
-        byService[service]?.contains(operation) == true || notYetCalled[service]?.contains(operation) == true
+        byService[service]?.contains(operation) == true || byFeature.values.contains { $0[service]?.contains(operation) == true }
     }
 
     /// The IAM action of an operation (`ec2:RunInstances`; the tagging API is `tag:`).
@@ -74,8 +79,13 @@ public enum AWSOperations {
     }
 
     /// Every IAM action reclaw's credentials need: its operations and what they imply.
-    public static var iamActions: Set<String> {
-        let own = Set(byService.flatMap { service, ops in ops.map { iamAction(service, $0) } })
+    public static var iamActions: Set<String> { actions(byService) }
+
+    /// The IAM actions an optional feature adds.
+    public static func iamActions(_ feature: Feature) -> Set<String> { actions(byFeature[feature] ?? [:]) }
+
+    static func actions(_ operations: [AWSService: Set<String>]) -> Set<String> {
+        let own = Set(operations.flatMap { service, ops in ops.map { iamAction(service, $0) } })
         return own.union(own.flatMap { impliedActions[$0] ?? [] }).subtracting(notAuthorizedByPolicy)
     }
 }

@@ -67,11 +67,14 @@ public final class AlertNotifier: Service, Sendable {
     /// Signs what generic webhooks receive; nil sends them unsigned.
     let signer: WebhookSigner?
     let now: @Sendable () -> Date
+    let metrics: Metrics?
     private let stream: AsyncStream<AuditEvent>
     private let continuation: AsyncStream<AuditEvent>.Continuation
 
+    /// `metrics` counts each attempt's outcome (delivered, refused, failed) and each alert dropped;
+    /// `signer` signs generic deliveries; `now` is the clock of their timestamps.
     public init(urls: [String], http: HTTPClient = .shared, logger: Logger, attempts: Int = 5, firstDelay: Duration = .seconds(1),
-                signer: WebhookSigner? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                metrics: Metrics? = nil, signer: WebhookSigner? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         webhooks = urls.enumerated().map { AlertWebhook(url: $1, index: $0) }
         self.signer = signer
         self.now = now
@@ -79,6 +82,7 @@ public final class AlertNotifier: Service, Sendable {
         self.logger = logger
         self.attempts = attempts
         self.firstDelay = firstDelay
+        self.metrics = metrics
         (stream, continuation) = AsyncStream.makeStream(of: AuditEvent.self, bufferingPolicy: .bufferingNewest(1000))
     }
 
@@ -110,11 +114,14 @@ public final class AlertNotifier: Service, Sendable {
                 // Signed again on every attempt: the signed time is the attempt's.
                 let r = try await http.send(hook.request(for: event, signer: signer, now: now()))
                 if (200..<300).contains(r.status) {
+                    metrics?.alertDelivery(outcome: "delivered")
                     logger.debug("alert delivered", metadata: ["webhook": "\(hook.label)", "audit.id": "\(event.eventID)"])
                     return
                 }
+                metrics?.alertDelivery(outcome: "refused")
                 logger.warning("alert delivery refused", metadata: ["webhook": "\(hook.label)", "http.status": "\(r.status)", "attempt": "\(attempt)"])
             } catch {
+                metrics?.alertDelivery(outcome: "failed")
                 logger.warning("alert delivery failed", metadata: ["webhook": "\(hook.label)", "error.code": "\(error.code)", "attempt": "\(attempt)"])
             }
             if attempt < attempts {
@@ -122,6 +129,7 @@ public final class AlertNotifier: Service, Sendable {
                 delay = delay * 2
             }
         }
+        metrics?.alertDelivery(outcome: "dropped")
         logger.error("alert dropped after \(attempts) attempts", metadata: ["webhook": "\(hook.label)", "audit.id": "\(event.eventID)"])
     }
 }

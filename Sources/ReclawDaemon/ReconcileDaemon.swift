@@ -42,8 +42,18 @@ public final class ReconcileDaemon: Service, Sendable {
         var findings: [String: DriftFinding] = [:]
         /// Deployments whose spec left the repository, queued to be pruned.
         var prunable: Set<String> = []
+        /// Changes CloudTrail's events reported, by deployment, and who waits for their checks.
+        var notices: [String: [ChangeNotice]] = [:]
+        var noticeWaits: [NoticeWait] = []
+        /// Which deployment each known resource id, role name and parameter name belongs to.
+        var resourceIndex: [String: String] = [:]
+        /// With several replicas: the deployments whose lease this replica holds and whose state
+        /// it has adopted.
+        var owned: Set<String> = []
         var health: HealthTracker
         var shutdownStarted: Duration?
+        /// The scheduler's adds and retries already counted in the metrics.
+        var countedQueue = (added: 0, retries: 0)
     }
 
     /// Why a deployment stopped, as shown in the log, metrics, health and alerts.
@@ -193,6 +203,7 @@ public final class ReconcileDaemon: Service, Sendable {
         case .driftCheck(let names):
             let result = await driftLane(names)
             post.yield(.driftChecked(names, result.outcomes))
+            await noticesChecked(Set(names))
         case .attribute(let names):
             let next = await attributionLane(names, dueOnly: true)
             post.yield(.attributed(names, next))
@@ -200,10 +211,14 @@ public final class ReconcileDaemon: Service, Sendable {
     }
 
     func publishQueueMetrics(now: Duration) {
-        let (depth, running, longest) = core.withLock { c in
-            (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now))
+        let (depth, running, longest, added, retried) = core.withLock { c in
+            defer { c.countedQueue = (c.scheduler.added, c.scheduler.retries) }
+            return (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now),
+                    c.scheduler.added - c.countedQueue.added, c.scheduler.retries - c.countedQueue.retries)
         }
         metrics.queue(depth: depth, running: running, longestRunningSeconds: longest.inSeconds)
+        for _ in 0..<added { metrics.queueAdded() }
+        for _ in 0..<retried { metrics.queueRetried() }
     }
 
     // MARK: stalls, events and alerts

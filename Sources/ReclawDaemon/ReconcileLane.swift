@@ -105,13 +105,14 @@ extension ReconcileDaemon {
         let seconds = (clock.now() - started).inSeconds
         if result.converged {
             unstall(name)
+            if let status = try? reconciler.state.load(name) { index(status) }
             metrics.succeeded(deployment: name, at: clock.date())
             metrics.reconciled(deployment: name, kind: "apply", result: .success, seconds: seconds)
             publish(name, ready: .true, stalled: .false)
             if p.plan.hasChanges {
                 logger.info("applied", metadata: ["deployment": "\(name)", "plan.id": "\(p.plan.id)", "steps": "\(result.outcomes.count)"])
             }
-            if !p.plan.drift.isEmpty { await driftCorrected(p, since: since, byRevision: !reasons.contains(.driftCorrection) || reasons.count > 1) }
+            if !p.plan.drift.isEmpty { await driftCorrected(p, since: since) }
             return (.converged, p.plan.hasChanges ? result : nil)
         }
         if isShuttingDown, result.problems.allSatisfy({ if case .notStarted = $0.status { return true }; return false }) {

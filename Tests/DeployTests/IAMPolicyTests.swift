@@ -23,6 +23,19 @@ import Testing
         #expect(granted.subtracting(needed).isEmpty, "granted but never called: \(granted.subtracting(needed).sorted())")
     }
 
+    @Test func theReplicasPolicyGrantsTheLeaseTablesCallsOnThatTableOnly() throws {
+        let replicas = try DeployFiles.json("deploy/iam/reclaw-replicas-policy.json")
+        let statements = replicas["Statement"]?.arrayValue ?? []
+        let granted = Set(statements.flatMap { $0["Action"]?.strings ?? [] })
+        #expect(granted == AWSOperations.iamActions(.replicas), "\(granted.symmetricDifference(AWSOperations.iamActions(.replicas)).sorted())")
+        for s in statements {
+            #expect(s["Resource"]?.strings == ["arn:aws:dynamodb:*:*:table/reclaw-leases"], "\(s["Sid"] ?? "?")")
+        }
+        // The daemon's own calls are item calls; making the table is the one-time setup command's.
+        let items = statements.first { $0["Sid"] == "LeaseTableItems" }?["Action"]?.strings ?? []
+        #expect(!items.contains("dynamodb:CreateTable") && !items.contains("dynamodb:DeleteTable"))
+    }
+
     @Test func everyStatementAllowsNamedActionsWithoutWildcards() {
         #expect(policy["Version"] == "2012-10-17")
         for s in statements {

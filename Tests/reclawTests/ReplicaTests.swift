@@ -94,6 +94,24 @@ import Testing
             }
         }
 
+        /// The deployments `replica` changed in AWS (by the User-Agent of its mutating calls).
+        func deploymentsChanged(by replica: String) async throws -> Set<String> {
+            Set(try await emulator.requests(userAgent: "replica/\(replica)").compactMap { r -> String? in
+                guard let op = r["operation"] as? String, let ua = r["userAgent"] as? String,
+                      !["Describe", "List", "Get", "Lookup"].contains(where: op.hasPrefix) else { return nil }
+                return names.first { ua.contains("deployment/\($0);") }
+            })
+        }
+
+        /// Exactly one of each resource, for every deployment of the fleet.
+        func expectOneOfEach() async throws {
+            let counts = try await emulator.resourceCounts(prefix: String(names[0].dropLast(2)), region: region)
+            #expect(Set(counts.keys) == Set(names), "\(Set(names).subtracting(counts.keys).sorted())")
+            for (name, components) in counts {
+                #expect(components.count == 14 && components.values.allSatisfy { $0 == 1 }, "\(name): \(components)")
+            }
+        }
+
         func log(_ replica: String) -> String { (try? String(contentsOfFile: dir.file("\(replica).log"), encoding: .utf8)) ?? "" }
     }
 
@@ -123,13 +141,10 @@ import Testing
         let owners = try await fleet.owners()
         let shares = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
         #expect(shares.count == 3 && shares.values.allSatisfy { (7...13).contains($0) }, "\(shares)")
-        for name in fleet.names.prefix(5) {
-            let counts = try await emulator.resourceCounts(name, region: fleet.region)
-            #expect(!counts.isEmpty && counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
-        }
+        try await fleet.expectOneOfEach()
         var appliers: [String: Set<String>] = [:]
         for r in ["r1", "r2", "r3"] {
-            for name in fleet.names where try await !fleet.mutatingCalls(by: r, for: [name]).isEmpty { appliers[name, default: []].insert(r) }
+            for name in try await fleet.deploymentsChanged(by: r) { appliers[name, default: []].insert(r) }
         }
         #expect(appliers.count == 30 && appliers.values.allSatisfy { $0.count == 1 }, "\(appliers.filter { $0.value.count != 1 })")
 
@@ -187,10 +202,7 @@ import Testing
         try await emulator.removeFault(outage)
         let fourth = try fleet.commit(version: "2026.5.0")
         #expect(try await waitUntil(240) { try await fleet.applied(fourth).count == 30 })
-        for name in fleet.names.prefix(5) {
-            let counts = try await emulator.resourceCounts(name, region: fleet.region)
-            #expect(counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
-        }
+        try await fleet.expectOneOfEach()
     }
 }
 

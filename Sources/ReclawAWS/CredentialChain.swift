@@ -44,10 +44,16 @@ public actor CredentialChain: CredentialProvider {
             throw AWSError.credentials("profile '\(profile)' (AWS_PROFILE) is not in \(environment.configFile) or \(environment.credentialsFile)", code: "ProfileNotFound")
         }
         if environment["AWS_EC2_METADATA_DISABLED"]?.lowercased() != "true" {
-            return instanceRole()
+            return instanceRole(lastResort: true)
         }
-        throw AWSError.credentials("no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or run on an instance with a role", code: "NoCredentials")
+        throw Self.noCredentials
     }
+
+    /// Nothing in the chain has credentials. The same error whether the instance metadata service
+    /// is disabled, does not answer, or answers that there is no role: off EC2, all three mean the same.
+    static let noCredentials = AWSError.credentials(
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN, or run on an instance with a role",
+        code: "NoCredentials")
 
     static func environmentCredentials(_ environment: AWSEnvironment) throws(AWSError) -> AWSCredentials? {
         let id = environment["AWS_ACCESS_KEY_ID"], secret = environment["AWS_SECRET_ACCESS_KEY"]
@@ -121,12 +127,20 @@ public actor CredentialChain: CredentialProvider {
         }
     }
 
-    private func instanceRole() -> any CredentialProvider {
+    /// The instance role. As the chain's `lastResort`, an instance metadata service that cannot be
+    /// reached, refuses, or has no role means there are no credentials at all (`noCredentials`);
+    /// named by a profile's `credential_source`, its own error says what went wrong.
+    private func instanceRole(lastResort: Bool = false) -> any CredentialProvider {
         let imds = IMDSCredentialProvider(endpoint: environment["AWS_EC2_METADATA_SERVICE_ENDPOINT"] ?? "http://169.254.169.254", http: http,
                                           timeout: environment["AWS_METADATA_SERVICE_TIMEOUT"].flatMap(Double.init) ?? 1,
                                           attempts: environment["AWS_METADATA_SERVICE_NUM_ATTEMPTS"].flatMap(Int.init) ?? 1)
         return CachedCredentialProvider(name: "instance role (IMDSv2)") { () async throws(AWSError) -> AWSCredentials in
-            try await imds.fetch()
+            do throws(AWSError) {
+                return try await imds.fetch()
+            } catch {
+                if lastResort && ["IMDSUnreachable", "IMDSError", "NoInstanceRole"].contains(error.code) { throw Self.noCredentials }
+                throw error
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import ReclawAWS
 import ReclawJSON
 
-/// One audit event (DESIGN §2.5). Field names follow CloudTrail's record fields so the two join
+/// One audit event (docs/contracts.md, "Audit events"). Field names follow CloudTrail's record fields so the two join
 /// without a mapping; the core fields are always present, null when they do not apply.
 public struct AuditEvent: Sendable, Hashable, Codable {
     public enum EventType: String, Sendable, Codable, CaseIterable {

@@ -20,6 +20,35 @@ public struct CorrelationEntry: Sendable, Codable {
     public var event: AuditEvent
     public var status: CorrelationStatus
     public var cloudTrailEventID: String?
+
+    /// The resource the call acted on: the one it created (`RunInstances` → `i-…`), else the one
+    /// its name says (`AuthorizeSecurityGroupIngress` → `sg-…`), else the first it names.
+    public var resource: AuditEvent.Resource? { Self.resource(acted: event) }
+
+    static func resource(acted e: AuditEvent) -> AuditEvent.Resource? {
+        guard let name = e.eventName else { return e.resources.first }
+        var noun = Substring(name)
+        for verb in verbs where noun.hasPrefix(verb) {
+            noun = noun.dropFirst(verb.count)
+            break
+        }
+        let wanted = noun.lowercased()
+        // The type whose name the rest of the operation's name starts with, longest first
+        // (`VpcEndpoints` is a VPCEndpoint, not a VPC).
+        let types = Set(e.resources.map(\.type)).sorted { shortName($0).count > shortName($1).count }
+        if let type = types.first(where: { wanted.hasPrefix(shortName($0).lowercased()) }) {
+            return e.resources.first { $0.type == type }
+        }
+        return e.resources.first
+    }
+
+    static let verbs = ["Run", "Create", "Delete", "Terminate", "Modify", "Attach", "Detach", "Authorize", "Revoke", "Associate",
+                        "Disassociate", "Replace", "Put", "Add", "Remove", "Update", "Tag", "Untag", "Start", "Stop", "Send", "Assume"]
+
+    /// `VPCEndpoint` of `AWS::EC2::VPCEndpoint`.
+    static func shortName(_ type: String) -> String {
+        type.split(separator: ":").last.map(String.init) ?? type
+    }
 }
 
 /// The result of joining the audit log with CloudTrail.
@@ -28,6 +57,13 @@ public struct CorrelationReport: Sendable, Codable {
     public var since: Date
 
     public func count(_ s: CorrelationStatus) -> Int { entries.filter { $0.status == s }.count }
+
+    /// How many calls have each status, and in all: `--json`'s `summary`.
+    public var summary: [String: Int] {
+        var s = ["total": entries.count]
+        for status in [CorrelationStatus.matched, .matchedByResource, .pending, .missing] { s[status.rawValue] = count(status) }
+        return s
+    }
 }
 
 /// Joins AwsApiCall events with CloudTrail's LookupEvents: by request id first, then by event name,

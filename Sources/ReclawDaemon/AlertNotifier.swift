@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReclawAWS
 import ReclawAudit
 import ReclawHTTP
 import ReclawJSON
@@ -16,62 +17,42 @@ public struct AlertWebhook: Sendable {
 
     public init(url: String, index: Int) {
         self.url = url
-        let host = URLComponents(string: url)?.host ?? ""
-        if host == "hooks.slack.com" || host.hasSuffix(".slack.com") {
-            kind = .slack
-        } else if (host.hasSuffix("discord.com") || host.hasSuffix("discordapp.com")) && url.contains("/api/webhooks/") {
-            kind = .discord
-        } else {
-            kind = .generic
-        }
+        kind = Self.kind(of: url)
         label = "alert webhook #\(index + 1) (\(kind.rawValue))"
+    }
+
+    /// Slack and Discord are recognized by their webhook hosts exactly (`notdiscord.com` is not
+    /// Discord); everything else gets the event's JSON.
+    static func kind(of url: String) -> Kind {
+        guard let parts = URLComponents(string: url), let host = parts.host?.lowercased() else { return .generic }
+        if ["hooks.slack.com", "hooks.slack-gov.com"].contains(host) { return .slack }
+        let discordHosts = ["discord.com", "discordapp.com", "ptb.discord.com", "canary.discord.com"]
+        if discordHosts.contains(host) && parts.path.hasPrefix("/api/webhooks/") { return .discord }
+        return .generic
     }
 
     /// The request body: the event's JSON for a generic receiver, a Slack or Discord message otherwise.
     public func body(for event: AuditEvent) -> [UInt8] {
         switch kind {
-        case .generic:
-            return Array(event.jsonLine.utf8)
-        case .slack:
-            let message: JSONValue = [
-                "text": .string(Self.headline(event)),
-                "blocks": [
-                    ["type": "section", "text": ["type": "mrkdwn", "text": .string("*\(Self.headline(event))*\n\(event.message ?? "")")]],
-                    ["type": "section", "fields": .array(Self.facts(event).map { ["type": "mrkdwn", "text": .string("*\($0.0)*\n\($0.1)")] })],
-                ],
-            ]
-            return Array(message.description.utf8)
-        case .discord:
-            let message: JSONValue = [
-                "content": .string(Self.headline(event)),
-                "embeds": [[
-                    "title": .string(event.eventType.rawValue),
-                    "description": .string(String((event.message ?? "").prefix(4000))),
-                    "fields": .array(Self.facts(event).map { ["name": .string($0.0), "value": .string(String($0.1.prefix(1000))), "inline": true] }),
-                ]],
-            ]
-            return Array(message.description.utf8)
+        case .generic: return Array(event.jsonLine.utf8)
+        case .slack: return Array(SlackMessage.payload(event).description.utf8)
+        case .discord: return Array(DiscordMessage.payload(event).description.utf8)
         }
     }
 
-    static func headline(_ e: AuditEvent) -> String {
-        "reclaw: \(e.eventType.rawValue)\(e.deployment.map { " on \($0)" } ?? "")"
-    }
-
-    /// The same facts for every shape: deployment, revision, resources, who, when.
-    static func facts(_ e: AuditEvent) -> [(String, String)] {
-        var f: [(String, String)] = []
-        if let d = e.deployment { f.append(("Deployment", d)) }
-        if let r = e.revision { f.append(("Revision", r)) }
-        if !e.resources.isEmpty { f.append(("Resources", e.resources.map(\.name).joined(separator: ", "))) }
-        if let a = e.attribution, !a.isEmpty {
-            f.append(("Changed by", a.map { "\($0.userIdentityArn ?? "unknown") (\($0.accessKeyId ?? "?")), \($0.eventName) at \($0.eventTime)" }.joined(separator: "; ")))
-        } else if let s = e.attributionStatus {
-            f.append(("Changed by", s == "pending" ? "not known yet: CloudTrail has not delivered the change" : s))
+    /// One delivery attempt's request. A generic receiver also gets the delivery id (the event's,
+    /// the same on every retry), the attempt's time and the event type, and with a signer the
+    /// signatures of `WebhookSigner`.
+    public func request(for event: AuditEvent, signer: WebhookSigner?, now: Date) -> HTTPRequest {
+        let body = body(for: event)
+        var headers: [(name: String, value: String)] = [("Content-Type", "application/json"), ("User-Agent", "reclaw/\(ReclawVersion.string)")]
+        if kind == .generic {
+            let timestamp = Int64(now.timeIntervalSince1970.rounded(.down))
+            headers += [("webhook-id", event.eventID), ("webhook-timestamp", String(timestamp)),
+                        ("X-Reclaw-Delivery", event.eventID), ("X-Reclaw-Event", event.eventType.rawValue)]
+            if let signer { headers += signer.headers(id: event.eventID, timestamp: timestamp, body: body) }
         }
-        if let code = e.errorCode { f.append(("Error", "\(code): \(e.errorMessage ?? "")")) }
-        f.append(("Event", "\(e.eventID) at \(e.eventTime)"))
-        return f
+        return HTTPRequest(method: "POST", url: url, headers: headers, body: body, connectTimeout: .seconds(5), timeout: .seconds(15))
     }
 }
 
@@ -83,14 +64,20 @@ public final class AlertNotifier: Service, Sendable {
     let logger: Logger
     let attempts: Int
     let firstDelay: Duration
+    /// Signs what generic webhooks receive; nil sends them unsigned.
+    let signer: WebhookSigner?
+    let now: @Sendable () -> Date
     let metrics: Metrics?
     private let stream: AsyncStream<AuditEvent>
     private let continuation: AsyncStream<AuditEvent>.Continuation
 
-    /// `metrics` counts each attempt's outcome (delivered, refused, failed) and each alert dropped.
+    /// `metrics` counts each attempt's outcome (delivered, refused, failed) and each alert dropped;
+    /// `signer` signs generic deliveries; `now` is the clock of their timestamps.
     public init(urls: [String], http: HTTPClient = .shared, logger: Logger, attempts: Int = 5, firstDelay: Duration = .seconds(1),
-                metrics: Metrics? = nil) {
+                metrics: Metrics? = nil, signer: WebhookSigner? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
         webhooks = urls.enumerated().map { AlertWebhook(url: $1, index: $0) }
+        self.signer = signer
+        self.now = now
         self.http = http
         self.logger = logger
         self.attempts = attempts
@@ -124,8 +111,8 @@ public final class AlertNotifier: Service, Sendable {
         var delay = firstDelay
         for attempt in 1...attempts {
             do {
-                let r = try await http.send(HTTPRequest(method: "POST", url: hook.url, headers: [("Content-Type", "application/json")],
-                                                        body: hook.body(for: event), connectTimeout: .seconds(5), timeout: .seconds(15)))
+                // Signed again on every attempt: the signed time is the attempt's.
+                let r = try await http.send(hook.request(for: event, signer: signer, now: now()))
                 if (200..<300).contains(r.status) {
                     metrics?.alertDelivery(outcome: "delivered")
                     logger.debug("alert delivered", metadata: ["webhook": "\(hook.label)", "audit.id": "\(event.eventID)"])

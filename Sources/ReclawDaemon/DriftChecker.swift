@@ -104,7 +104,9 @@ public struct DriftChecker: Sendable {
     }
 
     /// The audit event for a finding: DriftDetected, or DriftCorrected once the correction converged.
-    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil, time: Date = Date()) -> AuditEvent {
+    /// `policy` is the deployment's `policy.drift` when it decided what happened (in `details.driftPolicy`).
+    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil, time: Date = Date(),
+                             policy: DeploymentSpec.Policy.Drift? = nil) -> AuditEvent {
         let who = finding.attribution.isEmpty
             ? (finding.attributionStatus == "pending" ? "CloudTrail has not delivered the change yet" : "the change could not be attributed")
             : "changed by " + finding.attribution.map { "\($0.userIdentityArn ?? "unknown") (\($0.eventName) at \($0.eventTime))" }.joined(separator: "; ")
@@ -113,7 +115,8 @@ public struct DriftChecker: Sendable {
             revision: revision ?? finding.planned.plan.revision, planID: finding.planned.plan.id, awsRegion: finding.region,
             resources: finding.items.compactMap { item in item.resourceID.map { .init(type: Components.kind(of: item.key)?.typeName ?? "", name: $0) } },
             diff: finding.diff, attribution: finding.attribution, attributionStatus: finding.attributionStatus,
-            message: "\(finding.deployment): drift on \(finding.summary); \(who)\(corrected ? "; corrected" : "")")
+            message: "\(finding.deployment): drift on \(finding.summary); \(who)\(corrected ? "; corrected" : "")",
+            details: policy.map { ["driftPolicy": .string($0.rawValue)] })
     }
 }
 

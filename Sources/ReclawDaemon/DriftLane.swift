@@ -114,7 +114,7 @@ extension ReconcileDaemon {
             return .drifted(correct: false)
         }
         logger.warning("drift: \(finding.summary); left alone under policy.drift: alert", metadata: ["deployment": "\(name)", "policy": "\(policy.rawValue)"])
-        let event = DriftChecker.event(finding, corrected: false, time: clock.date())
+        let event = DriftChecker.event(finding, corrected: false, time: clock.date(), policy: .alert)
         await emit(event, alertKey: nil, force: true)
         if finding.attributionStatus != "attributed" {
             await remember(finding, eventID: event.eventID, since: status.lastInSyncAt ?? status.lastAppliedAt ?? clock.date(), corrected: false)
@@ -152,6 +152,6 @@ extension ReconcileDaemon {
     /// A drift correction did not converge: the drift stays on record and is alerted.
     func correctionFailed(_ name: String) async {
         guard let finding = core.withLock({ $0.findings.removeValue(forKey: name) }) else { return }
-        await emit(DriftChecker.event(finding, corrected: false, time: clock.date()), alertKey: "uncorrected/\(name)/\(finding.fingerprint)")
+        await emit(DriftChecker.event(finding, corrected: false, time: clock.date(), policy: .correct), alertKey: "uncorrected/\(name)/\(finding.fingerprint)")
     }
 }

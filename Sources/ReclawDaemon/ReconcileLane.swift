@@ -1,4 +1,5 @@
 import Foundation
+import ReclawAWS
 import ReclawAudit
 import ReclawEngine
 import ReclawProviderAWS
@@ -90,7 +91,8 @@ extension ReconcileDaemon {
         // When AWS was last known to match: where a search for who drifted it starts.
         let since = before?.lastInSyncAt ?? before?.lastAppliedAt ?? clock.date().addingTimeInterval(-3600)
         if p.plan.hasChanges {
-            logger.info("\n\(PlanRenderer.text(p.plan))", metadata: ["deployment": "\(name)", "plan.id": "\(p.plan.id)"])
+            let record = PlanLog.record(p.plan, reclawVersion: ReclawVersion.string, timestamp: clock.date())
+            logger.info(record.message, metadata: record.metadata)
         }
         let result: ApplyResult
         do {
@@ -181,7 +183,9 @@ extension ReconcileDaemon {
             await failed(name, code: error.code, message: "cannot prune: \(error)", requestID: error.requestID, revision: revision)
             return (.failed, false)
         }
-        logger.info("pruning: the spec left the repository\n\(PlanRenderer.text(planned.plan))", metadata: ["deployment": "\(name)"])
+        let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", reclawVersion: ReclawVersion.string,
+                                    timestamp: clock.date())
+        logger.info(record.message, metadata: record.metadata)
         let result: ApplyResult
         do {
             result = try await reconciler.apply(planned, recordPlan: true, shouldStop: { [weak self] in self?.isShuttingDown ?? true })

@@ -123,14 +123,21 @@ extension ReconcileDaemon {
         }
         for name in update.removed { metrics.forget(deployment: name) }
         for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) where owned.contains(name) {
-            logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(text)"])
+            // One diagnostic per line (those of unreadable files were logged above), then their count;
+            // the audit event keeps them all in errorMessage.
+            let diagnostics = load.invalidDeployments[name] ?? []
+            for d in diagnostics where !(update.revisionChanged && d.severity == .error && load.filesWithErrors.contains(d.file)) {
+                logger.error("\(d.description)", metadata: ["deployment": "\(name)"])
+            }
+            let errors = max(1, diagnostics.count)
+            logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(errors)"])
             do {
                 try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, message: text)
             } catch {
                 await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: snapshot.revision)
             }
             await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), deployment: name, revision: snapshot.revision, errorCode: "InvalidSpec",
-                                  errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid: \(text)"),
+                                  errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid (\(errors) error\(errors == 1 ? "" : "s"))"),
                        alertKey: nil, force: true)
         }
         report.invalid = core.withLock { $0.source.invalid.keys.sorted() }.filter(owned.contains)

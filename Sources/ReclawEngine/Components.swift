@@ -1,6 +1,6 @@
 import ReclawJSON
 
-/// The key of one component of a deployment (DESIGN §1): `vpc`, `endpoint-ssm`, `instance`, ...
+/// The key of one component of a deployment (docs/contracts.md, "Components"): `vpc`, `endpoint-ssm`, `instance`, ...
 public typealias ComponentKey = String
 
 /// What kind of AWS resource a component is; decides which driver handles it.
@@ -78,7 +78,7 @@ public enum Components {
     }
 }
 
-/// reclaw's ownership tags (DESIGN §2.2).
+/// reclaw's ownership tags (docs/contracts.md, "Ownership tags").
 public enum OwnershipTags {
     public static let deployment = "reclaw:deployment"
     public static let component = "reclaw:component"

@@ -17,7 +17,7 @@ public struct DeploymentFacts: Sendable, Hashable {
     }
 }
 
-/// Turns a spec into the desired graph of DESIGN §1: every component, its attributes (with update
+/// Turns a spec into the desired graph (the components of docs/contracts.md): every component, its attributes (with update
 /// policies), its ownership tags and its dependencies.
 public enum DesiredGraphBuilder {
     /// The instance tag holding the spec's image reference, so the AMI is resolved only once.

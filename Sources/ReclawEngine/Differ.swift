@@ -34,7 +34,8 @@ public enum Differ {
                 changingIDs.insert(component.key)
                 actions.append(Action(key: component.key, resourceKind: component.kind, kind: .create,
                                       changes: creationChanges(component, resolved),
-                                      reasons: [input.lastApplied?[component.key] == nil ? "new in the spec" : "missing in AWS (deleted outside reclaw?)"]))
+                                      reasons: [input.lastApplied?[component.key] == nil ? "new in the spec" : "missing in AWS (deleted outside reclaw?)"],
+                                      after: desiredValues(component, resolved, before: nil, keepsID: false)))
                 continue
             }
             var changes: [AttributeChange] = []
@@ -71,8 +72,10 @@ public enum Differ {
             } else {
                 kind = changes.isEmpty ? .noop : .update
             }
+            let before = observedValues(current, desired: component)
             actions.append(Action(key: component.key, resourceKind: component.kind, kind: kind, resourceID: current.id,
-                                  changes: changes, reasons: Array(Set(reasons)).sorted(), blocked: blocked))
+                                  changes: changes, reasons: Array(Set(reasons)).sorted(), blocked: blocked, before: before,
+                                  after: desiredValues(component, resolved, before: before, keepsID: kind != .replace)))
         }
         convergeAfterNewToken(&actions, observed: observed)
         actions += deletions(desired: desired, observed: observed)
@@ -110,6 +113,44 @@ public enum Differ {
             changes.append(AttributeChange(attribute: "tags", before: nil, after: .object(userTags.mapValues { .string($0) })))
         }
         return changes
+    }
+
+    /// The whole resource as AWS has it, in the shapes the differ compares; secrets left out.
+    static func observedValues(_ r: ObservedResource, desired: DesiredComponent?) -> ResourceValues {
+        var values: [String: JSONValue] = [:]
+        var sensitive: [String] = []
+        for (name, value) in r.attributes {
+            let secureString = r.kind == .parameter && name == "value" && r.attributes["type"]?.stringValue == "SecureString"
+            if desired?.attributes[name]?.sensitive == true || secureString {
+                sensitive.append(name)
+            } else {
+                values[name] = comparable(name, value)
+            }
+        }
+        values["id"] = .string(r.id)
+        values["tags"] = .object(Normalize.comparableTags(r.tags).mapValues { .string($0) })
+        return ResourceValues(values: values, sensitive: sensitive)
+    }
+
+    /// The whole resource as the plan leaves it: the spec's attributes over what AWS has. Attributes
+    /// set only at creation keep AWS's value on an existing resource; a new or replaced resource's
+    /// id is known only after apply.
+    static func desiredValues(_ c: DesiredComponent, _ resolved: [String: JSONValue], before: ResourceValues?, keepsID: Bool) -> ResourceValues {
+        var values = before?.values ?? [:]
+        var sensitive: [String] = []
+        for (name, attribute) in c.attributes {
+            if attribute.sensitive {
+                sensitive.append(name)
+                values[name] = nil
+            } else if attribute.update == .createOnly, before != nil {
+                continue
+            } else {
+                values[name] = comparable(name, resolved[name] ?? attribute.value)
+            }
+        }
+        values["id"] = keepsID ? before?.values["id"] ?? Ref.to(c.key) : Ref.to(c.key)
+        values["tags"] = .object(c.tags.mapValues { .string($0) })
+        return ResourceValues(values: values, sensitive: sensitive)
     }
 
     static func tagChanges(want: [String: String], have: [String: String]) -> [AttributeChange] {
@@ -152,7 +193,8 @@ public enum Differ {
             let wanted = desired?[key] != nil
             for (i, r) in resources.enumerated() where !wanted || i > 0 {
                 let reason = wanted ? "duplicate of \(resources[0].id)" : (desired == nil ? "destroying the deployment" : "no longer in the spec")
-                out.append(Action(key: key, resourceKind: r.kind, kind: .delete, resourceID: r.id, reasons: [reason]))
+                out.append(Action(key: key, resourceKind: r.kind, kind: .delete, resourceID: r.id, reasons: [reason],
+                                  before: observedValues(r, desired: desired?[key])))
             }
         }
         return out

@@ -23,6 +23,20 @@ public struct AttributeChange: Sendable, Hashable, Codable {
     }
 }
 
+/// A resource's whole attribute object on one side of a change, as Terraform's plan shows
+/// `before` and `after`: every attribute with its id and tags. A value that still holds a reference
+/// (`{"$ref": KEY}`) is known only after apply; sensitive attributes are named, never valued.
+public struct ResourceValues: Sendable, Hashable, Codable {
+    public var values: [String: JSONValue]
+    /// Attributes whose values are never shown (the gateway token).
+    public var sensitive: [String]
+
+    public init(values: [String: JSONValue], sensitive: [String] = []) {
+        self.values = values
+        self.sensitive = sensitive.sorted()
+    }
+}
+
 /// What the plan does to one component.
 public struct Action: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Codable, Hashable {
@@ -49,9 +63,13 @@ public struct Action: Sendable, Hashable, Codable {
     public var reasons: [String]
     /// Why the action will not be applied (a replacement without allowReplace, a volume that cannot shrink).
     public var blocked: String?
+    /// The whole resource as AWS has it now (nil when it does not exist yet).
+    public var before: ResourceValues?
+    /// The whole resource as the action leaves it (nil when it is deleted).
+    public var after: ResourceValues?
 
     public init(key: ComponentKey, resourceKind: ResourceKind, kind: Kind, resourceID: String? = nil, changes: [AttributeChange] = [],
-                reasons: [String] = [], blocked: String? = nil) {
+                reasons: [String] = [], blocked: String? = nil, before: ResourceValues? = nil, after: ResourceValues? = nil) {
         self.key = key
         self.resourceKind = resourceKind
         self.kind = kind
@@ -59,6 +77,8 @@ public struct Action: Sendable, Hashable, Codable {
         self.changes = changes
         self.reasons = reasons
         self.blocked = blocked
+        self.before = before
+        self.after = after
     }
 }
 

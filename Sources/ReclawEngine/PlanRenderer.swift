@@ -1,7 +1,8 @@
 import Foundation
 import ReclawJSON
 
-/// Renders plans as the Terraform-like log block of DESIGN §2.4, or as JSON.
+/// Renders plans as the Terraform-like block of the logs and of `reclaw plan`, or as the JSON of
+/// `PlanJSON` (docs/plan-json.md).
 public enum PlanRenderer {
     public static func text(_ plan: Plan) -> String {
         var lines: [String] = []
@@ -44,20 +45,9 @@ public enum PlanRenderer {
         return lines.joined(separator: "\n")
     }
 
-    public static func json(_ plans: [Plan]) -> JSONValue {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        let plansJSON: [JSONValue] = plans.map { plan in
-            guard let data = try? encoder.encode(plan), var o = (try? JSONDecoder().decode(JSONValue.self, from: data))?.objectValue else { return .null }
-            o["summary"] = [
-                "add": .int(plan.count(.create)), "change": .int(plan.count(.update)), "replace": .int(plan.count(.replace)),
-                "destroy": .int(plan.count(.delete)), "blocked": .int(plan.blocked.count), "drift": .int(plan.drift.count),
-                "text": .string(plan.summary),
-            ]
-            o["actions"] = .array(plan.changes.compactMap { a in (try? encoder.encode(a)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } })
-            return .object(o)
-        }
-        return ["plans": .array(plansJSON), "changes": .bool(plans.contains { $0.hasChanges }), "drift": .bool(plans.contains { !$0.drift.isEmpty })]
+    /// The plans as the Terraform-shaped document of `PlanJSON`.
+    public static func json(_ plans: [Plan], reclawVersion: String, timestamp: Date, errored: Bool = false) -> JSONValue {
+        PlanJSON.document(plans, reclawVersion: reclawVersion, timestamp: timestamp, errored: errored)
     }
 
     static func before(_ c: AttributeChange) -> String {

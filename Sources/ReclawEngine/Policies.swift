@@ -1,6 +1,6 @@
 import ReclawJSON
 
-/// The instance role's policy documents (DESIGN §1), and the normalization that lets documents
+/// The instance role's policy documents (docs/security.md), and the normalization that lets documents
 /// read back from IAM be compared with them.
 public enum Policies {
     public static let trust: JSONValue = [

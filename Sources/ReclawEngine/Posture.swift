@@ -1,6 +1,6 @@
 import ReclawJSON
 
-/// One line of the seed's security table (DESIGN §1) checked against what AWS has: whether the
+/// One line of the seed's security table (docs/security.md) checked against what AWS has: whether the
 /// promise holds, and the observed facts that say so.
 public struct PostureCheck: Sendable, Hashable, Codable {
     public enum Status: String, Sendable, Hashable, Codable {

@@ -125,6 +125,8 @@ extension AWSDriver {
             }
             return !["Pending", "InProgress", "Delayed"].contains(last.status)
         }
+        logger.log(level: last.status == "Success" ? .info : .warning, "converge command \(command) on \(instance) ended \(last.status)",
+                   metadata: ["deployment": "\(c.deployment)", "plan.id": "\(c.planID)", "aws.ssm.command_id": "\(command)", "aws.ssm.status": "\(last.status)"])
         guard last.status == "Success" else {
             throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
                            service: "ssm", operation: "SendCommand", region: c.region, requestID: command)

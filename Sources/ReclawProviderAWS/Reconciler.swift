@@ -208,7 +208,8 @@ public final class Reconciler: Sendable {
             images = await resolved
         } catch {
             let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
-            logger.error("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
+            // Reported once per deployment by the caller (the failures returned); here only for debugging.
+            logger.debug("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
             return members.map { ($0.spec.name, .failure(PlanFailure(deployment: $0.spec.name, error: error))) }
         }
         // A read that failed for one deployment's resource fails that deployment alone; one for a
@@ -221,7 +222,7 @@ public final class Reconciler: Sendable {
         for target in members {
             let name = target.spec.name
             if let error = observation.failures[name] {
-                logger.error("cannot observe \(name)", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)", "error": "\(error)"])
+                logger.debug("cannot observe \(name)", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)", "error": "\(error)"])
                 out.append((name, .failure(PlanFailure(deployment: name, error: error))))
                 continue
             }

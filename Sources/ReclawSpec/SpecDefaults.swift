@@ -1,4 +1,4 @@
-/// reclaw's defaults for every optional spec field (DESIGN §2.1), used by both the schema and the
+/// reclaw's defaults for every optional spec field (docs/spec-reference.md), used by both the schema and the
 /// typed model so the two cannot disagree.
 public enum SpecDefaults {
     public static let vpcCidr = "10.0.0.0/16"

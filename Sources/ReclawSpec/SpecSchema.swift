@@ -1,4 +1,4 @@
-/// The OpenClawDeployment document (DESIGN §2.1) as a schema.
+/// The OpenClawDeployment document (docs/spec-reference.md) as a schema.
 public enum SpecSchema {
     public static let apiVersion = "reclaw.dev/v1alpha1"
     public static let kind = "OpenClawDeployment"

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import ReclawAudit
+import ReclawAWS
 import ReclawDaemon
 import ReclawEngine
 import ReclawJSON
@@ -82,7 +84,8 @@ struct DriftCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
+        // Read-only: DriftDetected goes to the audit log only when --audit-log names one.
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, audit: .whenAsked)
         let scan: StatusScan
         do { scan = try runtime.state.scan() } catch { throw CLIError("\(error)") }
         for (name, error) in scan.unreadable.sorted(by: { $0.key < $1.key }) { printError("error: cannot check \(name): \(error)") }
@@ -110,6 +113,7 @@ struct DriftCommand: AsyncParsableCommand {
                 clean.append(status.deployment)
             case .success(let finding?):
                 findings.append(finding)
+                guard runtime.auditing else { continue }
                 do { try await runtime.auditor.emit(DriftChecker.event(finding, corrected: false)) } catch {
                     printError("error: the audit log cannot record the drift of \(finding.deployment): \(error)")
                     failed = true
@@ -117,16 +121,7 @@ struct DriftCommand: AsyncParsableCommand {
             }
         }
         if json {
-            let encoder = JSONEncoder()
-            let report: JSONValue = [
-                "drift": .array(findings.map { f in
-                    ["deployment": .string(f.deployment), "revision": .string(f.planned.plan.revision), "diff": f.diff,
-                     "attributionStatus": .string(f.attributionStatus),
-                     "attribution": (try? encoder.encode(f.attribution)).flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) } ?? []]
-                }),
-                "clean": .array(clean.map { .string($0) }),
-            ]
-            print(report.render(pretty: true))
+            print(Self.report(findings, clean: clean, errored: failed).render(pretty: true))
         } else {
             for name in clean { print("\(name): no drift from its last applied revision.") }
             for f in findings {
@@ -143,5 +138,24 @@ struct DriftCommand: AsyncParsableCommand {
         }
         if failed { throw ExitCode(1) }
         if detailedExitcode && !findings.isEmpty { throw ExitCode(2) }
+    }
+
+    /// The same Terraform-shaped document as `plan --json` (docs/plan-json.md): the drift in
+    /// `resource_drift[]`, the correction in `resource_changes[]`, and each drifted deployment's
+    /// entry in `plans[]` with its `diff` and who made the change.
+    static func report(_ findings: [DriftFinding], clean: [String], errored: Bool) -> JSONValue {
+        var extras: PlanJSON.PlanExtras = [:]
+        for f in findings {
+            extras[f.deployment] = ["diff": f.diff, "attributionStatus": .string(f.attributionStatus),
+                                    "attribution": .array(f.attribution.map(attribution))]
+        }
+        return PlanJSON.document(findings.map(\.planned.plan), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored,
+                                 planExtras: extras, extra: ["clean": .array(clean.map { .string($0) })])
+    }
+
+    static func attribution(_ a: AuditEvent.Attribution) -> JSONValue {
+        func text(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
+        return ["eventName": .string(a.eventName), "eventTime": .string(a.eventTime), "userIdentityArn": text(a.userIdentityArn),
+                "accessKeyId": text(a.accessKeyId), "sourceIPAddress": text(a.sourceIPAddress), "cloudTrailEventID": .string(a.cloudTrailEventID)]
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReclawEngine
+import ReclawJSON
 import ReclawSpec
 
 /// Options every subcommand accepts: how much to log and in which format.
@@ -61,18 +63,27 @@ struct ReclawLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { _, new in new } }
-        let time = Self.timestamp()
-        let line: String
+        FileHandle.standardError.write(Data((render(level: event.level, message: "\(event.message)", metadata: all, time: Self.timestamp()) + "\n").utf8))
+    }
+
+    /// One record. A block of lines (`PlanLog.blockKey`, a plan) follows a text record's first
+    /// line, which carries the metadata, so the block's last line is the block's own; a JSON record
+    /// leaves the block out and nests structured values (`PlanLog.planKey`) as JSON.
+    func render(level: Logger.Level, message: String, metadata all: Logger.Metadata, time: String) -> String {
+        var all = all
+        let block = all.removeValue(forKey: PlanLog.blockKey)
         switch format {
         case .text:
+            all[PlanLog.planKey] = nil
             let pairs = all.sorted { $0.key < $1.key }.map { "\(Self.value($0.key))=\(Self.value("\($0.value)"))" }
-            line = ([time, event.level.rawValue, "\(SafeText.escaped(label)):", Self.message("\(event.message)")] + pairs).joined(separator: " ")
+            let line = ([time, level.rawValue, "\(SafeText.escaped(label)):", Self.message(message)] + pairs).joined(separator: " ")
+            guard let block, !"\(block)".isEmpty else { return line }
+            return line + "\n  " + Self.message("\(block)")
         case .json:
-            var object: [String: Any] = ["time": time, "level": event.level.rawValue, "logger": label, "message": "\(event.message)"]
+            var object: [String: Any] = ["time": time, "level": level.rawValue, "logger": label, "message": message]
             for (k, v) in all { object[k] = Self.json(v) }
-            line = Self.jsonLine(object)
+            return Self.jsonLine(object)
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// A message in a text line: escaped, its own line breaks continued on indented lines.
@@ -114,9 +125,23 @@ struct ReclawLogHandler: LogHandler {
     private static func json(_ value: Logger.MetadataValue) -> Any {
         switch value {
         case .string(let s): return s
+        case .stringConvertible(let c as JSONValue): return foundation(c)
         case .stringConvertible(let c): return "\(c)"
         case .array(let a): return a.map(json)
         case .dictionary(let d): return d.mapValues(json)
+        }
+    }
+
+    /// A JSON value as JSONSerialization takes it, numbers and booleans kept.
+    static func foundation(_ v: JSONValue) -> Any {
+        switch v {
+        case .null: return NSNull()
+        case .bool(let b): return b
+        case .int(let i): return i
+        case .double(let d): return d
+        case .string(let s): return s
+        case .array(let a): return a.map(foundation)
+        case .object(let o): return o.mapValues(foundation)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReclawAWS
 import ReclawEngine
 import ReclawProviderAWS
 
@@ -15,9 +16,10 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
-        let (plans, failed) = try await planAll(runtime, sourceOptions)
-        show(plans.map(\.plan), json: json)
+        // Read-only: nothing goes to the audit log unless --audit-log names one.
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, audit: .whenAsked)
+        let (plans, failed) = try await planAll(runtime, sourceOptions, record: runtime.auditing)
+        show(plans.map(\.plan), json: json, errored: failed)
         if failed { throw ExitCode(1) }
         if detailedExitcode && plans.contains(where: { $0.plan.hasChanges }) { throw ExitCode(2) }
     }
@@ -39,8 +41,9 @@ struct ApplyCommand: AsyncParsableCommand {
         let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let lock = try runtime.lockState(purpose: "reclaw apply")
         defer { withExtendedLifetime(lock) {} }
-        let (plans, failed) = try await planAll(runtime, sourceOptions)
-        show(plans.map(\.plan), json: json)
+        // The plan is recorded when it is applied (PlanComputed precedes its first step).
+        let (plans, failed) = try await planAll(runtime, sourceOptions, record: false)
+        show(plans.map(\.plan), json: json, errored: failed)
         let changing = plans.filter { $0.plan.hasChanges }
         if !changing.isEmpty && !autoApprove {
             guard try confirm("Apply \(changing.count == 1 ? "these changes" : "the changes to \(changing.count) deployments")?") else {
@@ -57,11 +60,12 @@ struct ApplyCommand: AsyncParsableCommand {
 }
 
 /// Plans every deployment of the source; true in the second place when something failed.
-func planAll(_ runtime: Runtime, _ options: SourceOptions) async throws -> ([PlannedDeployment], Bool) {
+/// `record` writes each plan to the audit log as PlanComputed.
+func planAll(_ runtime: Runtime, _ options: SourceOptions, record: Bool) async throws -> ([PlannedDeployment], Bool) {
     let (targets, load, _) = try await runtime.targets(options)
     var failed = load.hasErrors && (options.deployments.isEmpty || !Set(options.deployments).isDisjoint(with: load.invalidDeployments.keys))
     var planned: [PlannedDeployment] = []
-    for result in await runtime.reconciler.plan(targets) {
+    for result in await runtime.reconciler.plan(targets, record: record) {
         switch result {
         case .success(let p): planned.append(p)
         case .failure(let f):
@@ -72,9 +76,10 @@ func planAll(_ runtime: Runtime, _ options: SourceOptions) async throws -> ([Pla
     return (planned, failed)
 }
 
-func show(_ plans: [Plan], json: Bool) {
+/// Prints the plans: the text blocks, or the Terraform-shaped JSON document (docs/plan-json.md).
+func show(_ plans: [Plan], json: Bool, errored: Bool) {
     if json {
-        print(PlanRenderer.json(plans).render(pretty: true))
+        print(PlanRenderer.json(plans, reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored).render(pretty: true))
     } else {
         print(plans.map(PlanRenderer.text).joined(separator: "\n\n"))
     }

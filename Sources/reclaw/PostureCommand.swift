@@ -25,7 +25,7 @@ struct PostureCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, audit: .whenAsked)
         let targets = try await self.targets(runtime)
         guard !targets.isEmpty else {
             printError("no deployment to check: none has been applied from state directory \(runtime.state.directory), and no SOURCE names one")

@@ -26,6 +26,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("alert-webhook-file"),
             help: "A file of alert webhook URLs, one per line, so they stay out of the command line (repeatable; # starts a comment).")
     var alertWebhookFiles: [String] = []
+    @Option(name: .customLong("alert-webhook-secret-file"),
+            help: "A file holding the secret that signs what generic alert webhooks receive (webhook-signature, X-Reclaw-Signature-256), or set RECLAW_ALERT_WEBHOOK_SECRET; a whsec_ secret is Standard Webhooks' base64 key.")
+    var alertWebhookSecretFile: String?
     @Flag(help: "Destroy deployments whose spec left the repository (never all of them at once).") var prune = false
     @Flag(help: "One pass (source, then drift), then exit: 0 no changes, 2 changes or drift, 1 errors.") var once = false
     @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT, localhost:PORT, [IPV6]:PORT or :PORT (every interface).")
@@ -58,7 +61,11 @@ struct RunCommand: AsyncParsableCommand {
         let lock = try runtime.lockState(purpose: "reclaw run")
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
-        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"), metrics: metrics)
+        let signer = try alertSigner()
+        if signer != nil && !webhooks.contains(where: { AlertWebhook(url: $0, index: 0).kind == .generic }) {
+            logger.warning("an alert webhook secret is set, but no generic alert webhook receives signed alerts (Slack and Discord are not signed)")
+        }
+        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"), metrics: metrics, signer: signer)
         let clock = SystemClock()
         let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
@@ -149,6 +156,21 @@ struct RunCommand: AsyncParsableCommand {
         return urls
     }
 
+    /// The signer of generic alert webhooks' deliveries, from the secret file or the environment.
+    func alertSigner() throws -> WebhookSigner? {
+        let secret: String
+        if let file = alertWebhookSecretFile {
+            do { secret = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw CLIError("cannot read the alert webhook secret file \(file): \(error.localizedDescription)")
+            }
+        } else if let text = ProcessInfo.processInfo.environment["RECLAW_ALERT_WEBHOOK_SECRET"], !text.isEmpty {
+            secret = text
+        } else {
+            return nil
+        }
+        do { return try WebhookSigner(secret: secret) } catch { throw CLIError("\(error)\(alertWebhookSecretFile.map { " (\($0))" } ?? " (RECLAW_ALERT_WEBHOOK_SECRET)")") }
+    }
+
     func hookSecret() throws -> String? {
         if let file = hookSecretFile {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read the hook secret file \(file)") }
@@ -212,7 +234,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     /// Every replica's deployments, from the lease table: each status with its owner.
     static func scan(table: String, region: String?, global: GlobalOptions) async throws -> StatusScan {
-        let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]))
+        let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]), audit: .whenAsked)
         let region = region ?? runtime.environment.region ?? "us-east-1"
         let rows: [(lease: LeaseRecord, documents: [String: String])]
         do { rows = try await DynamoLeaseTable(client: runtime.client, table: table, region: region).leasesWithState() } catch {

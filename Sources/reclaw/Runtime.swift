@@ -31,7 +31,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "The state directory (default: $RECLAW_STATE_DIR, $XDG_STATE_HOME/reclaw or ~/.local/state/reclaw).")
     var stateDir: String?
 
-    @Option(help: "The audit log (default: STATE-DIR/audit.log).")
+    @Option(help: "The audit log (default: STATE-DIR/audit.log). plan, drift and posture record what they find in it only when it is given; audit correlate only reads it.")
     var auditLog: String?
 
     @Option(help: "How many AWS steps run at once.")
@@ -90,6 +90,15 @@ struct SpecPolicyOptions: ParsableArguments {
     }
 }
 
+/// Whether a command writes the audit log, the record of every change: a command that changes AWS
+/// always does; a read-only one only when the user names a log with `--audit-log`.
+enum AuditWrites {
+    case always
+    case whenAsked
+    /// `audit correlate`, whose `--audit-log` names the log to read.
+    case never
+}
+
 /// Everything a command needs to talk to AWS and keep records.
 struct Runtime {
     let logger: Logger
@@ -97,14 +106,18 @@ struct Runtime {
     let client: AWSClient
     let state: StateStore
     let auditor: Auditor
+    /// The audit log at its configured path, for reading (reclaw's own request ids, correlate).
     let auditLog: AuditLog
+    /// Whether this command's events go to the audit log (see `AuditWrites`).
+    let auditing: Bool
     let reconciler: Reconciler
     let policy: SpecPolicy
     let fetchLimits: GitFetchLimits
 
     /// `settings` come from the commands that take `OperatorOptions` (those warn without a boundary);
     /// `changes` tracks state writes for a lease table; `replica` is stamped on audit events.
-    init(global: GlobalOptions, options: RuntimeOptions, settings: ProviderSettings? = nil, changes: StateChanges? = nil, replica: String? = nil) {
+    init(global: GlobalOptions, options: RuntimeOptions, settings: ProviderSettings? = nil, changes: StateChanges? = nil, replica: String? = nil,
+         audit: AuditWrites = .always) {
         global.bootstrap()
         policy = options.specPolicy.policy
         fetchLimits = options.fetchLimits
@@ -116,7 +129,8 @@ struct Runtime {
         state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory(), changes: changes)
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
         auditLog = AuditLog(path: auditPath)
-        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"), replica: replica)
+        auditing = audit == .always || (audit == .whenAsked && options.auditLog != nil)
+        auditor = Auditor(log: auditing ? auditLog : nil, logger: Logger(label: "reclaw.audit"), replica: replica)
         let environment = environment
         let logger = logger
         let auditor = auditor

@@ -106,7 +106,7 @@ import Testing
     @Test func theShippedBoundaryAllowsWhatTheSeedsInstanceNeedsAndNothingOfIAM() throws {
         let boundary = try DeployFiles.json("deploy/iam/reclaw-instance-boundary.json")
         let allowed = Set((boundary["Statement"]?.arrayValue ?? []).flatMap { $0["Action"]?.strings ?? [] })
-        // The seed's inline policies (DESIGN §1).
+        // The seed's inline policies (docs/security.md).
         let seed: Set<String> = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:ListFoundationModels", "bedrock:GetFoundationModel",
                                  "aws-marketplace:ViewSubscriptions", "aws-marketplace:Subscribe", "ssm:GetParameter", "ssm:PutParameter"]
         #expect(seed.subtracting(allowed).isEmpty, "\(seed.subtracting(allowed).sorted())")

@@ -102,6 +102,24 @@ import ReclawTestSupport
         }
     }
 
+    @Test func theNoCredentialsErrorIsTheSameWhetherOrNotTheMetadataServiceAnswers() async throws {
+        let answering = try EchoServer()
+        let files = ["AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null", "AWS_METADATA_SERVICE_TIMEOUT": "2"]
+        var errors: [String] = []
+        for extra in [["AWS_EC2_METADATA_DISABLED": "true"],
+                      ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:9"],
+                      ["AWS_EC2_METADATA_SERVICE_ENDPOINT": answering.url + "/status/404"]] {
+            do {
+                _ = try await chain(files.merging(extra) { $1 }).credentials()
+                Issue.record("credentials were found with \(extra)")
+            } catch {
+                errors.append("\(error)")
+            }
+        }
+        #expect(errors.count == 3 && Set(errors).count == 1, "\(errors)")
+        #expect(errors.first?.contains("NoCredentials: no AWS credentials found") == true)
+    }
+
     @Test func temporaryCredentialsAreCachedAndRefreshedBeforeTheyExpire() async throws {
         let fetches = Mutex(0)
         let longLived = CachedCredentialProvider(name: "t") { () async throws(AWSError) -> AWSCredentials in

@@ -72,6 +72,15 @@ import Testing
         let report = try await CloudTrailCorrelator(client: s.client).correlate(events, since: start)
         #expect(report.entries.count == calls.count)
         #expect(report.count(.matched) == calls.count, "\(report.entries.filter { $0.status != .matched }.map { "\($0.event.eventName ?? "") \($0.status)" })")
+        // Each call is shown with the resource it acted on: the one a create made, not the first id
+        // of its request (RunInstances names an AMI, a subnet and groups before its instance).
+        let acted = Dictionary(report.entries.map { ($0.event.eventName ?? "", $0.resource?.name ?? "-") }) { a, _ in a }
+        #expect(acted["RunInstances"]?.hasPrefix("i-") == true, "\(acted)")
+        #expect(acted["CreateVpcEndpoint"]?.hasPrefix("vpce-") == true, "\(acted)")
+        #expect(acted["CreateVpc"]?.hasPrefix("vpc-") == true && acted["CreateSubnet"]?.hasPrefix("subnet-") == true, "\(acted)")
+        #expect(acted["CreateSecurityGroup"]?.hasPrefix("sg-") == true && acted["AuthorizeSecurityGroupIngress"]?.hasPrefix("sg-") == true, "\(acted)")
+        #expect(acted["CreateRole"]?.hasPrefix("reclaw-") == true && acted["PutParameter"]?.hasPrefix("/openclaw/") == true, "\(acted)")
+        #expect(report.summary == ["total": calls.count, "matched": calls.count, "matchedByResource": 0, "pending": 0, "missing": 0])
     }
 
     @Test func callsCloudTrailHasNotDeliveredArePendingThenMissing() async throws {

@@ -7,7 +7,7 @@ import ReclawSpec
 import ReclawTestSupport
 import Testing
 
-/// Apply from nothing and read AWS back (not reclaw's own state) for every property of DESIGN §1.
+/// Apply from nothing and read AWS back (not reclaw's own state) for every property docs/contracts.md lists for its components.
 @Suite struct ApplyFromNothingTests {
     @Test func everyComponentIsCreatedWithEveryPropertyAndASecondPlanIsEmpty() async throws {
         let h = Harness()

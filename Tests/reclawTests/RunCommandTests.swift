@@ -62,6 +62,50 @@ import Testing
         #expect(text.contains("\(w.name) (\(w.region))\n  Ready: True (ReconciliationSucceeded)"))
     }
 
+    @Test func aPlanIsOneLogRecordATextBlockWithItsMetadataFirstOrAStructuredFieldInJSON() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        try w.upstream.commit(["deployments/app.yaml": minimalSpec(w.name, region: w.region)])
+        // Text: the header line carries the metadata; the block ends with the summary alone, once.
+        let text = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(text.status == 2, "\(text.stderr.suffix(2000))")
+        let lines = text.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let header = try #require(lines.firstIndex { $0.contains(" info reclaw: Plan for deployment \(w.name) in \(w.region)") })
+        #expect(lines[header].contains("deployment=\(w.name)") && lines[header].contains("plan.id="))
+        let summary = try #require(lines.firstIndex { $0.contains("Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy.") })
+        #expect(lines[summary] == "  Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy.")
+        #expect(lines[header + 1..<summary].allSatisfy { $0.hasPrefix("  ") })
+        #expect(lines.filter { $0.contains("to add, 0 to change") }.count == 1, "the summary is printed more than once")
+        // JSON: one record, the plan a structured field in the layout of plan --json.
+        let edited = minimalSpec(w.name, region: w.region).replacingOccurrences(of: "openclaw: {version: \"2026.2.3\"}",
+                                                                                with: "openclaw: {version: \"2026.2.3\", model: us.amazon.nova-pro-v1:0}")
+        try w.upstream.commit(["deployments/app.yaml": edited])
+        let structured = try await Command.run(w.run("--once", "--log-format", "json"), environment: w.env)
+        #expect(structured.status == 2, "\(structured.stderr.suffix(2000))")
+        let records = structured.stderr.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(records.count == structured.stderr.split(separator: "\n").count, "a line is not one JSON record")
+        let plans = records.filter { $0["plan"] != nil }
+        #expect(plans.count == 1)
+        let plan = try #require(plans.first?["plan"] as? [String: Any])
+        #expect(plan["format_version"] as? String == "1.0")
+        let changes = (plan["resource_changes"] as? [[String: Any]]) ?? []
+        #expect(changes.count == 19)
+        let updated = changes.filter { ($0["change"] as? [String: Any])?["actions"] as? [String] == ["update"] }.compactMap { $0["name"] as? String }
+        #expect(Set(updated) == ["param-model", "instance"])
+        #expect(plans.first?["deployment"] as? String == w.name && plans.first?["log.block"] == nil)
+    }
+
+    @Test func anInvalidSpecIsLoggedOneDiagnosticPerLine() async throws {
+        let w = try Workspace(emulator: emulator, region: "ca-central-1")
+        let unknown = (1...40).map { "  unknownField\($0): \(String(repeating: "v", count: 100))" }.joined(separator: "\n")
+        try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: w.region, extra: unknown)])
+        let r = try await Command.run(w.run("--once"), environment: w.env)
+        #expect(r.status == 1)
+        let lines = r.stderr.split(separator: "\n")
+        for i in 1...40 { #expect(lines.filter { $0.contains("bad.yaml:\(6 + i)") && $0.contains("unknownField\(i)") }.count == 1, "field \(i)") }
+        #expect(lines.allSatisfy { $0.utf8.count < 1500 }, "a line of \(lines.map(\.utf8.count).max() ?? 0) bytes")
+        #expect(r.stderr.contains("invalid spec: the deployment is left exactly as it was deployment=\(w.name) errors=40"))
+    }
+
     @Test func runOnceExitsOneWhenASpecIsInvalidAndNamesWhere() async throws {
         let w = try Workspace(emulator: emulator, region: "ca-central-1")
         try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: "mars-north-1")])
@@ -90,12 +134,24 @@ import Testing
         let receiver = try EchoServer()
         try w.upstream.commit(["deployments/bad.yaml": minimalSpec(w.name, region: "mars-north-1")])
         let urls = w.dir.write("webhooks", "# the team's receiver\n\n  \(receiver.url)/record  \n")
-        let r = try await Command.run(w.run("--once", "--alert-webhook-file", urls), environment: w.env)
+        let secret = w.dir.write("alert-secret", "s3cret-for-alerts\n")
+        let r = try await Command.run(w.run("--once", "--alert-webhook-file", urls, "--alert-webhook-secret-file", secret), environment: w.env)
         #expect(r.status == 1, "\(r.stderr.suffix(2000))")
         #expect(r.stderr.contains("alert-webhooks=1"))
-        #expect(!r.stderr.contains(receiver.url))
+        #expect(!r.stderr.contains(receiver.url) && !r.stderr.contains("s3cret-for-alerts"))
         let records = try await receiver.records()
         #expect(records.contains("ReconcileFailed") && records.contains("InvalidSpec") && records.contains(w.name), "\(records)")
+        // Signed as the receiver of X-Hub-Signature-256 expects: HMAC-SHA256 of the body, in hex.
+        let record = try #require((try JSONSerialization.jsonObject(with: Data(records.utf8)) as? [[String: Any]])?.first)
+        let headers = Dictionary(((record["headers"] as? [String: String]) ?? [:]).map { ($0.key.lowercased(), $0.value) }) { a, _ in a }
+        let body = w.dir.write("body", record["body"] as? String ?? "")
+        let expected = try await Command.check(["openssl", "dgst", "-sha256", "-hmac", "s3cret-for-alerts", "-r", body])
+        #expect(headers["x-reclaw-signature-256"] == "sha256=" + (expected.split(separator: " ").first.map(String.init) ?? "?"))
+        #expect(headers["webhook-signature"]?.hasPrefix("v1,") == true && headers["webhook-id"] != nil && headers["webhook-timestamp"] != nil)
+
+        let bad = w.dir.write("bad-secret", "whsec_not base64!")
+        let refused = try await Command.run(w.run("--once", "--alert-webhook-file", urls, "--alert-webhook-secret-file", bad), environment: w.env)
+        #expect(refused.status == 1 && refused.stderr.contains("starts with whsec_ but the rest is not base64"), "\(refused.stderr.suffix(1000))")
     }
 
     @Test func aWebhookFileWithABadLineIsRefusedNamingTheLineNotTheURL() async throws {

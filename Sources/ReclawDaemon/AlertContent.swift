@@ -1,0 +1,134 @@
+import Foundation
+import ReclawAudit
+import ReclawJSON
+
+/// What a chat alert says, whatever the platform: a headline, what reclaw did about it, what
+/// changed (or what went wrong), and the facts every alert carries.
+struct AlertContent: Sendable {
+    var headline: String
+    /// What reclaw did: corrected the drift, left it under `policy.drift: alert`, stalled...
+    var outcome: String?
+    /// The title of `lines`: "What changed", "63 errors", "What happened".
+    var linesTitle: String
+    /// One line per changed attribute (`instance-sg (sg-1) ingress: tcp/22 from 0.0.0.0/0 added`) or error.
+    var lines: [String]
+    var facts: [(name: String, value: String)]
+
+    init(_ e: AuditEvent) {
+        headline = "reclaw: \(e.eventType.rawValue)\(e.deployment.map { " on \($0)" } ?? "")"
+        outcome = Self.outcome(e)
+        if let diff = e.diff?.objectValue, !diff.isEmpty {
+            linesTitle = "What changed"
+            lines = Self.changes(diff)
+        } else if let error = e.errorMessage, !error.isEmpty {
+            // An invalid spec's diagnostics come joined by "; ": one per line reads better.
+            lines = e.errorCode == "InvalidSpec" ? error.components(separatedBy: "; ") : [error]
+            linesTitle = e.errorCode == "InvalidSpec" ? "\(lines.count) error\(lines.count == 1 ? "" : "s")" : "What happened"
+        } else {
+            linesTitle = "What happened"
+            lines = e.message.map { [$0] } ?? []
+        }
+        facts = Self.facts(e)
+    }
+
+    /// What reclaw did about the event, in one sentence.
+    static func outcome(_ e: AuditEvent) -> String? {
+        switch e.eventType {
+        case .driftCorrected:
+            return "Corrected: reclaw put it back as the spec says."
+        case .driftDetected:
+            switch e.details?["driftPolicy"]?.stringValue {
+            case "alert": return "Left as it is under policy.drift: alert. Change the spec to keep it, or undo it by hand."
+            case "correct": return "Not corrected: reclaw's correction did not converge; it keeps trying."
+            default: return "Not corrected."
+            }
+        case .driftAttributed:
+            let corrected = e.details?["corrected"]?.boolValue
+            let who = (e.attribution ?? []).isEmpty ? "CloudTrail never showed who made this drift." : "CloudTrail now shows who made this drift."
+            return who + (corrected == true ? " reclaw had corrected it." : corrected == false ? " It was left as it is." : "")
+        case .driftResolved:
+            return "The drift is gone: AWS matches the spec again."
+        case .reconcileFailed:
+            return e.errorCode == "InvalidSpec" ? "The spec is invalid: the deployment is left exactly as it was." : "The reconcile failed."
+        case .sourceFailed:
+            return "The source cannot be read; the last good revision stays in force."
+        default:
+            return nil
+        }
+    }
+
+    /// The same facts for every shape: deployment, revision, resources, who, error, when.
+    static func facts(_ e: AuditEvent) -> [(name: String, value: String)] {
+        var f: [(name: String, value: String)] = []
+        if let d = e.deployment { f.append(("Deployment", d)) }
+        if let r = e.revision { f.append(("Revision", r)) }
+        if !e.resources.isEmpty { f.append(("Resources", e.resources.map(\.name).joined(separator: ", "))) }
+        if let a = e.attribution, !a.isEmpty {
+            f.append(("Changed by", a.map { "\($0.userIdentityArn ?? "unknown") (\($0.accessKeyId ?? "?")), \($0.eventName) at \($0.eventTime)" }.joined(separator: "; ")))
+        } else if let s = e.attributionStatus {
+            f.append(("Changed by", s == "pending" ? "not known yet: CloudTrail has not delivered the change" : s))
+        }
+        if let code = e.errorCode { f.append(("Error", code + (e.requestID.map { " (request id \($0))" } ?? ""))) }
+        f.append(("Event", "\(e.eventID) at \(e.eventTime)"))
+        return f
+    }
+
+    // MARK: what changed
+
+    /// One line per drifted attribute: `instance-sg (sg-1) ingress: tcp/22 from 0.0.0.0/0 added`.
+    /// `before` is what reclaw applied, `after` what AWS has.
+    static func changes(_ diff: [String: JSONValue]) -> [String] {
+        diff.keys.sorted().map { key in
+            let entry = diff[key] ?? .null
+            let dot = key.firstIndex(of: ".") ?? key.endIndex
+            let component = String(key[..<dot])
+            let attribute = dot < key.endIndex ? String(key[key.index(after: dot)...]) : ""
+            let resource = component + (entry["resourceID"]?.stringValue.map { " (\($0))" } ?? "")
+            let before = entry["before"] ?? .null
+            let after = entry["after"] ?? .null
+            if attribute == "(resource)" { return "\(resource): deleted outside reclaw" }
+            if attribute.hasPrefix("tags.") {
+                let tag = attribute.dropFirst(5)
+                switch (before, after) {
+                case (.null, _): return "\(resource): tag \(tag)=\(text(after)) added"
+                case (_, .null): return "\(resource): tag \(tag) removed (was \(text(before)))"
+                default: return "\(resource): tag \(tag) \(text(before)) → \(text(after))"
+                }
+            }
+            if case .array(let was) = before, case .array(let now) = after {
+                let added = now.filter { !was.contains($0) }.map { describe($0, attribute: attribute) + " added" }
+                let removed = was.filter { !now.contains($0) }.map { describe($0, attribute: attribute) + " removed" }
+                let parts = added + removed
+                return "\(resource) \(attribute): " + (parts.isEmpty ? "reordered" : parts.joined(separator: ", "))
+            }
+            return "\(resource) \(attribute): \(text(before)) → \(text(after))"
+        }
+    }
+
+    /// A list element: a security group rule as `tcp/22 from 0.0.0.0/0`, anything else as it is.
+    static func describe(_ v: JSONValue, attribute: String) -> String {
+        if case .object(let o) = v, let proto = o["protocol"]?.stringValue, o["peer"] != nil {
+            let peer = o["peer"]?.stringValue ?? text(o["peer"] ?? .null)
+            let direction = attribute == "egress" ? "to" : "from"
+            if proto == "-1" || proto == "all" { return "all traffic \(direction) \(peer)" }
+            let ports: String
+            switch (o["fromPort"]?.intValue, o["toPort"]?.intValue) {
+            case let (from?, to?) where from == to: ports = "\(from)"
+            case let (from?, to?) where from == -1 && to == -1: ports = "all"
+            case let (from?, to?): ports = "\(from)-\(to)"
+            case let (from?, nil): ports = "\(from)"
+            default: ports = "all"
+            }
+            return "\(proto)/\(ports) \(direction) \(peer)"
+        }
+        return text(v)
+    }
+
+    static func text(_ v: JSONValue) -> String {
+        switch v {
+        case .null: return "(none)"
+        case .string(let s): return s
+        default: return v.description
+        }
+    }
+}

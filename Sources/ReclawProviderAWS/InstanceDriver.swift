@@ -37,7 +37,7 @@ extension AWSDriver {
             keyName: d.string("keyName"), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
             tags: tags, volumeTags: volumeTags)
         // A new instance profile takes a few seconds to be usable by EC2.
-        let id = try await waiter.retrying("RunInstances", on: ["Invalid IAM Instance Profile", "iamInstanceProfile"]) { () async throws(AWSError) -> String in
+        let id = try await launchWhenProfilePropagated(launch.instanceProfileName) { () async throws(AWSError) -> String in
             try await ec2.runInstance(launch)
         }
         try await waitForInstance(id, states: ["running"], c)
@@ -46,7 +46,7 @@ extension AWSDriver {
 
     func waitForInstance(_ id: String, states: Set<String>, _ c: StepContext) async throws {
         let ec2 = ec2(c)
-        try await waiter.wait("instance \(id) to be \(states.sorted().joined(separator: " or "))", service: "ec2", operation: "DescribeInstances", region: c.region) { () async throws(AWSError) -> Bool in
+        try await waiter.wait("instance \(id) to be \(states.sorted().joined(separator: " or "))", deadline: instanceDeadline(states), service: "ec2", operation: "DescribeInstances", region: c.region) { () async throws(AWSError) -> Bool in
             guard let state = try await ec2.instances([("instance-id", [id])]).first?.state else { return states.contains("terminated") }
             return states.contains(state)
         }
@@ -86,10 +86,12 @@ extension AWSDriver {
     /// Runs the converge script through SSM Run Command and waits for its result.
     func converge(_ instance: String, _ c: StepContext) async throws {
         let ssm = ssm(c)
-        let command = try await ssm.sendCommand(instanceId: instance, commands: [UserData.convergePath],
-                                                comment: "reclaw converge \(c.deployment) plan \(c.planID)")
+        let command = try await sendWhenAgentRegistered(instance, c) { () async throws(AWSError) -> String in
+            try await ssm.sendCommand(instanceId: instance, commands: [UserData.convergePath], comment: "reclaw converge \(c.deployment) plan \(c.planID)",
+                                      timeoutSeconds: commandTimeouts.delivery, executionTimeoutSeconds: commandTimeouts.execution)
+        }
         var last = (status: "Pending", detail: "", output: "")
-        try await waiter.wait("command \(command) on \(instance)", service: "ssm", operation: "GetCommandInvocation", region: c.region) { () async throws(AWSError) -> Bool in
+        try await waiter.wait("command \(command) on \(instance) to finish", deadline: waiter.deadlines.commandCompletion, service: "ssm", operation: "GetCommandInvocation", region: c.region) { () async throws(AWSError) -> Bool in
             do throws(AWSError) {
                 last = try await ssm.commandInvocation(commandId: command, instanceId: instance)
             } catch {

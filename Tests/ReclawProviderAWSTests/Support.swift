@@ -10,20 +10,23 @@ import ReclawTestSupport
 
 /// A reconciler against the shared emulator with its own state directory and audit log.
 struct Harness {
-    let emulator = Emulator.shared
+    let emulator: Emulator
     let dir = TemporaryDirectory("reclaw-provider")
     let reconciler: Reconciler
     let auditLog: AuditLog
     let client: AWSClient
 
-    init(maxAttempts: Int = 3) {
+    /// With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
+    init(emulator: Emulator = .shared, maxAttempts: Int = 3, deadlines: TransientDeadlines? = nil, logLevel: Logger.Level = .info) {
+        self.emulator = emulator
         var logger = Logger(label: "test.reconciler")
-        logger.logLevel = .info
+        logger.logLevel = logLevel
         auditLog = AuditLog(path: dir.file("audit.log"))
         let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
-        client = emulator.client(maxAttempts: maxAttempts, observer: auditor, logger: logger)
-        reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
-                                waiter: Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)))
+        client = emulator.client(maxAttempts: maxAttempts, observer: auditor, logger: logger, deadlines: deadlines)
+        let waiter = deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) }
+            ?? Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60))
+        reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger, waiter: waiter)
     }
 
     func plan(_ spec: DeploymentSpec, revision: String = "r1") async throws -> PlannedDeployment {

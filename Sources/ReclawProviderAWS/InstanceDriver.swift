@@ -101,7 +101,7 @@ extension AWSDriver {
             return !["Pending", "InProgress", "Delayed"].contains(last.status)
         }
         guard last.status == "Success" else {
-            throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
+            throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) (command \(command)) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
                            service: "ssm", operation: "SendCommand", region: c.region, requestID: command)
         }
     }

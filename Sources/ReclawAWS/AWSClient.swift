@@ -140,92 +140,98 @@ public struct AWSClient: Sendable {
         var consistencyRetries = 0
         var throttleRetries = 0
         var waiting = WaitProgress(observer: waits)
-        while true {
-            attempt += 1
-            do { try await limiter.acquire() } catch {
-                throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
-            }
-            if mutating, let observer = shared.observer {
-                try await observer.admit(AWSCallIntent(service: service, operation: operation, region: region, context: context))
-            }
-            let creds = try await credentials.credentials()
-            var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
-            if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
-                SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
-            }
-            let started = ContinuousClock.now
-            let time = Date()
-            var failure: AWSError
-            var response: Response?
-            do {
-                let r = try await shared.http.send(HTTPRequest(
-                    method: "POST", url: endpoint.url + "/",
-                    headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent)],
-                    body: body, connectTimeout: .seconds(10), timeout: shared.timeout))
-                let headerID = r.header("x-amzn-requestid") ?? r.header("x-amz-request-id")
-                if (200..<300).contains(r.status) {
-                    let id = headerID ?? Self.bodyRequestID(r.body)
-                    await observe(service, operation, endpoint.signingRegion, id, r.status, nil, mutating, attempt, started, time, context, creds, parameters, mutating ? r.bodyText : nil)
-                    log(.debug, service, operation, region, id, r.status, nil, attempt, started, context)
-                    quota.release(spent)
-                    limiter.succeeded()
-                    if service == .ec2 { noteIDs(operation, response: r.body, named: named, region: region) }
-                    await waiting.end(.done)
-                    return Response(status: r.status, body: r.body, requestID: id)
-                }
-                let decoded = decodeError(r.status, r.body)
-                failure = AWSError(kind: .service, code: decoded.code, message: decoded.message, httpStatus: r.status,
-                                   service: service.rawValue, operation: operation, region: region,
-                                   requestID: headerID ?? decoded.requestID, attempts: attempt)
-                response = Response(status: r.status, body: r.body, requestID: failure.requestID)
-            } catch {
-                if error.isCancelled {
+        // A wait under way ends with the call, however it ends.
+        do throws(AWSError) {
+            while true {
+                attempt += 1
+                do { try await limiter.acquire() } catch {
                     throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
                 }
-                failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
-                failure.attempts = attempt
+                if mutating, let observer = shared.observer {
+                    try await observer.admit(AWSCallIntent(service: service, operation: operation, region: region, context: context))
+                }
+                let creds = try await credentials.credentials()
+                var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
+                if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
+                    SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
+                }
+                let started = ContinuousClock.now
+                let time = Date()
+                var failure: AWSError
+                var response: Response?
+                do {
+                    let r = try await shared.http.send(HTTPRequest(
+                        method: "POST", url: endpoint.url + "/",
+                        headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent)],
+                        body: body, connectTimeout: .seconds(10), timeout: shared.timeout))
+                    let headerID = r.header("x-amzn-requestid") ?? r.header("x-amz-request-id")
+                    if (200..<300).contains(r.status) {
+                        let id = headerID ?? Self.bodyRequestID(r.body)
+                        await observe(service, operation, endpoint.signingRegion, id, r.status, nil, mutating, attempt, started, time, context, creds, parameters, mutating ? r.bodyText : nil)
+                        log(.debug, service, operation, region, id, r.status, nil, attempt, started, context)
+                        quota.release(spent)
+                        limiter.succeeded()
+                        if service == .ec2 { noteIDs(operation, response: r.body, named: named, region: region) }
+                        await waiting.end(.done)
+                        return Response(status: r.status, body: r.body, requestID: id)
+                    }
+                    let decoded = decodeError(r.status, r.body)
+                    failure = AWSError(kind: .service, code: decoded.code, message: decoded.message, httpStatus: r.status,
+                                       service: service.rawValue, operation: operation, region: region,
+                                       requestID: headerID ?? decoded.requestID, attempts: attempt)
+                    response = Response(status: r.status, body: r.body, requestID: failure.requestID)
+                } catch {
+                    if error.isCancelled {
+                        throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    }
+                    failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
+                    failure.attempts = attempt
+                }
+                await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
+                log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
+                if failure.isThrottling { limiter.throttled() }
+                let now = ContinuousClock.now
+                if let window = deadlines?.eventualConsistency,
+                   let fresh = shared.fresh.retryUntil(failure, named: named, region: region, now: now, window: window) {
+                    // A new id not visible yet: try again (a last time once its window has passed).
+                    consistencyRetries += 1
+                    await waiting.note("\(fresh.id) to become visible in EC2", deadline: window, brief: true)
+                    let delay = max(.milliseconds(1), min(shared.retry.delay(after: consistencyRetries), fresh.until - now))
+                    try await pause(delay, service, operation, region, failure, retry: consistencyRetries, context: context)
+                    continue
+                }
+                if failure.isThrottling, let limit = deadlines?.throttling, now - firstAttempt < limit {
+                    // Throttled: the rate limiter has slowed down; try again until the deadline.
+                    throttleRetries += 1
+                    await waiting.note("\(service.rawValue) \(operation) to be accepted (throttled: \(failure.code))", deadline: limit, brief: true)
+                    try await pause(shared.retry.delay(after: throttleRetries), service, operation, region, failure, retry: throttleRetries, context: context)
+                    continue
+                }
+                counted += 1
+                guard RetryPolicy.isRetryable(failure), counted < shared.retry.maxAttempts else {
+                    await waiting.end(waiting.current == nil ? .failed(code: failure.code) : .gaveUp(code: failure.code))
+                    throw failure
+                }
+                guard let cost = quota.acquire(for: failure) else {
+                    var exhausted = failure
+                    exhausted.kind = .retryQuotaExhausted
+                    exhausted.message = "retry quota exhausted for \(key); last error: \(failure.code): \(failure.message)"
+                    await waiting.end(.gaveUp(code: failure.code))
+                    throw exhausted
+                }
+                spent += cost
+                let delay = shared.retry.delay(after: attempt)
+                shared.logger.debug("retrying AWS call", metadata: [
+                    "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.error_code": "\(failure.code)",
+                    "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                ])
+                do { try await Task.sleep(for: delay) } catch {
+                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                }
             }
-            await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
-            log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
-            if failure.isThrottling { limiter.throttled() }
-            let now = ContinuousClock.now
-            if let window = deadlines?.eventualConsistency,
-               let fresh = shared.fresh.retryUntil(failure, named: named, region: region, now: now, window: window) {
-                // A new id not visible yet: try again (a last time once its window has passed).
-                consistencyRetries += 1
-                await waiting.note("\(fresh.id) to become visible in EC2", deadline: window, brief: true)
-                let delay = max(.milliseconds(1), min(shared.retry.delay(after: consistencyRetries), fresh.until - now))
-                try await pause(delay, service, operation, region, failure, retry: consistencyRetries, context: context)
-                continue
-            }
-            if failure.isThrottling, let limit = deadlines?.throttling, now - firstAttempt < limit {
-                // Throttled: the rate limiter has slowed down; try again until the deadline.
-                throttleRetries += 1
-                await waiting.note("\(service.rawValue) \(operation) to be accepted (throttled: \(failure.code))", deadline: limit, brief: true)
-                try await pause(shared.retry.delay(after: throttleRetries), service, operation, region, failure, retry: throttleRetries, context: context)
-                continue
-            }
-            counted += 1
-            guard RetryPolicy.isRetryable(failure), counted < shared.retry.maxAttempts else {
-                await waiting.end(waiting.current == nil ? .failed(code: failure.code) : .gaveUp(code: failure.code))
-                throw failure
-            }
-            guard let cost = quota.acquire(for: failure) else {
-                var exhausted = failure
-                exhausted.kind = .retryQuotaExhausted
-                exhausted.message = "retry quota exhausted for \(key); last error: \(failure.code): \(failure.message)"
-                await waiting.end(.gaveUp(code: failure.code))
-                throw exhausted
-            }
-            spent += cost
-            let delay = shared.retry.delay(after: attempt)
-            shared.logger.debug("retrying AWS call", metadata: [
-                "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.error_code": "\(failure.code)",
-                "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
-            ])
-            do { try await Task.sleep(for: delay) } catch {
-                throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
-            }
+        } catch {
+            await waiting.end(.failed(code: error.code))
+            throw error
         }
     }
 

@@ -37,7 +37,7 @@ extension AWSDriver {
             keyName: d.string("keyName"), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
             tags: tags, volumeTags: volumeTags)
         // A new instance profile takes a few seconds to be usable by EC2.
-        let id = try await launchWhenProfilePropagated(launch.instanceProfileName) { () async throws(AWSError) -> String in
+        let id = try await whenProfilePropagated(launch.instanceProfileName) { () async throws(AWSError) -> String in
             try await ec2.runInstance(launch)
         }
         try await waitForInstance(id, states: ["running"], c)

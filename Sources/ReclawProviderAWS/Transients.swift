@@ -25,11 +25,12 @@ extension AWSDriver {
         }
     }
 
-    /// RunInstances, repeated while IAM has not propagated the new instance profile to EC2
-    /// (InvalidParameterValue "Invalid IAM Instance Profile name").
-    func launchWhenProfilePropagated(_ profile: String, _ launch: () async throws(AWSError) -> String) async throws(AWSError) -> String {
+    /// An EC2 call naming an instance profile (RunInstances, AssociateIamInstanceProfile,
+    /// ReplaceIamInstanceProfileAssociation), repeated while IAM has not propagated a new profile
+    /// to EC2 (InvalidParameterValue "Invalid IAM Instance Profile name").
+    func whenProfilePropagated<T>(_ profile: String, _ call: () async throws(AWSError) -> T) async throws(AWSError) -> T {
         try await waiter.retrying("instance profile \(profile) to propagate from IAM to EC2", on: ["Invalid IAM Instance Profile", "iamInstanceProfile"],
-                                  deadline: waiter.deadlines.iamPropagation, body: launch)
+                                  deadline: waiter.deadlines.iamPropagation, body: call)
     }
 
     /// SendCommand, repeated while SSM answers InvalidInstanceId for an instance that is pending or

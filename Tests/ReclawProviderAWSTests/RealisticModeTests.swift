@@ -102,7 +102,7 @@ import Testing
         #expect(Self.failures(h).isEmpty, "\(Self.failures(h).map { $0.message ?? "" })")
     }
 
-    @Test func anEditReachesAJustCreatedInstanceThroughSSMOnceItsAgentRegisters() async throws {
+    @Test func editsReachAJustCreatedInstanceOnceItsAgentRegistersAndAFailingScriptIsReportedOnce() async throws {
         let h = Self.harness()
         // The agent registers a while after the instance runs: longer than the rest of the apply here.
         try await h.emulator.setBehaviour(.ssmAgentRegistration, seconds: 12)
@@ -135,6 +135,17 @@ import Testing
         #expect(failed.count == 1 && failed.first?.errorCode == "ConvergeFailed", "\(failed.map { $0.message ?? "" })")
         #expect(failed.first?.errorMessage?.contains("npm ERR! 404") == true && failed.first?.requestID != nil)
         try await h.emulator.setBehaviour(.ssmAgentRegistration, seconds: nil)
+
+        // A new instance type: stopping → stopped, modified, pending → running, then the pending converge.
+        edited.instance.type = "t4g.large"
+        let resized = try await h.plan(edited, revision: "r5")
+        #expect(resized.plan.changes.map { "\($0.kind.symbol) \($0.key)" } == ["~ instance"], "\(PlanRenderer.text(resized.plan))")
+        let (after, stops) = try await Self.applyWatching(h, [resized])
+        #expect(after[spec.name]?.converged == true, "\(after[spec.name]?.report ?? "")")
+        #expect(stops.contains { $0.contains("instance \(instance) to be stopped") }, "\(stops)")
+        let now = try #require(try await EC2Client(client: h.client, region: spec.region).instances([("instance-id", [instance])]).first)
+        #expect(now.type == "t4g.large" && now.state == "running")
+        #expect(h.auditLog.read().filter { $0.eventType == .actionFailed }.count == 1, "only the converge script's failure")
     }
 }
 

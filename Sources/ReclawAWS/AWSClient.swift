@@ -22,11 +22,14 @@ public struct AWSClient: Sendable {
         let logger: Logger
         let observer: (any AWSCallObserver)?
         let timeout: Duration
+        /// Appended to every User-Agent (`replica/ID`), so each call can be told apart by replica.
+        let userAgentSuffix: String
         let quotas = Mutex<[String: RetryQuota]>([:])
         let limiters = Mutex<[String: RateLimiter]>([:])
         let fresh = FreshIDs()
 
-        init(http: HTTPClient, retry: RetryPolicy, logger: Logger, observer: (any AWSCallObserver)?, timeout: Duration) {
+        init(http: HTTPClient, retry: RetryPolicy, logger: Logger, observer: (any AWSCallObserver)?, timeout: Duration, userAgentSuffix: String) {
+            self.userAgentSuffix = userAgentSuffix
             self.http = http
             self.retry = retry
             self.logger = logger
@@ -39,12 +42,13 @@ public struct AWSClient: Sendable {
     }
 
     public init(credentials: any CredentialProvider, environment: AWSEnvironment = AWSEnvironment(), http: HTTPClient = .shared,
-                retry: RetryPolicy? = nil, logger: Logger = Logger(label: "reclaw.aws"), observer: (any AWSCallObserver)? = nil,
+                retry: RetryPolicy? = nil, logger: Logger = Logger(label: "reclaw.aws"), observer: (any AWSCallObserver)? = nil, replica: String? = nil,
                 timeout: Duration = .seconds(60)) {
         self.credentials = credentials
         self.environment = environment
         waits = nil
-        shared = Shared(http: http, retry: retry ?? .standard(environment: environment), logger: logger, observer: observer, timeout: timeout)
+        shared = Shared(http: http, retry: retry ?? .standard(environment: environment), logger: logger, observer: observer, timeout: timeout,
+                        userAgentSuffix: replica.map { " replica/\($0)" } ?? "")
     }
 
     private init(credentials: any CredentialProvider, environment: AWSEnvironment, waits: (any WaitObserver)?, shared: Shared) {
@@ -162,7 +166,7 @@ public struct AWSClient: Sendable {
                 do {
                     let r = try await shared.http.send(HTTPRequest(
                         method: "POST", url: endpoint.url + "/",
-                        headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent)],
+                        headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent + shared.userAgentSuffix)],
                         body: body, connectTimeout: .seconds(10), timeout: shared.timeout))
                     let headerID = r.header("x-amzn-requestid") ?? r.header("x-amz-request-id")
                     if (200..<300).contains(r.status) {
@@ -266,7 +270,7 @@ public struct AWSClient: Sendable {
         await observer.record(AWSCallRecord(
             service: service, operation: operation, region: region, requestID: requestID, httpStatus: status,
             errorCode: error?.code, errorMessage: error?.message, isMutating: mutating, attempt: attempt,
-            duration: ContinuousClock.now - started, time: time, context: context, userAgent: context.userAgent,
+            duration: ContinuousClock.now - started, time: time, context: context, userAgent: context.userAgent + shared.userAgentSuffix,
             accessKeyId: creds.accessKeyId, requestParameters: parameters, responseText: responseText))
     }
 

@@ -5,7 +5,7 @@ public enum AWSOperations {
     /// grant them: DynamoDB's item calls for a leader lease between replicas. A command that starts
     /// calling one moves it into `byService`, and the policy test then asks for its statement.
     public static let notYetCalled: [AWSService: Set<String>] = [
-        .dynamodb: ["GetItem", "PutItem", "DeleteItem"],
+        .dynamodb: ["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Scan", "CreateTable", "DescribeTable"],
     ]
 
     /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.

@@ -72,6 +72,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     public var message: String?
     /// Extra facts: component, action kind, attempt, access key id, plan summary...
     public var details: JSONValue?
+    /// The replica that recorded the event, when reclaw runs as several replicas.
+    public var replica: String?
 
     public init(type: EventType, time: Date = Date(), deployment: String? = nil, revision: String? = nil, planID: String? = nil,
                 eventSource: String? = nil, eventName: String? = nil, awsRegion: String? = nil, requestID: String? = nil,
@@ -101,7 +103,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case eventVersion, eventID, eventTime, eventType, deployment, revision, planID, eventSource, eventName, awsRegion,
-             requestID, userAgent, errorCode, errorMessage, resources, diff, attribution, attributionStatus, message, details
+             requestID, userAgent, errorCode, errorMessage, resources, diff, attribution, attributionStatus, message, details, replica
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -122,6 +124,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         try c.encodeIfPresent(attributionStatus, forKey: .attributionStatus)
         try c.encodeIfPresent(message, forKey: .message)
         try c.encodeIfPresent(details, forKey: .details)
+        try c.encodeIfPresent(replica, forKey: .replica)
     }
 
     /// One JSON line.

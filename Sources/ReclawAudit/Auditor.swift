@@ -17,8 +17,11 @@ public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
     public let logger: Logger
     public let includeReads: Bool
     public let sinks: [any AuditSink]
+    /// Stamped on every event, when reclaw runs as several replicas.
+    public let replica: String?
 
-    public init(log: AuditLog?, logger: Logger, includeReads: Bool? = nil, sinks: [any AuditSink] = []) {
+    public init(log: AuditLog?, logger: Logger, includeReads: Bool? = nil, sinks: [any AuditSink] = [], replica: String? = nil) {
+        self.replica = replica
         self.log = log
         self.logger = logger
         self.includeReads = includeReads ?? (logger.logLevel <= .debug)
@@ -29,6 +32,8 @@ public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
     /// the event still goes to the process log (so it is not lost) and the failure is thrown: what
     /// the event would record must then stop.
     public func emit(_ event: AuditEvent) async throws(AuditLogError) {
+        var event = event
+        if event.replica == nil { event.replica = replica }
         var failure: AuditLogError?
         do {
             try log?.append(event)

@@ -20,6 +20,7 @@ extension ReconcileDaemon {
         }
         let due = monotonic(item.nextAttemptAt)
         core.withLock { $0.scheduler.attribution(name, dueAt: min(due, $0.scheduler.nextAttribution(name) ?? due)) }
+        await share([name])
     }
 
     /// Registers the attributions left pending by an earlier run with the scheduler.
@@ -84,6 +85,7 @@ extension ReconcileDaemon {
             }
             if let due = keep.map(\.nextAttemptAt).min() { next[name] = monotonic(due) }
         }
+        await share(names)
         return next
     }
 

@@ -50,6 +50,8 @@ public struct PassReport: Sendable {
     /// Deployments whose plan had changes, with the apply's outcome.
     public var applied: [String: ApplyResult] = [:]
     public var invalid: [String] = []
+    /// Spec files that cannot be read: the deployments they may hold are left alone.
+    public var unreadable: [String] = []
     /// Deployments that could not be planned, or whose state or audit record failed.
     public var planFailures: [String] = []
     public var pruned: [String] = []
@@ -60,7 +62,7 @@ public struct PassReport: Sendable {
     public init() {}
 
     public var failed: Bool {
-        sourceError != nil || !invalid.isEmpty || !planFailures.isEmpty || applied.values.contains { !$0.converged } || pruneRefused != nil
+        sourceError != nil || !invalid.isEmpty || !unreadable.isEmpty || !planFailures.isEmpty || applied.values.contains { !$0.converged } || pruneRefused != nil
             || !stalled.isEmpty
     }
 

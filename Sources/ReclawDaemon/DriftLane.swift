@@ -85,6 +85,7 @@ extension ReconcileDaemon {
                 result.outcomes[name] = await found(finding, status: status)
             }
         }
+        await share(statuses.map(\.deployment))
         return result
     }
 

@@ -17,6 +17,7 @@ extension ReconcileDaemon {
         report.revision = fetch.revision
         report.sourceError = fetch.error
         report.invalid = fetch.invalid
+        report.unreadable = fetch.unreadable
         report.pruneRefused = fetch.pruneRefused
         guard fetch.error == nil else {
             report.stalled = stalledDeployments

@@ -17,7 +17,6 @@ import UnixSignals
 /// passes directly (`sourcePass`, `driftPass`, `attributionPass`).
 public final class ReconcileDaemon: Service, Sendable {
     public let source: SpecSource
-    public let loader: SpecLoader
     public let reconciler: Reconciler
     public let auditor: Auditor
     public let auditLog: AuditLog?
@@ -25,6 +24,9 @@ public final class ReconcileDaemon: Service, Sendable {
     public let metrics: Metrics
     public let options: DaemonOptions
     public let clock: any DaemonClock
+    /// The replica's leases, when reclaw runs as several replicas: only deployments it holds are
+    /// worked on.
+    public let leases: LeaseManager?
     let logger: Logger
     let attributions: AttributionStore
     let attributor: DriftAttributor
@@ -38,6 +40,8 @@ public final class ReconcileDaemon: Service, Sendable {
         var stalled: [String: Stall] = [:]
         /// Drift found by the drift lane that a reconcile is about to correct, by deployment.
         var findings: [String: DriftFinding] = [:]
+        /// Deployments whose spec left the repository, queued to be pruned.
+        var prunable: Set<String> = []
         var health: HealthTracker
         var shutdownStarted: Duration?
     }
@@ -59,12 +63,12 @@ public final class ReconcileDaemon: Service, Sendable {
 
     let core: Mutex<Core>
     private let events: AsyncStream<Event>
-    private let post: AsyncStream<Event>.Continuation
+    let post: AsyncStream<Event>.Continuation
 
-    public init(source: SpecSource, loader: SpecLoader = SpecLoader(), reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
-                notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any DaemonClock = SystemClock(), logger: Logger) {
+    public init(source: SpecSource, reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
+                notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any DaemonClock = SystemClock(),
+                leases: LeaseManager? = nil, logger: Logger) {
         self.source = source
-        self.loader = loader
         self.reconciler = reconciler
         self.auditor = auditor
         self.auditLog = auditLog
@@ -72,14 +76,17 @@ public final class ReconcileDaemon: Service, Sendable {
         self.metrics = metrics
         self.options = options
         self.clock = clock
+        self.leases = leases
         self.logger = logger
-        attributions = AttributionStore(stateDirectory: reconciler.state.directory)
+        attributions = AttributionStore(stateDirectory: reconciler.state.directory, changes: reconciler.state.changes)
         attributor = DriftAttributor(client: reconciler.client)
         let start = clock.now()
         core = Mutex(Core(scheduler: WorkScheduler(settings: options.schedulerSettings, seed: UInt64(truncatingIfNeeded: getpid())),
                           alerts: AlertMemory(window: options.alertWindow),
                           health: HealthTracker(started: start)))
         (events, post) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        leases?.connect(listener: { [weak self] gained, lost in await self?.ownershipChanged(gained: gained, lost: lost) },
+                        busy: { [weak self] in self?.busyDeployments ?? [] })
     }
 
     /// Fetches at once (a push notification, SIGHUP, or a test).
@@ -142,6 +149,7 @@ public final class ReconcileDaemon: Service, Sendable {
                 c.shutdownStarted = now
             }
             self.logger.info("shutting down: taking no new work, letting the steps in flight finish")
+            self.leases?.beginShutdown()
             self.post.yield(.wake)
         }
         notifier?.finish()
@@ -206,6 +214,11 @@ public final class ReconcileDaemon: Service, Sendable {
             let stall = Stall(reason: reason, message: message)
             defer { c.stalled[name] = stall }
             return c.stalled[name] != stall
+        }
+        guard reason != .notOwned else {
+            // Another replica holds the deployment now: nothing failed, it carries on there.
+            if changed { logger.info("the deployment's lease moved to another replica: \(message)", metadata: ["deployment": "\(name)"]) }
+            return
         }
         metrics.condition(deployment: name, type: ConditionType.stalled.rawValue, status: ConditionStatus.true.rawValue)
         metrics.condition(deployment: name, type: ConditionType.ready.rawValue, status: ConditionStatus.false.rawValue)

@@ -45,10 +45,12 @@ extension ReconcileDaemon {
                     switch result {
                     case .failure(let f):
                         await self.planFailed(f, revision: revision, target: byName[f.deployment])
+                        await self.share([f.deployment])
                         done(f.deployment, .failed)
                         return (f.deployment, nil, .failed, false)
                     case .success(let p):
                         let (outcome, applied) = await self.applyPlanned(p, reasons: reasons[p.name] ?? [])
+                        await self.share([p.name])
                         done(p.name, outcome)
                         return (p.name, applied, outcome, false)
                     }
@@ -57,6 +59,8 @@ extension ReconcileDaemon {
             for name in pruning {
                 group.addTask {
                     let (outcome, pruned) = await self.prune(name, revision: revision)
+                    await self.share([name])
+                    if pruned { _ = self.core.withLock { $0.prunable.remove(name) } }
                     done(name, outcome)
                     return (name, nil, outcome, pruned)
                 }

@@ -14,8 +14,8 @@ struct SourceState: Sendable {
     var invalid: [String: String] = [:]
     /// Every spec file path of the revision, readable or not.
     var paths: Set<String> = []
-    /// Spec files that cannot be read or parsed (they may hold deployments).
-    var unreadable: Set<String> = []
+    /// Spec files that cannot be read or parsed (they may hold deployments), with why.
+    var unreadable: [String: String] = [:]
     var loaded = false
 
     struct Update: Sendable {
@@ -29,6 +29,8 @@ struct SourceState: Sendable {
         var newlyInvalid: [String: String] = [:]
         /// Deployments present before and absent now.
         var removed: [String] = []
+        /// Unreadable spec files that are new or whose reason changed.
+        var newlyUnreadable: [String: String] = [:]
     }
 
     mutating func apply(revision: String, load: SpecLoadResult, paths: Set<String>) -> Update {
@@ -43,11 +45,12 @@ struct SourceState: Sendable {
         }
         let before = Set(self.specs.keys).union(self.invalid.keys)
         update.removed = before.subtracting(specs.keys).subtracting(invalid.keys).sorted()
+        update.newlyUnreadable = load.unreadableFiles.filter { self.unreadable[$0.key] != $0.value }
         self.revision = revision
         self.specs = specs
         self.invalid = invalid
         self.paths = paths
-        self.unreadable = load.filesWithErrors
+        self.unreadable = load.unreadableFiles
         self.loaded = true
         return update
     }
@@ -61,6 +64,8 @@ struct FetchReport: Sendable {
     var revision: String?
     var error: String?
     var invalid: [String] = []
+    /// Spec files that cannot be read (they may hold deployments, which are then left alone).
+    var unreadable: [String] = []
     var pruneRefused: String?
 }
 
@@ -83,22 +88,26 @@ extension ReconcileDaemon {
             metrics.sourceFetched(succeeded: false, at: clock.date())
             logger.error("the source cannot be read; the last good revision stays in force",
                          metadata: ["revision": "\(revision ?? "none")", "error": "\(error.message)"])
-            await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: revision, errorCode: "SourceUnavailable", errorMessage: error.message,
+            let code = error.code == .unavailable ? "SourceUnavailable" : "Source" + error.code.rawValue.prefix(1).uppercased() + error.code.rawValue.dropFirst()
+            await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: revision, errorCode: code, errorMessage: error.message,
                                   message: "the source \(source.location) cannot be read; revision \(revision ?? "none") stays in force"),
                        alertKey: "source/-")
             return report
         }
         metrics.sourceFetched(succeeded: true, at: clock.date())
         report.revision = snapshot.revision
-        let load = loader.load(snapshot.files)
+        let load = source.load(snapshot)
         let now = clock.now()
-        let (update, previous) = core.withLock { c -> (SourceState.Update, String?) in
+        let (update, previous, names) = core.withLock { c -> (SourceState.Update, String?, Set<String>) in
             let previous = c.source.revision
-            let update = c.source.apply(revision: snapshot.revision, load: load, paths: Set(snapshot.files.map(\.path)))
-            c.scheduler.track(c.source.names, now: now)
+            let update = c.source.apply(revision: snapshot.revision, load: load, paths: snapshot.paths.union(load.paths))
+            c.prunable.subtract(c.source.names)
             for name in update.removed { c.alerts.forget(deployment: name) }
-            return (update, previous)
+            return (update, previous, c.source.names)
         }
+        leases?.setDeployments(names)
+        let owned = owns(names.union(core.withLock { $0.prunable }))
+        core.withLock { $0.scheduler.track(owned, now: now) }
         if update.revisionChanged {
             logger.info("new revision", metadata: ["revision": "\(snapshot.revision)", "previous": "\(previous ?? "none")"])
             await emit(AuditEvent(type: .sourceUpdated, time: clock.date(), revision: snapshot.revision,
@@ -108,7 +117,7 @@ extension ReconcileDaemon {
             }
         }
         for name in update.removed { metrics.forget(deployment: name) }
-        for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) {
+        for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) where owned.contains(name) {
             logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(text)"])
             do {
                 try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, message: text)
@@ -119,18 +128,30 @@ extension ReconcileDaemon {
                                   errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid: \(text)"),
                        alertKey: nil, force: true)
         }
-        report.invalid = core.withLock { $0.source.invalid.keys.sorted() }
-        await queueChanged(update, revision: snapshot.revision)
+        report.invalid = core.withLock { $0.source.invalid.keys.sorted() }.filter(owned.contains)
+        report.unreadable = load.unreadableFiles.keys.sorted()
+        for (file, reason) in update.newlyUnreadable.sorted(by: { $0.key < $1.key }) {
+            logger.error("a spec file cannot be read; the deployments it may hold are left as they are, and nothing is pruned",
+                         metadata: ["file": "\(file)", "error": "\(reason)"])
+            await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), revision: snapshot.revision, errorCode: "UnreadableSpecFile",
+                                  errorMessage: "\(file): \(reason)", message: "\(file) cannot be read at \(snapshot.revision): \(reason)"),
+                       alertKey: nil, force: true)
+        }
+        await queueChanged(update, revision: snapshot.revision, owned: owned)
         if update.first { await scheduleAttributions() }
-        if options.prune && (update.revisionChanged || update.first) { report.pruneRefused = await queuePrunes(revision: snapshot.revision) }
+        if options.prune && (update.revisionChanged || update.first || leases != nil) {
+            report.pruneRefused = await queuePrunes(revision: snapshot.revision)
+        }
+        await share(owned.intersection(update.newlyInvalid.keys))
         return report
     }
 
     /// Queues the deployments whose spec changed or that are not converged; a deployment whose
     /// spec is already applied only gets the new revision recorded as in force.
-    private func queueChanged(_ update: SourceState.Update, revision: String) async {
+    private func queueChanged(_ update: SourceState.Update, revision: String, owned: Set<String>) async {
         let specs = core.withLock { $0.source.specs }
-        for name in update.changed + (update.revisionChanged ? update.unchanged : []) {
+        var confirmed: [String] = []
+        for name in update.changed + (update.revisionChanged ? update.unchanged : []) where owned.contains(name) {
             guard let loaded = specs[name] else { continue }
             let status: DeploymentStatus?
             do {
@@ -143,6 +164,7 @@ extension ReconcileDaemon {
                 do {
                     publishConditions(try reconciler.recorder.confirmed(name, revision: revision, location: loaded.location.description))
                     unstall(name)
+                    confirmed.append(name)
                 } catch {
                     await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: revision)
                 }
@@ -154,11 +176,13 @@ extension ReconcileDaemon {
                 core.withLock { $0.scheduler.enqueue(name, .newRevision, now: now) }
             }
         }
+        await share(confirmed)
     }
 
     /// Queues for destruction the deployments whose spec left the repository: never all of them at
     /// once, never while a spec file cannot be read (it may hold them), never one whose file is
-    /// still there in some form, never when a status cannot be read.
+    /// still there in some form, never when a status cannot be read. With several replicas, every
+    /// deployment with state in the lease table counts, and each replica prunes those it holds.
     private func queuePrunes(revision: String) async -> String? {
         let scan: StatusScan
         do { scan = try reconciler.state.scan() } catch {
@@ -166,12 +190,12 @@ extension ReconcileDaemon {
             return nil
         }
         let (present, paths, unreadable) = core.withLock { ($0.source.names, $0.source.paths, $0.source.unreadable) }
-        let known = Set(scan.statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
+        let known = leases?.withState ?? Set(scan.statuses.filter { $0.lastAppliedSpec != nil || $0.region != nil }.map(\.deployment))
         let removed = known.subtracting(present)
         guard !removed.isEmpty else { return nil }
         guard unreadable.isEmpty else {
             logger.warning("not pruning: some spec files cannot be read, and may hold the deployments that look removed",
-                           metadata: ["files": "\(unreadable.sorted())"])
+                           metadata: ["files": "\(unreadable.keys.sorted())"])
             return nil
         }
         guard scan.unreadable.isEmpty else {
@@ -192,7 +216,11 @@ extension ReconcileDaemon {
                 logger.warning("not pruning: the deployment's spec file is still in the repository", metadata: ["deployment": "\(name)", "file": "\(file)"])
                 continue
             }
-            core.withLock { $0.scheduler.enqueue(name, .prune, now: now) }
+            core.withLock { $0.prunable.insert(name) }
+            guard owns([name]).contains(name) else { continue }
+            core.withLock { c in
+                if !c.scheduler.isQueued(name) && !c.scheduler.isBusy(name) { c.scheduler.enqueue(name, .prune, now: now) }
+            }
         }
         return nil
     }

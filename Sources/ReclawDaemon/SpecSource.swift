@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ReclawEngine
 import ReclawGit
 import ReclawSpec
 
@@ -22,20 +23,50 @@ public enum SourceLocation: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The spec files of one revision.
+/// The spec files of one revision, read under `SpecTree`'s rules: every spec-named path, the
+/// readable files, and the unreadable ones with why.
 public struct SourceSnapshot: Sendable {
     public var revision: String
-    public var files: [SpecFile]
+    public var tree: SpecTree
+
+    public init(revision: String, tree: SpecTree) {
+        self.revision = revision
+        self.tree = tree
+    }
+
+    /// The readable spec files.
+    public var files: [SpecFile] { tree.files }
+    /// Spec-named paths that exist but cannot be read (links, too large, ...), with why.
+    public var unreadable: [String: String] { tree.unreadable }
+    /// Every spec-named path in the tree, in any form.
+    public var paths: Set<String> { tree.paths }
 }
 
-/// A failure to read the source (unreachable remote, unknown ref, missing directory).
+/// A failure to read the source as a whole (unreachable or silent remote, unknown ref, missing
+/// directory, a tree over the limits). The last good revision stays in force.
 public struct SourceError: Error, Sendable, CustomStringConvertible {
+    public enum Code: String, Sendable {
+        /// The remote or directory cannot be read.
+        case unavailable
+        /// The fetch did not finish by its deadline.
+        case timedOut
+        /// A fetch into the same cache is still running (stuck past its deadline).
+        case busy
+        /// The tree is over `SpecTreeLimits`, or its path is missing, a link or not a directory.
+        case invalidTree
+    }
+
+    public var code: Code
     public var message: String
-    public init(_ message: String) { self.message = message }
+    public init(_ message: String, code: Code = .unavailable) {
+        self.code = code
+        self.message = message
+    }
     public var description: String { message }
 }
 
-/// Reads spec files from a source, at a ref and under a path.
+/// Reads spec files from a source, at a ref and under a path, with the same rules for a
+/// directory and a git commit; loads them with the operator's `SpecPolicy`.
 public final class SpecSource: Sendable {
     public let location: SourceLocation
     public let ref: String
@@ -43,15 +74,28 @@ public final class SpecSource: Sendable {
     public let cacheDirectory: String
     public let credentials: GitCredentials?
     public let sshTrust: SSHTrust
+    /// The loader every reader of this source uses (validate, plan, the daemon).
+    public let loader: SpecLoader
+    public let limits: SpecTreeLimits
+    public let fetchLimits: GitFetchLimits
 
     public init(location: SourceLocation, ref: String = "main", path: String = ".", cacheDirectory: String,
-                credentials: GitCredentials? = nil, sshTrust: SSHTrust = SSHTrust()) {
+                credentials: GitCredentials? = nil, sshTrust: SSHTrust = SSHTrust(), policy: SpecPolicy = SpecPolicy(),
+                limits: SpecTreeLimits = SpecTreeLimits(), fetchLimits: GitFetchLimits = GitFetchLimits()) {
         self.location = location
         self.ref = ref
         self.path = path
         self.cacheDirectory = cacheDirectory
         self.credentials = credentials
         self.sshTrust = sshTrust
+        self.loader = SpecLoader(policy: policy)
+        self.limits = limits
+        self.fetchLimits = fetchLimits
+    }
+
+    /// Loads a snapshot's specs: its files, and its unreadable entries as errors.
+    public func load(_ snapshot: SourceSnapshot) -> SpecLoadResult {
+        loader.load(snapshot.tree)
     }
 
     /// The bare cache repository for a git source.
@@ -61,22 +105,47 @@ public final class SpecSource: Sendable {
         return "\(cacheDirectory)/git/\(digest).git"
     }
 
-    /// Fetches (for git) and reads the current revision. Runs on a thread of its own: libgit2 blocks.
+    /// Fetches (for git) and reads the current revision, on a thread of its own (libgit2 blocks).
+    /// A git source answers by the fetch timeout (plus a moment): the fetch is stopped then, and
+    /// should the thread still be stuck (in a DNS lookup, say), the caller stops waiting, and the
+    /// next snapshot fails at once until that thread is gone, rather than piling threads up.
     public func snapshot() async throws(SourceError) -> SourceSnapshot {
+        guard case .git(let url) = location else {
+            let result: Result<SourceSnapshot, SourceError> = await withCheckedContinuation { continuation in
+                Thread.detachNewThread { [self] in
+                    continuation.resume(returning: Result { () throws(SourceError) in try self.read() })
+                }
+            }
+            return try result.get()
+        }
+        let key = cachePath
+        try FetchesInFlight.shared.begin(key, url: GitRepository.redacted(url))
+        let bound = fetchLimits.timeout + .seconds(2)
+        let shown = GitRepository.redacted(url)
+        let timeout = fetchLimits.timeout
         let result: Result<SourceSnapshot, SourceError> = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
             Thread.detachNewThread { [self] in
-                continuation.resume(returning: Result { () throws(SourceError) in try self.read() })
+                let result = Result { () throws(SourceError) in try self.read() }
+                FetchesInFlight.shared.end(key)
+                once.resume(result)
+            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + bound.inSeconds) {
+                once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): fetch timed out after \(Int(timeout.inSeconds)) s; the fetch thread is still stuck and is left to end",
+                                                 code: .timedOut)))
             }
         }
         return try result.get()
     }
 
-    /// The files of an earlier revision, from the cache (no fetch).
-    public func files(at revision: String) throws(SourceError) -> [SpecFile] {
+    /// An earlier revision, from the cache (no fetch), read like any other.
+    public func snapshot(at revision: String) throws(SourceError) -> SourceSnapshot {
         guard case .git = location else { throw SourceError("only git sources keep earlier revisions") }
         do {
             let repo = try GitRepository.openOrCreateBare(at: cachePath)
-            return try repo.files(at: revision, under: path).filter { SpecLoader.isSpecPath($0.path) }.map { SpecFile(path: $0.path, bytes: $0.contents) }
+            return SourceSnapshot(revision: revision, tree: try GitSpecTree.read(repo, commit: revision, path: path, limits: limits))
+        } catch let error as SpecTreeError {
+            throw SourceError("cannot read revision \(revision): \(error)", code: .invalidTree)
         } catch {
             throw SourceError("cannot read revision \(revision): \(error)")
         }
@@ -86,28 +155,92 @@ public final class SpecSource: Sendable {
         switch location {
         case .directory(let dir):
             let root = path == "." ? dir : dir + "/" + path
-            let files: [SpecFile]
-            do { files = try SpecLoader.files(at: root) } catch { throw SourceError("\(error)") }
+            let tree: SpecTree
+            do { tree = try SpecTree.read(directory: root, limits: limits) } catch {
+                throw SourceError("\(error)", code: error.code == .notFound ? .unavailable : .invalidTree)
+            }
             var hasher = SHA256()
-            for f in files.sorted(by: { $0.path < $1.path }) {
+            for f in tree.files {
                 hasher.update(data: Data(f.path.utf8))
                 hasher.update(data: Data([0]))
                 hasher.update(data: Data(f.bytes))
+                hasher.update(data: Data([0]))
+            }
+            for (path, reason) in tree.unreadable.sorted(by: { $0.key < $1.key }) {
+                hasher.update(data: Data(path.utf8))
+                hasher.update(data: Data([1]))
+                hasher.update(data: Data(reason.utf8))
+                hasher.update(data: Data([0]))
             }
             let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-            return SourceSnapshot(revision: "dir:" + digest.prefix(12), files: files)
+            return SourceSnapshot(revision: "dir:" + digest.prefix(12), tree: tree)
         case .git(let url):
+            let context = "git source \(GitRepository.redacted(url)) (ref \(ref))"
             do {
                 let repo = try GitRepository.openOrCreateBare(at: cachePath)
-                try repo.fetch(from: url, credentials: credentials, verifyHostKey: sshTrust.isEmpty ? nil : sshTrust.verifier)
+                try repo.fetch(from: url, credentials: credentials, verifyHostKey: sshTrust.isEmpty ? nil : sshTrust.verifier, limits: fetchLimits)
                 let commit = try repo.resolve(ref)
-                let files = try repo.files(at: commit, under: path).filter { SpecLoader.isSpecPath($0.path) }
-                return SourceSnapshot(revision: commit, files: files.map { SpecFile(path: $0.path, bytes: $0.contents) })
+                return SourceSnapshot(revision: commit, tree: try GitSpecTree.read(repo, commit: commit, path: path, limits: limits))
+            } catch let error as GitError {
+                throw SourceError("\(context): \(error)", code: error.timedOut ? .timedOut : .unavailable)
+            } catch let error as SpecTreeError {
+                throw SourceError("\(context): \(error)", code: .invalidTree)
             } catch {
-                throw SourceError("git source \(GitRepository.redacted(url)) (ref \(ref)): \(error)")
+                throw SourceError("\(context): \(error)")
             }
         }
     }
+}
+
+/// The git fetches running in this process, by cache: never two into one cache at once.
+final class FetchesInFlight: @unchecked Sendable {
+    static let shared = FetchesInFlight()
+    private let lock = NSLock()
+    private var running: [String: (url: String, since: ContinuousClock.Instant)] = [:]
+
+    func begin(_ key: String, url: String) throws(SourceError) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let other = running[key] {
+            let seconds = Int((ContinuousClock.now - other.since).inSeconds)
+            throw SourceError("git source \(url): a fetch started \(seconds) s ago is still running past its deadline; not starting another until it ends",
+                              code: .busy)
+        }
+        running[key] = (url, ContinuousClock.now)
+    }
+
+    func end(_ key: String) {
+        lock.lock()
+        running[key] = nil
+        lock.unlock()
+    }
+
+    /// Whether a fetch into this cache is running.
+    func isRunning(_ key: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return running[key] != nil
+    }
+}
+
+/// Resumes a continuation once: by the work or by its deadline, whichever comes first.
+private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<T, Never>?
+
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }
+
+    func resume(_ value: T) {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume(returning: value)
+    }
+}
+
+extension Duration {
+    var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// Git credentials from the environment, never logged: a token for HTTP(S)

@@ -318,15 +318,18 @@ public struct WorkScheduler: Sendable {
 
     // MARK: what it can tell
 
-    /// When something next becomes due; nil when nothing will without an outside event.
+    /// When something next becomes due that could start then; nil when nothing will without an
+    /// outside event. Work held back by a busy lane or by full workers is left out: the end of
+    /// the running work wakes the daemon anyway.
     public func nextWakeup() -> Duration? {
         guard !shuttingDown else { return nil }
         var times: [Duration] = []
         if !fetchRunning, let due = fetchDue { times.append(due) }
+        let workersFree = entries.values.filter { $0.lane == .reconcile }.count < settings.workers
         for e in entries.values where e.lane == nil {
-            if !e.queued.isEmpty { times.append(e.notBefore ?? .zero) }
-            if isIdle(e) { times.append(e.nextDrift) }
-            if let a = e.nextAttribution { times.append(a) }
+            if workersFree && !e.queued.isEmpty { times.append(e.notBefore ?? .zero) }
+            if !driftRunning && isIdle(e) { times.append(e.nextDrift) }
+            if !attributionRunning, let a = e.nextAttribution { times.append(a) }
         }
         return times.min()
     }

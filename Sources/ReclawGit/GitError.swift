@@ -10,12 +10,15 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
     public var operation: String
     /// libgit2's message.
     public var message: String
+    /// The operation was stopped at its deadline (`GitFetchLimits`).
+    public var timedOut: Bool
 
-    public init(code: Int32, errorClass: Int32, operation: String, message: String) {
+    public init(code: Int32, errorClass: Int32, operation: String, message: String, timedOut: Bool = false) {
         self.code = code
         self.errorClass = errorClass
         self.operation = operation
         self.message = message
+        self.timedOut = timedOut
     }
 
     /// The object, reference or path does not exist.

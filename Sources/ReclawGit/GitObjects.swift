@@ -1,3 +1,4 @@
+import Foundation
 internal import CGit2
 
 /// Owns a git_commit.
@@ -45,4 +46,60 @@ final class GitRemoteHandle {
 /// A hex object id from libgit2's binary one.
 func hex(_ oid: UnsafePointer<git_oid>) -> String {
     String(cString: git_oid_tostr_s(oid))
+}
+
+/// A git object id, kept as libgit2's binary form.
+public struct GitObjectID: Sendable, Hashable, CustomStringConvertible {
+    let bytes: [UInt8]
+
+    init(_ oid: git_oid) {
+        bytes = withUnsafeBytes(of: oid.id) { Array($0) }
+    }
+
+    var oid: git_oid {
+        var oid = git_oid()
+        withUnsafeMutableBytes(of: &oid.id) { raw in
+            for (i, b) in bytes.enumerated() where i < raw.count { raw[i] = b }
+        }
+        return oid
+    }
+
+    /// The hex form.
+    public var description: String { bytes.map { String(format: "%02x", $0) }.joined() }
+}
+
+/// One entry of a tree as git stores it: its name, what its file mode says it is, and its object.
+public struct GitTreeEntryInfo: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case tree
+        /// A file (mode 100644 or 100755).
+        case blob
+        /// A symbolic link (mode 120000): a blob holding the target, never followed.
+        case link
+        /// A submodule (mode 160000): a commit of another repository.
+        case submodule
+        case other
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var id: GitObjectID
+
+    public init(name: String, kind: Kind, id: GitObjectID) {
+        self.name = name
+        self.kind = kind
+        self.id = id
+    }
+
+    init(_ entry: OpaquePointer) {
+        name = String(cString: git_tree_entry_name(entry))
+        id = GitObjectID(git_tree_entry_id(entry).pointee)
+        switch git_tree_entry_filemode(entry) {
+        case GIT_FILEMODE_TREE: kind = .tree
+        case GIT_FILEMODE_BLOB, GIT_FILEMODE_BLOB_EXECUTABLE: kind = .blob
+        case GIT_FILEMODE_LINK: kind = .link
+        case GIT_FILEMODE_COMMIT: kind = .submodule
+        default: kind = .other
+        }
+    }
 }

@@ -9,18 +9,6 @@ public enum GitCredentials: Sendable {
     case sshKey(username: String, privateKeyPath: String, publicKeyPath: String?, passphrase: String?)
 }
 
-/// One file read from a commit's tree.
-public struct GitFile: Sendable, Equatable {
-    /// The path relative to the repository root.
-    public var path: String
-    public var contents: [UInt8]
-
-    public init(path: String, contents: [UInt8]) {
-        self.path = path
-        self.contents = contents
-    }
-}
-
 /// A bare repository used as a cache of a remote: fetch into it, resolve refs, read files at a
 /// commit without any working tree. One instance owns one git_repository handle.
 public final class GitRepository: @unchecked Sendable {
@@ -51,46 +39,101 @@ public final class GitRepository: @unchecked Sendable {
     /// Fetches every branch of `url` into refs/remotes/origin/ and every tag into refs/tags/,
     /// forcing updates (so force-pushes are followed) and pruning what the remote deleted.
     /// Over SSH, `verifyHostKey` must accept the server's key or the fetch fails before any
-    /// credential is offered.
-    public func fetch(from url: String, credentials: GitCredentials? = nil, verifyHostKey: SSHHostKeyVerifier? = nil) throws(GitError) {
+    /// credential is offered. The fetch ends by `limits.timeout`, whatever the remote does (see
+    /// `FetchWatchdog`); a connection attempt ends by `limits.connectTimeout`.
+    public func fetch(from url: String, credentials: GitCredentials? = nil, verifyHostKey: SSHHostKeyVerifier? = nil,
+                      limits: GitFetchLimits = GitFetchLimits()) throws(GitError) {
         lock.lock()
         defer { lock.unlock() }
+        let operation = "fetch \(Self.redacted(url))"
         var remote: OpaquePointer?
-        try check(git_remote_create_anonymous(&remote, pointer, url), "fetch \(Self.redacted(url))")
+        try check(git_remote_create_anonymous(&remote, pointer, url), operation)
         let handle = GitRemoteHandle(remote!)
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")
         options.prune = GIT_FETCH_PRUNE
         options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE
-        let box = CredentialBox(credentials, verifyHostKey: verifyHostKey, port: Self.sshPort(url))
+        let watchdog = FetchWatchdog(limits: limits, remotePort: Self.networkPort(url))
+        let box = CredentialBox(credentials, verifyHostKey: verifyHostKey, port: Self.sshPort(url), watchdog: watchdog)
         options.callbacks.payload = Unmanaged.passUnretained(box).toOpaque()
         options.callbacks.credentials = { out, _, usernameFromURL, allowed, payload in
             let box = Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue()
+            if box.watchdog.expired { return GIT_EUSER.rawValue }
             return box.acquire(out: out, usernameFromURL: usernameFromURL, allowed: allowed)
         }
         options.callbacks.certificate_check = { cert, _, host, payload in
             let box = Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue()
+            if box.watchdog.expired { return GIT_EUSER.rawValue }
             return box.check(cert, host: host.map { String(cString: $0) } ?? "")
         }
+        // Every other callback only asks whether the deadline has passed (or the remote sent too much).
+        options.callbacks.transfer_progress = { stats, payload in
+            let box = Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue()
+            if let stats, box.watchdog.received(Int(stats.pointee.received_bytes)) { return GIT_EUSER.rawValue }
+            return box.watchdog.expired ? GIT_EUSER.rawValue : 0
+        }
+        options.callbacks.sideband_progress = { _, _, payload in
+            Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue().watchdog.expired ? GIT_EUSER.rawValue : 0
+        }
+        options.callbacks.update_tips = { _, _, _, payload in
+            Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue().watchdog.expired ? GIT_EUSER.rawValue : 0
+        }
+        options.callbacks.remote_ready = { _, _, payload in
+            Unmanaged<CredentialBox>.fromOpaque(payload!).takeUnretainedValue().watchdog.expired ? GIT_EUSER.rawValue : 0
+        }
         let specs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
+        watchdog.start()
         let code = withStrArray(specs) { arr in
             git_remote_fetch(handle.pointer, arr, &options, "reclaw fetch")
         }
+        watchdog.finish()
+        if code < 0, watchdog.receivedTooMuch {
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,
+                           message: "the remote sent more than \(limits.maxReceivedBytes) bytes, the most one fetch may receive; reclaw stopped the fetch")
+        }
+        if code < 0, watchdog.connectTimedOut {
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,
+                           message: "connecting timed out after \(Self.seconds(limits.connectTimeout)) (the fetch's connect timeout)", timedOut: true)
+        }
+        if code < 0, watchdog.expired {
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,
+                           message: "timed out after \(Self.seconds(limits.timeout)) (the fetch timeout); the remote did not finish answering", timedOut: true)
+        }
         if code < 0, let key = box.refusedKey {
-            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: "fetch \(Self.redacted(url))",
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: operation,
                            message: "the SSH host key of \(key.host):\(key.port) (\(key.algorithm ?? "key") \(key.fingerprint)) is not trusted; add it to the known hosts or pin its fingerprint")
         }
         if code < 0, box.attempts > 1 || (credentials == nil && box.attempts > 0) {
             // libgit2's own message here can be a stale, unrelated one; say what happened.
-            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: "fetch \(Self.redacted(url))",
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_NET.rawValue), operation: operation,
                            message: credentials == nil ? "the server asks for credentials and none are configured"
                                                        : "the server refused the credentials")
         }
         if code < 0, box.sawUnverifiedSSH {
-            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: "fetch \(Self.redacted(url))",
+            throw GitError(code: code, errorClass: Int32(GIT_ERROR_SSH.rawValue), operation: operation,
                            message: "no trusted SSH host keys are configured, so the server cannot be verified; provide known hosts or a host key fingerprint")
         }
-        try check(code, "fetch \(Self.redacted(url))")
+        try check(code, operation)
+    }
+
+    /// `90 s`, `2.5 s`, for messages.
+    static func seconds(_ d: Duration) -> String {
+        let s = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        return s == s.rounded() ? "\(Int(s)) s" : String(format: "%.1f s", s)
+    }
+
+    /// The TCP port a network URL connects to; nil for local ones.
+    static func networkPort(_ url: String) -> Int? {
+        if !url.contains("://") { return url.contains("@") && url.contains(":") ? 22 : nil }  // user@host:path
+        guard let c = URLComponents(string: url), let scheme = c.scheme?.lowercased() else { return nil }
+        if let port = c.port { return port }
+        switch scheme {
+        case "git": return 9418
+        case "http": return 80
+        case "https": return 443
+        case "ssh", "ssh+git", "git+ssh": return 22
+        default: return nil
+        }
     }
 
     /// The port of an ssh:// URL, 22 otherwise.
@@ -122,38 +165,81 @@ public final class GitRepository: @unchecked Sendable {
                        operation: "resolve \(ref)", message: "no branch, tag or commit named '\(ref)' in the fetched repository")
     }
 
-    /// Every blob under `directory` ("" or "." for the root) at `commit`, read from the object
-    /// database. A directory that does not exist yields no files.
-    public func files(at commit: String, under directory: String = "") throws(GitError) -> [GitFile] {
+    /// The tree entry at `path` ("" or "." for the root tree) in `commit`; nil when nothing is
+    /// there.
+    public func entry(at commit: String, path: String) throws(GitError) -> GitTreeEntryInfo? {
         lock.lock()
         defer { lock.unlock() }
         let root = try tree(of: commit)
-        let dir = Self.normalize(directory)
-        var start = root
-        if !dir.isEmpty {
-            var entry: OpaquePointer?
-            let code = git_tree_entry_bypath(&entry, root.pointer, dir)
-            if code == GIT_ENOTFOUND.rawValue { return [] }
-            try check(code, "find \(dir) at \(commit)")
-            let e = GitTreeEntryHandle(entry!)
-            guard git_tree_entry_type(e.pointer) == GIT_OBJECT_TREE else { return [] }
-            var sub: OpaquePointer?
-            try check(git_tree_lookup(&sub, pointer, git_tree_entry_id(e.pointer)), "read tree \(dir)")
-            start = GitTreeHandle(sub!)
+        let dir = Self.normalize(path)
+        if dir.isEmpty {
+            return GitTreeEntryInfo(name: "", kind: .tree, id: GitObjectID(git_tree_id(root.pointer).pointee))
         }
-        var found: [(path: String, oid: git_oid)] = []
-        try collect(tree: start, prefix: dir.isEmpty ? "" : dir + "/", into: &found)
-        var files: [GitFile] = []
-        for item in found {
-            var blob: OpaquePointer?
-            var oid = item.oid
-            try check(git_blob_lookup(&blob, pointer, &oid), "read \(item.path)")
-            let b = GitBlobHandle(blob!)
-            let size = Int(git_blob_rawsize(b.pointer))
-            let bytes = size == 0 ? [] : Array(UnsafeRawBufferPointer(start: git_blob_rawcontent(b.pointer), count: size))
-            files.append(GitFile(path: item.path, contents: bytes))
+        var entry: OpaquePointer?
+        let code = git_tree_entry_bypath(&entry, root.pointer, dir)
+        if code == GIT_ENOTFOUND.rawValue { return nil }
+        try check(code, "find \(dir) at \(commit)")
+        let e = GitTreeEntryHandle(entry!)
+        return GitTreeEntryInfo(e.pointer)
+    }
+
+    /// The entries of a tree object, as stored (links are links). A tree object larger than
+    /// `maxObjectBytes` is refused before it is read.
+    public func entries(ofTree id: GitObjectID, maxObjectBytes: Int) throws(GitError) -> [GitTreeEntryInfo] {
+        lock.lock()
+        defer { lock.unlock() }
+        let size = try objectSizeLocked(id)
+        if size > maxObjectBytes {
+            throw GitError(code: -1, errorClass: Int32(GIT_ERROR_TREE.rawValue), operation: "read tree \(id)",
+                           message: "the tree object is \(size) bytes; reclaw reads trees up to \(maxObjectBytes) bytes")
         }
-        return files.sorted { $0.path < $1.path }
+        var oid = id.oid
+        var t: OpaquePointer?
+        try check(git_tree_lookup(&t, pointer, &oid), "read tree \(id)")
+        let tree = GitTreeHandle(t!)
+        let count = git_tree_entrycount(tree.pointer)
+        var out: [GitTreeEntryInfo] = []
+        out.reserveCapacity(count)
+        for i in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree.pointer, i) else { continue }
+            out.append(GitTreeEntryInfo(entry))
+        }
+        return out
+    }
+
+    /// An object's size from its header, without reading (or inflating) its contents.
+    public func objectSize(_ id: GitObjectID) throws(GitError) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return try objectSizeLocked(id)
+    }
+
+    private func objectSizeLocked(_ id: GitObjectID) throws(GitError) -> Int {
+        var odb: OpaquePointer?
+        try check(git_repository_odb(&odb, pointer), "open the object database")
+        defer { git_odb_free(odb) }
+        var length = 0
+        var type = GIT_OBJECT_ANY
+        var oid = id.oid
+        try check(git_odb_read_header(&length, &type, odb, &oid), "read the header of \(id)")
+        return length
+    }
+
+    /// A blob's bytes; a blob larger than `maxBytes` is refused from its header, before it is read.
+    public func blob(_ id: GitObjectID, maxBytes: Int) throws(GitError) -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        let size = try objectSizeLocked(id)
+        if size > maxBytes {
+            throw GitError(code: -1, errorClass: Int32(GIT_ERROR_OBJECT.rawValue), operation: "read blob \(id)",
+                           message: "the blob is \(size) bytes; the limit is \(maxBytes)")
+        }
+        var oid = id.oid
+        var blob: OpaquePointer?
+        try check(git_blob_lookup(&blob, pointer, &oid), "read blob \(id)")
+        let b = GitBlobHandle(blob!)
+        let length = Int(git_blob_rawsize(b.pointer))
+        return length == 0 ? [] : Array(UnsafeRawBufferPointer(start: git_blob_rawcontent(b.pointer), count: min(length, maxBytes + 1)))
     }
 
     private func tree(of commit: String) throws(GitError) -> GitTreeHandle {
@@ -165,24 +251,6 @@ public final class GitRepository: @unchecked Sendable {
         var t: OpaquePointer?
         try check(git_commit_tree(&t, commitHandle.pointer), "read tree of \(commit)")
         return GitTreeHandle(t!)
-    }
-
-    private func collect(tree: GitTreeHandle, prefix: String, into found: inout [(path: String, oid: git_oid)]) throws(GitError) {
-        let count = git_tree_entrycount(tree.pointer)
-        for i in 0..<count {
-            guard let entry = git_tree_entry_byindex(tree.pointer, i) else { continue }
-            let name = String(cString: git_tree_entry_name(entry))
-            switch git_tree_entry_type(entry) {
-            case GIT_OBJECT_BLOB:
-                found.append((prefix + name, git_tree_entry_id(entry).pointee))
-            case GIT_OBJECT_TREE:
-                var sub: OpaquePointer?
-                try check(git_tree_lookup(&sub, pointer, git_tree_entry_id(entry)), "read tree \(prefix + name)")
-                try collect(tree: GitTreeHandle(sub!), prefix: prefix + name + "/", into: &found)
-            default:
-                continue  // submodules are not followed
-            }
-        }
     }
 
     private static func normalize(_ path: String) -> String {
@@ -199,19 +267,22 @@ public final class GitRepository: @unchecked Sendable {
 }
 
 /// Answers libgit2's credential callback once per fetch, so a wrong secret fails instead of
-/// looping, and its certificate callback for SSH host keys.
+/// looping, and its certificate callback for SSH host keys; carries the fetch's watchdog to every
+/// callback.
 private final class CredentialBox {
     let credentials: GitCredentials?
     let verifyHostKey: SSHHostKeyVerifier?
     let port: Int
+    let watchdog: FetchWatchdog
     var attempts = 0
     var refusedKey: SSHHostKey?
     var sawUnverifiedSSH = false
 
-    init(_ credentials: GitCredentials?, verifyHostKey: SSHHostKeyVerifier?, port: Int) {
+    init(_ credentials: GitCredentials?, verifyHostKey: SSHHostKeyVerifier?, port: Int, watchdog: FetchWatchdog) {
         self.credentials = credentials
         self.verifyHostKey = verifyHostKey
         self.port = port
+        self.watchdog = watchdog
     }
 
     /// TLS certificates keep libgit2's own validation; SSH host keys go to the verifier.

@@ -11,13 +11,17 @@ public struct LeaseRecord: Sendable, Hashable {
     public var epoch: Int
     /// The lease duration its owner promised to renew within, in milliseconds.
     public var durationMs: Int
+    /// Whether the deployment still has state (a status) kept with its lease: a deployment whose
+    /// spec left the repository is still owned by someone until it is pruned.
+    public var hasState: Bool
 
-    public init(deployment: String, owner: String, version: String, epoch: Int, durationMs: Int) {
+    public init(deployment: String, owner: String, version: String, epoch: Int, durationMs: Int, hasState: Bool = false) {
         self.deployment = deployment
         self.owner = owner
         self.version = version
         self.epoch = epoch
         self.durationMs = durationMs
+        self.hasState = hasState
     }
 
     public var isReleased: Bool { owner.isEmpty }

@@ -127,7 +127,7 @@ public final class Reconciler: Sendable {
         recorder = StatusRecorder(store: state, now: now)
         self.client = client
         self.state = state
-        self.journal = CreateJournal(stateDirectory: state.directory)
+        self.journal = CreateJournal(stateDirectory: state.directory, changes: state.changes)
         self.auditor = auditor
         self.logger = logger
         self.concurrency = concurrency

@@ -3,15 +3,19 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public var address: UInt32
     public var prefix: Int
 
-    /// Parses `a.b.c.d/n`; nil when it is not one.
+    /// Parses `a.b.c.d/n`; nil when it is not one. Numbers with leading zeros (`010`), which some
+    /// parsers read as octal, are refused.
     public init?(_ text: String) {
+        func plain(_ digits: Substring) -> Bool {
+            !digits.isEmpty && digits.count <= 3 && digits.allSatisfy { $0.isASCII && $0.isNumber } && !(digits.count > 1 && digits.first == "0")
+        }
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let prefix = Int(parts[1]), (0...32).contains(prefix), parts[1].allSatisfy(\.isNumber) else { return nil }
+        guard parts.count == 2, plain(parts[1]), let prefix = Int(parts[1]), (0...32).contains(prefix) else { return nil }
         let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false)
         guard octets.count == 4 else { return nil }
         var address: UInt32 = 0
         for octet in octets {
-            guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy(\.isNumber), let v = UInt32(octet), v <= 255 else { return nil }
+            guard plain(octet), let v = UInt32(octet), v <= 255 else { return nil }
             address = address << 8 | v
         }
         self.address = address

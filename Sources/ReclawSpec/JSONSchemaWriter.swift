@@ -1,3 +1,5 @@
+import Foundation
+
 /// Renders `SpecSchema.document` as a JSON Schema (draft-07, which yaml-language-server reads).
 public enum JSONSchemaWriter {
     public static let id = "https://reclaw.dev/schemas/v1alpha1/openclawdeployment.json"
@@ -11,11 +13,27 @@ public enum JSONSchemaWriter {
         return .object(root)
     }
 
+    /// Key rules as JSON Schema: the length, and neither a reserved prefix (in any case) nor a
+    /// reserved key. Patterns stay within what ECMA-262 and Python's `re` both read.
+    static func propertyNames(_ keys: MapKeyRules) -> JSONValue {
+        let prefixes = keys.reservedPrefixes.map { prefix in
+            prefix.map { c -> String in
+                let lower = c.lowercased(), upper = c.uppercased()
+                if lower == upper { return NSRegularExpression.escapedPattern(for: String(c)) }
+                return "[\(lower)\(upper)]"
+            }.joined()
+        }
+        var rules: [JSONValue] = [["not": ["pattern": .string("^(" + prefixes.joined(separator: "|") + ")")]]]
+        if !keys.reservedKeys.isEmpty { rules.append(["not": ["enum": .array(keys.reservedKeys.map { .string($0) })]]) }
+        return ["minLength": .int(1), "maxLength": .int(keys.maxLength), "allOf": .array(rules)]
+    }
+
     static func schema(of type: SchemaType) -> JSONValue {
         switch type {
-        case let .string(pattern, minLength, maxLength):
+        case let .string(pattern, minLength, maxLength, notPattern):
             var o: [String: JSONValue] = ["type": "string"]
             if let pattern { o["pattern"] = .string(pattern) }
+            if let notPattern { o["not"] = ["pattern": .string(notPattern)] }
             if let minLength { o["minLength"] = .int(minLength) }
             if let maxLength { o["maxLength"] = .int(maxLength) }
             return .object(o)
@@ -29,9 +47,10 @@ public enum JSONSchemaWriter {
             var o: [String: JSONValue] = ["type": "array", "items": schema(of: item), "uniqueItems": .bool(uniqueItems)]
             if let maxItems { o["maxItems"] = .int(maxItems) }
             return .object(o)
-        case let .map(value, maxProperties, _):
+        case let .map(value, maxProperties, _, keys):
             var o: [String: JSONValue] = ["type": "object", "additionalProperties": schema(of: value)]
             if let maxProperties { o["maxProperties"] = .int(maxProperties) }
+            if let keys { o["propertyNames"] = propertyNames(keys) }
             return .object(o)
         case .object(let properties):
             var props: [String: JSONValue] = [:]

@@ -18,7 +18,7 @@ struct SchemaDecoder {
             return nil
         }
         switch type {
-        case .string(_, let minLength, let maxLength):
+        case .string(_, let minLength, let maxLength, _):
             guard let s = scalarText(node, path: path, type: type) else { return nil }
             if let maxLength, s.count > maxLength {
                 sink.error(node.mark, "too-long", "\(path) is \(s.count) characters long; the limit is \(maxLength)")
@@ -74,7 +74,7 @@ struct SchemaDecoder {
                 out.append(v)
             }
             return MarkedValue(value: .array(out), mark: node.mark)
-        case .map(let valueType, let maxProperties, let note):
+        case .map(let valueType, let maxProperties, let note, _):
             guard let pairs = node.mapping else {
                 sink.error(node.mark, "wrong-type", "\(path) must be a mapping, found \(describe(node))")
                 return nil
@@ -102,6 +102,9 @@ struct SchemaDecoder {
             }
             var out: [String: MarkedValue] = [:]
             var keyMarks: [String: SourceMark] = [:]
+            // A misspelled key is reported once, as unknown with its suggestion, not again as the
+            // required key it was meant to be.
+            var suggested: Set<String> = []
             let byName = Dictionary(uniqueKeysWithValues: properties.map { ($0.name, $0) })
             for pair in pairs {
                 guard let key = keyText(pair.key, path: path) else { continue }
@@ -113,7 +116,9 @@ struct SchemaDecoder {
                 keyMarks[key] = pair.key.mark
                 guard let property = byName[key] else {
                     let names = properties.map(\.name)
-                    let hint = Suggest.closest(key, in: names).map { "did you mean '\($0)'?" } ?? "expected one of: \(names.joined(separator: ", "))"
+                    let suggestion = Suggest.closest(key, in: names)
+                    if let suggestion { suggested.insert(suggestion) }
+                    let hint = suggestion.map { "did you mean '\($0)'?" } ?? "expected one of: \(names.joined(separator: ", "))"
                     sink.error(pair.key.mark, "unknown-key", "unknown key '\(key)' in \(path.isEmpty ? "the document" : path); \(hint)")
                     continue
                 }
@@ -122,7 +127,7 @@ struct SchemaDecoder {
                     out[key] = v
                 }
             }
-            for property in properties where property.required && keyMarks[property.name] == nil {
+            for property in properties where property.required && keyMarks[property.name] == nil && !suggested.contains(property.name) {
                 sink.error(keyMark ?? node.mark, "missing-key", "\(path.isEmpty ? "the document" : path) is missing the required key '\(property.name)'")
             }
             return MarkedValue(value: .object(out), mark: node.mark)

@@ -1,13 +1,15 @@
 /// The shape of a spec document, described once: the decoder checks documents against it and
 /// `reclaw schema` prints it as JSON Schema, so the two cannot disagree.
 public indirect enum SchemaType: Sendable {
-    case string(pattern: String? = nil, minLength: Int? = nil, maxLength: Int? = nil)
+    /// A string; `pattern` and `notPattern` are checked by `SpecValidator` with messages of their
+    /// own, and printed in the JSON Schema.
+    case string(pattern: String? = nil, minLength: Int? = nil, maxLength: Int? = nil, notPattern: String? = nil)
     case integer(minimum: Int, maximum: Int)
     case boolean
     case enumeration([String])
     case array(SchemaType, uniqueItems: Bool = true, maxItems: Int? = nil)
     /// A mapping from string keys to values of one type (tags); `note` explains the limit.
-    case map(SchemaType, maxProperties: Int? = nil, note: String? = nil)
+    case map(SchemaType, maxProperties: Int? = nil, note: String? = nil, keys: MapKeyRules? = nil)
     case object([SchemaProperty])
 
     /// A word for the type, for error messages.
@@ -40,5 +42,21 @@ public struct SchemaProperty: Sendable {
         self.nullable = nullable
         self.defaultValue = defaultValue
         self.description = description
+    }
+}
+
+/// Rules for the keys of a `.map` (tag keys), checked by `SpecValidator` and printed in the JSON
+/// Schema as `propertyNames`.
+public struct MapKeyRules: Sendable {
+    /// Prefixes no key may start with, in any case.
+    public var reservedPrefixes: [String]
+    /// Keys that may not be used at all.
+    public var reservedKeys: [String]
+    public var maxLength: Int
+
+    public init(reservedPrefixes: [String], reservedKeys: [String], maxLength: Int) {
+        self.reservedPrefixes = reservedPrefixes
+        self.reservedKeys = reservedKeys
+        self.maxLength = maxLength
     }
 }

@@ -24,31 +24,50 @@ public struct SkippedDocument: Sendable, Hashable {
 }
 
 /// Everything loading a set of files found: the valid deployments, every diagnostic, and which
-/// deployments and files are invalid (so a reconciler can leave them exactly as they were).
+/// deployments and files are invalid or unreadable, so a reconciler can leave alone everything
+/// they might hold.
 public struct SpecLoadResult: Sendable {
     public var deployments: [LoadedDeployment] = []
     public var diagnostics: [Diagnostic] = []
-    /// Deployments whose documents have errors, by name.
+    /// Deployments whose documents have errors, by name. Only valid deployment names appear here
+    /// (they are safe as file names and log values); a document whose name is missing or invalid
+    /// makes its file unreadable instead.
     public var invalidDeployments: [String: [Diagnostic]] = [:]
-    /// Files with errors that could not be tied to a deployment name (syntax errors, say).
-    public var filesWithErrors: Set<String> = []
+    /// Files that may hold deployments reclaw cannot see, with why: unreadable, a link, too large,
+    /// a YAML syntax error, empty, a document that is almost reclaw's (a misspelled `kind`,
+    /// another `apiVersion` of reclaw.dev), a deployment without a valid name. Nothing they might
+    /// hold may be destroyed.
+    public var unreadableFiles: [String: String] = [:]
+    /// Files holding documents reclaw does not manage (another kind and API group): those are
+    /// skipped, but the file still exists as far as pruning is concerned.
+    public var unmanagedFiles: Set<String> = []
+    /// Every spec-named path of the source in any form, readable or not.
+    public var paths: Set<String> = []
+    /// The file each deployment name (valid or invalid) was read from; for a name used twice, the
+    /// first file by path.
+    public var fileOf: [String: String] = [:]
     public var skipped: [SkippedDocument] = []
     public var fileCount = 0
 
     public init() {}
+
+    /// The files with errors no deployment name can be tied to: the keys of `unreadableFiles`.
+    public var filesWithErrors: Set<String> { Set(unreadableFiles.keys) }
 
     public var errors: [Diagnostic] { diagnostics.filter { $0.severity == .error } }
     public var warnings: [Diagnostic] { diagnostics.filter { $0.severity == .warning } }
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
 }
 
-/// Reads spec files: YAML parse, schema check, semantic checks, defaults, and name uniqueness
-/// across the whole repository.
+/// Reads spec files: YAML parse, schema check, semantic checks, the operator's policy, defaults,
+/// and name uniqueness across the whole repository.
 public struct SpecLoader: Sendable {
     public var parser: YAMLParser
+    public var policy: SpecPolicy
 
-    public init(parser: YAMLParser = YAMLParser()) {
+    public init(parser: YAMLParser = YAMLParser(), policy: SpecPolicy = SpecPolicy()) {
         self.parser = parser
+        self.policy = policy
     }
 
     /// Whether a path is one reclaw reads (`*.yaml`, `*.yml`).
@@ -56,45 +75,23 @@ public struct SpecLoader: Sendable {
         path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     }
 
-    /// The spec files under a file or directory, recursively, skipping hidden directories.
-    public static func files(at path: String) throws -> [SpecFile] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw SpecPathError(path: path, message: "no such file or directory")
+    /// Loads a source tree: its files, and its unreadable entries as file-level errors.
+    public func load(_ tree: SpecTree) -> SpecLoadResult {
+        var result = load(tree.files)
+        for (path, reason) in tree.unreadable.sorted(by: { $0.key < $1.key }) {
+            result.unreadableFiles[path] = reason
+            result.diagnostics.append(Diagnostic(.error, file: path, code: "unreadable-file", reason))
         }
-        if !isDirectory.boolValue {
-            return [SpecFile(path: path, bytes: try readBytes(path))]
-        }
-        var out: [SpecFile] = []
-        let base = path.hasSuffix("/") ? String(path.dropLast()) : path
-        guard let walker = FileManager.default.enumerator(atPath: base) else { return [] }
-        while let relative = walker.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            if name.hasPrefix(".") {
-                walker.skipDescendants()
-                continue
-            }
-            guard isSpecPath(relative) else { continue }
-            let full = base == "." ? relative : base + "/" + relative
-            var dir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue {
-                out.append(SpecFile(path: full, bytes: try readBytes(full)))
-            }
-        }
-        return out.sorted { $0.path < $1.path }
-    }
-
-    private static func readBytes(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SpecPathError(path: path, message: "cannot be read")
-        }
-        return Array(data)
+        result.paths = tree.paths
+        result.fileCount += tree.unreadable.count
+        return result
     }
 
     /// Loads every file; nothing is thrown, everything wrong becomes a diagnostic.
     public func load(_ files: [SpecFile]) -> SpecLoadResult {
         var result = SpecLoadResult()
         result.fileCount = files.count
+        result.paths = Set(files.map(\.path))
         var candidates: [(LoadedDeployment?, String, SpecLocation, [Diagnostic])] = []
         for file in files.sorted(by: { $0.path < $1.path }) {
             var sink = DiagnosticSink(file: file.path)
@@ -102,36 +99,40 @@ public struct SpecLoader: Sendable {
             do {
                 documents = try parser.parse(bytes: file.bytes)
             } catch {
-                sink.error(error.mark ?? SourceMark(line: 1, column: 1), "yaml-\(error.code.rawValue)", error.message)
+                if let mark = error.mark {
+                    sink.error(mark, "yaml-\(error.code.rawValue)", error.message)
+                } else {
+                    sink.items.append(Diagnostic(.error, file: file.path, code: "yaml-\(error.code.rawValue)", error.message))
+                }
                 result.diagnostics += sink.items
-                result.filesWithErrors.insert(file.path)
+                result.unreadableFiles[file.path] = Self.reason(sink.items)
                 continue
             }
             if documents.allSatisfy({ $0.root == nil }) {
                 sink.error(SourceMark(line: 1, column: 1), "empty-file", "the file is empty: it holds no YAML document")
                 result.diagnostics += sink.items
-                result.filesWithErrors.insert(file.path)
+                result.unreadableFiles[file.path] = Self.reason(sink.items)
                 continue
             }
             for document in documents {
                 guard let root = document.root else { continue }
                 var docSink = DiagnosticSink(file: file.path)
-                switch identify(root) {
-                case .skip(let reason):
+                switch DocumentIdentity(root) {
+                case .foreign(let reason):
                     result.skipped.append(SkippedDocument(file: file.path, line: root.mark.line, reason: reason))
+                    result.unmanagedFiles.insert(file.path)
                     continue
-                case .unsupportedVersion(let version, let mark):
-                    docSink.warning(mark, "unsupported-api-version",
-                                    "apiVersion \(version) is not supported by this reclaw (it reads \(SpecSchema.apiVersion)); the document is skipped")
-                    result.skipped.append(SkippedDocument(file: file.path, line: root.mark.line, reason: "apiVersion \(version)"))
+                case .nearMiss(let mark, let code, let message):
+                    docSink.error(mark, code, message)
                     result.diagnostics += docSink.items
+                    result.unreadableFiles[file.path] = result.unreadableFiles[file.path] ?? Self.reason(docSink.items)
                     continue
                 case .deployment:
                     break
                 }
                 var decoder = SchemaDecoder(sink: docSink)
                 let decoded = decoder.decode(root, as: SpecSchema.document, path: "")
-                var validator = SpecValidator(sink: decoder.sink)
+                var validator = SpecValidator(sink: decoder.sink, policy: policy)
                 if let decoded { validator.check(decoded) }
                 docSink = validator.sink
                 let nameValue = decoded?.at("metadata.name")
@@ -139,11 +140,15 @@ public struct SpecLoader: Sendable {
                     .first { $0.key.scalar?.value == "name" }?.value.scalar?.value
                 let mark = nameValue?.mark ?? root.mark
                 let location = SpecLocation(file: file.path, line: mark.line, column: mark.column)
-                if let name {
+                if let name, SpecValidator.isValidName(name) {
                     let loaded = (!docSink.hasErrors ? decoded.flatMap { build($0) } : nil).map { LoadedDeployment(spec: $0, location: location) }
                     candidates.append((loaded, name, location, docSink.items))
-                } else if docSink.hasErrors {
-                    result.filesWithErrors.insert(file.path)
+                } else {
+                    // Without a valid name nothing may be done in the deployment's name (an invalid
+                    // one is never a file name or a log key): the file counts as unreadable.
+                    let why = name.map { "it holds a deployment whose metadata.name \(SafeText.quoted($0)) is not a valid name" }
+                        ?? "it holds a deployment without a metadata.name"
+                    result.unreadableFiles[file.path] = result.unreadableFiles[file.path] ?? why
                 }
                 result.diagnostics += docSink.items
             }
@@ -151,6 +156,7 @@ public struct SpecLoader: Sendable {
         // Names are unique across the repository; every holder of a repeated name is invalid.
         let byName = Dictionary(grouping: candidates, by: { $0.1 })
         for (name, group) in byName.sorted(by: { $0.key < $1.key }) {
+            result.fileOf[name] = group.map(\.2.file).min()
             if group.count > 1 {
                 let first = group[0].2
                 for other in group.dropFirst() {
@@ -173,21 +179,10 @@ public struct SpecLoader: Sendable {
         return result
     }
 
-    private enum Identity {
-        case deployment
-        case skip(String)
-        case unsupportedVersion(String, SourceMark)
-    }
-
-    private func identify(_ root: YAMLNode) -> Identity {
-        guard let pairs = root.mapping else { return .skip("not a mapping") }
-        let kind = pairs.first { $0.key.scalar?.value == "kind" }?.value.scalar?.value
-        let version = pairs.first { $0.key.scalar?.value == "apiVersion" }
-        guard kind == SpecSchema.kind else { return .skip("kind \(kind ?? "(none)")") }
-        guard let v = version?.value.scalar?.value else { return .deployment }  // the schema reports it missing
-        if v == SpecSchema.apiVersion { return .deployment }
-        if v.hasPrefix("reclaw.dev/") { return .unsupportedVersion(v, version!.value.mark) }
-        return .skip("apiVersion \(v)")
+    /// Why a file is unreadable, from its first error: `line 3, column 1: message`.
+    static func reason(_ diagnostics: [Diagnostic]) -> String {
+        guard let d = diagnostics.first(where: { $0.severity == .error }) else { return "it has errors" }
+        return d.hasPosition ? "line \(d.line), column \(d.column): \(d.message)" : d.message
     }
 
     /// The typed spec with defaults, from a document that passed every check.
@@ -223,9 +218,3 @@ public struct SpecLoader: Sendable {
     }
 }
 
-/// A path given to the loader that does not exist or cannot be read.
-public struct SpecPathError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public var description: String { "\(path): \(message)" }
-}

@@ -6,7 +6,16 @@ public enum SpecSchema {
     public static let namePattern = "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
     public static let regionPattern = "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
     public static let zonePattern = "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+[a-z]$"
-    public static let cidrPattern = "^([0-9]{1,3}\\.){3}[0-9]{1,3}/[0-9]{1,2}$"
+    /// An IPv4 address: four octets of 0 to 255 without leading zeros.
+    static let ipv4Pattern = "((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+    /// Any IPv4 CIDR (`sshCidr`).
+    public static let cidrPattern = "^" + ipv4Pattern + "/([0-9]|[12][0-9]|3[0-2])$"
+    /// A VPC or subnet CIDR: AWS allows /16 to /28.
+    public static let networkCidrPattern = "^" + ipv4Pattern + "/(1[6-9]|2[0-8])$"
+    /// Versions that are not pins.
+    public static let unpinnedVersionPattern = "^([lL][aA][tT][eE][sS][tT]|[nN][eE][xX][tT])$"
+    /// The rules of tag keys beyond their characters.
+    public static let tagKeys = MapKeyRules(reservedPrefixes: ["aws:", "reclaw:"], reservedKeys: ["Name"], maxLength: 128)
     public static let instanceTypePattern = "^[a-z][a-z0-9-]*\\.[a-z0-9]+$"
     public static let imagePattern = "^(ssm:/[A-Za-z0-9_.\\-/]+|ami-([0-9a-f]{8}|[0-9a-f]{17}))$"
     public static let versionPattern = "^[0-9A-Za-z][0-9A-Za-z.+_-]*$"
@@ -30,10 +39,10 @@ public enum SpecSchema {
             SchemaProperty("roleArn", .string(pattern: roleArnPattern), nullable: true,
                            "An IAM role reclaw assumes for this deployment's AWS calls."),
             SchemaProperty("network", .object([
-                SchemaProperty("vpcCidr", .string(pattern: cidrPattern), default: .string(SpecDefaults.vpcCidr), "The VPC's IPv4 CIDR, /16 to /28."),
-                SchemaProperty("publicSubnetCidr", .string(pattern: cidrPattern), default: .string(SpecDefaults.publicSubnetCidr),
+                SchemaProperty("vpcCidr", .string(pattern: networkCidrPattern), default: .string(SpecDefaults.vpcCidr), "The VPC's IPv4 CIDR, /16 to /28."),
+                SchemaProperty("publicSubnetCidr", .string(pattern: networkCidrPattern), default: .string(SpecDefaults.publicSubnetCidr),
                                "The public subnet's CIDR, inside the VPC."),
-                SchemaProperty("privateSubnetCidr", .string(pattern: cidrPattern), default: .string(SpecDefaults.privateSubnetCidr),
+                SchemaProperty("privateSubnetCidr", .string(pattern: networkCidrPattern), default: .string(SpecDefaults.privateSubnetCidr),
                                "The private subnet's CIDR, inside the VPC and disjoint from the public one."),
                 SchemaProperty("availabilityZone", .string(pattern: zonePattern), nullable: true,
                                "The zone of both subnets; default: the region's first zone (REGIONa)."),
@@ -50,7 +59,7 @@ public enum SpecSchema {
                 SchemaProperty("keyName", .string(pattern: keyNamePattern), nullable: true, default: nil, "An EC2 key pair; default: none."),
             ]), default: .object([:]), "The EC2 instance."),
             SchemaProperty("openclaw", .object([
-                SchemaProperty("version", .string(pattern: versionPattern, maxLength: 64), required: true,
+                SchemaProperty("version", .string(pattern: versionPattern, maxLength: 64, notPattern: unpinnedVersionPattern), required: true,
                                "The pinned OpenClaw package version, such as \"2026.2.3\"."),
                 SchemaProperty("model", .string(pattern: modelPattern, maxLength: 256), default: .string(SpecDefaults.model),
                                "The Bedrock model id or inference profile."),
@@ -65,7 +74,7 @@ public enum SpecSchema {
                                "Allow AWS Marketplace subscriptions made through Bedrock (aws:CalledViaLast)."),
             ]), default: .object([:]), "The instance role."),
             SchemaProperty("tags", .map(.string(maxLength: 256), maxProperties: 47,
-                                          note: "AWS allows 50 tags per resource and reclaw sets 3 of its own"), default: .object([:]),
+                                          note: "AWS allows 50 tags per resource and reclaw sets 3 of its own", keys: tagKeys), default: .object([:]),
                            "Tags added to every taggable resource."),
             SchemaProperty("policy", .object([
                 SchemaProperty("drift", .enumeration(["correct", "alert"]), default: .string(SpecDefaults.drift),

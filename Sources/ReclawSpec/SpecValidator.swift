@@ -5,11 +5,18 @@ import ReclawYAML
 /// AWS's tag limits. Each problem is reported at the value it concerns.
 struct SpecValidator {
     var sink: DiagnosticSink
+    var policy = SpecPolicy()
+
+    /// Whether `name` is a valid deployment name: only such a name is ever used as a file name,
+    /// a resource name or a log value.
+    static func isValidName(_ name: String) -> Bool {
+        name.utf8.count <= 32 && fullMatch(name, SpecSchema.namePattern)
+    }
 
     mutating func check(_ doc: MarkedValue) {
-        if let name = doc.at("metadata.name"), let s = name.string, !matches(s, SpecSchema.namePattern) {
+        if let name = doc.at("metadata.name"), let s = name.string, !Self.isValidName(s) {
             sink.error(name.mark, "invalid-name",
-                       "metadata.name '\(s)' must be 2 to 32 lowercase letters, digits or dashes, start with a letter and not end with a dash")
+                       "metadata.name \(SafeText.quoted(s)) must be 2 to 32 lowercase letters, digits or dashes, start with a letter and not end with a dash")
         }
         guard let spec = doc["spec"] else { return }
         let region = spec["region"]?.string
@@ -22,7 +29,7 @@ struct SpecValidator {
         checkNetwork(spec["network"], region: region)
         checkInstance(spec["instance"])
         checkOpenClaw(spec["openclaw"])
-        checkIAM(spec["iam"])
+        checkIAM(spec["iam"], spec: spec)
         checkTags(spec["tags"])
     }
 
@@ -104,10 +111,24 @@ struct SpecValidator {
         }
     }
 
-    private mutating func checkIAM(_ iam: MarkedValue?) {
-        for item in iam?["managedPolicies"]?.array ?? [] {
-            if let s = item.string, !matches(s, SpecSchema.managedPolicyPattern) {
-                sink.error(item.mark, "invalid-policy", "spec.iam.managedPolicies: '\(s)' is neither a managed policy name nor a policy ARN")
+    private mutating func checkIAM(_ iam: MarkedValue?, spec: MarkedValue) {
+        let allowed = policy.allowedManagedPolicies.isEmpty ? "none" : policy.allowedManagedPolicies.joined(separator: ", ")
+        guard let list = iam?["managedPolicies"] else {
+            // The defaults apply: they too must be allowed.
+            let refused = SpecDefaults.managedPolicies.filter { !policy.allowsManagedPolicy($0) }
+            if !refused.isEmpty {
+                sink.error(iam?.keyMark ?? spec.keyMark ?? spec.mark, "policy-not-allowed",
+                           "the default spec.iam.managedPolicies include \(refused.joined(separator: ", ")), which the operator does not allow (allowed: \(allowed)); list the managed policies explicitly")
+            }
+            return
+        }
+        for item in list.array ?? [] {
+            guard let s = item.string else { continue }
+            if !matches(s, SpecSchema.managedPolicyPattern) {
+                sink.error(item.mark, "invalid-policy", "spec.iam.managedPolicies: \(SafeText.quoted(s)) is neither a managed policy name nor a policy ARN")
+            } else if !policy.allowsManagedPolicy(s) {
+                sink.error(item.mark, "policy-not-allowed",
+                           "spec.iam.managedPolicies: \(SafeText.quoted(s)) is not allowed by the operator (allowed: \(allowed); see --allowed-managed-policy)")
             }
         }
     }
@@ -121,10 +142,10 @@ struct SpecValidator {
                 sink.error(mark, "reserved-tag", "tag key '\(key)': the aws: prefix is reserved by AWS")
             } else if lower.hasPrefix("reclaw:") {
                 sink.error(mark, "reserved-tag", "tag key '\(key)': the reclaw: prefix is reserved for reclaw's ownership tags")
-            } else if key == "Name" {
+            } else if SpecSchema.tagKeys.reservedKeys.contains(key) {
                 sink.error(mark, "reserved-tag", "tag key 'Name' is set by reclaw (NAME-COMPONENT) and cannot be overridden")
             }
-            if key.isEmpty || key.count > 128 {
+            if key.isEmpty || key.count > SpecSchema.tagKeys.maxLength {
                 sink.error(mark, "tag-key-length", "tag key '\(key.prefix(40))' must be 1 to 128 characters long")
             }
             if !matches(key, Self.tagCharacters) {
@@ -153,6 +174,13 @@ struct SpecValidator {
     }
 
     private func matches(_ s: String, _ pattern: String) -> Bool {
-        s.range(of: pattern, options: .regularExpression) != nil
+        Self.fullMatch(s, pattern)
+    }
+
+    /// Whether `pattern` matches all of `s`. ICU's `$` also matches before a final line break,
+    /// so `^…$` alone would let `alpha\n` pass as a name: the match must cover the whole string.
+    static func fullMatch(_ s: String, _ pattern: String) -> Bool {
+        guard let range = s.range(of: pattern, options: .regularExpression) else { return false }
+        return range.lowerBound == s.startIndex && range.upperBound == s.endIndex
     }
 }

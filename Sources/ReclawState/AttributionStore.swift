@@ -39,9 +39,12 @@ public struct PendingAttribution: Sendable, Codable, Hashable {
 /// Pending attributions, one durable file per deployment under `attributions/`.
 public struct AttributionStore: Sendable {
     public let directory: String
+    /// Told about every write, when replicas share state through a lease table.
+    public let changes: StateChanges?
 
-    public init(stateDirectory: String) {
+    public init(stateDirectory: String, changes: StateChanges? = nil) {
         directory = stateDirectory + "/attributions"
+        self.changes = changes
     }
 
     func path(_ deployment: String) throws(StateError) -> String {
@@ -64,6 +67,7 @@ public struct AttributionStore: Sendable {
 
     public func save(_ deployment: String, _ items: [PendingAttribution]) throws(StateError) {
         let path = try path(deployment)
+        defer { changes?.mark(deployment, .attributions) }
         if items.isEmpty {
             guard FileManager.default.fileExists(atPath: path) else { return }
             do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(StateStore.reason(error))", path: path) }

@@ -16,10 +16,13 @@ public struct JournalEntry: Sendable, Codable, Hashable {
 /// journal that cannot be read or written is an error: without it a crash could duplicate a resource.
 public final class CreateJournal: Sendable {
     public let directory: String
+    /// Told about every write, when replicas share state through a lease table.
+    public let changes: StateChanges?
     private let lock = Mutex(())
 
-    public init(stateDirectory: String) {
+    public init(stateDirectory: String, changes: StateChanges? = nil) {
         directory = stateDirectory + "/journal"
+        self.changes = changes
     }
 
     func path(_ deployment: String) throws(StateError) -> String {
@@ -67,6 +70,7 @@ public final class CreateJournal: Sendable {
 
     private func write(_ entries: [JournalEntry], _ deployment: String) throws(StateError) {
         let path = try path(deployment)
+        defer { changes?.mark(deployment, .journal) }
         if entries.isEmpty {
             guard FileManager.default.fileExists(atPath: path) else { return }
             do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(StateStore.reason(error))", path: path) }

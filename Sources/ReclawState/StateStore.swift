@@ -46,9 +46,12 @@ public struct StatusScan: Sendable {
 /// they become paths.
 public struct StateStore: Sendable {
     public let directory: String
+    /// Told about every write, when replicas share state through a lease table.
+    public let changes: StateChanges?
 
-    public init(directory: String) {
+    public init(directory: String, changes: StateChanges? = nil) {
         self.directory = directory
+        self.changes = changes
     }
 
     /// `$RECLAW_STATE_DIR`, else `$XDG_STATE_HOME/reclaw`, else `~/.local/state/reclaw`.
@@ -97,6 +100,7 @@ public struct StateStore: Sendable {
         let data: Data
         do { data = try Self.encoder.encode(status) } catch { throw .io("cannot encode the status of \(status.deployment): \(error)", path: path) }
         try DurableFile.write(data, to: path)
+        changes?.mark(status.deployment, .status)
     }
 
     public func remove(_ deployment: String) throws(StateError) {
@@ -104,6 +108,7 @@ public struct StateStore: Sendable {
         guard FileManager.default.fileExists(atPath: path) else { return }
         do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(Self.reason(error))", path: path) }
         DurableFile.syncDirectory(deploymentsDirectory)
+        changes?.mark(deployment, .status)
     }
 
     /// Every deployment with a status file; files that cannot be read are named, not hidden.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import ReclawSpec
 
 /// Options every subcommand accepts: how much to log and in which format.
 struct GlobalOptions: ParsableArguments {
@@ -35,6 +36,12 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
 
 /// Writes log lines to standard error, as text (`time level label: message key=value`) or as one
 /// JSON object per line with the metadata's dotted keys at the top level.
+///
+/// Messages and values often quote the repository (names, paths, YAML), so nothing in them may
+/// forge a line or drive the terminal: in text, control characters are escaped (`\n`, `\u{1B}`),
+/// values with spaces, `=`, quotes or escapes are quoted, and a message's own line breaks (a plan
+/// block) continue on lines indented by two spaces, which no log line starts with. JSON escapes
+/// them as JSON does, C1 controls and line separators included.
 struct ReclawLogHandler: LogHandler {
     let label: String
     let format: LogFormat
@@ -58,21 +65,50 @@ struct ReclawLogHandler: LogHandler {
         let line: String
         switch format {
         case .text:
-            let pairs = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.text($0.value))" }
-            let message = "\(event.message)"
-            line = ([time, event.level.rawValue, "\(label):", message] + pairs).joined(separator: " ")
+            let pairs = all.sorted { $0.key < $1.key }.map { "\(Self.value($0.key))=\(Self.value("\($0.value)"))" }
+            line = ([time, event.level.rawValue, "\(SafeText.escaped(label)):", Self.message("\(event.message)")] + pairs).joined(separator: " ")
         case .json:
             var object: [String: Any] = ["time": time, "level": event.level.rawValue, "logger": label, "message": "\(event.message)"]
             for (k, v) in all { object[k] = Self.json(v) }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
+            line = Self.jsonLine(object)
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    private static func text(_ value: Logger.MetadataValue) -> String {
-        let s = "\(value)"
-        return s.contains(" ") || s.isEmpty ? "\"\(s)\"" : s
+    /// A message in a text line: escaped, its own line breaks continued on indented lines.
+    static func message(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.escaped(String($0)) }.joined(separator: "\n  ")
+    }
+
+    /// A key or value in a text line: bare when it is plain, else quoted with `\"`, `\\` and
+    /// control characters escaped.
+    static func value(_ s: String) -> String {
+        let plain = !s.isEmpty && !s.unicodeScalars.contains { $0 == " " || $0 == "=" || $0 == "\"" || $0 == "\\" || SafeText.needsEscape($0) }
+        if plain { return s }
+        let inner = s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        return "\"" + SafeText.escaped(inner) + "\""
+    }
+
+    /// One JSON object on one line; characters JSON may leave raw but a terminal acts on (DEL, C1
+    /// controls, line separators, bidirectional overrides) are escaped too.
+    static func jsonLine(_ object: [String: Any]) -> String {
+        let data: Data
+        do {
+            data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+        } catch {
+            return #"{"level":"error","message":"a log line could not be encoded as JSON"}"#
+        }
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.unicodeScalars.contains(where: SafeText.needsEscape) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if SafeText.needsEscape(scalar) {
+                out += String(format: "\\u%04x", scalar.value)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     private static func json(_ value: Logger.MetadataValue) -> Any {

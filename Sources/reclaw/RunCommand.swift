@@ -5,6 +5,7 @@ import ReclawAWS
 import ReclawAudit
 import ReclawDaemon
 import ReclawGit
+import ReclawLease
 import ReclawProviderAWS
 import ReclawState
 import ServiceLifecycle
@@ -30,26 +31,35 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT.") var metricsAddress: String?
     @Option(help: "A file holding the push notification secret (or set RECLAW_HOOK_SECRET).") var hookSecretFile: String?
     @Option(help: "Deployments reconciled at once.") var deploymentConcurrency: Int = 4
+    @OptionGroup var replicaOptions: ReplicaOptions
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        for (name, value) in [("--interval", interval), ("--drift-interval", driftInterval)] {
+        for (name, value) in [("--interval", interval), ("--drift-interval", driftInterval), ("--lease-duration", replicaOptions.leaseDuration)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
+        }
+        if let d = DurationText.parse(replicaOptions.leaseDuration), d < .seconds(3) {
+            throw ValidationError("--lease-duration must be at least 3s")
         }
     }
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let replica = replicaOptions.leaseTable == nil ? nil : replicaOptions.replica
+        let changes = replica == nil ? nil : StateChanges()
+        let runtime = Runtime(global: global, options: runtimeOptions, changes: changes, replica: replica)
         let logger = runtime.logger
         // One daemon per state directory: a second one on it refuses to start.
         let lock = try runtime.lockState(purpose: "reclaw run")
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
         let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"))
-        // Every AWS call is counted by the metrics as well as audited.
+        let clock = SystemClock()
+        let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
+        // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
+        let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? [])
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
-                               observer: FanOutObserver([runtime.auditor, metrics]))
+                               observer: FanOutObserver(observers), replica: replica)
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
                                     concurrency: runtimeOptions.concurrency)
         let daemon = ReconcileDaemon(
@@ -57,7 +67,7 @@ struct RunCommand: AsyncParsableCommand {
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,
             options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftInterval)!, prune: prune,
                                    concurrency: deploymentConcurrency),
-            logger: logger)
+            clock: clock, leases: leases, logger: logger)
         // The audit log is mandatory: a daemon that cannot record what it does does not start.
         do { try runtime.auditor.ensureWritable() } catch {
             throw CLIError("the audit log cannot be written: \(error)")
@@ -65,17 +75,18 @@ struct RunCommand: AsyncParsableCommand {
         logger.info("reclaw \(ReclawVersion.string) starting", metadata: [
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
             "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
-            "deployment-concurrency": "\(deploymentConcurrency)",
+            "deployment-concurrency": "\(deploymentConcurrency)", "replica": "\(replica ?? "single")",
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {
+            if leases != nil { throw CLIError("--once cannot be combined with --lease-table: a replica owns deployments only while it runs") }
             let code = await runOnce(daemon, notifier: notifier)
             if code != 0 { throw ExitCode(code) }
             return
         }
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup),
-        ]
+        // Shut down in reverse order: the daemon finishes its work, then the leases are released.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = leases.map { [.init(service: $0)] } ?? []
+        services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         if let notifier { services.append(.init(service: notifier)) }
         if let metricsAddress {
             let secret = try hookSecret()
@@ -131,17 +142,23 @@ struct RunCommand: AsyncParsableCommand {
 
 /// `reclaw status`: what reclaw knows about each deployment. A status file that cannot be read
 /// is named, and the others are still shown.
-struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each deployment's revisions and conditions.")
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show each deployment's revisions, conditions and owner.")
 
     @Flag(help: "Print the status as JSON.") var json = false
     @Option(help: "The state directory (default: $RECLAW_STATE_DIR, $XDG_STATE_HOME/reclaw or ~/.local/state/reclaw).") var stateDir: String?
+    @Option(help: "Read every replica's deployments from this lease table instead of the state directory.") var leaseTable: String?
+    @Option(help: "The lease table's region (default: AWS_REGION, else us-east-1).") var leaseRegion: String?
     @OptionGroup var global: GlobalOptions
 
-    func run() throws {
+    func run() async throws {
         let store = StateStore(directory: stateDir ?? StateStore.defaultDirectory())
         let scan: StatusScan
-        do { scan = try store.scan() } catch { throw CLIError("\(error)") }
+        if let leaseTable {
+            scan = try await Self.scan(table: leaseTable, region: leaseRegion, global: global)
+        } else {
+            do { scan = try store.scan() } catch { throw CLIError("\(error)") }
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -173,6 +190,29 @@ struct StatusCommand: ParsableCommand {
         if let location = s.location { lines.append("  Spec: \(location)") }
         lines.append("  Drift: \(s.drift.isEmpty ? "none" : s.drift.joined(separator: "; "))\(s.lastDriftCheckAt.map { " (checked \(seconds($0)))" } ?? "")")
         return lines.joined(separator: "\n")
+    }
+
+    /// Every replica's deployments, from the lease table: each status with its owner.
+    static func scan(table: String, region: String?, global: GlobalOptions) async throws -> StatusScan {
+        let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]))
+        let region = region ?? runtime.environment.region ?? "us-east-1"
+        let rows: [(lease: LeaseRecord, documents: [String: String])]
+        do { rows = try await DynamoLeaseTable(client: runtime.client, table: table, region: region).leasesWithState() } catch {
+            throw CLIError("the lease table \(table) in \(region) cannot be read: \(error)")
+        }
+        var scan = StatusScan()
+        for (lease, documents) in rows {
+            guard let text = documents["status"] else { continue }
+            do {
+                var status = try StateStore.decoder.decode(DeploymentStatus.self, from: Data(text.utf8))
+                status.owner = lease.owner.isEmpty ? "(released)" : lease.owner
+                scan.statuses.append(status)
+            } catch {
+                scan.unreadable[lease.deployment] = .corrupt("the status of \(lease.deployment) in the lease table is not readable: \(error)")
+            }
+        }
+        scan.statuses.sort { $0.deployment < $1.deployment }
+        return scan
     }
 
     /// A time to the second: status times are not precise to the millisecond.

@@ -25,7 +25,8 @@ struct SourceOptions: ParsableArguments {
     var deployments: [String] = []
 }
 
-/// Where reclaw keeps its state and audit log, and how many steps it runs at once.
+/// Where reclaw keeps its state and audit log, how many steps it runs at once, how long a git
+/// fetch may take, and what specs may ask for.
 struct RuntimeOptions: ParsableArguments {
     @Option(help: "The state directory (default: $RECLAW_STATE_DIR, $XDG_STATE_HOME/reclaw or ~/.local/state/reclaw).")
     var stateDir: String?
@@ -35,6 +36,58 @@ struct RuntimeOptions: ParsableArguments {
 
     @Option(help: "How many AWS steps run at once.")
     var concurrency: Int = 8
+
+    @Option(help: "Longest a git fetch may take, connecting included (30s, 2m); then it is stopped and reported.")
+    var fetchTimeout: String = "2m"
+
+    @Option(help: "Longest a git fetch waits for the remote to accept a connection.")
+    var fetchConnectTimeout: String = "20s"
+
+    @OptionGroup var specPolicy: SpecPolicyOptions
+
+    func validate() throws {
+        for (name, value) in [("--fetch-timeout", fetchTimeout), ("--fetch-connect-timeout", fetchConnectTimeout)] {
+            guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 2m or 90s") }
+        }
+    }
+
+    /// The fetch's bounds; the connect timeout never exceeds the whole.
+    var fetchLimits: GitFetchLimits {
+        let total = DurationText.parse(fetchTimeout) ?? .seconds(120)
+        let connect = DurationText.parse(fetchConnectTimeout) ?? .seconds(20)
+        return GitFetchLimits(connectTimeout: min(connect, total), timeout: total)
+    }
+}
+
+/// The operator's limits on what specs may ask for (`SpecPolicy`).
+struct SpecPolicyOptions: ParsableArguments {
+    static let environmentVariable = "RECLAW_ALLOWED_MANAGED_POLICIES"
+
+    @Option(name: .customLong("allowed-managed-policy"),
+            help: ArgumentHelp("A managed policy specs may attach to the instance role (repeatable). Default: $RECLAW_ALLOWED_MANAGED_POLICIES (comma-separated), else AmazonSSMManagedInstanceCore and CloudWatchAgentServerPolicy. Any other is a validation error.",
+                               valueName: "name-or-arn"))
+    var allowedManagedPolicies: [String] = []
+
+    func validate() throws {
+        for item in try allowed() where !SpecPolicy.isManagedPolicyReference(item) {
+            throw ValidationError("--allowed-managed-policy \(SafeText.quoted(item)) is neither a managed policy name nor a policy ARN")
+        }
+    }
+
+    /// The allowed list: the options, else the environment, else the seed's two.
+    func allowed(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [String] {
+        if !allowedManagedPolicies.isEmpty { return allowedManagedPolicies }
+        if let text = environment[Self.environmentVariable], !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            if items.contains(where: \.isEmpty) { throw ValidationError("\(Self.environmentVariable) has an empty item: \(SafeText.quoted(text))") }
+            return items
+        }
+        return SpecDefaults.managedPolicies
+    }
+
+    var policy: SpecPolicy {
+        SpecPolicy(allowedManagedPolicies: (try? allowed()) ?? SpecDefaults.managedPolicies)
+    }
 }
 
 /// Everything a command needs to talk to AWS and keep records.
@@ -46,15 +99,20 @@ struct Runtime {
     let auditor: Auditor
     let auditLog: AuditLog
     let reconciler: Reconciler
+    let policy: SpecPolicy
+    let fetchLimits: GitFetchLimits
 
-    init(global: GlobalOptions, options: RuntimeOptions) {
+    /// `changes` tracks state writes for a lease table; `replica` is stamped on audit events.
+    init(global: GlobalOptions, options: RuntimeOptions, changes: StateChanges? = nil, replica: String? = nil) {
         global.bootstrap()
+        policy = options.specPolicy.policy
+        fetchLimits = options.fetchLimits
         logger = global.logger()
         environment = AWSEnvironment()
-        state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory())
+        state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory(), changes: changes)
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
         auditLog = AuditLog(path: auditPath)
-        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"))
+        auditor = Auditor(log: auditLog, logger: Logger(label: "reclaw.audit"), replica: replica)
         let environment = environment
         let logger = logger
         let auditor = auditor
@@ -79,7 +137,7 @@ struct Runtime {
             do { trust = try SSHTrust.fromEnvironment() } catch { throw CLIError(error.message) }
         }
         return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory,
-                          credentials: credentials, sshTrust: trust)
+                          credentials: credentials, sshTrust: trust, policy: policy, fetchLimits: fetchLimits)
     }
 
     /// Reads the source and its specs; invalid specs are printed, the valid ones returned.
@@ -89,14 +147,15 @@ struct Runtime {
         do { snapshot = try await source.snapshot() } catch {
             throw CLIError(error.message)
         }
-        let load = SpecLoader().load(snapshot.files)
+        let load = source.load(snapshot)
         for d in load.diagnostics { printError(d.description) }
         for s in load.skipped { logger.debug("skipped a document", metadata: ["file": "\(s.file)", "line": "\(s.line)", "reason": "\(s.reason)"]) }
         var deployments = load.deployments
         if !options.deployments.isEmpty {
             let wanted = Set(options.deployments)
             let known = Set(deployments.map(\.spec.name)).union(load.invalidDeployments.keys)
-            for missing in wanted.subtracting(known).sorted() { printError("error: no deployment named '\(missing)' in \(options.source)") }
+            let unreadable = load.unreadableFiles.isEmpty ? "" : " (\(plural(load.unreadableFiles.count, "spec file")) cannot be read and may hold it)"
+            for missing in wanted.subtracting(known).sorted() { printError("error: no deployment named \(SafeText.quoted(missing)) in \(options.source)\(unreadable)") }
             if !wanted.isSubset(of: known) { throw ExitCode(1) }
             deployments = deployments.filter { wanted.contains($0.spec.name) }
         }

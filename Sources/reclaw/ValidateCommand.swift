@@ -15,21 +15,24 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Print the result as one JSON document.")
     var json = false
 
+    @OptionGroup var specPolicy: SpecPolicyOptions
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         global.bootstrap()
         let logger = global.logger()
-        var files: [SpecFile] = []
+        // The same reader and loader as plan, apply and the daemon: links are not followed,
+        // unreadable and over-large files are errors, near-miss documents are errors.
+        var tree = SpecTree()
         var diagnostics: [Diagnostic] = []
         for path in paths {
             do {
-                files += try SpecLoader.files(at: path)
-            } catch let error as SpecPathError {
-                diagnostics.append(Diagnostic(.error, file: error.path, mark: .init(line: 1, column: 1), code: "path", error.message))
+                tree.merge(try SpecTree.read(directory: path))
+            } catch {
+                diagnostics.append(Diagnostic(.error, file: error.path, code: error.code.rawValue, error.message))
             }
         }
-        let result = SpecLoader().load(files)
+        let result = SpecLoader(policy: specPolicy.policy).load(tree)
         for skipped in result.skipped {
             logger.debug("skipped a document", metadata: ["file": "\(skipped.file)", "line": "\(skipped.line)", "reason": "\(skipped.reason)"])
         }
@@ -42,18 +45,20 @@ struct ValidateCommand: ParsableCommand {
                 "files": .int(result.fileCount),
                 "deployments": .array(result.deployments.map { .string($0.spec.name) }),
                 "invalidDeployments": .array(result.invalidDeployments.keys.sorted().map { .string($0) }),
+                "unreadableFiles": .object(result.unreadableFiles.mapValues { .string($0) }),
                 "errors": .int(errors),
                 "warnings": .int(warnings),
                 "diagnostics": .array(diagnostics.map { d in
-                    ["severity": .string(d.severity.rawValue), "file": .string(d.file), "line": .int(d.line),
-                     "column": .int(d.column), "code": .string(d.code), "message": .string(d.message)]
+                    ["severity": .string(d.severity.rawValue), "file": .string(d.file), "line": d.hasPosition ? .int(d.line) : .null,
+                     "column": d.hasPosition ? .int(d.column) : .null, "code": .string(d.code), "message": .string(d.message)]
                 }),
             ]
             print(report.render(pretty: true))
         } else {
             for d in diagnostics { print(d) }
             let valid = result.deployments.count
-            print("\(plural(result.fileCount, "file")) checked: \(plural(valid, "valid deployment")), \(plural(result.invalidDeployments.count, "invalid deployment")); \(plural(errors, "error")), \(plural(warnings, "warning")).")
+            let unreadable = result.unreadableFiles.isEmpty ? "" : ", \(plural(result.unreadableFiles.count, "unreadable file"))"
+            print("\(plural(result.fileCount, "file")) checked: \(plural(valid, "valid deployment")), \(plural(result.invalidDeployments.count, "invalid deployment"))\(unreadable); \(plural(errors, "error")), \(plural(warnings, "warning")).")
         }
         if errors > 0 { throw ExitCode(1) }
     }

@@ -83,6 +83,50 @@ import Testing
         #expect(!planned.plan.hasChanges)
     }
 
+    @Test func aTypoInKindALinkOrAnInvalidNameInPlaceOfASpecNeverPrunesItsDeployment() async throws {
+        let upstream = try Upstream()
+        let keep = uniqueName("keep"), other = uniqueName("other")
+        let region = "eu-central-1"
+        try upstream.commit(["a.yaml": DaemonHarness.spec(keep, region: region), "b.yaml": DaemonHarness.spec(other, region: region)])
+        let h = try DaemonHarness(upstream: upstream, options: DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600), prune: true))
+        let first = await h.daemon.sourcePass()
+        #expect(first.applied.count == 2 && !first.failed, "\(first)")
+
+        func stillThere(_ why: String) async throws {
+            let status = try #require(h.status(other), "\(why): the status is gone")
+            #expect(status.holds(.ready), "\(why)")
+            let planned = try await h.reconciler.plan([ReconcileTarget(spec: status.lastAppliedSpec!, revision: "check")])[0].get()
+            #expect(!planned.plan.hasChanges, "\(why): the deployment's resources changed")
+        }
+
+        // One letter off in kind: an error, never "someone else's YAML" that looks deleted.
+        let typo = DaemonHarness.spec(other, region: region).replacingOccurrences(of: "kind: OpenClawDeployment", with: "kind: OpenclawDeployment")
+        try upstream.commit(["b.yaml": typo])
+        var report = await h.daemon.sourcePass()
+        #expect(report.pruned.isEmpty, "a misspelled kind pruned \(report.pruned)")
+        try await stillThere("kind typo")
+
+        // The spec replaced by a link (to a file the daemon never reads through it).
+        try FileManager.default.removeItem(atPath: upstream.work + "/b.yaml")
+        try FileManager.default.createSymbolicLink(atPath: upstream.work + "/b.yaml", withDestinationPath: "a.yaml")
+        try upstream.commit([:])
+        report = await h.daemon.sourcePass()
+        #expect(report.pruned.isEmpty, "a link pruned \(report.pruned)")
+        try await stillThere("link")
+
+        // A name that is a path: never a file name, inside or outside the state directory.
+        try FileManager.default.removeItem(atPath: upstream.work + "/b.yaml")
+        try upstream.commit(["b.yaml": DaemonHarness.spec("../../../../elsewhere/pwned", region: region)])
+        report = await h.daemon.sourcePass()
+        #expect(report.pruned.isEmpty, "an invalid name pruned \(report.pruned)")
+        try await stillThere("invalid name")
+        let written = FileManager.default.enumerator(atPath: h.dir.path)?.allObjects as? [String] ?? []
+        #expect(!written.contains { $0.contains("pwned") || $0.contains("elsewhere") }, "\(written)")
+        let escaped = URL(fileURLWithPath: h.state.path(for: "../../../../elsewhere/pwned")).standardized.path
+        #expect(!FileManager.default.fileExists(atPath: escaped), "\(escaped) was written")
+        #expect(h.status(keep)?.holds(.ready) == true)
+    }
+
     @Test func aRemoteThatGoesAwayLeavesTheLastGoodRevisionInForce() async throws {
         let upstream = try Upstream()
         let name = uniqueName("away")

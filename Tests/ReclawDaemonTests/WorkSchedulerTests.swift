@@ -155,6 +155,18 @@ import Testing
         #expect(names(s.next(now: .seconds(2))) == ["c"])
     }
 
+    @Test func workThatCannotStartNeverMakesTheDaemonWakeInALoop() {
+        var s = started(["a", "b", "c"], settings: .init(interval: .seconds(60), driftInterval: .seconds(30), workers: 1))
+        s.enqueue("a", .newRevision, now: .zero)
+        s.enqueue("b", .newRevision, now: .zero)
+        #expect(names(s.next(now: .zero)) == ["a"])
+        // b waits for a free worker: not a reason to wake before something else is due.
+        #expect(s.nextWakeup().map { $0 > .zero } == true)
+        #expect(s.next(now: .seconds(30)) == [.driftCheck(["c"])])
+        // c's drift check runs; nothing else can start until it or a's apply ends.
+        #expect(s.nextWakeup().map { $0 > .seconds(30) } ?? true)
+    }
+
     @Test func aShutdownTakesNoNewWork() {
         var s = started(["a"])
         s.enqueue("a", .newRevision, now: .zero)

@@ -13,7 +13,7 @@ import ReclawTestSupport
         #expect(try repo.resolve("main") == head)
     }
 
-    @Test func filesAreReadFromTheCommitUnderAPathWithoutAWorkingTree() throws {
+    @Test func treesAndBlobsAreReadFromTheCommitWithoutAWorkingTree() throws {
         let upstream = try Upstream()
         let head = try upstream.commit([
             "specs/a.yaml": "a: 1\n", "specs/team/b.yml": "b: 2\n", "README.md": "hi\n",
@@ -21,11 +21,16 @@ import ReclawTestSupport
         let cache = TemporaryDirectory()
         let repo = try GitRepository.openOrCreateBare(at: cache.file("cache.git"))
         try repo.fetch(from: upstream.url)
-        let files = try repo.files(at: head, under: "specs")
-        #expect(files.map(\.path) == ["specs/a.yaml", "specs/team/b.yml"])
-        #expect(String(decoding: files[1].contents, as: UTF8.self) == "b: 2\n")
-        #expect(try repo.files(at: head, under: ".").count == 3)
-        #expect(try repo.files(at: head, under: "missing").isEmpty)
+        let specs = try #require(try repo.entry(at: head, path: "specs"))
+        #expect(specs.kind == .tree)
+        let entries = try repo.entries(ofTree: specs.id, maxObjectBytes: 1 << 20)
+        #expect(entries.map(\.name) == ["a.yaml", "team"])
+        let b = try #require(try repo.entry(at: head, path: "specs/team/b.yml"))
+        #expect(b.kind == .blob)
+        #expect(try repo.objectSize(b.id) == 5)
+        #expect(String(decoding: try repo.blob(b.id, maxBytes: 100), as: UTF8.self) == "b: 2\n")
+        #expect(try repo.entries(ofTree: try #require(try repo.entry(at: head, path: ".")).id, maxObjectBytes: 1 << 20).count == 2)
+        #expect(try repo.entry(at: head, path: "missing") == nil)
         #expect(!FileManager.default.fileExists(atPath: cache.file("cache.git/specs")))
     }
 

@@ -32,11 +32,13 @@ import ReclawSpec
         #expect(r.skipped.count == 2)
     }
 
-    @Test func anotherReclawVersionIsSkippedWithAWarning() {
+    @Test func anotherReclawVersionIsAnErrorAndTheFileUnreadable() {
         let r = load(document().replacingOccurrences(of: "reclaw.dev/v1alpha1", with: "reclaw.dev/v2"))
         #expect(r.deployments.isEmpty)
-        #expect(r.errors.isEmpty)
-        #expect(r.warnings.map(\.code) == ["unsupported-api-version"])
+        #expect(r.errors.map(\.code) == ["unsupported-api-version"])
+        #expect(r.errors.first.map { ($0.line, $0.column) == (1, 13) } == true)
+        #expect(r.unreadableFiles.keys.sorted() == ["spec.yaml"])
+        #expect(r.skipped.isEmpty && r.invalidDeployments.isEmpty)
     }
 
     @Test func unquotedVersionsStayTheTextTheyWereWrittenAs() throws {
@@ -94,6 +96,23 @@ import ReclawSpec
     ])
     func namesFollowThePattern(name: String, valid: Bool) {
         #expect(load(document(name: name)).errors.isEmpty == valid)
+    }
+
+    @Test(arguments: [#""alpha\n""#, #""alpha\r\n""#, #""alpha\u2028""#, #""../../x/pwned""#, #""al\npha""#])
+    func aNameWithALineBreakOrAPathIsInvalidAndNeverAKey(quoted: String) {
+        // ICU's `$` matches before a final line break: the whole name must match, not a prefix.
+        let r = load(document(name: quoted))
+        #expect(r.errors.map(\.code) == ["invalid-name"], "\(r.errors)")
+        #expect(r.invalidDeployments.isEmpty && r.deployments.isEmpty && r.fileOf.isEmpty)
+        #expect(r.unreadableFiles["spec.yaml"]?.hasPrefix("it holds a deployment whose metadata.name '") == true)
+        #expect(!r.errors[0].description.contains("\n") && !r.errors[0].description.contains("\u{2028}"))
+    }
+
+    @Test(arguments: [("region", #""us-east-1\n""#), ("version", #""2026.2.3\n""#)])
+    func otherPatternsMatchTheWholeValueToo(key: String, quoted: String) {
+        let text = key == "region" ? document().replacingOccurrences(of: "region: us-east-1", with: "region: \(quoted)")
+                                   : document().replacingOccurrences(of: "version: \"2026.2.3\"", with: "version: \(quoted)")
+        #expect(!load(text).errors.isEmpty)
     }
 
     @Test(arguments: [

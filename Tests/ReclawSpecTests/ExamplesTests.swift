@@ -49,7 +49,7 @@ import ReclawSpec
     }
 
     @Test func theSeedExampleHoldsExactlyReclawsDefaults() throws {
-        let result = SpecLoader().load(try SpecLoader.files(at: repoRoot + "/examples/openclaw-seed.yaml"))
+        let result = SpecLoader().load(try SpecTree.read(directory: repoRoot + "/examples/openclaw-seed.yaml"))
         #expect(result.diagnostics.isEmpty)
         let spec = try #require(result.deployments.first?.spec)
         let minimal = load(document(name: "openclaw")).deployments.first?.spec
@@ -59,7 +59,7 @@ import ReclawSpec
     }
 
     @Test func theMultiTeamRepositoryHasThreeDeploymentsInThreeRegions() throws {
-        let result = SpecLoader().load(try SpecLoader.files(at: repoRoot + "/examples/multi-team"))
+        let result = SpecLoader().load(try SpecTree.read(directory: repoRoot + "/examples/multi-team"))
         #expect(result.diagnostics.isEmpty)
         #expect(result.deployments.map(\.spec.name) == ["platform", "research", "support"])
         #expect(Set(result.deployments.map(\.spec.region)).count == 3)

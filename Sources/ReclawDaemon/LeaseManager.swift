@@ -1,0 +1,260 @@
+import Foundation
+import Logging
+import ReclawAWS
+import ReclawLease
+import ReclawState
+import ServiceLifecycle
+import Synchronization
+
+/// One replica's share of the deployments: every round it reads the lease table, heartbeats,
+/// acquires, renews and releases through `LeaseCoordinator`, and tells the daemon which
+/// deployments it gained or lost. It fences every mutating AWS call: a call for a deployment whose
+/// lease this replica does not hold with time left is refused before it is sent, and the
+/// deployment's changed state (its journal entry first) reaches the table, conditioned on the
+/// lease's epoch, before the call goes.
+public final class LeaseManager: Service, AWSCallObserver, Sendable {
+    public let table: DynamoLeaseTable
+    public let settings: LeaseCoordinator.Settings
+    let clock: any DaemonClock
+    let stateDirectory: String
+    let changes: StateChanges
+    let metrics: Metrics
+    let logger: Logger
+
+    struct Inner: Sendable {
+        var coordinator: LeaseCoordinator
+        var deployments: Set<String> = []
+        /// Deployments with state kept in the table, as last read.
+        var withState: Set<String> = []
+        var owned: Set<String> = []
+        var shuttingDown = false
+        var reported = (acquisitions: 0, losses: 0)
+        var lastReadFailure: Duration?
+    }
+
+    /// Told what this replica gained and lost, after each round.
+    public typealias Listener = @Sendable (_ gained: Set<String>, _ lost: Set<String>) async -> Void
+
+    private let inner: Mutex<Inner>
+    private let listener = Mutex<Listener?>(nil)
+    private let busy = Mutex<(@Sendable () -> Set<String>)?>(nil)
+    private let wakes: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    /// With `prune`, deployments whose spec left the repository stay leased (someone must prune
+    /// them) as long as they have state in the table.
+    public let prune: Bool
+
+    public init(table: DynamoLeaseTable, settings: LeaseCoordinator.Settings, clock: any DaemonClock, stateDirectory: String,
+                changes: StateChanges, metrics: Metrics, prune: Bool = false, logger: Logger) {
+        self.prune = prune
+        self.table = table
+        self.settings = settings
+        self.clock = clock
+        self.stateDirectory = stateDirectory
+        self.changes = changes
+        self.metrics = metrics
+        self.logger = logger
+        inner = Mutex(Inner(coordinator: LeaseCoordinator(settings: settings)))
+        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public var replica: String { settings.replica }
+
+    /// How often a round runs: five times per lease.
+    public var period: Duration { settings.duration / 5 }
+
+    /// Connects the daemon: who to tell about ownership changes, and which deployments are busy
+    /// (kept, even when they should move, until their work ends).
+    public func connect(listener: @escaping Listener, busy: @escaping @Sendable () -> Set<String>) {
+        self.listener.withLock { $0 = listener }
+        self.busy.withLock { $0 = busy }
+    }
+
+    /// The deployments of the revision in force.
+    public func setDeployments(_ names: Set<String>) {
+        let changed = inner.withLock { i -> Bool in
+            defer { i.deployments = names }
+            return i.deployments != names
+        }
+        if changed { wake.yield() }
+    }
+
+    /// The deployments this replica may work on now.
+    public var owned: Set<String> { inner.withLock { $0.owned } }
+
+    /// The deployments with state in the table (every replica's), as last read.
+    public var withState: Set<String> { inner.withLock { $0.withState } }
+
+    /// Stops acquiring; releases every lease whose deployment is not busy at once, the rest as
+    /// their work ends.
+    public func beginShutdown() {
+        inner.withLock { $0.shuttingDown = true }
+        wake.yield()
+    }
+
+    public func run() async throws {
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled {
+                await round()
+                let done = inner.withLock { $0.shuttingDown && $0.coordinator.held.isEmpty }
+                if done { break }
+                await sleep(until: clock.now() + period)
+            }
+        } onGracefulShutdown: {
+            self.beginShutdown()
+        }
+        // A last try to leave nothing held (the table may have been unreachable).
+        if !inner.withLock({ $0.coordinator.held.isEmpty }) { await round() }
+        metrics.replicaActive(replica, false)
+    }
+
+    private func sleep(until deadline: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.clock.sleep(until: deadline) }
+            group.addTask { for await _ in self.wakes { return } }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: a round
+
+    /// Reads the table, makes the coordinator's writes, and reports what changed hands.
+    func round() async {
+        let readAt = clock.now()
+        let records: (replicas: [ReplicaRecord], leases: [LeaseRecord])
+        do {
+            records = try await table.read()
+        } catch {
+            let log = inner.withLock { i -> Bool in
+                defer { i.lastReadFailure = readAt }
+                return i.lastReadFailure.map { readAt - $0 > .seconds(60) } ?? true
+            }
+            if log { logger.warning("the lease table cannot be read; held leases lapse at their renew deadline", metadata: ["error": "\(error)"]) }
+            await report()
+            return
+        }
+        let busyNow = busy.withLock { $0 }?() ?? []
+        let now = clock.now()
+        let actions = inner.withLock { i in
+            i.withState = Set(records.leases.filter(\.hasState).map(\.deployment))
+            let deployments = prune ? i.deployments.union(i.withState) : i.deployments
+            return i.coordinator.round(now: now, replicas: records.replicas, leases: records.leases, deployments: deployments, busy: busyNow,
+                                       shuttingDown: i.shuttingDown)
+        }
+        await withTaskGroup(of: (LeaseCoordinator.Action, LeaseCoordinator.Outcome, Duration).self) { group in
+            var running = 0
+            for action in actions {
+                if running >= 16, let (a, o, at) = await group.next() {
+                    inner.withLock { $0.coordinator.applied(a, o, sentAt: at) }
+                    running -= 1
+                }
+                running += 1
+                group.addTask {
+                    let sentAt = self.clock.now()
+                    return (action, await self.table.write(action, as: self.replica), sentAt)
+                }
+            }
+            for await (a, o, at) in group { inner.withLock { $0.coordinator.applied(a, o, sentAt: at) } }
+        }
+        await report()
+    }
+
+    /// Publishes ownership: metrics, the log, and the daemon.
+    private func report() async {
+        let now = clock.now()
+        let (gained, lost, held, acquired, losses) = inner.withLock { i in
+            let owned = i.coordinator.owned(now: now)
+            defer {
+                i.owned = owned
+                i.reported = (i.coordinator.acquisitions, i.coordinator.losses)
+            }
+            return (owned.subtracting(i.owned), i.owned.subtracting(owned), owned.count,
+                    i.coordinator.acquisitions - i.reported.acquisitions, i.coordinator.losses - i.reported.losses)
+        }
+        metrics.leases(held: held)
+        metrics.replicaActive(replica, true)
+        for _ in 0..<acquired { metrics.leaseAcquired() }
+        for _ in 0..<losses { metrics.leaseLost() }
+        guard !gained.isEmpty || !lost.isEmpty else { return }
+        logger.info("leases changed hands", metadata: ["replica": "\(replica)", "gained": "\(gained.sorted())", "lost": "\(lost.sorted())",
+                                                        "held": "\(held)"])
+        if let listener = listener.withLock({ $0 }) { await listener(gained, lost) }
+    }
+
+    // MARK: fencing
+
+    public func record(_ call: AWSCallRecord) async {}
+
+    /// A mutating call for a deployment goes only while this replica holds its lease with time
+    /// left, and only after the deployment's changed state is in the table at the lease's epoch.
+    public func admit(_ call: AWSCallIntent) async throws(AWSError) {
+        guard let deployment = call.context.deployment else { return }
+        do {
+            try await share(deployment)
+        } catch {
+            throw AWSError(kind: .refused, code: "LeaseNotHeld", message: "not sent: \(error)", service: call.service.rawValue,
+                           operation: call.operation, region: call.region)
+        }
+    }
+
+    /// Copies the deployment's changed state documents to its lease item, conditioned on the
+    /// lease's epoch. Throws when the lease is not held with time left, or the copy fails (then
+    /// the documents stay marked, for the next attempt).
+    public func share(_ deployment: String) async throws(LeaseError) {
+        let now = clock.now()
+        guard let hold = inner.withLock({ $0.coordinator.hold(deployment, now: now) }) else {
+            throw LeaseError("this replica (\(replica)) does not hold the lease of \(deployment) with time left")
+        }
+        let documents = changes.take(deployment)
+        var left = documents
+        for document in documents.sorted(by: { $0.rawValue < $1.rawValue }) {
+            let path = StateChanges.path(document, deployment, in: stateDirectory)
+            let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            do {
+                try await table.putState(deployment, document: document.rawValue, text: text, owner: replica, epoch: hold.epoch)
+                left.remove(document)
+            } catch {
+                changes.restore(deployment, left)
+                throw LeaseError(error.code == "ConditionalCheckFailedException"
+                    ? "the lease of \(deployment) moved to another replica (epoch \(hold.epoch) is no longer current)"
+                    : "the state of \(deployment) cannot be written to the lease table: \(error)")
+            }
+        }
+    }
+
+    /// Replaces the local copy of a deployment's state with the table's, when this replica takes
+    /// the deployment over.
+    public func adopt(_ deployment: String) async throws(LeaseError) {
+        let documents: [String: String]
+        do { documents = try await table.state(deployment) } catch {
+            throw LeaseError("the state of \(deployment) cannot be read from the lease table: \(error)")
+        }
+        _ = changes.take(deployment)
+        for document in StateChanges.Document.allCases {
+            let path = StateChanges.path(document, deployment, in: stateDirectory)
+            do {
+                if let text = documents[document.rawValue] {
+                    try DurableFile.write(Data(text.utf8), to: path)
+                } else if FileManager.default.fileExists(atPath: path) {
+                    try FileManager.default.removeItem(atPath: path)
+                }
+            } catch {
+                throw LeaseError("the state of \(deployment) cannot be kept locally: \(error)")
+            }
+        }
+    }
+
+    /// The epoch of a held lease (for status and audit), nil when not held.
+    public func epoch(_ deployment: String) -> Int? {
+        let now = clock.now()
+        return inner.withLock { $0.coordinator.hold(deployment, now: now)?.epoch }
+    }
+}
+
+/// Why a deployment's lease does not allow an action.
+public struct LeaseError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}

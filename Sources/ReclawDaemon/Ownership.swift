@@ -1,0 +1,59 @@
+import Foundation
+import ReclawState
+
+/// With several replicas: which deployments this one works on, and how its state follows a
+/// deployment from replica to replica.
+extension ReconcileDaemon {
+    /// The deployments this replica may work on: all of them, or those whose lease it holds.
+    func owns(_ names: Set<String>) -> Set<String> {
+        guard let leases else { return names }
+        return names.intersection(leases.owned)
+    }
+
+    /// Deployments a worker is handling now, and those waiting to be pruned: their leases are
+    /// kept until that work ends.
+    var busyDeployments: Set<String> {
+        core.withLock { c in c.scheduler.tracked.filter { c.scheduler.isBusy($0) || c.scheduler.isQueued($0) } }
+    }
+
+    /// Takes over the deployments gained (their state copied from the lease table first) and
+    /// lets go of those lost.
+    func ownershipChanged(gained: Set<String>, lost: Set<String>) async {
+        guard let leases else { return }
+        var adopted: Set<String> = []
+        for name in gained.sorted() {
+            do {
+                try await leases.adopt(name)
+                adopted.insert(name)
+            } catch {
+                logger.error("cannot take over the deployment: \(error)", metadata: ["deployment": "\(name)"])
+            }
+        }
+        let now = clock.now()
+        core.withLock { c in
+            for name in lost {
+                c.stalled[name] = nil
+                c.findings[name] = nil
+                c.alerts.forget(deployment: name)
+            }
+            c.scheduler.track(c.source.names.union(c.prunable).intersection(leases.owned.union(adopted)), now: now)
+            for name in adopted where c.source.specs[name] != nil || c.prunable.contains(name) {
+                c.scheduler.enqueue(name, c.source.specs[name] != nil ? .newRevision : .prune, now: now)
+            }
+        }
+        for name in lost { metrics.forget(deployment: name) }
+        if !adopted.isEmpty { await scheduleAttributions() }
+        post.yield(.wake)
+    }
+
+    /// Copies what changed in the deployments' state to the lease table; a deployment whose lease
+    /// moved is let go quietly, one whose state cannot be shared is stalled.
+    func share(_ names: some Sequence<String>) async {
+        guard let leases else { return }
+        for name in Set(names).sorted() {
+            do { try await leases.share(name) } catch {
+                await stall(name, leases.epoch(name) == nil ? .notOwned : .stateUnavailable, "\(error)", revision: revision)
+            }
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import ReclawAWS
+import ReclawJSON
+
+/// The lease table in DynamoDB: one item per replica (`replica#ID`) and one per deployment
+/// (`lease#NAME`), keyed by `pk`. Every lease write is conditional on the record version (or the
+/// epoch, for the deployment's shared state), so two replicas never both believe they own a
+/// deployment's latest state.
+public struct DynamoLeaseTable: Sendable {
+    public let dynamo: DynamoDBClient
+    public let table: String
+
+    public init(client: AWSClient, table: String, region: String) {
+        dynamo = DynamoDBClient(client: client, region: region)
+        self.table = table
+    }
+
+    static func key(_ pk: String) -> [String: JSONValue] { ["pk": ["S": .string(pk)]] }
+    static func s(_ value: String) -> JSONValue { ["S": .string(value)] }
+    static func n(_ value: Int) -> JSONValue { ["N": .string(String(value))] }
+
+    /// Every replica and lease record (without the deployments' state).
+    public func read() async throws(AWSError) -> (replicas: [ReplicaRecord], leases: [LeaseRecord]) {
+        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs, hasState", names: ["#o": "owner"])
+        var replicas: [ReplicaRecord] = [], leases: [LeaseRecord] = []
+        for item in items {
+            guard let pk = item["pk"]?["S"]?.stringValue, let version = item["version"]?["S"]?.stringValue else { continue }
+            let duration = Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 20_000
+            if pk.hasPrefix("replica#") {
+                replicas.append(ReplicaRecord(id: String(pk.dropFirst(8)), version: version, durationMs: duration))
+            } else if pk.hasPrefix("lease#") {
+                leases.append(LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "", version: version,
+                                          epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0, durationMs: duration,
+                                          hasState: item["hasState"]?["BOOL"]?.boolValue ?? false))
+            }
+        }
+        return (replicas, leases)
+    }
+
+    /// Makes one of the coordinator's writes, as `replica`.
+    public func write(_ action: LeaseCoordinator.Action, as replica: String) async -> LeaseCoordinator.Outcome {
+        do {
+            switch action {
+            case .heartbeat(let r):
+                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET version = :v, durationMs = :d",
+                                            values: [":v": Self.s(r.version), ":d": Self.n(r.durationMs)])
+            case .retire(let id):
+                try await dynamo.deleteItem(table: table, key: Self.key("replica#\(id)"))
+            case .acquire(let r, let expecting):
+                try await dynamo.updateItem(
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, epoch = :e, durationMs = :d",
+                    condition: expecting == nil ? "attribute_not_exists(pk)" : "version = :expected", names: ["#o": "owner"],
+                    values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":e": Self.n(r.epoch), ":d": Self.n(r.durationMs)]
+                        .merging(expecting.map { [":expected": Self.s($0)] } ?? [:]) { a, _ in a })
+            case .renew(let r, let expecting), .release(let r, let expecting):
+                try await dynamo.updateItem(
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, durationMs = :d",
+                    condition: "version = :expected AND #o = :me", names: ["#o": "owner"],
+                    values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":expected": Self.s(expecting),
+                             ":me": Self.s(replica)])
+            }
+            return .written
+        } catch {
+            return error.code == "ConditionalCheckFailedException" ? .conflict : .failed
+        }
+    }
+
+    // MARK: the deployment's shared state
+
+    /// The state documents kept with a deployment's lease (status, journal, attributions), by name.
+    public func state(_ deployment: String) async throws(AWSError) -> [String: String] {
+        guard let item = try await dynamo.getItem(table: table, key: Self.key("lease#\(deployment)")) else { return [:] }
+        var out: [String: String] = [:]
+        for (name, value) in item where name.hasPrefix("state.") {
+            if let text = value["S"]?.stringValue { out[String(name.dropFirst(6))] = text }
+        }
+        return out
+    }
+
+    /// Every deployment's lease with its state documents (for `reclaw status` across replicas).
+    public func leasesWithState() async throws(AWSError) -> [(lease: LeaseRecord, documents: [String: String])] {
+        try await dynamo.scan(table: table).compactMap { item in
+            guard let pk = item["pk"]?["S"]?.stringValue, pk.hasPrefix("lease#") else { return nil }
+            let lease = LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "",
+                                    version: item["version"]?["S"]?.stringValue ?? "", epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0,
+                                    durationMs: Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 0,
+                                    hasState: item["hasState"]?["BOOL"]?.boolValue ?? false)
+            var documents: [String: String] = [:]
+            for (name, value) in item where name.hasPrefix("state.") {
+                if let text = value["S"]?.stringValue { documents[String(name.dropFirst(6))] = text }
+            }
+            return (lease, documents)
+        }
+    }
+
+    /// Writes (or, for nil, removes) a state document, only while `owner` holds the lease at `epoch`.
+    /// Throws ConditionalCheckFailedException when it does not.
+    public func putState(_ deployment: String, document: String, text: String?, owner: String, epoch: Int) async throws(AWSError) {
+        let attribute = "#doc"
+        var update = text == nil ? "REMOVE \(attribute)" : "SET \(attribute) = :t"
+        var values: [String: JSONValue] = [":me": Self.s(owner), ":e": Self.n(epoch)]
+        if let text { values[":t"] = Self.s(text) }
+        if document == "status" {
+            // Whether the deployment still has state, readable by a scan without its documents.
+            update = text == nil ? "REMOVE \(attribute) SET hasState = :h" : "SET \(attribute) = :t, hasState = :h"
+            values[":h"] = ["BOOL": .bool(text != nil)]
+        }
+        try await dynamo.updateItem(table: table, key: Self.key("lease#\(deployment)"), update: update,
+                                    condition: "#o = :me AND epoch = :e", names: ["#o": "owner", attribute: "state.\(document)"], values: values)
+    }
+
+    /// Creates the table (on-demand, key `pk`) and waits until it is active.
+    public func create(pollEvery: Duration = .seconds(1), timeout: Duration = .seconds(120)) async throws(AWSError) {
+        if try await dynamo.tableStatus(table) == nil {
+            try await dynamo.createTable(table, key: "pk")
+        }
+        let deadline = ContinuousClock.now + timeout
+        while try await dynamo.tableStatus(table) != "ACTIVE" {
+            guard ContinuousClock.now < deadline else {
+                throw AWSError(kind: .service, code: "WaiterTimeout", message: "the table \(table) did not become ACTIVE within \(timeout)",
+                               service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
+            }
+            do { try await Task.sleep(for: pollEvery) } catch {
+                throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled", service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import ReclawAWS
+import ReclawLease
+import ReclawTestSupport
+import Testing
+
+/// The lease table on the emulator's DynamoDB: conditional writes refuse a stale version, and three
+/// replicas' coordinators share thirty deployments through it.
+@Suite struct DynamoLeaseTableTests {
+    let emulator = Emulator.shared
+
+    func table() async throws -> DynamoLeaseTable {
+        let t = DynamoLeaseTable(client: emulator.client(), table: uniqueName("leases"), region: "us-east-1")
+        try await t.create(pollEvery: .milliseconds(100))
+        return t
+    }
+
+    @Test func creatingTheTableTwiceIsHarmless() async throws {
+        let t = try await table()
+        try await t.create(pollEvery: .milliseconds(100))
+        #expect(try await t.read().leases.isEmpty)
+    }
+
+    @Test func aWriteExpectingAStaleVersionIsAConflictAndChangesNothing() async throws {
+        let t = try await table()
+        let first = LeaseRecord(deployment: "alpha", owner: "r1", version: "r1/1", epoch: 1, durationMs: 20_000)
+        #expect(await t.write(.acquire(first, expecting: nil), as: "r1") == .written)
+        #expect(await t.write(.acquire(first, expecting: nil), as: "r2") == .conflict, "a second create of the same lease")
+        var renewed = first
+        renewed.version = "r1/2"
+        #expect(await t.write(.renew(renewed, expecting: "r1/1"), as: "r1") == .written)
+        var stolen = first
+        stolen.owner = "r2"
+        stolen.version = "r2/1"
+        stolen.epoch = 2
+        #expect(await t.write(.acquire(stolen, expecting: "r1/1"), as: "r2") == .conflict, "taken with a version that had moved")
+        #expect(await t.write(.renew(LeaseRecord(deployment: "alpha", owner: "r2", version: "r2/2", epoch: 1, durationMs: 1), expecting: "r1/2"),
+                              as: "r2") == .conflict, "renewed by a replica that does not own it")
+        let stored = try await t.read().leases
+        #expect(stored == [renewed])
+    }
+
+    @Test func stateWritesHoldOnlyForTheOwnerAtItsEpoch() async throws {
+        let t = try await table()
+        let lease = LeaseRecord(deployment: "alpha", owner: "r1", version: "r1/1", epoch: 3, durationMs: 20_000)
+        #expect(await t.write(.acquire(lease, expecting: nil), as: "r1") == .written)
+        try await t.putState("alpha", document: "status", text: "{\"deployment\":\"alpha\"}", owner: "r1", epoch: 3)
+        await #expect(throws: AWSError.self) { try await t.putState("alpha", document: "status", text: "{}", owner: "r1", epoch: 2) }
+        await #expect(throws: AWSError.self) { try await t.putState("alpha", document: "status", text: "{}", owner: "r2", epoch: 3) }
+        #expect(try await t.state("alpha") == ["status": "{\"deployment\":\"alpha\"}"])
+        // Renewals leave the state alone.
+        var renewed = lease
+        renewed.version = "r1/2"
+        #expect(await t.write(.renew(renewed, expecting: "r1/1"), as: "r1") == .written)
+        #expect(try await t.state("alpha")["status"] != nil)
+        try await t.putState("alpha", document: "status", text: nil, owner: "r1", epoch: 3)
+        #expect(try await t.state("alpha").isEmpty)
+    }
+
+    @Test func threeReplicasShareThirtyDeploymentsThroughTheTable() async throws {
+        let t = try await table()
+        let deployments = Set((0..<30).map { "d\($0)" })
+        var replicas = ["r1", "r2", "r3"].map { LeaseCoordinator(settings: .init(replica: $0, duration: .seconds(20))) }
+        for step in 0..<4 {
+            for i in replicas.indices {
+                let now = Duration.seconds(step * 4)
+                let (r, l) = try await t.read()
+                for action in replicas[i].round(now: now, replicas: r, leases: l, deployments: deployments) {
+                    replicas[i].applied(action, await t.write(action, as: replicas[i].settings.replica), sentAt: now)
+                }
+            }
+        }
+        let owned = replicas.map { $0.owned(now: .seconds(12)) }
+        #expect(owned.map(\.count) == [10, 10, 10])
+        let stored = try await t.read().leases
+        #expect(stored.count == 30 && Set(stored.map(\.owner)) == ["r1", "r2", "r3"])
+        for (i, r) in replicas.enumerated() {
+            #expect(Set(stored.filter { $0.owner == r.settings.replica }.map(\.deployment)) == owned[i])
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import ReclawTestSupport
+import Testing
+
+/// Three `reclaw run` replicas sharing thirty deployments through a lease table on the emulator's
+/// DynamoDB, through a kill -9, a SIGSTOP past the lease, a rolling restart and a DynamoDB outage.
+@Suite struct ReplicaTests {
+    static let lease = 6.0
+    static let interval = 2.0
+
+    /// The fleet: one repository, one lease table, a state directory per replica.
+    final class Fleet: @unchecked Sendable {
+        let emulator: Emulator
+        let upstream: Upstream
+        let dir = TemporaryDirectory("reclaw-replicas")
+        let table = uniqueName("leases")
+        let region = "eu-south-1"
+        let names: [String]
+        var processes: [String: Process] = [:]
+
+        init(emulator: Emulator, count: Int) throws {
+            self.emulator = emulator
+            upstream = try Upstream()
+            let prefix = uniqueName("rep")
+            names = (0..<count).map { "\(prefix)-\($0)" }
+        }
+
+        func env(_ replica: String) -> [String: String] {
+            var env = emulator.environment
+            env["RECLAW_STATE_DIR"] = dir.file("state-\(replica)")
+            return env
+        }
+
+        func spec(_ name: String, version: String = "2026.2.3") -> String {
+            minimalSpec(name, region: region, version: version, extra: "  network: {vpcEndpoints: []}")
+        }
+
+        @discardableResult
+        func commit(version: String = "2026.2.3", only: [String]? = nil) throws -> String {
+            try upstream.commit(Dictionary(uniqueKeysWithValues: (only ?? names).map { ("\($0).yaml", spec($0, version: version)) }))
+        }
+
+        func start(_ replica: String) throws {
+            let log = dir.file("\(replica).log")
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: RepoPaths.reclawBinary)
+            process.arguments = ["run", "--source", upstream.url, "--interval", "\(Int(ReplicaTests.interval))s", "--drift-interval", "1h",
+                                 "--lease-table", table, "--lease-region", "us-east-1", "--lease-duration", "\(Int(ReplicaTests.lease))s",
+                                 "--replica-id", replica, "--deployment-concurrency", "8"]
+            process.environment = env(replica)
+            process.standardOutput = FileHandle(forWritingAtPath: log)
+            process.standardError = FileHandle(forWritingAtPath: log)
+            try process.run()
+            processes[replica] = process
+        }
+
+        func stop(_ replica: String, signal: Int32 = SIGTERM) {
+            guard let p = processes[replica] else { return }
+            kill(p.processIdentifier, signal)
+            if signal == SIGTERM || signal == SIGKILL { p.waitUntilExit() }
+        }
+
+        func stopAll() {
+            for (name, p) in processes where p.isRunning {
+                kill(p.processIdentifier, SIGCONT)
+                stop(name)
+            }
+        }
+
+        /// Every deployment's status across the replicas, from the lease table.
+        func statuses() async throws -> [String: [String: Any]] {
+            let r = try await Command.run([RepoPaths.reclawBinary, "status", "--json", "--lease-table", table, "--lease-region", "us-east-1"],
+                                          environment: env("status"))
+            let rows = (try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]]) ?? []
+            return Dictionary(rows.compactMap { row in (row["deployment"] as? String).map { ($0, row) } }, uniquingKeysWith: { a, _ in a })
+        }
+
+        func applied(_ revision: String) async throws -> Set<String> {
+            Set(try await statuses().filter { $0.value["lastAppliedRevision"] as? String == revision }.keys)
+        }
+
+        func owners() async throws -> [String: String] {
+            try await statuses().compactMapValues { $0["owner"] as? String }
+        }
+
+        /// The mutating AWS calls made for `names` by `replica` (by its User-Agent).
+        func mutatingCalls(by replica: String, for names: Set<String>) async throws -> [String] {
+            try await emulator.requests(userAgent: "replica/\(replica)").compactMap { r -> String? in
+                guard let op = r["operation"] as? String, let ua = r["userAgent"] as? String,
+                      !["Describe", "List", "Get", "Lookup"].contains(where: op.hasPrefix),
+                      names.contains(where: { ua.contains("deployment/\($0);") }) else { return nil }
+                return op
+            }
+        }
+
+        func log(_ replica: String) -> String { (try? String(contentsOfFile: dir.file("\(replica).log"), encoding: .utf8)) ?? "" }
+    }
+
+    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(500))
+        }
+        return try await condition()
+    }
+
+    @Test func threeReplicasShareThirtyDeploymentsThroughAKillAPauseARestartAndAnOutage() async throws {
+        // An emulator of its own: the DynamoDB outage below must not reach other tests.
+        let emulator = try Emulator.start()
+        defer { emulator.stop() }
+        let fleet = try Fleet(emulator: emulator, count: 30)
+        defer { fleet.stopAll() }
+        let created = try await Command.run([RepoPaths.reclawBinary, "lease", "create-table", fleet.table, "--region", "us-east-1"],
+                                            environment: fleet.env("setup"))
+        #expect(created.status == 0, "\(created.stderr)")
+        let first = try fleet.commit()
+        for r in ["r1", "r2", "r3"] { try fleet.start(r) }
+
+        // Each deployment applied by exactly one replica, spread evenly.
+        #expect(try await waitUntil(300) { try await fleet.applied(first).count == 30 }, "\(fleet.log("r1").suffix(3000))")
+        let owners = try await fleet.owners()
+        let shares = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
+        #expect(shares.count == 3 && shares.values.allSatisfy { (7...13).contains($0) }, "\(shares)")
+        for name in fleet.names.prefix(5) {
+            let counts = try await emulator.resourceCounts(name, region: fleet.region)
+            #expect(!counts.isEmpty && counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
+        }
+        var appliers: [String: Set<String>] = [:]
+        for r in ["r1", "r2", "r3"] {
+            for name in fleet.names where try await !fleet.mutatingCalls(by: r, for: [name]).isEmpty { appliers[name, default: []].insert(r) }
+        }
+        #expect(appliers.count == 30 && appliers.values.allSatisfy { $0.count == 1 }, "\(appliers.filter { $0.value.count != 1 })")
+
+        // kill -9: the dead replica's deployments move to the others within a lease plus an interval.
+        let dead = Set(owners.filter { $0.value == "r1" }.keys)
+        fleet.stop("r1", signal: SIGKILL)
+        let killed = Date()
+        let second = try fleet.commit(version: "2026.3.0", only: Array(dead))
+        #expect(try await waitUntil(120) { try await fleet.applied(second).isSuperset(of: dead) })
+        let moved = Date().timeIntervalSince(killed)
+        #expect(moved < Self.lease + Self.interval + 60, "moved after \(moved)s")
+        #expect(try await fleet.owners().filter { dead.contains($0.key) }.values.allSatisfy { $0 == "r2" || $0 == "r3" })
+
+        // SIGSTOP past the lease: the paused replica makes no mutating call for its deployments after it resumes.
+        let paused = Set(try await fleet.owners().filter { $0.value == "r2" }.keys)
+        let callsBefore = try await fleet.mutatingCalls(by: "r2", for: paused).count
+        fleet.stop("r2", signal: SIGSTOP)
+        let third = try fleet.commit(version: "2026.4.0", only: Array(paused))
+        #expect(try await waitUntil(120) { try await fleet.applied(third).isSuperset(of: paused) }, "the others did not take over")
+        fleet.stop("r2", signal: SIGCONT)
+        try await Task.sleep(for: .seconds(Self.lease))
+        #expect(try await fleet.mutatingCalls(by: "r2", for: paused).count == callsBefore, "the paused replica changed AWS after it resumed")
+
+        // A rolling restart (r2 and r3 one after the other, r1 back): nothing is applied twice,
+        // and no deployment is without an owner for longer than a lease.
+        try fleet.start("r1")
+        let mutatingBefore = try await emulator.mutatingCallCount(prefix: fleet.names[0].dropLast(2))
+        var unowned: [String: Date] = [:]
+        var longest = 0.0
+        func watch(_ seconds: Double) async throws {
+            let end = Date().addingTimeInterval(seconds)
+            while Date() < end {
+                let now = Date()
+                let o = try await fleet.owners()
+                for name in fleet.names {
+                    let owner = o[name] ?? ""
+                    let alive = ["r1", "r2", "r3"].contains(owner) && fleet.processes[owner]?.isRunning == true
+                    if alive { unowned[name] = nil } else if let since = unowned[name] { longest = max(longest, now.timeIntervalSince(since)) } else { unowned[name] = now }
+                }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+        try await watch(Self.lease * 2)
+        for r in ["r2", "r3"] {
+            fleet.stop(r)
+            try fleet.start(r)
+            try await watch(Self.lease * 2)
+        }
+        #expect(longest <= Self.lease + Self.interval, "a deployment had no live owner for \(longest)s")
+        #expect(try await emulator.mutatingCallCount(prefix: fleet.names[0].dropLast(2)) == mutatingBefore, "a converged deployment was applied again")
+
+        // DynamoDB unreachable for a moment: leases lapse safely or survive, and a change still lands once.
+        let outage = try await emulator.injectError(service: "dynamodb", operation: "*", code: "InternalServerError", status: 500, count: nil)
+        try await Task.sleep(for: .seconds(Self.lease * 1.5))
+        try await emulator.removeFault(outage)
+        let fourth = try fleet.commit(version: "2026.5.0")
+        #expect(try await waitUntil(240) { try await fleet.applied(fourth).count == 30 })
+        for name in fleet.names.prefix(5) {
+            let counts = try await emulator.resourceCounts(name, region: fleet.region)
+            #expect(counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
+        }
+    }
+}
+
+extension Emulator {
+    /// How many mutating calls the emulator received for deployments whose names start with `prefix`.
+    func mutatingCallCount(prefix: some StringProtocol) async throws -> Int {
+        try await requests(userAgent: "deployment/\(prefix)").filter { r in
+            guard let op = r["operation"] as? String else { return false }
+            return !["Describe", "List", "Get", "Lookup"].contains(where: op.hasPrefix)
+        }.count
+    }
+}

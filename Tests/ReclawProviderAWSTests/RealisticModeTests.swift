@@ -65,7 +65,9 @@ import Testing
 
     @Test func aColdCreateInTwoRegionsWaitsOutEveryTransientAndMakesExactlyOneOfEachResource() async throws {
         let h = Self.harness()
-        // The second deployment acts through a deployer role made just now: AssumeRole refuses it until IAM propagates it.
+        // The second deployment acts through a deployer role made just now: AssumeRole refuses it until IAM propagates it
+        // (long enough here that a loaded machine cannot miss it).
+        try await h.emulator.setBehaviour(.iamPropagation, seconds: 4)
         let deployer = uniqueName("deployer")
         try await IAMClient(client: h.client).createRole(
             name: deployer, path: "/deployers/", trustPolicy: IAM.policyDocument(#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#),
@@ -74,6 +76,7 @@ import Testing
         let b = testSpec("cold", region: "eu-central-1") { $0.roleArn = "arn:aws:iam::123456789012:role/deployers/\(deployer)" }
         let planned = try await h.reconciler.plan([ReconcileTarget(spec: a, revision: "r1"), ReconcileTarget(spec: b, revision: "r1")]).map { try $0.get() }
         let (results, waits) = try await Self.applyWatching(h, planned)
+        try await h.emulator.setBehaviour(.iamPropagation, seconds: nil)
         for p in planned {
             #expect(results[p.name]?.converged == true, "\(results[p.name]?.report ?? "not applied")")
             #expect(try await h.emulator.resourceCounts(p.name, region: p.plan.region) == Self.created(p.plan))
@@ -105,7 +108,7 @@ import Testing
     @Test func editsReachAJustCreatedInstanceOnceItsAgentRegistersAndAFailingScriptIsReportedOnce() async throws {
         let h = Self.harness()
         // The agent registers a while after the instance runs: longer than the rest of the apply here.
-        try await h.emulator.setBehaviour(.ssmAgentRegistration, seconds: 12)
+        try await h.emulator.setBehaviour(.ssmAgentRegistration, seconds: 18)
         let spec = testSpec("agent", region: "ap-northeast-1")
         let (_, created) = try await h.apply(spec)
         #expect(created.converged, "\(created.report)")

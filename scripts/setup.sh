@@ -2,7 +2,7 @@
 # Installs what reclaw needs to build and test on a fresh Debian machine: the three C libraries'
 # -dev packages (and git, for the tests' repositories; systemd and binutils, whose systemd-analyze
 # and readelf check the files under deploy/), then moto and the Python test tools (cfn-lint checks
-# the CloudFormation template).
+# the CloudFormation template, parliament the IAM policies).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -24,13 +24,13 @@ python_ok() {
   python3 - <<'PY' 2>/dev/null
 import importlib.metadata as m
 need = {"moto": "5.1", "boto3": "1.34", "pytest": "7.0", "flask": "2.0", "flask-cors": "3.0", "awscli": "1.30",
-        "jsonschema": "4.0", "PyYAML": "6.0", "cfn-lint": "1.0"}
+        "jsonschema": "4.0", "PyYAML": "6.0", "cfn-lint": "1.0", "parliament": "1.6"}
 for name, low in need.items():
     have = tuple(int(x) for x in m.version(name).split(".")[:2])
     assert have >= tuple(int(x) for x in low.split(".")), name
 PY
 }
 if ! python_ok; then
-  echo "==> pip install moto[server] boto3 pytest awscli jsonschema pyyaml cfn-lint"
-  python3 -m pip install -q "moto[server]>=5.1,<6" "boto3>=1.34" "pytest>=7" "awscli>=1.30" "jsonschema>=4" "pyyaml>=6" "cfn-lint>=1.0"
+  echo "==> pip install moto[server] boto3 pytest awscli jsonschema pyyaml cfn-lint parliament"
+  python3 -m pip install -q "moto[server]>=5.1,<6" "boto3>=1.34" "pytest>=7" "awscli>=1.30" "jsonschema>=4" "pyyaml>=6" "cfn-lint>=1.0" "parliament>=1.6"
 fi

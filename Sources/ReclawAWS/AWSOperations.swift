@@ -1,11 +1,16 @@
 /// Every AWS operation reclaw can call, by service. `AWSClient` refuses anything not listed, so
 /// this is the complete list, and the IAM policy shipped in deploy/iam is tested against it.
 public enum AWSOperations {
-    /// Operations the AWS layer speaks that no command calls yet, so the shipped policy does not
-    /// grant them: DynamoDB's item calls for a leader lease between replicas. A command that starts
-    /// calling one moves it into `byService`, and the policy test then asks for its statement.
-    public static let notYetCalled: [AWSService: Set<String>] = [
-        .dynamodb: ["GetItem", "PutItem", "DeleteItem", "UpdateItem", "Scan", "CreateTable", "DescribeTable"],
+    /// The optional features whose calls are granted by an IAM policy of their own (each under
+    /// deploy/iam), so a deployment that does not use them does not grant them.
+    public enum Feature: String, Sendable, CaseIterable {
+        /// Several replicas sharing deployments through a DynamoDB lease table.
+        case replicas
+    }
+
+    /// The operations of each optional feature.
+    public static let byFeature: [Feature: [AWSService: Set<String>]] = [
+        .replicas: [.dynamodb: ["GetItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
     ]
 
     /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.
@@ -14,23 +19,25 @@ public enum AWSOperations {
             // observe
             "DescribeVpcs", "DescribeSubnets", "DescribeInternetGateways", "DescribeRouteTables", "DescribeSecurityGroups",
             "DescribeVpcEndpoints", "DescribeInstances", "DescribeVolumes", "DescribeImages", "DescribeNetworkInterfaces",
+            "DescribeVpcAttribute", "DescribeIamInstanceProfileAssociations",
             // network
             "CreateVpc", "ModifyVpcAttribute", "DeleteVpc",
             "CreateSubnet", "ModifySubnetAttribute", "DeleteSubnet",
             "CreateInternetGateway", "AttachInternetGateway", "DetachInternetGateway", "DeleteInternetGateway",
-            "CreateRouteTable", "CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable", "DisassociateRouteTable", "DeleteRouteTable",
+            "CreateRouteTable", "CreateRoute", "ReplaceRoute", "DeleteRoute", "AssociateRouteTable", "ReplaceRouteTableAssociation", "DisassociateRouteTable", "DeleteRouteTable",
             "CreateSecurityGroup", "DeleteSecurityGroup",
             "AuthorizeSecurityGroupIngress", "AuthorizeSecurityGroupEgress", "RevokeSecurityGroupIngress", "RevokeSecurityGroupEgress",
             "CreateVpcEndpoint", "ModifyVpcEndpoint", "DeleteVpcEndpoints",
             // instance
             "RunInstances", "StopInstances", "StartInstances", "TerminateInstances",
             "ModifyInstanceAttribute", "ModifyInstanceMetadataOptions", "ModifyVolume",
+            "AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation",
             // tags
             "CreateTags", "DeleteTags",
         ],
         .iam: [
             "GetAccountAuthorizationDetails", "ListInstanceProfiles", "ListInstanceProfileTags",
-            "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "TagRole", "UntagRole",
+            "CreateRole", "DeleteRole", "UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "TagRole", "UntagRole",
             "PutRolePolicy", "DeleteRolePolicy", "AttachRolePolicy", "DetachRolePolicy",
             "CreateInstanceProfile", "DeleteInstanceProfile", "AddRoleToInstanceProfile", "RemoveRoleFromInstanceProfile",
             "TagInstanceProfile", "UntagInstanceProfile",
@@ -49,6 +56,8 @@ public enum AWSOperations {
     /// an endpoint's private DNS, and the source identity set on an assumed role.
     public static let impliedActions: [String: Set<String>] = [
         "ec2:RunInstances": ["iam:PassRole"],
+        "ec2:AssociateIamInstanceProfile": ["iam:PassRole"],
+        "ec2:ReplaceIamInstanceProfileAssociation": ["iam:PassRole"],
         "iam:AddRoleToInstanceProfile": ["iam:PassRole"],
         "ec2:CreateVpcEndpoint": ["route53:AssociateVPCWithHostedZone"],
         "ec2:ModifyVpcEndpoint": ["route53:AssociateVPCWithHostedZone"],
@@ -61,7 +70,7 @@ public enum AWSOperations {
 
     /// Whether the AWS layer may send `operation` of `service`.
     public static func contains(_ service: AWSService, _ operation: String) -> Bool {
-        byService[service]?.contains(operation) == true || notYetCalled[service]?.contains(operation) == true
+        byService[service]?.contains(operation) == true || byFeature.values.contains { $0[service]?.contains(operation) == true }
     }
 
     /// The IAM action of an operation (`ec2:RunInstances`; the tagging API is `tag:`).
@@ -70,8 +79,13 @@ public enum AWSOperations {
     }
 
     /// Every IAM action reclaw's credentials need: its operations and what they imply.
-    public static var iamActions: Set<String> {
-        let own = Set(byService.flatMap { service, ops in ops.map { iamAction(service, $0) } })
+    public static var iamActions: Set<String> { actions(byService) }
+
+    /// The IAM actions an optional feature adds.
+    public static func iamActions(_ feature: Feature) -> Set<String> { actions(byFeature[feature] ?? [:]) }
+
+    static func actions(_ operations: [AWSService: Set<String>]) -> Set<String> {
+        let own = Set(operations.flatMap { service, ops in ops.map { iamAction(service, $0) } })
         return own.union(own.flatMap { impliedActions[$0] ?? [] }).subtracting(notAuthorizedByPolicy)
     }
 }

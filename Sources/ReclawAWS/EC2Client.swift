@@ -81,6 +81,22 @@ public struct EC2Client: Sendable {
         return try await call("DescribeImages", p).list("imagesSet").map(EC2.Image.init)
     }
 
+    /// One attribute of one VPC (`enableDnsSupport` or `enableDnsHostnames`): EC2 answers one per call.
+    public func vpcAttribute(_ vpcId: String, _ attribute: String) async throws(AWSError) -> Bool {
+        let r = try await call("DescribeVpcAttribute", ["VpcId": vpcId, "Attribute": attribute])
+        guard let value = r.at(attribute, "value")?.text else {
+            throw AWSError(kind: .service, code: "MalformedResponse", message: "DescribeVpcAttribute of \(vpcId) did not return \(attribute)",
+                           service: "ec2", operation: "DescribeVpcAttribute", region: region)
+        }
+        return value == "true"
+    }
+
+    /// The instance profile associations of the given instances (or all of the region).
+    public func instanceProfileAssociations(instanceIds: [String]) async throws(AWSError) -> [EC2.InstanceProfileAssociation] {
+        try await describe("DescribeIamInstanceProfileAssociations", listName: "iamInstanceProfileAssociationSet",
+                           filters: instanceIds.isEmpty ? [] : [("instance-id", instanceIds)]).map(EC2.InstanceProfileAssociation.init)
+    }
+
     public func networkInterfaces(_ filters: [Filter]) async throws(AWSError) -> [EC2.NetworkInterface] {
         try await describe("DescribeNetworkInterfaces", listName: "networkInterfaceSet", filters: filters).map(EC2.NetworkInterface.init)
     }
@@ -153,6 +169,11 @@ public struct EC2Client: Sendable {
 
     public func associateRouteTable(tableId: String, subnetId: String) async throws(AWSError) -> String {
         try await call("AssociateRouteTable", ["RouteTableId": tableId, "SubnetId": subnetId]).string("associationId") ?? ""
+    }
+
+    /// Moves a subnet's association (or the main one) to another table; returns the new association id.
+    public func replaceRouteTableAssociation(associationId: String, tableId: String) async throws(AWSError) -> String {
+        try await call("ReplaceRouteTableAssociation", ["AssociationId": associationId, "RouteTableId": tableId]).string("newAssociationId") ?? ""
     }
 
     public func disassociateRouteTable(associationId: String) async throws(AWSError) {
@@ -308,6 +329,22 @@ public struct EC2Client: Sendable {
 
     public func modifyVolumeSize(_ id: String, size: Int) async throws(AWSError) {
         _ = try await call("ModifyVolume", ["VolumeId": id, "Size": String(size)])
+    }
+
+    public func modifyVolumeType(_ id: String, type: String) async throws(AWSError) {
+        _ = try await call("ModifyVolume", ["VolumeId": id, "VolumeType": type])
+    }
+
+    /// Gives an instance that has none an instance profile; returns the association id.
+    public func associateInstanceProfile(instanceId: String, profileName: String) async throws(AWSError) -> String {
+        try await call("AssociateIamInstanceProfile", ["InstanceId": instanceId, "IamInstanceProfile.Name": profileName])
+            .at("iamInstanceProfileAssociation", "associationId")?.text ?? ""
+    }
+
+    /// Swaps the profile of an existing association in place (the instance keeps running).
+    public func replaceInstanceProfileAssociation(_ associationId: String, profileName: String) async throws(AWSError) -> String {
+        try await call("ReplaceIamInstanceProfileAssociation", ["AssociationId": associationId, "IamInstanceProfile.Name": profileName])
+            .at("iamInstanceProfileAssociation", "associationId")?.text ?? ""
     }
 
     // MARK: deletion and tags

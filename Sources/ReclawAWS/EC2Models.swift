@@ -136,6 +136,15 @@ public enum EC2 {
         }
     }
 
+    /// Which instance profile an instance uses, through which association.
+    public struct InstanceProfileAssociation: Sendable, Hashable {
+        public var id: String
+        public var instanceId: String
+        public var profileArn: String?
+        /// associating, associated, disassociating or disassociated.
+        public var state: String
+    }
+
     public struct NetworkInterface: Sendable, Hashable {
         public var id: String
         public var vpcId: String
@@ -240,5 +249,12 @@ extension EC2.NetworkInterface {
     init(_ x: XMLElement) {
         self.init(id: x.string("networkInterfaceId") ?? "", vpcId: x.string("vpcId") ?? "", subnetId: x.string("subnetId") ?? "",
                   status: x.string("status") ?? "", groupIds: x.list("groupSet").compactMap { $0.string("groupId") })
+    }
+}
+
+extension EC2.InstanceProfileAssociation {
+    init(_ x: XMLElement) {
+        self.init(id: x.string("associationId") ?? "", instanceId: x.string("instanceId") ?? "",
+                  profileArn: x.at("iamInstanceProfile", "arn")?.text, state: x.string("state") ?? "")
     }
 }

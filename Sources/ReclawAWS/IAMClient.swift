@@ -13,6 +13,8 @@ public enum IAM {
         public var inlinePolicies: [String: JSONValue]
         public var managedPolicyArns: [String]
         public var instanceProfiles: [String]
+        /// The ARN of the managed policy set as the role's permissions boundary.
+        public var permissionsBoundary: String?
         public var tags: [String: String]
     }
 
@@ -77,7 +79,7 @@ public struct IAMClient: Sendable {
                     trustPolicy: IAM.policyDocument(m.string("AssumeRolePolicyDocument") ?? ""), inlinePolicies: inline,
                     managedPolicyArns: m.list("AttachedManagedPolicies").compactMap { $0.string("PolicyArn") },
                     instanceProfiles: m.list("InstanceProfileList").compactMap { $0.string("InstanceProfileName") },
-                    tags: m.tags("Tags")))
+                    permissionsBoundary: m.at("PermissionsBoundary", "PermissionsBoundaryArn")?.text, tags: m.tags("Tags")))
             }
             marker = result.bool("IsTruncated") == true ? result.string("Marker") : nil
         } while marker != nil
@@ -94,7 +96,8 @@ public struct IAMClient: Sendable {
             p.add("Marker", marker)
             let r = try await call("ListInstanceProfiles", p)
             let result = r.child("ListInstanceProfilesResult") ?? r
-            for m in result.list("InstanceProfiles") {
+            // Some implementations ignore PathPrefix: filter here too.
+            for m in result.list("InstanceProfiles") where (m.string("Path") ?? "/").hasPrefix(pathPrefix) {
                 out.append(IAM.InstanceProfile(
                     name: m.string("InstanceProfileName") ?? "", path: m.string("Path") ?? "/", arn: m.string("Arn") ?? "",
                     roles: m.list("Roles").compactMap { $0.string("RoleName") }, tags: m.child("Tags") != nil ? m.tags("Tags") : nil))
@@ -109,14 +112,21 @@ public struct IAMClient: Sendable {
         return (r.child("ListInstanceProfileTagsResult") ?? r).tags("Tags")
     }
 
-    public func createRole(name: String, path: String, trustPolicy: JSONValue, description: String, tags: [String: String]) async throws(AWSError) {
+    public func createRole(name: String, path: String, trustPolicy: JSONValue, description: String, permissionsBoundary: String? = nil,
+                           tags: [String: String]) async throws(AWSError) {
         var p = QueryParams()
         p.add("RoleName", name)
         p.add("Path", path)
         p.add("AssumeRolePolicyDocument", trustPolicy.description)
         p.add("Description", description)
+        p.add("PermissionsBoundary", permissionsBoundary)
         Self.addTags(&p, tags)
         _ = try await call("CreateRole", p)
+    }
+
+    /// Sets (or replaces) the managed policy that bounds what the role's policies can grant.
+    public func putRolePermissionsBoundary(role: String, arn: String) async throws(AWSError) {
+        _ = try await call("PutRolePermissionsBoundary", ["RoleName": role, "PermissionsBoundary": arn])
     }
 
     public func updateTrustPolicy(role: String, _ document: JSONValue) async throws(AWSError) {

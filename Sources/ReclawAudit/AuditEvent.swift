@@ -29,7 +29,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         }
     }
 
-    /// Who made a change outside reclaw, from CloudTrail.
+    /// Who made a change outside reclaw, from CloudTrail (its event, or a lookup).
     public struct Attribution: Sendable, Hashable, Codable {
         public var eventName: String
         public var eventTime: String
@@ -37,14 +37,19 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         public var accessKeyId: String?
         public var sourceIPAddress: String?
         public var cloudTrailEventID: String
+        /// `human` (console, CLI or SDK under a user), `automation` (an assumed role, a service)
+        /// or `aws` (AWS itself, such as an EC2 auto-recovery), when known.
+        public var actorType: String?
 
-        public init(eventName: String, eventTime: String, userIdentityArn: String?, accessKeyId: String?, sourceIPAddress: String?, cloudTrailEventID: String) {
+        public init(eventName: String, eventTime: String, userIdentityArn: String?, accessKeyId: String?, sourceIPAddress: String?,
+                    cloudTrailEventID: String, actorType: String? = nil) {
             self.eventName = eventName
             self.eventTime = eventTime
             self.userIdentityArn = userIdentityArn
             self.accessKeyId = accessKeyId
             self.sourceIPAddress = sourceIPAddress
             self.cloudTrailEventID = cloudTrailEventID
+            self.actorType = actorType
         }
     }
 

@@ -47,6 +47,7 @@ extension ReconcileDaemon {
                 result.outcomes[name] = .skipped
                 continue
             }
+            index(status)
             statuses.append(status)
         }
         guard !statuses.isEmpty else { return result }
@@ -91,7 +92,9 @@ extension ReconcileDaemon {
 
     /// Records drift, and either queues its correction or reports it under `policy.drift: alert`.
     private func found(_ finding: DriftFinding, status: DeploymentStatus) async -> DriftOutcome {
+        var finding = finding
         let name = finding.deployment
+        useNotices(&finding)
         metrics.drifted(deployment: name, resources: finding.items.count)
         let changed: Bool
         do {
@@ -125,11 +128,21 @@ extension ReconcileDaemon {
         let earlier = core.withLock { $0.findings.removeValue(forKey: p.name) }
         var finding = DriftFinding(deployment: p.name, region: p.plan.region, planned: p, items: p.plan.drift,
                                    attribution: earlier?.attribution ?? [], attributionStatus: earlier?.attributionStatus ?? "pending")
+        useNotices(&finding)
         if finding.attributionStatus != "attributed" { await driftChecker.attribute(&finding, since: since) }
         let event = DriftChecker.event(finding, corrected: true, time: clock.date())
         await emit(event, alertKey: "corrected/\(p.name)/\(finding.fingerprint)")
         if finding.attributionStatus != "attributed" { await remember(finding, eventID: event.eventID, since: since, corrected: true) }
         _ = byRevision
+    }
+
+    /// Who made the drift, from CloudTrail's events when they reported it.
+    func useNotices(_ finding: inout DriftFinding) {
+        guard finding.attributionStatus != "attributed" else { return }
+        let noticed = noticedAttributions(finding.deployment, resources: Set(finding.items.compactMap(\.resourceID)))
+        guard !noticed.isEmpty else { return }
+        finding.attribution = Array(Set(noticed)).sorted { $0.eventTime < $1.eventTime }
+        finding.attributionStatus = "attributed"
     }
 
     /// A drift correction did not converge: the drift stays on record and is alerted.

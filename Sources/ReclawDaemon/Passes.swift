@@ -42,6 +42,7 @@ extension ReconcileDaemon {
             c.scheduler.driftChecked(names, result.outcomes, now: after, lane: false)
             c.health.driftCompleted(at: after)
         }
+        await noticesChecked(Set(names))
         _ = await reconcileQueued()
         return result.findings.sorted { $0.deployment < $1.deployment }
     }

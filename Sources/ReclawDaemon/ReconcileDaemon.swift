@@ -42,6 +42,11 @@ public final class ReconcileDaemon: Service, Sendable {
         var findings: [String: DriftFinding] = [:]
         /// Deployments whose spec left the repository, queued to be pruned.
         var prunable: Set<String> = []
+        /// Changes CloudTrail's events reported, by deployment, and who waits for their checks.
+        var notices: [String: [ChangeNotice]] = [:]
+        var noticeWaits: [NoticeWait] = []
+        /// Which deployment each known resource id, role name and parameter name belongs to.
+        var resourceIndex: [String: String] = [:]
         var health: HealthTracker
         var shutdownStarted: Duration?
     }
@@ -193,6 +198,7 @@ public final class ReconcileDaemon: Service, Sendable {
         case .driftCheck(let names):
             let result = await driftLane(names)
             post.yield(.driftChecked(names, result.outcomes))
+            await noticesChecked(Set(names))
         case .attribute(let names):
             let next = await attributionLane(names, dueOnly: true)
             post.yield(.attributed(names, next))

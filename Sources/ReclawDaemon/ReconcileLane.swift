@@ -103,6 +103,7 @@ extension ReconcileDaemon {
         let seconds = (clock.now() - started).inSeconds
         if result.converged {
             unstall(name)
+            if let status = try? reconciler.state.load(name) { index(status) }
             metrics.succeeded(deployment: name, at: clock.date())
             metrics.reconciled(deployment: name, kind: "apply", result: .success, seconds: seconds)
             publish(name, ready: .true, stalled: .false)

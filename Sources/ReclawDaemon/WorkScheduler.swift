@@ -95,6 +95,8 @@ public struct WorkScheduler: Sendable {
         var nextAttribution: Duration?
         /// Left the repository while busy: forgotten once its work ends.
         var removed = false
+        /// A drift check was asked for while the deployment was busy: it comes right after.
+        var driftRequested = false
     }
 
     public let settings: Settings
@@ -141,6 +143,13 @@ public struct WorkScheduler: Sendable {
         entry.queued.insert(reason)
         if reason == .newRevision || reason == .prune { entry.notBefore = nil }
         entries[name] = entry
+    }
+
+    /// Something changed the deployment's resources (a CloudTrail event): check it for drift at
+    /// once, or right after the work it is busy with.
+    public mutating func checkDriftNow(_ name: String, now: Duration) {
+        guard entries[name] != nil else { return }
+        if entries[name]!.lane == nil { entries[name]!.nextDrift = min(entries[name]!.nextDrift, now) } else { entries[name]!.driftRequested = true }
     }
 
     /// A push notification or SIGHUP: fetch at once (again, if a fetch is running).
@@ -307,6 +316,11 @@ public struct WorkScheduler: Sendable {
     }
 
     private mutating func finish(_ name: String, _ e: Entry) {
+        var e = e
+        if e.driftRequested, e.lane == nil {
+            e.driftRequested = false
+            e.nextDrift = .zero  // due at once
+        }
         if e.removed && !e.queued.contains(.prune) { entries[name] = nil } else { entries[name] = e }
     }
 

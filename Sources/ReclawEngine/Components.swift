@@ -31,6 +31,9 @@ public enum Components {
     public static let publicSubnet = "public-subnet"
     public static let privateSubnet = "private-subnet"
     public static let publicRouteTable = "public-rt"
+    /// The private subnet's own route table: only the local route, so "private" is something
+    /// reclaw manages rather than whatever the VPC's main table happens to hold.
+    public static let privateRouteTable = "private-rt"
     public static let instanceSG = "instance-sg"
     public static let endpointSG = "endpoint-sg"
     public static let role = "role"
@@ -50,6 +53,7 @@ public enum Components {
         case vpc, role, gatewayToken, model, version, gatewayPort: return []
         case igw, publicSubnet, privateSubnet, instanceSG: return [vpc]
         case publicRouteTable: return [vpc, igw, publicSubnet]
+        case privateRouteTable: return [vpc, privateSubnet]
         case endpointSG: return [vpc, instanceSG]
         case instanceProfile: return [role]
         case instance: return [publicSubnet, instanceSG, instanceProfile, publicRouteTable, gatewayToken, model, version, gatewayPort]
@@ -63,7 +67,7 @@ public enum Components {
         case vpc: return .vpc
         case igw: return .internetGateway
         case publicSubnet, privateSubnet: return .subnet
-        case publicRouteTable: return .routeTable
+        case publicRouteTable, privateRouteTable: return .routeTable
         case instanceSG, endpointSG: return .securityGroup
         case role: return .role
         case instanceProfile: return .instanceProfile

@@ -1,14 +1,19 @@
 import ReclawJSON
 import ReclawSpec
 
-/// Facts about the AWS account a deployment lives in, needed to write its policies.
+/// Facts about the AWS account a deployment lives in, needed to write its policies, and the
+/// settings its operator (not the spec's author) decides.
 public struct DeploymentFacts: Sendable, Hashable {
     public var accountID: String
     public var partition: String
+    /// The managed policy every role reclaw creates carries as its permissions boundary
+    /// (`--permissions-boundary`). nil: roles get none, and a boundary already on a role is left alone.
+    public var permissionsBoundary: String?
 
-    public init(accountID: String, partition: String = "aws") {
+    public init(accountID: String, partition: String = "aws", permissionsBoundary: String? = nil) {
         self.accountID = accountID
         self.partition = partition
+        self.permissionsBoundary = permissionsBoundary
     }
 }
 
@@ -40,22 +45,33 @@ public enum DesiredGraphBuilder {
         var c: [DesiredComponent] = []
         c.append(component(Components.vpc, [
             "cidr": .init(.string(spec.network.vpcCidr), .replace),
-            "enableDnsSupport": .init(true, .createOnly),
-            "enableDnsHostnames": .init(true, .createOnly),
+            // Private DNS of the endpoints needs both; read on a slower cadence (one call each per VPC).
+            "enableDnsSupport": .init(true),
+            "enableDnsHostnames": .init(true),
         ]))
         c.append(component(Components.igw, ["vpc": .init(Ref.to(Components.vpc))]))
         for (key, cidr, mapPublic) in [(Components.publicSubnet, spec.network.publicSubnetCidr, true), (Components.privateSubnet, spec.network.privateSubnetCidr, false)] {
-            c.append(component(key, [
+            var attributes: [String: DesiredAttribute] = [
                 "vpc": .init(Ref.to(Components.vpc), .replace),
                 "cidr": .init(.string(cidr), .replace),
                 "availabilityZone": .init(.string(spec.network.availabilityZone), .replace),
                 "mapPublicIpOnLaunch": .init(.bool(mapPublic)),
-            ]))
+            ]
+            // Whatever table serves the private subnet (its own, or the VPC's main table when it has
+            // none) must not route to an internet gateway. Restored through private-rt: reclaw never
+            // edits the main table, which it does not own.
+            if !mapPublic { attributes["internetGatewayRoutes"] = .init([]) }
+            c.append(component(key, attributes))
         }
         c.append(component(Components.publicRouteTable, [
             "vpc": .init(Ref.to(Components.vpc), .replace),
             "routes": .init([["destination": "0.0.0.0/0", "gateway": Ref.to(Components.igw)]]),
             "subnets": .init([Ref.to(Components.publicSubnet)]),
+        ]))
+        c.append(component(Components.privateRouteTable, [
+            "vpc": .init(Ref.to(Components.vpc), .replace),
+            "routes": .init([]),
+            "subnets": .init([Ref.to(Components.privateSubnet)]),
         ]))
         let ingress: JSONValue = spec.instance.sshCidr.map { .array([rule("tcp", 22, 22, .string($0))]) } ?? []
         c.append(component(Components.instanceSG, [
@@ -87,12 +103,15 @@ public enum DesiredGraphBuilder {
         ]
         if spec.iam.marketplaceSubscribe { inline["marketplace"] = Policies.canonical(Policies.marketplace) }
         let role = roleName(name)
-        c.append(component(Components.role, [
+        var roleAttributes: [String: DesiredAttribute] = [
             "path": .init(.string(iamPath), .replace),
             "trustPolicy": .init(Policies.canonical(Policies.trust)),
             "managedPolicies": .init(.array(spec.iam.managedPolicyArns.sorted().map { .string($0) })),
             "inlinePolicies": .init(.object(inline)),
-        ], name: role))
+        ]
+        // Only compared when the operator gave one: without it reclaw neither sets nor removes a boundary.
+        if let boundary = facts.permissionsBoundary { roleAttributes["permissionsBoundary"] = .init(.string(boundary)) }
+        c.append(component(Components.role, roleAttributes, name: role))
         c.append(component(Components.instanceProfile, [
             "path": .init(.string(iamPath), .replace),
             "roles": .init([.string(role)]),
@@ -114,9 +133,13 @@ public enum DesiredGraphBuilder {
             "image": .init(.string(spec.instance.image), .replace),
             "subnet": .init(Ref.to(Components.publicSubnet), .replace),
             "securityGroups": .init([Ref.to(Components.instanceSG)]),
-            "instanceProfile": .init(.string(role), .createOnly),
+            // The profile reclaw made; a swapped association is put back in place.
+            "instanceProfile": .init(.string(role)),
             "httpTokens": .init("required"),
             "rootVolumeGiB": .init(.int(spec.instance.rootVolumeGiB)),
+            "rootVolumeType": .init("gp3"),
+            // EBS cannot encrypt a volume in place: only a new instance (allowReplace) restores it.
+            "rootVolumeEncrypted": .init(true, .replace),
             "keyName": .init(spec.instance.keyName.map { .string($0) } ?? .null, .replace),
             "config": .init(.string(configDigest(spec))),
         ]))

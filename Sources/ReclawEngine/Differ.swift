@@ -89,7 +89,8 @@ public enum Differ {
     // MARK: parts
 
     /// Attributes that are sets: compared regardless of order.
-    public static let setAttributes: Set<String> = ["ingress", "egress", "routes", "subnets", "securityGroups", "managedPolicies", "roles"]
+    public static let setAttributes: Set<String> = ["ingress", "egress", "routes", "subnets", "securityGroups", "managedPolicies", "roles",
+                                                         "internetGatewayRoutes"]
 
     static func comparable(_ name: String, _ value: JSONValue) -> JSONValue {
         guard setAttributes.contains(name), case .array(let items) = value, !Ref.isUnresolved(value) else { return value }

@@ -56,7 +56,7 @@ public struct AWSDriver: ActionDriver {
         try checkOwnership(current, context)
         let changed = Set(changes.map(\.attribute))
         switch component.kind {
-        case .vpc: break
+        case .vpc: try await updateVpc(component, current, changed, context)
         case .internetGateway: try await updateGateway(component, current, changed, context)
         case .subnet: try await updateSubnet(component, current, changed, context)
         case .routeTable: try await updateRouteTable(component, current, changed, context)

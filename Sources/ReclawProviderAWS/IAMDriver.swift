@@ -11,7 +11,7 @@ extension AWSDriver {
         do {
             try await iam.createRole(name: name, path: d.string("path") ?? DesiredGraphBuilder.iamPath,
                                      trustPolicy: d.attributes["trustPolicy"]!.value, description: "OpenClaw instance role of reclaw deployment \(c.deployment)",
-                                     tags: d.tags)
+                                     permissionsBoundary: d.string("permissionsBoundary"), tags: d.tags)
         } catch {
             guard error.code == "EntityAlreadyExists" else { throw error }
             throw AWSError(kind: .service, code: "NotOwned", message: "an IAM role named \(name) already exists and is not managed by reclaw (no \(OwnershipTags.deployment) tag); reclaw will not adopt it",
@@ -31,6 +31,10 @@ extension AWSDriver {
 
     func updateRole(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
         let iam = iam(c)
+        // First: the shipped IAM policy lets reclaw change a role's policies only once it carries the boundary.
+        if changed.contains("permissionsBoundary"), let boundary = d.string("permissionsBoundary") {
+            try await iam.putRolePermissionsBoundary(role: r.id, arn: boundary)
+        }
         if changed.contains("trustPolicy") { try await iam.updateTrustPolicy(role: r.id, d.attributes["trustPolicy"]!.value) }
         if changed.contains("inlinePolicies") {
             let want = d.attributes["inlinePolicies"]?.value.objectValue ?? [:]

@@ -74,12 +74,39 @@ extension AWSDriver {
             _ = try await client.query(.ec2, "ModifyInstanceMetadataOptions", region: c.region,
                                        ["InstanceId": r.id, "HttpTokens": d.string("httpTokens") ?? "required", "HttpEndpoint": "enabled"], context: callContext(c))
         }
+        if changed.contains("instanceProfile"), let profile = d.string("instanceProfile") {
+            try await associateProfile(profile, with: r.id, c)
+        }
         if changed.contains("rootVolumeGiB"), let size = d.int("rootVolumeGiB"), let volume = r.details["volumeId"]?.stringValue {
             try await ec2.modifyVolumeSize(volume, size: size)
+        }
+        if changed.contains("rootVolumeType"), let type = d.string("rootVolumeType"), let volume = r.details["volumeId"]?.stringValue {
+            // EBS allows one modification per volume at a time: wait out one in progress (a resize just made).
+            try await waiter.retrying("ModifyVolume \(volume)", on: ["IncorrectModificationState"]) { () async throws(AWSError) in
+                try await ec2.modifyVolumeType(volume, type: type)
+            }
         }
         if changed.contains("config") {
             try await converge(r.id, c)
             try await ec2.createTags([r.id], [DesiredGraphBuilder.configTag: d.string("config") ?? ""])
+        }
+    }
+
+    /// Puts the instance's profile back to reclaw's, in place: the association someone replaced is
+    /// replaced again (or one is made when the profile was removed), then awaited.
+    func associateProfile(_ profile: String, with instance: String, _ c: StepContext) async throws {
+        let ec2 = ec2(c)
+        let current = try await ec2.instanceProfileAssociations(instanceIds: [instance]).first { ["associated", "associating"].contains($0.state) }
+        let association: String
+        if let current {
+            association = try await ec2.replaceInstanceProfileAssociation(current.id, profileName: profile)
+        } else {
+            association = try await ec2.associateInstanceProfile(instanceId: instance, profileName: profile)
+        }
+        try await waiter.wait("instance profile \(profile) to be associated with \(instance)", service: "ec2",
+                              operation: "DescribeIamInstanceProfileAssociations", region: c.region) { () async throws(AWSError) -> Bool in
+            let now = try await ec2.instanceProfileAssociations(instanceIds: [instance])
+            return now.contains { ($0.id == association || association.isEmpty) && $0.state == "associated" && $0.profileArn?.hasSuffix("/" + profile) == true }
         }
     }
 

@@ -15,6 +15,13 @@ extension AWSDriver {
         return id
     }
 
+    /// Turns the DNS attributes back on; support first, since hostnames need it.
+    func updateVpc(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        for attribute in ["enableDnsSupport", "enableDnsHostnames"] where changed.contains(attribute) {
+            try await ec2(c).modifyVpcAttribute(r.id, attribute.prefix(1).uppercased() + attribute.dropFirst(), d.bool(attribute) ?? true)
+        }
+    }
+
     func deleteVpc(_ r: ObservedResource, _ c: StepContext) async throws {
         try await deleteWhenFree(r, c, action: "DeleteVpc", parameter: "VpcId")
     }
@@ -54,6 +61,9 @@ extension AWSDriver {
 
     func updateSubnet(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
         if changed.contains("mapPublicIpOnLaunch") { try await ec2(c).modifySubnetMapPublicIp(r.id, d.bool("mapPublicIpOnLaunch") ?? false) }
+        // internetGatewayRoutes needs nothing here: the table that serves the subnet is reclaw's
+        // private-rt again once its own update (which runs after this one) deletes a route added to
+        // it or moves the subnet's association back. reclaw never edits the main table.
     }
 
     func createRouteTable(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
@@ -65,7 +75,7 @@ extension AWSDriver {
                 group.addTask { try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway) }
             }
             for subnet in d.strings("subnets") {
-                group.addTask { _ = try await ec2.associateRouteTable(tableId: id, subnetId: subnet) }
+                group.addTask { try await associate(subnet, with: id, ec2) }
             }
             try await group.waitForAll()
         }
@@ -94,7 +104,20 @@ extension AWSDriver {
             for subnet in have.subtracting(want) {
                 if let id = associations[subnet]?.stringValue { try await ec2.disassociateRouteTable(associationId: id) }
             }
-            for subnet in want.subtracting(have) { _ = try await ec2.associateRouteTable(tableId: r.id, subnetId: subnet) }
+            for subnet in want.subtracting(have) { try await associate(subnet, with: r.id, ec2) }
+        }
+    }
+
+    /// Makes `table` the one that routes `subnet`: a subnet associated with another table by hand
+    /// has that association moved; one on the VPC's main table gets its own association.
+    func associate(_ subnet: String, with table: String, _ ec2: EC2Client) async throws {
+        let current = try await ec2.routeTables([("association.subnet-id", [subnet])])
+            .lazy.compactMap { t in t.associations.first { !$0.main && $0.subnetId == subnet }.map { (t.id, $0.id) } }.first
+        if let (other, association) = current {
+            guard other != table else { return }
+            _ = try await ec2.replaceRouteTableAssociation(associationId: association, tableId: table)
+        } else {
+            _ = try await ec2.associateRouteTable(tableId: table, subnetId: subnet)
         }
     }
 

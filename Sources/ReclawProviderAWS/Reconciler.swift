@@ -63,8 +63,11 @@ public struct PlanFailure: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var requestID: String? {
-        if case .aws(let e) = cause { return e.requestID }
+    public var requestID: String? { awsError?.requestID }
+
+    /// AWS's error, when AWS caused the failure.
+    public var awsError: AWSError? {
+        if case .aws(let e) = cause { return e }
         return nil
     }
 
@@ -116,12 +119,19 @@ public final class Reconciler: Sendable {
     public let recorder: StatusRecorder
     /// The wall clock (injected, so tests can move it).
     public let now: @Sendable () -> Date
+    /// What the operator decides: the roles' permissions boundary, the cadence of slow reads.
+    public let settings: ProviderSettings
+    /// The VPCs' DNS attributes between observations (see `invalidateSlowAttributes`).
+    public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
 
     /// `waiter` defaults to polling with the client's deadlines (`RetryPolicy.deadlines`), so one
     /// `TransientDeadlines` governs every wait.
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter? = nil,
-                interruptedCreateGrace: Duration = .seconds(15), now: @escaping @Sendable () -> Date = { Date() }) {
+                interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.settings = settings
+        self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
         self.now = now
         recorder = StatusRecorder(store: state, now: now)
@@ -171,10 +181,17 @@ public final class Reconciler: Sendable {
         return targets.compactMap { results[$0.spec.name] }
     }
 
+    /// Forgets the slow attributes of these resources (VPC ids; others are ignored), so the next
+    /// observation reads them again instead of waiting for `settings.slowReadInterval`: for a
+    /// CloudTrail event that says someone changed them.
+    public func invalidateSlowAttributes(resourceIDs: [String]) async {
+        await slowAttributes.invalidate(resourceIDs: resourceIDs)
+    }
+
     private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String], record: Bool) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
         let first = planIDs[members[0].spec.name]!
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
-        let observed: [String: ObservedDeployment]
+        let observation: Observation
         let journalFailures: [String: StateError]
         let facts: DeploymentFacts
         let images: [String: EC2.Image]
@@ -184,7 +201,7 @@ public final class Reconciler: Sendable {
         let resolver = ImageResolver(client: groupClient, region: key.region, context: context)
         let references = Set(members.map(\.spec.instance.image))
         do {
-            async let seen = AWSObserver(client: groupClient, region: key.region, context: context).observe()
+            async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes, logger: logger).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
                 for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
@@ -192,24 +209,36 @@ public final class Reconciler: Sendable {
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            (observed, journalFailures) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
-            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name)
+            (observation, journalFailures) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
+            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
+                                    permissionsBoundary: settings.permissionsBoundary)
             images = await resolved
         } catch {
             let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
             logger.error("cannot observe \(key.region)", metadata: ["aws.error_code": "\(error.code)", "error": "\(error)"])
             return members.map { ($0.spec.name, .failure(PlanFailure(deployment: $0.spec.name, error: error))) }
         }
+        // A read that failed for one deployment's resource fails that deployment alone; one for a
+        // deployment outside this group (or none) was the concern of nobody planned here.
+        let names = Set(members.map(\.spec.name))
+        for (name, error) in observation.failures where !names.contains(name) {
+            logger.info("a read failed for a deployment not planned here; ignored", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)"])
+        }
         var out: [(String, Result<PlannedDeployment, PlanFailure>)] = []
         for target in members {
             let name = target.spec.name
+            if let error = observation.failures[name] {
+                logger.error("cannot observe \(name)", metadata: ["deployment": "\(name)", "aws.error_code": "\(error.code)", "error": "\(error)"])
+                out.append((name, .failure(PlanFailure(deployment: name, error: error))))
+                continue
+            }
             if let failure = journalFailures[name] {
                 out.append((name, .failure(PlanFailure(deployment: name, cause: .state(failure)))))
                 continue
             }
             var desired = DesiredGraphBuilder.build(target.spec, facts: facts)
             if let image = images[target.spec.instance.image] { desired = ImageResolver.recording(image, in: desired) }
-            let current = observed[name] ?? ObservedDeployment(deployment: name)
+            let current = observation.deployments[name] ?? ObservedDeployment(deployment: name)
             let last: DesiredGraph?
             do {
                 last = try state.load(name)?.lastApplied
@@ -219,6 +248,12 @@ public final class Reconciler: Sendable {
             }
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
+            // A plan that changes a resource is followed by a fresh read of its slow attributes,
+            // applied or not: what the cache holds is about to be (or already is) wrong. A new
+            // instance profile has a known name: one made before under it is no guide.
+            let changing = plan.actions.filter { $0.kind != .noop }
+            let stale = changing.compactMap(\.resourceID) + changing.compactMap { desired[$0.key]?.name }
+            if !stale.isEmpty { await slowAttributes.invalidate(resourceIDs: stale) }
             if record {
                 do { try await auditor?.planComputed(plan) } catch {
                     out.append((name, .failure(PlanFailure(deployment: name, cause: .audit(error)))))
@@ -235,8 +270,8 @@ public final class Reconciler: Sendable {
     /// its resource shows up (or the grace period ends) observe again, so it is adopted rather than
     /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
     /// A journal that cannot be read fails its deployment alone (in `failures`).
-    private func settle(_ members: [ReconcileTarget], observed: [String: ObservedDeployment], client: AWSClient, region: String,
-                        planID: String) async throws(AWSError) -> (observed: [String: ObservedDeployment], failures: [String: StateError]) {
+    private func settle(_ members: [ReconcileTarget], observed: Observation, client: AWSClient, region: String,
+                        planID: String) async throws(AWSError) -> (observation: Observation, failures: [String: StateError]) {
         var observed = observed
         var failures: [String: StateError] = [:]
         let deadline = ContinuousClock.now + interruptedCreateGrace
@@ -247,7 +282,7 @@ public final class Reconciler: Sendable {
                 let name = target.spec.name
                 do {
                     for entry in try journal.entries(name) {
-                        if observed[name]?[entry.component] != nil || now().timeIntervalSince(entry.startedAt) > grace {
+                        if observed.deployments[name]?[entry.component] != nil || now().timeIntervalSince(entry.startedAt) > grace {
                             try journal.end(deployment: name, component: entry.component)
                         } else {
                             waiting.append((name, entry.component))
@@ -268,21 +303,24 @@ public final class Reconciler: Sendable {
             do { try await Task.sleep(for: .seconds(1)) } catch {
                 throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for interrupted creates", service: "reclaw", operation: "observe", region: region)
             }
-            observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID)).observe()
+            observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
+                                             logger: logger).observe()
         }
     }
 
-    /// Every reclaw-owned deployment found in a region (for destroy and prune).
-    public func observe(region: String, roleArn: String?) async throws(AWSError) -> [String: ObservedDeployment] {
-        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region).observe()
+    /// Every reclaw-owned deployment found in a region (for destroy and prune), without the slow
+    /// attributes a deletion never needs.
+    public func observe(region: String, roleArn: String?) async throws(AWSError) -> Observation {
+        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger).observe()
     }
 
     /// A plan that deletes everything of one deployment.
     public func destroyPlan(deployment: String, region: String, roleArn: String?, revision: String) async throws(AWSError) -> PlannedDeployment {
         let planID = UUID().uuidString.lowercased()
         let acting = client(roleArn: roleArn, region: region, planID: planID)
-        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID)).observe()
-        let observed = all[deployment] ?? ObservedDeployment(deployment: deployment)
+        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger).observe()
+        if let error = all.failures[deployment] { throw error }
+        let observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
         let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
         return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)
     }

@@ -17,10 +17,11 @@ struct DestroyCommand: AsyncParsableCommand {
     @Option(help: "The region, when neither the source nor reclaw's state knows it.") var region: String?
     @Flag(help: "Destroy without asking.") var autoApprove = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let lock = try runtime.lockState(purpose: "reclaw destroy")
         defer { withExtendedLifetime(lock) {} }
         var region = region
@@ -77,10 +78,11 @@ struct DriftCommand: AsyncParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Exit 2 when there is drift, 0 when there is none.") var detailedExitcode = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let scan: StatusScan
         do { scan = try runtime.state.scan() } catch { throw CLIError("\(error)") }
         for (name, error) in scan.unreadable.sorted(by: { $0.key < $1.key }) { printError("error: cannot check \(name): \(error)") }

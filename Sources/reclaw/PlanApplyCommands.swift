@@ -11,10 +11,11 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Print the plans as one JSON document.") var json = false
     @Flag(help: "Exit 2 when there are changes, 0 when there are none.") var detailedExitcode = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let (plans, failed) = try await planAll(runtime, sourceOptions)
         show(plans.map(\.plan), json: json)
         if failed { throw ExitCode(1) }
@@ -31,10 +32,11 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Exit 2 when changes were applied, 0 when there were none.") var detailedExitcode = false
     @Flag(help: "Apply without asking.") var autoApprove = false
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
-        let runtime = Runtime(global: global, options: runtimeOptions)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let lock = try runtime.lockState(purpose: "reclaw apply")
         defer { withExtendedLifetime(lock) {} }
         let (plans, failed) = try await planAll(runtime, sourceOptions)

@@ -33,6 +33,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Deployments reconciled at once.") var deploymentConcurrency: Int = 4
     @OptionGroup var replicaOptions: ReplicaOptions
     @OptionGroup var runtimeOptions: RuntimeOptions
+    @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -47,7 +48,7 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let replica = replicaOptions.leaseTable == nil ? nil : replicaOptions.replica
         let changes = replica == nil ? nil : StateChanges()
-        let runtime = Runtime(global: global, options: runtimeOptions, changes: changes, replica: replica)
+        let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, changes: changes, replica: replica)
         let logger = runtime.logger
         // One daemon per state directory: a second one on it refuses to start.
         let lock = try runtime.lockState(purpose: "reclaw run")
@@ -61,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver(observers), replica: replica)
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
-                                    concurrency: runtimeOptions.concurrency)
+                                    concurrency: runtimeOptions.concurrency, settings: operatorOptions.providerSettings)
         let daemon = ReconcileDaemon(
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,

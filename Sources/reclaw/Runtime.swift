@@ -102,12 +102,16 @@ struct Runtime {
     let policy: SpecPolicy
     let fetchLimits: GitFetchLimits
 
+    /// `settings` come from the commands that take `OperatorOptions` (those warn without a boundary);
     /// `changes` tracks state writes for a lease table; `replica` is stamped on audit events.
-    init(global: GlobalOptions, options: RuntimeOptions, changes: StateChanges? = nil, replica: String? = nil) {
+    init(global: GlobalOptions, options: RuntimeOptions, settings: ProviderSettings? = nil, changes: StateChanges? = nil, replica: String? = nil) {
         global.bootstrap()
         policy = options.specPolicy.policy
         fetchLimits = options.fetchLimits
         logger = global.logger()
+        if let settings, settings.permissionsBoundary == nil {
+            logger.warning("no --permissions-boundary (or RECLAW_PERMISSIONS_BOUNDARY): roles reclaw creates carry no permissions boundary, and the shipped IAM policy refuses to create them")
+        }
         environment = AWSEnvironment()
         state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory(), changes: changes)
         let auditPath = options.auditLog ?? state.directory + "/audit.log"
@@ -120,7 +124,8 @@ struct Runtime {
             AWSClient(credentials: credentials, environment: environment, logger: logger, observer: auditor)
         }
         client = AWSClient(credentials: chain, environment: environment, logger: Logger(label: "reclaw.aws"), observer: auditor)
-        reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency)
+        reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency,
+                                settings: settings ?? ProviderSettings())
     }
 
     /// Takes the state directory for this process; fails when another reclaw process holds it.

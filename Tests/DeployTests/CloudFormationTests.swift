@@ -26,6 +26,15 @@ import Testing
         #expect(managed.contains(["Ref": "ReclawPolicy"]))
     }
 
+    @Test func theTemplateMakesTheShippedBoundaryAndHandsItToReclaw() throws {
+        let shipped = try DeployFiles.json("deploy/iam/reclaw-instance-boundary.json")
+        #expect(resource("InstanceBoundary")?["PolicyDocument"] == shipped, "the template's boundary differs from deploy/iam/reclaw-instance-boundary.json")
+        // The name the shipped policy's iam:PermissionsBoundary condition asks for.
+        #expect(resource("InstanceBoundary")?["ManagedPolicyName"] == "reclaw-instance-boundary")
+        let script = try #require(resource("Host")?.at("UserData.Fn::Base64")?["Fn::Sub"]?.stringValue)
+        #expect(script.contains("RECLAW_PERMISSIONS_BOUNDARY=${InstanceBoundary}\n"))
+    }
+
     @Test func theHostHasNoInboundRuleRequiresIMDSv2AndEncryptsItsVolume() throws {
         let group = try #require(resource("HostSecurityGroup"))
         #expect(group["SecurityGroupIngress"] == nil)

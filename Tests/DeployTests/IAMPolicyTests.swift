@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAWS
 import ReclawJSON
+import ReclawSpec
 import ReclawTestSupport
 import Testing
 
@@ -20,6 +21,19 @@ import Testing
         let needed = AWSOperations.iamActions
         #expect(needed.subtracting(granted).isEmpty, "missing from the policy: \(needed.subtracting(granted).sorted())")
         #expect(granted.subtracting(needed).isEmpty, "granted but never called: \(granted.subtracting(needed).sorted())")
+    }
+
+    @Test func theReplicasPolicyGrantsTheLeaseTablesCallsOnThatTableOnly() throws {
+        let replicas = try DeployFiles.json("deploy/iam/reclaw-replicas-policy.json")
+        let statements = replicas["Statement"]?.arrayValue ?? []
+        let granted = Set(statements.flatMap { $0["Action"]?.strings ?? [] })
+        #expect(granted == AWSOperations.iamActions(.replicas), "\(granted.symmetricDifference(AWSOperations.iamActions(.replicas)).sorted())")
+        for s in statements {
+            #expect(s["Resource"]?.strings == ["arn:aws:dynamodb:*:*:table/reclaw-leases"], "\(s["Sid"] ?? "?")")
+        }
+        // The daemon's own calls are item calls; making the table is the one-time setup command's.
+        let items = statements.first { $0["Sid"] == "LeaseTableItems" }?["Action"]?.strings ?? []
+        #expect(!items.contains("dynamodb:CreateTable") && !items.contains("dynamodb:DeleteTable"))
     }
 
     @Test func everyStatementAllowsNamedActionsWithoutWildcards() {
@@ -51,9 +65,57 @@ import Testing
         }
     }
 
-    @Test func reclawCannotRemoveItsOwnOwnershipTags() throws {
+    @Test func reclawCannotRemoveItsOwnOwnershipTagsNotEvenByNamingNoKeys() throws {
         let untag = try #require(statements.first { $0["Action"]?.strings.contains("ec2:DeleteTags") == true })
         #expect(untag["Condition"]?["ForAllValues:StringNotLike"]?["aws:TagKeys"]?.strings == ["reclaw:*"])
+        // ForAllValues holds for an empty set, and DeleteTags without keys deletes every tag: the
+        // request must name its keys.
+        #expect(untag["Condition"]?["Null"]?["aws:TagKeys"] == "false")
+        #expect(untag["Condition"]?["Null"]?["aws:ResourceTag/reclaw:deployment"] == "false")
+    }
+
+    static let boundary = "arn:aws:iam::*:policy/reclaw-instance-boundary"
+
+    @Test func rolesAreCreatedAndGivenPoliciesOnlyWithThePermissionsBoundary() throws {
+        // Whatever a spec or a stolen reclaw credential puts on a role, the boundary caps it.
+        for action in ["iam:CreateRole", "iam:PutRolePolicy", "iam:AttachRolePolicy", "iam:PutRolePermissionsBoundary"] {
+            let granting = statements.filter { $0["Action"]?.strings.contains(action) == true }
+            #expect(!granting.isEmpty, "\(action) is not granted")
+            for s in granting {
+                #expect(s["Condition"]?["ArnLike"]?["iam:PermissionsBoundary"] == .string(Self.boundary), "\(s["Sid"] ?? "?") grants \(action) without the boundary")
+            }
+        }
+        // Removing a boundary is never granted.
+        #expect(!granted.contains("iam:DeleteRolePermissionsBoundary"))
+    }
+
+    @Test func onlyTheDefaultManagedPoliciesCanBeAttached() throws {
+        let attach = try #require(statements.first { $0["Action"]?.strings.contains("iam:AttachRolePolicy") == true })
+        #expect(attach["Action"]?.strings == ["iam:AttachRolePolicy"])
+        let allowed = attach["Condition"]?["ArnEquals"]?["iam:PolicyARN"]?.strings ?? []
+        #expect(allowed == DeploymentSpec.IAM().managedPolicyArns, "the policy's list and the spec's default differ")
+    }
+
+    @Test func theInstanceRoleIsPassedOnlyToEC2() throws {
+        let pass = try #require(statements.first { $0["Action"]?.strings == ["iam:PassRole"] })
+        // IfExists: AddRoleToInstanceProfile also needs PassRole, and passes the role to no service yet.
+        #expect(pass["Condition"]?["StringEqualsIfExists"]?["iam:PassedToService"] == "ec2.amazonaws.com")
+        #expect(pass["Resource"]?.strings == ["arn:aws:iam::*:role/reclaw/reclaw-*"])
+    }
+
+    @Test func theShippedBoundaryAllowsWhatTheSeedsInstanceNeedsAndNothingOfIAM() throws {
+        let boundary = try DeployFiles.json("deploy/iam/reclaw-instance-boundary.json")
+        let allowed = Set((boundary["Statement"]?.arrayValue ?? []).flatMap { $0["Action"]?.strings ?? [] })
+        // The seed's inline policies (DESIGN §1).
+        let seed: Set<String> = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream", "bedrock:ListFoundationModels", "bedrock:GetFoundationModel",
+                                 "aws-marketplace:ViewSubscriptions", "aws-marketplace:Subscribe", "ssm:GetParameter", "ssm:PutParameter"]
+        #expect(seed.subtracting(allowed).isEmpty, "\(seed.subtracting(allowed).sorted())")
+        #expect(!allowed.contains { $0.hasPrefix("iam:") || $0.hasPrefix("sts:") || $0.contains("*") })
+        let marketplace = boundary["Statement"]?.arrayValue?.first { $0["Action"]?.strings.contains("aws-marketplace:Subscribe") == true }
+        #expect(marketplace?["Condition"]?["StringEquals"]?["aws:CalledViaLast"] == "bedrock.amazonaws.com")
+        let parameters = boundary["Statement"]?.arrayValue?.first { $0["Action"]?.strings.contains("ssm:PutParameter") == true }
+        #expect(parameters?["Resource"]?.strings.contains("arn:aws:ssm:*:*:parameter/openclaw/*") == true)
+        #expect(parameters?["Resource"]?.strings.contains("*") == false)
     }
 
     @Test func rolesProfilesAndPassRoleAreLimitedToReclawsPathAndNames() {
@@ -74,7 +136,7 @@ import Testing
 
     @Test func parametersAreLimitedToTheDeploymentPrefixAndAWSsPublicParameters() {
         for s in statements where (s["Action"]?.strings ?? []).contains(where: { $0.hasPrefix("ssm:") && $0.contains("Parameter") }) {
-            #expect(s["Resource"]?.strings.allSatisfy { ["arn:aws:ssm:*:*:parameter/openclaw/*", "arn:aws:ssm:*::parameter/aws/service/*"].contains($0) } == true,
+            #expect(s["Resource"]?.strings.allSatisfy { ["arn:aws:ssm:*:*:parameter/openclaw/*", "arn:aws:ssm:*:*:parameter/aws/service/*"].contains($0) } == true,
                     "\(s["Sid"] ?? "?")")
         }
         let writes = statements.filter { ($0["Action"]?.strings ?? []).contains("ssm:PutParameter") }

@@ -88,8 +88,11 @@ import Testing
             $0.replacingOccurrences(of: config["RECLAW_SOURCE"]?.stringValue ?? "", with: pass.source)
                 .replacingOccurrences(of: "/etc/reclaw/secrets", with: pass.secrets)
         }
-        let r = try await pass.run(args)
+        // envFrom hands every ConfigMap key to the process as well (RECLAW_PERMISSIONS_BOUNDARY is read from there).
+        let environment = config.compactMapValues(\.stringValue).filter { $0.key.hasPrefix("RECLAW_") && $0.key != "RECLAW_SOURCE" }
+        let r = try await pass.run(args, environment: environment)
         #expect(r.status == 2, "\(r.stderr.suffix(3000))")
+        #expect(!r.stderr.contains("no --permissions-boundary"), "the ConfigMap sets no boundary")
     }
 
     @Test func theServiceAccountAsksForAnIAMRoleAndIsGrantedNothingInTheCluster() {

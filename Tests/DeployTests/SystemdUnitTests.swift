@@ -58,8 +58,10 @@ import Testing
             #expect(!w.contains("${"), "\(w) is not set in reclaw.env.example")
             words[i] = w
         }
-        let r = try await pass.run(Array(words.dropFirst()))
+        // The environment file is the process's environment too (RECLAW_PERMISSIONS_BOUNDARY is read from it).
+        let r = try await pass.run(Array(words.dropFirst()), environment: settings.filter { $0.key.hasPrefix("RECLAW_") })
         #expect(r.status == 2, "\(r.stderr.suffix(3000))")
         #expect(r.stderr.contains("\"message\":\"applied\""), "the unit asks for JSON logs: \(r.stderr.suffix(500))")
+        #expect(!r.stderr.contains("no --permissions-boundary"), "the example sets no boundary")
     }
 }

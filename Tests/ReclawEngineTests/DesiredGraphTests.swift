@@ -7,7 +7,7 @@ import ReclawSpec
     @Test func theSeedHasEveryComponentOfTheDesign() {
         let g = DesiredGraphBuilder.build(spec(), facts: facts)
         #expect(g.keys == [
-            "vpc", "igw", "public-subnet", "private-subnet", "public-rt", "instance-sg", "endpoint-sg",
+            "vpc", "igw", "public-subnet", "private-subnet", "public-rt", "private-rt", "instance-sg", "endpoint-sg",
             "endpoint-bedrock-runtime", "endpoint-ssm", "endpoint-ssmmessages", "endpoint-ec2messages",
             "role", "instance-profile", "param-gateway-token", "param-model", "param-version", "param-gateway-port", "instance",
         ])
@@ -62,5 +62,38 @@ import ReclawSpec
         let c: JSONValue = ["Version": "2012-10-17", "Statement": [["Effect": "Allow", "Action": ["b", "a"], "Resource": "*"], ["Effect": "Deny", "Action": "x", "Resource": "*"]]]
         let d: JSONValue = ["Version": "2012-10-17", "Statement": [["Effect": "Deny", "Action": ["x"], "Resource": "*"], ["Effect": "Allow", "Action": ["a", "b"], "Resource": "*"]]]
         #expect(Policies.canonical(c) == Policies.canonical(d))
+    }
+
+    @Test func everyPropertyTheSecurityPromisesNeedIsComparedAndCorrectedInPlace() throws {
+        let g = DesiredGraphBuilder.build(spec(), facts: facts)
+        for name in ["enableDnsSupport", "enableDnsHostnames"] {
+            #expect(g["vpc"]?.attributes[name] == DesiredAttribute(true, .inPlace), "\(name)")
+        }
+        #expect(g["instance"]?.attributes["instanceProfile"] == DesiredAttribute("reclaw-alpha-instance", .inPlace))
+        #expect(g["instance"]?.attributes["rootVolumeType"] == DesiredAttribute("gp3", .inPlace))
+        // EBS cannot encrypt a volume in place.
+        #expect(g["instance"]?.attributes["rootVolumeEncrypted"] == DesiredAttribute(true, .replace))
+        #expect(g["private-subnet"]?.attributes["internetGatewayRoutes"] == DesiredAttribute([], .inPlace))
+        #expect(g["public-subnet"]?.attributes["internetGatewayRoutes"] == nil)
+        #expect(g["endpoint-ssm"]?.attributes["privateDns"] == DesiredAttribute(true, .inPlace))
+        #expect(g["instance-sg"]?.attributes["egress"]?.update == .inPlace)
+    }
+
+    @Test func thePrivateSubnetHasItsOwnRouteTableWithOnlyTheLocalRoute() throws {
+        let g = DesiredGraphBuilder.build(spec(), facts: facts)
+        let rt = try #require(g["private-rt"])
+        #expect(rt.kind == .routeTable)
+        #expect(rt.attributes["routes"]?.value == [])
+        #expect(rt.attributes["subnets"]?.value == [["$ref": "private-subnet"]])
+        #expect(rt.dependsOn == ["vpc", "private-subnet"])
+        #expect(rt.tags["reclaw:component"] == "private-rt" && rt.tags["Name"] == "alpha-private-rt")
+    }
+
+    @Test func theRoleCarriesTheOperatorsBoundaryOnlyWhenOneIsGiven() {
+        let none = DesiredGraphBuilder.build(spec(), facts: facts)
+        #expect(none["role"]?.attributes["permissionsBoundary"] == nil)
+        let arn = "arn:aws:iam::111122223333:policy/reclaw-instance-boundary"
+        let bounded = DesiredGraphBuilder.build(spec(), facts: DeploymentFacts(accountID: "111122223333", permissionsBoundary: arn))
+        #expect(bounded["role"]?.attributes["permissionsBoundary"] == DesiredAttribute(.string(arn), .inPlace))
     }
 }

@@ -11,7 +11,7 @@ import ReclawSpec
     @Test func nothingObservedMeansCreateEverythingInDependencyOrder() {
         let p = plan(base, ObservedDeployment(deployment: "alpha"))
         #expect(p.count(.create) == base.components.count)
-        #expect(p.summary == "Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy.")
+        #expect(p.summary == "Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy.")
         let order = p.actions.map(\.key)
         for c in base.components { for d in c.dependsOn { #expect(order.firstIndex(of: d)! < order.firstIndex(of: c.key)!) } }
         let subnet = p.actions.first { $0.key == "public-subnet" }!
@@ -147,8 +147,9 @@ import ReclawSpec
     @Test func destroyDeletesDependentsFirst() {
         let p = Differ.destroy(observed(for: base), region: "us-east-1", revision: "r")
         let keys = p.actions.map(\.key)
-        #expect(p.count(.delete) == 18)
-        #expect(keys.first == "instance")
+        #expect(p.count(.delete) == 19)
+        #expect(keys.firstIndex(of: "instance")! < keys.firstIndex(of: "public-rt")!)
+        #expect(keys.firstIndex(of: "private-rt")! < keys.firstIndex(of: "private-subnet")!)
         #expect(keys.firstIndex(of: "vpc")! > keys.firstIndex(of: "public-subnet")!)
         #expect(keys.firstIndex(of: "role")! > keys.firstIndex(of: "instance-profile")!)
     }
@@ -164,5 +165,27 @@ import ReclawSpec
         let created = PlanRenderer.text(plan(base, ObservedDeployment(deployment: "alpha")))
         #expect(created.contains("value = (sensitive)"))
         #expect(created.contains("vpc = (known after apply)"))
+    }
+
+    @Test func securityPropertiesChangedByHandAreDriftCorrectedInPlace() {
+        var o = observed(for: base)
+        o.resources["vpc"]![0].attributes["enableDnsHostnames"] = false
+        o.resources["instance"]![0].attributes["instanceProfile"] = "someone-elses"
+        o.resources["private-subnet"]![0].attributes["internetGatewayRoutes"] = [["destination": "0.0.0.0/0", "gateway": "igw-1"]]
+        o.resources["role"]![0].attributes["permissionsBoundary"] = .null
+        let p = plan(base, o, last: base)
+        #expect(p.drift.map { "\($0.key) \($0.attribute)" }.sorted() == ["instance instanceProfile", "private-subnet internetGatewayRoutes", "vpc enableDnsHostnames"])
+        #expect(changed(p) == ["~ vpc", "~ private-subnet", "~ instance"])
+        #expect(p.actions.allSatisfy { $0.blocked == nil })
+        #expect(p.actions.first { $0.key == "instance" }?.reasons == ["drift: instanceProfile was changed outside reclaw"])
+    }
+
+    @Test func anUnencryptedRootVolumeIsABlockedReplacementNotAnUpdate() throws {
+        var o = observed(for: base)
+        o.resources["instance"]![0].attributes["rootVolumeEncrypted"] = false
+        let p = plan(base, o, last: base)
+        let instance = try #require(p.actions.first { $0.key == "instance" })
+        #expect(instance.kind == .replace && instance.blocked?.contains("rootVolumeEncrypted") == true)
+        #expect(p.drift.map(\.attribute) == ["rootVolumeEncrypted"])
     }
 }

@@ -13,7 +13,7 @@ import ReclawSpec
         let result = await Executor(driver: driver).apply(plan(base, empty), desired: base, observed: empty)
         #expect(result.converged)
         let calls = await driver.state.calls
-        #expect(calls.count == 18)
+        #expect(calls.count == 19)
         for c in base.components {
             for d in c.dependsOn { #expect(calls.firstIndex(of: "create \(d)")! < calls.firstIndex(of: "create \(c.key)")!) }
         }
@@ -40,7 +40,7 @@ import ReclawSpec
         #expect(failed.status == .failed(message: "injected failure", code: "InjectedFailure", requestID: "req-123"))
         let skipped = result.outcomes.filter { if case .skipped = $0.status { return true }; return false }.map(\.step.key)
         #expect(skipped == ["instance"])
-        #expect(result.outcomes.filter(\.succeeded).count == 16)
+        #expect(result.outcomes.filter(\.succeeded).count == 17)
     }
 
     @Test func deletionsRunDependentsFirst() async {

@@ -14,7 +14,7 @@ import Testing
         let region = "us-east-2"
         let spec = testSpec("seed", region: region) { $0.tags = ["CostCenter": "42"] }
         let (planned, result) = try await h.apply(spec)
-        #expect(planned.plan.count(.create) == 18)
+        #expect(planned.plan.count(.create) == 19)
         #expect(result.converged, "\(result.report)")
 
         let ec2 = EC2Client(client: h.client, region: region)
@@ -29,9 +29,16 @@ import Testing
         #expect(priv.cidrBlock == "10.0.2.0/24" && !priv.mapPublicIpOnLaunch && priv.availabilityZone == "us-east-2a")
         let igw = try #require(try await ec2.internetGateways([mine]).first)
         #expect(igw.attachedVpcs == [vpc.id])
-        let rt = try #require(try await ec2.routeTables([mine]).first)
+        #expect(try await ec2.vpcAttribute(vpc.id, "enableDnsSupport"))
+        #expect(try await ec2.vpcAttribute(vpc.id, "enableDnsHostnames"))
+        let tables = try await ec2.routeTables([mine])
+        let rt = try #require(tables.first { $0.tags["reclaw:component"] == "public-rt" })
         #expect(rt.routes.contains { $0.destination == "0.0.0.0/0" && $0.gatewayId == igw.id })
         #expect(rt.associations.compactMap(\.subnetId) == [pub.id])
+        // The private subnet has a table of its own with nothing but the local route.
+        let privateRT = try #require(tables.first { $0.tags["reclaw:component"] == "private-rt" })
+        #expect(privateRT.routes.map(\.gatewayId) == ["local"])
+        #expect(privateRT.associations.compactMap(\.subnetId) == [priv.id])
         let groups = try await ec2.securityGroups([mine])
         let instanceSG = try #require(groups.first { $0.tags["reclaw:component"] == "instance-sg" })
         let endpointSG = try #require(groups.first { $0.tags["reclaw:component"] == "endpoint-sg" })

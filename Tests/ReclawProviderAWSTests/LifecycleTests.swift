@@ -43,7 +43,7 @@ import Testing
         let spec = testSpec("gone", region: "eu-south-1")
         try await h.apply(spec)
         let destroy = try await h.reconciler.destroyPlan(deployment: spec.name, region: spec.region, roleArn: nil, revision: "destroy")
-        #expect(destroy.plan.count(.delete) == 18, "\(PlanRenderer.text(destroy.plan))")
+        #expect(destroy.plan.count(.delete) == 19, "\(PlanRenderer.text(destroy.plan))")
         let result = try await h.reconciler.apply(destroy)
         #expect(result.converged, "\(result.report)")
         let ec2 = EC2Client(client: h.client, region: spec.region)
@@ -66,12 +66,13 @@ import Testing
         let h = Harness(maxAttempts: 1)
         let spec = testSpec("fail", region: "me-south-1")
         let agent = "deployment/\(spec.name)"
-        try await h.emulator.injectError(userAgent: agent, operation: "CreateRouteTable", code: "InvalidParameter", status: 400, count: 1)
+        // Both route tables (public and private) fail their creation.
+        try await h.emulator.injectError(userAgent: agent, operation: "CreateRouteTable", code: "InvalidParameter", status: 400, count: 2)
         try await h.emulator.injectError(userAgent: agent, operation: "CreateVpcEndpoint", code: "InvalidParameter", status: 400, count: 1)
         let (_, first) = try await h.apply(spec)
         #expect(!first.converged)
         let failed = Set(first.failed.map(\.step.key))
-        #expect(failed.contains("public-rt"))
+        #expect(failed.isSuperset(of: ["public-rt", "private-rt"]))
         #expect(failed.filter { $0.hasPrefix("endpoint-") }.count == 1)
         let failure = try #require(first.failed.first { $0.step.key == "public-rt" })
         if case let .failed(_, code, requestID) = failure.status {
@@ -80,7 +81,7 @@ import Testing
         #expect(first.outcomes.first { $0.step.key == "instance" }.map { if case .skipped = $0.status { return true }; return false } == true)
         #expect(try h.reconciler.state.load(spec.name)?.condition(.ready)?.status == .false)
         let (second, result) = try await h.apply(spec, revision: "r2")
-        #expect(Set(second.plan.changes.map(\.key)).isSuperset(of: ["public-rt", "instance"]))
+        #expect(Set(second.plan.changes.map(\.key)).isSuperset(of: ["public-rt", "private-rt", "instance"]))
         #expect(result.converged, "\(result.report)")
         #expect(!(try await h.plan(spec)).plan.hasChanges)
         #expect(try h.reconciler.state.load(spec.name)?.condition(.ready)?.status == .true)

@@ -256,10 +256,12 @@ extension Emulator {
             if v["State"].lower() not in ("deleted", "deleting"): add(v.get("Tags"))
         for r in ec2.describe_instances(Filters=f + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]:
             for i in r["Instances"]: add(i.get("Tags"))
-        for r in iam.list_roles(PathPrefix="/reclaw/")["Roles"]:
-            if r["RoleName"] == f"reclaw-{name}-instance": counts["role"] = counts.get("role", 0) + 1
-        for p in iam.list_instance_profiles(PathPrefix="/reclaw/")["InstanceProfiles"]:
-            if p["InstanceProfileName"] == f"reclaw-{name}-instance": counts["instance-profile"] = counts.get("instance-profile", 0) + 1
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix="/reclaw/"):
+            for r in page["Roles"]:
+                if r["RoleName"] == f"reclaw-{name}-instance": counts["role"] = counts.get("role", 0) + 1
+        for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix="/reclaw/"):
+            for p in page["InstanceProfiles"]:
+                if p["InstanceProfileName"] == f"reclaw-{name}-instance": counts["instance-profile"] = counts.get("instance-profile", 0) + 1
         for m in tag.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "reclaw:deployment", "Values": [name]}])["ResourceTagMappingList"]:
             add(m["Tags"])
         print(json.dumps(counts))

@@ -49,7 +49,7 @@ import Testing
         #expect(rerun.status == 0, "\(rerun.stdout)\n\(rerun.stderr)")
         let seen = try await emulator.resourceCounts(name, region: region)
         #expect(seen.values.allSatisfy { $0 == 1 }, "duplicates: \(seen)")
-        #expect(seen.count == 18, "\(seen)")
+        #expect(seen.count == 19, "\(seen)")
         let plan = try await Command.run([RepoPaths.reclawBinary, "plan", "--detailed-exitcode", dir.file("specs")], environment: env)
         #expect(plan.status == 0, "\(plan.stdout)")
 

@@ -30,10 +30,10 @@ import Testing
         let plan = try await w.reclaw("plan", "--detailed-exitcode", w.specs)
         #expect(plan.status == 2, "\(plan.stderr)")
         #expect(plan.stdout.contains("Plan for deployment \(w.name) in eu-central-2 (revision dir:"))
-        #expect(plan.stdout.contains("Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy."))
+        #expect(plan.stdout.contains("Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy."))
         let apply = try await w.reclaw("apply", "--auto-approve", "--detailed-exitcode", w.specs)
         #expect(apply.status == 2, "\(apply.stderr)")
-        #expect(apply.stdout.contains("\(w.name): apply complete: 18 of 18 steps done."))
+        #expect(apply.stdout.contains("\(w.name): apply complete: 19 of 19 steps done."))
         let again = try await w.reclaw("plan", "--detailed-exitcode", w.specs)
         #expect(again.status == 0)
         #expect(again.stdout.contains("No changes. AWS matches the spec."))
@@ -52,7 +52,7 @@ import Testing
         let r = try await w.reclaw("apply", w.specs)
         #expect(r.status == 1)
         #expect(r.stderr.contains("refusing to apply: standard input is not a terminal; pass --auto-approve"))
-        #expect(r.stdout.contains("Plan: 18 to add"))
+        #expect(r.stdout.contains("Plan: 19 to add"))
     }
 
     @Test func invalidSpecsAreReportedWhileValidOnesArePlanned() async throws {
@@ -84,9 +84,9 @@ import Testing
         #expect(drift.stdout.contains("\"fromPort\":3389"))
         let destroy = try await w.reclaw("destroy", "--deployment", w.name, w.specs, "--auto-approve")
         #expect(destroy.status == 0, "\(destroy.stderr)")
-        #expect(destroy.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 18 to destroy."))
+        #expect(destroy.stdout.contains("Plan: 0 to add, 0 to change, 0 to replace, 19 to destroy."))
         let after = try await w.reclaw("plan", w.specs)
-        #expect(after.stdout.contains("Plan: 18 to add"))
+        #expect(after.stdout.contains("Plan: 19 to add"))
         let noRegion = try await w.reclaw("destroy", "--deployment", uniqueName("unknown"), "--auto-approve")
         #expect(noRegion.status == 1 && noRegion.stderr.contains("pass the source that holds its spec, or --region"))
     }

@@ -48,7 +48,7 @@ import Testing
         let first = try await Command.run(w.run("--once"), environment: w.env)
         #expect(first.status == 2, "\(first.stderr.suffix(3000))")
         #expect(first.stderr.contains("Plan for deployment \(w.name) in \(w.region) (revision \(revision.prefix(12))"))
-        #expect(first.stderr.contains("Plan: 18 to add, 0 to change, 0 to replace, 0 to destroy."))
+        #expect(first.stderr.contains("Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy."))
 
         let second = try await Command.run(w.run("--once"), environment: w.env)
         #expect(second.status == 0, "\(second.stderr.suffix(3000))")
@@ -157,7 +157,7 @@ import Testing
         let resumed = try await Command.run(w.run("--once"), environment: w.env)
         #expect(resumed.status == 2, "\(resumed.stderr.suffix(3000))")
         let seen = try await emulator.resourceCounts(w.name, region: w.region)
-        #expect(seen.count == 18 && seen.values.allSatisfy { $0 == 1 }, "\(seen)")
+        #expect(seen.count == 19 && seen.values.allSatisfy { $0 == 1 }, "\(seen)")
         let ready = try await w.status()
         #expect(w.condition(ready, "Ready")?.status == true)
         #expect(ready["lastAppliedRevision"] as? String == revision)

@@ -40,3 +40,21 @@ def apply():
         "time": "$.time",
         "detail": "$.detail",
     }
+    apply_instance_profile_replacement()
+
+
+def apply_instance_profile_replacement():
+    """moto's ReplaceIamInstanceProfileAssociation changes the association but not the instance:
+    DescribeInstances kept showing the old profile. AWS shows the new one."""
+    from moto.ec2.models.iam_instance_profile import IamInstanceProfileAssociationBackend
+
+    original = IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association
+
+    def replace_iam_instance_profile_association(self, association_id, iam_instance_profile_name=None, iam_instance_profile_arn=None):
+        association = original(self, association_id, iam_instance_profile_name, iam_instance_profile_arn)
+        self.modify_instance_attribute(
+            association.instance_id, "iam_instance_profile", {"Arn": association.iam_instance_profile.arn, "Id": association.association_id}
+        )
+        return association
+
+    IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = replace_iam_instance_profile_association

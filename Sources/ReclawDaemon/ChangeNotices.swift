@@ -1,0 +1,88 @@
+import Foundation
+import ReclawAudit
+import ReclawState
+
+/// A change to a deployment's resources that CloudTrail reported as it happened (its EventBridge
+/// event), already matched to the deployment: it wakes the deployment's drift check at once and
+/// names who made the change, so attribution need not wait for CloudTrail's lookup.
+public struct ChangeNotice: Sendable, Hashable {
+    public var deployment: String
+    /// The resources the event named (ids, role names, parameter names).
+    public var resources: [String]
+    public var attribution: AuditEvent.Attribution
+    public var receivedAt: Date
+
+    public init(deployment: String, resources: [String], attribution: AuditEvent.Attribution, receivedAt: Date) {
+        self.deployment = deployment
+        self.resources = resources
+        self.attribution = attribution
+        self.receivedAt = receivedAt
+    }
+}
+
+extension ReconcileDaemon {
+    /// How long a notice's attribution is kept for a drift check to use.
+    static let noticeLifetime: TimeInterval = 900
+
+    /// The deployment a resource id, role name or parameter name belongs to, from what reclaw last
+    /// applied and observed; nil for a resource reclaw does not know.
+    public func deployment(owning resource: String) -> String? {
+        core.withLock { $0.resourceIndex[resource] }
+    }
+
+    /// Wakes the drift checks of the deployments the notices name. `handled` runs once every one
+    /// of them has been checked (at once for a deployment this replica does not work on), so the
+    /// caller can let go of what carried the notices (an SQS message) only then.
+    public func notice(_ notices: [ChangeNotice], handled: @escaping @Sendable () async -> Void) async {
+        let now = clock.now()
+        let date = clock.date()
+        let pending = core.withLock { c -> Bool in
+            var names: Set<String> = []
+            for n in notices where c.scheduler.tracked.contains(n.deployment) {
+                c.notices[n.deployment, default: []].append(n)
+                c.notices[n.deployment]!.removeAll { date.timeIntervalSince($0.receivedAt) > Self.noticeLifetime }
+                c.scheduler.checkDriftNow(n.deployment, now: now)
+                names.insert(n.deployment)
+            }
+            guard !names.isEmpty else { return false }
+            c.noticeWaits.append(NoticeWait(waiting: names, handled: handled))
+            return true
+        }
+        if pending { post.yield(.wake) } else { await handled() }
+    }
+
+    /// The attributions CloudTrail's events gave for these resources of a deployment.
+    func noticedAttributions(_ deployment: String, resources: Set<String>) -> [AuditEvent.Attribution] {
+        let date = clock.date()
+        return core.withLock { c in
+            (c.notices[deployment] ?? []).filter { date.timeIntervalSince($0.receivedAt) <= Self.noticeLifetime }
+                .filter { resources.isEmpty || !resources.isDisjoint(with: $0.resources) }
+                .map(\.attribution)
+        }
+    }
+
+    /// Drift checks of `names` ended: the notices they answered are handled.
+    func noticesChecked(_ names: Set<String>) async {
+        let done = core.withLock { c -> [NoticeWait] in
+            for i in c.noticeWaits.indices { c.noticeWaits[i].waiting.subtract(names) }
+            let done = c.noticeWaits.filter { $0.waiting.isEmpty }
+            c.noticeWaits.removeAll { $0.waiting.isEmpty }
+            return done
+        }
+        for wait in done { await wait.handled() }
+    }
+
+    /// Remembers which deployment each of a status's resources belongs to.
+    func index(_ status: DeploymentStatus) {
+        let names = Set(status.resourceIDs.values).union(status.lastApplied?.components.compactMap(\.name) ?? [])
+        core.withLock { c in
+            for name in names { c.resourceIndex[name] = status.deployment }
+        }
+    }
+}
+
+/// Notices waiting for the drift checks of their deployments.
+struct NoticeWait: Sendable {
+    var waiting: Set<String>
+    var handled: @Sendable () async -> Void
+}

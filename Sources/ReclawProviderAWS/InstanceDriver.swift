@@ -97,11 +97,10 @@ extension AWSDriver {
     func associateProfile(_ profile: String, with instance: String, _ c: StepContext) async throws {
         let ec2 = ec2(c)
         let current = try await ec2.instanceProfileAssociations(instanceIds: [instance]).first { ["associated", "associating"].contains($0.state) }
-        let association: String
-        if let current {
-            association = try await ec2.replaceInstanceProfileAssociation(current.id, profileName: profile)
-        } else {
-            association = try await ec2.associateInstanceProfile(instanceId: instance, profileName: profile)
+        // A profile made again in this apply is refused until IAM has propagated it.
+        let association = try await whenProfilePropagated(profile) { () async throws(AWSError) -> String in
+            if let current { return try await ec2.replaceInstanceProfileAssociation(current.id, profileName: profile) }
+            return try await ec2.associateInstanceProfile(instanceId: instance, profileName: profile)
         }
         try await waiter.wait("instance profile \(profile) to be associated with \(instance)", service: "ec2",
                               operation: "DescribeIamInstanceProfileAssociations", region: c.region) { () async throws(AWSError) -> Bool in

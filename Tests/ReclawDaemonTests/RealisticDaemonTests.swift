@@ -11,13 +11,15 @@ import Testing
 /// delivers (across a restart), and a real failure reported once.
 @Suite(.serialized) struct RealisticDaemonTests {
     static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05, behaviours: [
-        "cloudTrailDelivery": ["seconds": 4],
+        // Long enough that a drift check, even on a loaded machine, comes before CloudTrail has the change.
+        "cloudTrailDelivery": ["seconds": 12],
         // Longer than the rest of a cold start: an edit right after one waits for the agent.
         "ssmAgentRegistration": ["seconds": 15],
     ])
     static let deadlines = TransientDeadlines().scaled(0.2)
     static let options = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600), prune: true,
-                                       attributionSchedule: [.seconds(2), .seconds(4), .seconds(8), .seconds(30)], backoffMin: .seconds(2))
+                                       attributionSchedule: [.seconds(2), .seconds(5), .seconds(10), .seconds(15), .seconds(20), .seconds(40)],
+                                       backoffMin: .seconds(2))
 
     static func harness(_ upstream: Upstream, dir: TemporaryDirectory? = nil) throws -> DaemonHarness {
         try DaemonHarness(emulator: emulator, upstream: upstream, options: options, webhook: true, deadlines: deadlines, dir: dir)
@@ -59,8 +61,19 @@ import Testing
         """, emulator.url, name, region, who.key, who.secret])
     }
 
+    /// The drift events of a deployment, in words, for a failure's message.
+    static func driftEvents(_ h: DaemonHarness, _ name: String) -> [String] {
+        h.auditLog.read().filter { $0.deployment == name && $0.eventType.rawValue.hasPrefix("Drift") }
+            .map { "\($0.eventType.rawValue) \($0.attributionStatus ?? "-"): \($0.message ?? "")" }
+    }
+
     static func attributed(_ h: DaemonHarness, _ name: String) -> AuditEvent? {
         h.events(.driftAttributed).first { $0.deployment == name && $0.attributionStatus == "attributed" }
+    }
+
+    /// How the drift was first reported: `pending` when CloudTrail had not delivered it yet.
+    static func firstReport(_ h: DaemonHarness, _ name: String) -> String? {
+        h.auditLog.read().first { $0.deployment == name && [.driftCorrected, .driftDetected].contains($0.eventType) }?.attributionStatus
     }
 
     @Test func aWholeLifeWaitsOutEveryTransientWithoutAFalseAlarmAndAttributesDriftAcrossARestart() async throws {
@@ -91,13 +104,15 @@ import Testing
             // Drift on the role, by another identity: corrected, and attributed once CloudTrail delivers.
             try await Self.widenRole(names[1], as: who)
             #expect(await h.daemon.driftPass().map(\.deployment) == [names[1]])
-            #expect(await eventually(.seconds(60)) { Self.attributed(h, names[1]) != nil })
+            #expect(Self.firstReport(h, names[1]) == "pending", "CloudTrail had delivered already: the test proves nothing")
+            #expect(await eventually(.seconds(60)) { Self.attributed(h, names[1]) != nil }, "\(Self.driftEvents(h, names[1]))")
             let role = try #require(Self.attributed(h, names[1])?.attribution?.first)
             #expect(role.userIdentityArn == who.arn && role.eventName == "PutRolePolicy")
 
             // Drift on a security group; the daemon stops before CloudTrail has delivered it.
             try await Self.openSSH(names[2], region: regions[2], as: who)
             #expect(await h.daemon.driftPass().map(\.deployment) == [names[2]])
+            #expect(Self.firstReport(h, names[2]) == "pending", "CloudTrail had delivered already: the test proves nothing")
         }
         #expect(Self.attributed(h, names[2]) == nil)
         #expect(try AttributionStore(stateDirectory: h.dir.file("state")).load(names[2]).count == 1)
@@ -105,7 +120,7 @@ import Testing
         // A new daemon on the same state directory finds the pending attribution and completes it.
         let again = try Self.harness(upstream, dir: h.dir)
         try await again.running {
-            #expect(await eventually(.seconds(60)) { Self.attributed(again, names[2]) != nil })
+            #expect(await eventually(.seconds(60)) { Self.attributed(again, names[2]) != nil }, "\(Self.driftEvents(again, names[2]))")
             let group = try #require(Self.attributed(again, names[2])?.attribution?.first)
             #expect(group.userIdentityArn == who.arn && group.eventName == "AuthorizeSecurityGroupIngress")
 

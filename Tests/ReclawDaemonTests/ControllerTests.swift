@@ -18,8 +18,9 @@ import Testing
         let h = try DaemonHarness(upstream: upstream, options: DaemonOptions(interval: .seconds(1), driftInterval: .seconds(2), concurrency: 4))
         try await h.running {
             #expect(await eventually { h.status(fast)?.holds(.ready) == true })
-            // Every AWS call of the slow deployment takes a second: its apply takes minutes.
-            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 1000)
+            // Every AWS call of the slow deployment takes seconds: its apply takes minutes, however
+            // loaded the machine (other suites run beside this one) makes the drift correction.
+            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 3000)
             try upstream.commit(["slow.yaml": DaemonHarness.spec(slow, region: region)])
             #expect(await eventually(.seconds(30)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
             try await h.emulator.openPort(22, deployment: fast, region: region)

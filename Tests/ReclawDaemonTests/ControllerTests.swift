@@ -20,9 +20,9 @@ import Testing
             #expect(await eventually { h.status(fast)?.holds(.ready) == true })
             // Every AWS call of the slow deployment takes seconds: its apply takes minutes, however
             // loaded the machine (other suites run beside this one) makes the drift correction.
-            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 3000)
+            let delay = try await h.emulator.injectDelay(userAgent: "deployment/\(slow);", milliseconds: 2000)
             try upstream.commit(["slow.yaml": DaemonHarness.spec(slow, region: region)])
-            #expect(await eventually(.seconds(30)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
+            #expect(await eventually(.seconds(60)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
             try await h.emulator.openPort(22, deployment: fast, region: region)
             let opened = Date()
             #expect(await eventually(.seconds(30)) { (try? await h.emulator.openPorts(deployment: fast, region: region))?.isEmpty == true },

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what reclaw needs to build and test on a fresh Debian machine: the three C libraries'
 # -dev packages (and git, for the tests' repositories; systemd and binutils, whose systemd-analyze
-# and readelf check the files under deploy/), then moto and the Python test tools (cfn-lint checks
-# the CloudFormation template, parliament the IAM policies).
+# and readelf check the files under deploy/), promtool (Prometheus' own check of the /metrics
+# output), then moto and the Python test tools (cfn-lint checks the CloudFormation template,
+# parliament the IAM policies).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -18,6 +19,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "==> apt-get install ${missing[*]}"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# promtool alone, out of Debian's prometheus package: installing the package would also install and
+# start a Prometheus server, which the tests do not need.
+if ! command -v promtool >/dev/null 2>&1; then
+  echo "==> promtool (from Debian's prometheus package)"
+  work="$(mktemp -d)"
+  $SUDO apt-get update -qq
+  (cd "$work" && apt-get download -qq prometheus >/dev/null 2>&1)
+  dpkg-deb --fsys-tarfile "$work"/prometheus_*.deb | tar -xO ./usr/bin/promtool > "$work/promtool"
+  $SUDO install -m 0755 "$work/promtool" /usr/local/bin/promtool
+  rm -rf "$work"
 fi
 
 python_ok() {

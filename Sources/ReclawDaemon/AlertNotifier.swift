@@ -83,15 +83,19 @@ public final class AlertNotifier: Service, Sendable {
     let logger: Logger
     let attempts: Int
     let firstDelay: Duration
+    let metrics: Metrics?
     private let stream: AsyncStream<AuditEvent>
     private let continuation: AsyncStream<AuditEvent>.Continuation
 
-    public init(urls: [String], http: HTTPClient = .shared, logger: Logger, attempts: Int = 5, firstDelay: Duration = .seconds(1)) {
+    /// `metrics` counts each attempt's outcome (delivered, refused, failed) and each alert dropped.
+    public init(urls: [String], http: HTTPClient = .shared, logger: Logger, attempts: Int = 5, firstDelay: Duration = .seconds(1),
+                metrics: Metrics? = nil) {
         webhooks = urls.enumerated().map { AlertWebhook(url: $1, index: $0) }
         self.http = http
         self.logger = logger
         self.attempts = attempts
         self.firstDelay = firstDelay
+        self.metrics = metrics
         (stream, continuation) = AsyncStream.makeStream(of: AuditEvent.self, bufferingPolicy: .bufferingNewest(1000))
     }
 
@@ -123,11 +127,14 @@ public final class AlertNotifier: Service, Sendable {
                 let r = try await http.send(HTTPRequest(method: "POST", url: hook.url, headers: [("Content-Type", "application/json")],
                                                         body: hook.body(for: event), connectTimeout: .seconds(5), timeout: .seconds(15)))
                 if (200..<300).contains(r.status) {
+                    metrics?.alertDelivery(outcome: "delivered")
                     logger.debug("alert delivered", metadata: ["webhook": "\(hook.label)", "audit.id": "\(event.eventID)"])
                     return
                 }
+                metrics?.alertDelivery(outcome: "refused")
                 logger.warning("alert delivery refused", metadata: ["webhook": "\(hook.label)", "http.status": "\(r.status)", "attempt": "\(attempt)"])
             } catch {
+                metrics?.alertDelivery(outcome: "failed")
                 logger.warning("alert delivery failed", metadata: ["webhook": "\(hook.label)", "error.code": "\(error.code)", "attempt": "\(attempt)"])
             }
             if attempt < attempts {
@@ -135,6 +142,7 @@ public final class AlertNotifier: Service, Sendable {
                 delay = delay * 2
             }
         }
+        metrics?.alertDelivery(outcome: "dropped")
         logger.error("alert dropped after \(attempts) attempts", metadata: ["webhook": "\(hook.label)", "audit.id": "\(event.eventID)"])
     }
 }

@@ -123,17 +123,21 @@ extension ReconcileDaemon {
     }
 
     /// A reconcile undid drift (a correction, or a new revision's apply): recorded as corrected,
-    /// and attributed like any other drift.
-    func driftCorrected(_ p: PlannedDeployment, since: Date, byRevision: Bool) async {
+    /// and attributed like any other drift. Only what the apply changed counts: an attribute that
+    /// already had the new spec's value (applied by a replica that could not record it, say) was
+    /// not corrected.
+    func driftCorrected(_ p: PlannedDeployment, since: Date) async {
         let earlier = core.withLock { $0.findings.removeValue(forKey: p.name) }
-        var finding = DriftFinding(deployment: p.name, region: p.plan.region, planned: p, items: p.plan.drift,
+        let changed = Set(p.plan.changes.map(\.key))
+        let corrected = p.plan.drift.filter { changed.contains($0.key) }
+        guard !corrected.isEmpty else { return }
+        var finding = DriftFinding(deployment: p.name, region: p.plan.region, planned: p, items: corrected,
                                    attribution: earlier?.attribution ?? [], attributionStatus: earlier?.attributionStatus ?? "pending")
         useNotices(&finding)
         if finding.attributionStatus != "attributed" { await driftChecker.attribute(&finding, since: since) }
         let event = DriftChecker.event(finding, corrected: true, time: clock.date())
         await emit(event, alertKey: "corrected/\(p.name)/\(finding.fingerprint)")
         if finding.attributionStatus != "attributed" { await remember(finding, eventID: event.eventID, since: since, corrected: true) }
-        _ = byRevision
     }
 
     /// Who made the drift, from CloudTrail's events when they reported it.

@@ -28,6 +28,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         var withState: Set<String> = []
         var owned: Set<String> = []
         var shuttingDown = false
+        /// The daemon has stopped: nothing is busy any more, every lease goes.
+        var finalRounds: Int?
         var reported = (acquisitions: 0, losses: 0)
         var lastReadFailure: Duration?
     }
@@ -38,8 +40,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     private let inner: Mutex<Inner>
     private let listener = Mutex<Listener?>(nil)
     private let busy = Mutex<(@Sendable () -> Set<String>)?>(nil)
-    private let wakes: AsyncStream<Void>
-    private let wake: AsyncStream<Void>.Continuation
+    /// Set to end the wait between rounds early (the deployments changed, a shutdown began).
+    private let woken = Mutex(false)
 
     /// With `prune`, deployments whose spec left the repository stay leased (someone must prune
     /// them) as long as they have state in the table.
@@ -56,8 +58,9 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         self.metrics = metrics
         self.logger = logger
         inner = Mutex(Inner(coordinator: LeaseCoordinator(settings: settings)))
-        (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
+
+    private func wakeUp() { woken.withLock { $0 = true } }
 
     public var replica: String { settings.replica }
 
@@ -77,7 +80,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             defer { i.deployments = names }
             return i.deployments != names
         }
-        if changed { wake.yield() }
+        if changed { wakeUp() }
     }
 
     /// The deployments this replica may work on now.
@@ -90,38 +93,47 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     /// their work ends.
     public func beginShutdown() {
         inner.withLock { $0.shuttingDown = true }
-        wake.yield()
+        wakeUp()
     }
 
     public func run() async throws {
         await withGracefulShutdownHandler {
             while !Task.isCancelled {
                 await round()
-                let done = inner.withLock { $0.shuttingDown && $0.coordinator.held.isEmpty }
+                // Once the daemon has stopped, a few rounds to release what is left; a lease the
+                // table would not take back lapses on its own.
+                let done = inner.withLock { i in
+                    (i.shuttingDown && i.coordinator.held.isEmpty) || (i.finalRounds.map { $0 >= 3 } ?? false)
+                }
                 if done { break }
-                await sleep(until: clock.now() + period)
+                await sleep(until: clock.now() + (inner.withLock { $0.finalRounds != nil } ? .milliseconds(200) : period))
             }
         } onGracefulShutdown: {
-            self.beginShutdown()
+            // The group shuts the daemon down first: by now no deployment is busy.
+            self.inner.withLock { i in
+                i.shuttingDown = true
+                i.finalRounds = 0
+            }
+            self.wakeUp()
         }
         // A last try to leave nothing held (the table may have been unreachable).
         if !inner.withLock({ $0.coordinator.held.isEmpty }) { await round() }
         metrics.replicaActive(replica, false)
     }
 
+    /// Waits until `deadline`, or less when woken; a tenth of a second at a time.
     private func sleep(until deadline: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await self.clock.sleep(until: deadline) }
-            group.addTask { for await _ in self.wakes { return } }
-            await group.next()
-            group.cancelAll()
+        while clock.now() < deadline, !Task.isCancelled {
+            if woken.withLock({ w in defer { w = false }; return w }) { return }
+            do { try await clock.sleep(until: min(deadline, clock.now() + .milliseconds(100))) } catch { return }
         }
     }
 
     // MARK: a round
 
-    /// Reads the table, makes the coordinator's writes, and reports what changed hands.
-    func round() async {
+    /// Reads the table, makes the coordinator's writes, and reports what changed hands (the
+    /// service runs one every `period`; `reclaw run --once` runs them itself).
+    public func round() async {
         let readAt = clock.now()
         let records: (replicas: [ReplicaRecord], leases: [LeaseRecord])
         do {
@@ -135,7 +147,11 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             await report()
             return
         }
-        let busyNow = busy.withLock { $0 }?() ?? []
+        let final = inner.withLock { i -> Bool in
+            if let n = i.finalRounds { i.finalRounds = n + 1 }
+            return i.finalRounds != nil
+        }
+        let busyNow = final ? [] : busy.withLock { $0 }?() ?? []
         let now = clock.now()
         let actions = inner.withLock { i in
             i.withState = Set(records.leases.filter(\.hasState).map(\.deployment))

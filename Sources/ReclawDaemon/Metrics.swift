@@ -1,91 +1,275 @@
 import Foundation
+import Prometheus
 import ReclawAWS
 import Synchronization
 
-/// How one reconcile ended, for the metrics.
-public enum ReconcileResult: String, Sendable { case success, failure, requeue, skipped }
+/// How one reconcile of one deployment ended, as `reclaw_reconcile_total{result}` counts it.
+public enum ReconcileResult: String, Sendable, CaseIterable { case success, failure, requeue, skipped }
 
-/// The daemon's Prometheus metrics.
+/// The daemon's Prometheus metrics, named as Flux and controller-runtime users expect: reconciles
+/// and their duration per deployment, the Ready/Stalled conditions, the last successful reconcile,
+/// the work queue, the source, alert deliveries, AWS calls and `build_info`.
+///
+/// Each instance owns its registry (no global bootstrap), so tests get separate ones. Series of a
+/// deployment that left the repository are removed with `forget(deployment:)`.
 public final class Metrics: AWSCallObserver, Sendable {
-    struct Store {
-        var counters: [String: Double] = [:]
-        var gauges: [String: Double] = [:]
+    let registry = PrometheusCollectorRegistry()
+    private let series = Mutex<[String: DeploymentSeries]>([:])
+
+    /// The metrics of one deployment, kept to be removed together.
+    struct DeploymentSeries {
+        var counters: [String: Counter] = [:]
+        var gauges: [String: Gauge] = [:]
+        var histograms: [String: ValueHistogram] = [:]
     }
 
-    private let store = Mutex(Store())
+    static let durationBuckets: [Double] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
+    static let lagBuckets: [Double] = [1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600]
+    static let conditionStatuses = ["True", "False", "Unknown"]
+
+    /// Every family: its name and help text (a family must always be registered with the same help;
+    /// computed, since the descriptor type is not Sendable).
+    enum Family {
+        static func family(_ name: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+        }
+
+        static var reconcileTotal: MetricNameDescriptor { family("reclaw_reconcile_total", "Reconciles by deployment, kind (apply, drift, attribution, prune) and result.") }
+        static var reconcileDuration: MetricNameDescriptor { family("reclaw_reconcile_duration_seconds", "Time one reconcile of one deployment took, by kind.") }
+        static var condition: MetricNameDescriptor { family("reclaw_deployment_condition", "The status of each condition (Ready, Reconciling, Stalled) per deployment: 1 for the current status.") }
+        static var lastSuccess: MetricNameDescriptor { family("reclaw_last_successful_reconcile_timestamp_seconds", "When each deployment last reconciled successfully (Unix seconds).") }
+        static var drifted: MetricNameDescriptor { family("reclaw_drifted_resources", "Attributes found drifted at the last drift check, per deployment.") }
+        static var sourceFailures: MetricNameDescriptor { family("reclaw_source_failures_total", "Fetches of the source that failed.") }
+        static var sourceFetches: MetricNameDescriptor { family("reclaw_source_fetches_total", "Fetches of the source by result.") }
+        static var sourceLastFetch: MetricNameDescriptor { family("reclaw_source_last_fetch_timestamp_seconds", "When the source was last fetched successfully (Unix seconds).") }
+        static var queueDepth: MetricNameDescriptor { family("reclaw_workqueue_depth", "Deployments waiting in the work queue.") }
+        static var queueAdds: MetricNameDescriptor { family("reclaw_workqueue_adds_total", "Deployments added to the work queue.") }
+        static var queueRetries: MetricNameDescriptor { family("reclaw_workqueue_retries_total", "Deployments put back on the work queue to be retried.") }
+        static var queueLongest: MetricNameDescriptor { family("reclaw_workqueue_longest_running_processor_seconds", "How long the longest-running reconcile has been running.") }
+        static var queueRunning: MetricNameDescriptor { family("reclaw_workqueue_running", "Reconciles running now.") }
+        static var alertDeliveries: MetricNameDescriptor { family("reclaw_alert_deliveries_total", "Alert deliveries by outcome (delivered, refused, failed, dropped).") }
+        static var awsCalls: MetricNameDescriptor { family("reclaw_aws_calls_total", "AWS API calls by service, operation and outcome (ok or the error code).") }
+        static var buildInfo: MetricNameDescriptor { family("reclaw_build_info", "The reclaw version and the Swift version it was built with.") }
+        static var leasesHeld: MetricNameDescriptor { family("reclaw_leases_held", "Deployment leases this replica holds.") }
+        static var leaseAcquisitions: MetricNameDescriptor { family("reclaw_lease_acquisitions_total", "Deployment leases acquired.") }
+        static var leaseLosses: MetricNameDescriptor { family("reclaw_lease_losses_total", "Deployment leases lost before they were released.") }
+        static var replicaActive: MetricNameDescriptor { family("reclaw_replica_active", "Whether each known replica is active (1) or not (0).") }
+        static var eventsReceived: MetricNameDescriptor { family("reclaw_events_received_total", "CloudTrail events received from the queue.") }
+        static var eventsMatched: MetricNameDescriptor { family("reclaw_events_matched_total", "CloudTrail events that matched a deployment.") }
+        static var eventsIgnored: MetricNameDescriptor { family("reclaw_events_ignored_total", "CloudTrail events ignored, by reason.") }
+        static var eventLag: MetricNameDescriptor { family("reclaw_event_lag_seconds", "Time from a CloudTrail event to its arrival at reclaw.") }
+        static var httpRefusals: MetricNameDescriptor { family("reclaw_http_refusals_total", "Requests the operations endpoint refused, by reason.") }
+        static var pushes: MetricNameDescriptor { family("reclaw_push_notifications_accepted_total", "Push notifications accepted (each triggers a fetch).") }
+    }
 
     public init() {
-        set("reclaw_build_info{version=\"\(ReclawVersion.string)\"}", 1)
+        registry.makeGauge(descriptor: Family.buildInfo, labels: [("version", ReclawVersion.string), ("swift_version", Self.swiftVersion)]).set(1.0)
+        // Series without labels exist from the start, so a rate() has a first sample at zero.
+        _ = registry.makeCounter(descriptor: Family.sourceFailures)
+        for result in ["success", "failure"] {
+            _ = registry.makeCounter(descriptor: Family.sourceFetches, labels: [("result", result)])
+        }
+        _ = registry.makeGauge(descriptor: Family.queueDepth)
+        _ = registry.makeGauge(descriptor: Family.queueRunning)
+        _ = registry.makeGauge(descriptor: Family.queueLongest)
+        _ = registry.makeCounter(descriptor: Family.queueAdds)
+        _ = registry.makeCounter(descriptor: Family.queueRetries)
     }
 
-    private func add(_ key: String, _ value: Double = 1) { store.withLock { $0.counters[key, default: 0] += value } }
-    private func set(_ key: String, _ value: Double) { store.withLock { $0.gauges[key] = value } }
+    // MARK: reconciles, per deployment
 
-    public func record(_ call: AWSCallRecord) async {
-        add("reclaw_aws_calls_total{service=\"\(call.service.rawValue)\",operation=\"\(call.operation)\",outcome=\"\(Self.escape(call.outcome))\"}")
-    }
-
+    /// `reclaw_reconcile_total{deployment,kind,result}` and `reclaw_reconcile_duration_seconds{deployment,kind}`.
     public func reconciled(deployment: String, kind: String, result: ReconcileResult, seconds: Double) {
-        add("reclaw_reconcile_total{deployment=\"\(deployment)\",kind=\"\(kind)\",result=\"\(result.rawValue)\"}")
-        add("reclaw_reconcile_duration_seconds_sum{deployment=\"\(deployment)\",kind=\"\(kind)\"}", seconds)
-        add("reclaw_reconcile_duration_seconds_count{deployment=\"\(deployment)\",kind=\"\(kind)\"}")
+        let labels = [("deployment", deployment), ("kind", kind)]
+        withSeries(deployment) { s in
+            counter(&s, Family.reconcileTotal, labels + [("result", result.rawValue)]).increment()
+            let key = Self.key(Family.reconcileDuration.name, labels)
+            if s.histograms[key] == nil {
+                s.histograms[key] = registry.makeValueHistogram(descriptor: Family.reconcileDuration, labels: labels, buckets: Self.durationBuckets)
+            }
+            s.histograms[key]!.record(max(0, seconds))
+        }
     }
 
+    /// `reclaw_deployment_condition{deployment,type,status}`: 1 for `status`, 0 for the other two.
     public func condition(deployment: String, type: String, status: String) {
-        for s in ["True", "False", "Unknown"] {
-            set("reclaw_deployment_condition{deployment=\"\(deployment)\",type=\"\(type)\",status=\"\(s)\"}", s == status ? 1 : 0)
+        let current = Self.conditionStatuses.contains(status) ? status : "Unknown"
+        withSeries(deployment) { s in
+            for candidate in Self.conditionStatuses {
+                gauge(&s, Family.condition, [("deployment", deployment), ("type", type), ("status", candidate)])
+                    .set(candidate == current ? 1.0 : 0.0)
+            }
         }
     }
 
+    /// `reclaw_last_successful_reconcile_timestamp_seconds{deployment}`, moved by every successful reconcile.
     public func succeeded(deployment: String, at date: Date) {
-        set("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"\(deployment)\"}", date.timeIntervalSince1970)
-    }
-
-    public func drifted(deployment: String, resources: Int) {
-        set("reclaw_drifted_resources{deployment=\"\(deployment)\"}", Double(resources))
-    }
-
-    public func sourceFetched(succeeded: Bool, at date: Date) {
-        add("reclaw_source_fetches_total{result=\"\(succeeded ? "success" : "failure")\"}")
-        if !succeeded { add("reclaw_source_failures_total") }
-        set("reclaw_source_last_fetch_timestamp_seconds", date.timeIntervalSince1970)
-    }
-
-    public func queue(depth: Int, running: Int, longestRunningSeconds: Double) {
-        set("reclaw_workqueue_depth", Double(depth))
-        set("reclaw_workqueue_running", Double(running))
-        set("reclaw_workqueue_longest_running_processor_seconds", longestRunningSeconds)
-    }
-
-    public func queueAdded() { add("reclaw_workqueue_adds_total") }
-    public func queueRetried() { add("reclaw_workqueue_retries_total") }
-    public func alertDelivery(outcome: String) { add("reclaw_alert_deliveries_total{outcome=\"\(outcome)\"}") }
-    public func leases(held: Int) { set("reclaw_leases_held", Double(held)) }
-    public func leaseAcquired() { add("reclaw_lease_acquisitions_total") }
-    public func leaseLost() { add("reclaw_lease_losses_total") }
-    public func replicaActive(_ replica: String, _ active: Bool) { set("reclaw_replica_active{replica=\"\(replica)\"}", active ? 1 : 0) }
-    public func eventReceived() { add("reclaw_events_received_total") }
-    public func eventMatched() { add("reclaw_events_matched_total") }
-    public func eventIgnored(reason: String) { add("reclaw_events_ignored_total{reason=\"\(reason)\"}") }
-    public func eventLag(seconds: Double) { add("reclaw_event_lag_seconds_sum", seconds); add("reclaw_event_lag_seconds_count") }
-
-    public func forget(deployment: String) {
-        store.withLock { s in
-            s.counters = s.counters.filter { !$0.key.contains("deployment=\"\(deployment)\"") }
-            s.gauges = s.gauges.filter { !$0.key.contains("deployment=\"\(deployment)\"") }
+        withSeries(deployment) { s in
+            gauge(&s, Family.lastSuccess, [("deployment", deployment)])
+                .set(date.timeIntervalSince1970)
         }
     }
 
-    /// The Prometheus text exposition format.
-    public func render() -> String {
-        let s = store.withLock { $0 }
-        var out: [String] = []
-        for (k, v) in s.counters.sorted(by: { $0.key < $1.key }) { out.append("\(k) \(v)") }
-        for (k, v) in s.gauges.sorted(by: { $0.key < $1.key }) { out.append("\(k) \(v)") }
-        return out.joined(separator: "\n") + "\n"
+    /// `reclaw_drifted_resources{deployment}`.
+    public func drifted(deployment: String, resources: Int) {
+        withSeries(deployment) { s in
+            gauge(&s, Family.drifted, [("deployment", deployment)]).set(Double(resources))
+        }
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+    /// Removes every series of a deployment that left the repository.
+    public func forget(deployment: String) {
+        guard let s = series.withLock({ $0.removeValue(forKey: deployment) }) else { return }
+        for c in s.counters.values { registry.unregisterCounter(c) }
+        for g in s.gauges.values { registry.unregisterGauge(g) }
+        for h in s.histograms.values { registry.unregisterValueHistogram(h) }
     }
+
+    // MARK: the source
+
+    /// `reclaw_source_fetches_total{result}`, `reclaw_source_failures_total`, and on success
+    /// `reclaw_source_last_fetch_timestamp_seconds`.
+    public func sourceFetched(succeeded: Bool, at date: Date) {
+        registry.makeCounter(descriptor: Family.sourceFetches, labels: [("result", succeeded ? "success" : "failure")])
+            .increment()
+        if succeeded {
+            registry.makeGauge(descriptor: Family.sourceLastFetch).set(date.timeIntervalSince1970)
+        } else {
+            registry.makeCounter(descriptor: Family.sourceFailures).increment()
+        }
+    }
+
+    // MARK: the work queue
+
+    /// `reclaw_workqueue_depth`, `reclaw_workqueue_running`, `reclaw_workqueue_longest_running_processor_seconds`.
+    public func queue(depth: Int, running: Int, longestRunningSeconds: Double) {
+        registry.makeGauge(descriptor: Family.queueDepth).set(Double(depth))
+        registry.makeGauge(descriptor: Family.queueRunning).set(Double(running))
+        registry.makeGauge(descriptor: Family.queueLongest).set(max(0, longestRunningSeconds))
+    }
+
+    /// `reclaw_workqueue_adds_total`.
+    public func queueAdded() {
+        registry.makeCounter(descriptor: Family.queueAdds).increment()
+    }
+
+    /// `reclaw_workqueue_retries_total`.
+    public func queueRetried() {
+        registry.makeCounter(descriptor: Family.queueRetries).increment()
+    }
+
+    // MARK: alerts and AWS
+
+    /// `reclaw_alert_deliveries_total{outcome}`: delivered, refused, failed or dropped.
+    public func alertDelivery(outcome: String) {
+        registry.makeCounter(descriptor: Family.alertDeliveries, labels: [("outcome", outcome)]).increment()
+    }
+
+    /// `reclaw_aws_calls_total{service,operation,outcome}`.
+    public func record(_ call: AWSCallRecord) async {
+        registry.makeCounter(descriptor: Family.awsCalls,
+                             labels: [("service", call.service.rawValue), ("operation", call.operation), ("outcome", call.outcome)]).increment()
+    }
+
+    // MARK: leases
+
+    /// `reclaw_leases_held`.
+    public func leases(held: Int) {
+        registry.makeGauge(descriptor: Family.leasesHeld).set(Double(held))
+    }
+
+    /// `reclaw_lease_acquisitions_total`.
+    public func leaseAcquired() {
+        registry.makeCounter(descriptor: Family.leaseAcquisitions).increment()
+    }
+
+    /// `reclaw_lease_losses_total`.
+    public func leaseLost() {
+        registry.makeCounter(descriptor: Family.leaseLosses).increment()
+    }
+
+    /// `reclaw_replica_active{replica}`.
+    public func replicaActive(_ replica: String, _ active: Bool) {
+        registry.makeGauge(descriptor: Family.replicaActive, labels: [("replica", replica)]).set(active ? 1.0 : 0.0)
+    }
+
+    // MARK: CloudTrail events
+
+    /// `reclaw_events_received_total`.
+    public func eventReceived() {
+        registry.makeCounter(descriptor: Family.eventsReceived).increment()
+    }
+
+    /// `reclaw_events_matched_total`.
+    public func eventMatched() {
+        registry.makeCounter(descriptor: Family.eventsMatched).increment()
+    }
+
+    /// `reclaw_events_ignored_total{reason}`.
+    public func eventIgnored(reason: String) {
+        registry.makeCounter(descriptor: Family.eventsIgnored, labels: [("reason", reason)]).increment()
+    }
+
+    /// `reclaw_event_lag_seconds`.
+    public func eventLag(seconds: Double) {
+        registry.makeValueHistogram(descriptor: Family.eventLag, buckets: Self.lagBuckets).record(max(0, seconds))
+    }
+
+    // MARK: the operations endpoint
+
+    /// `reclaw_http_refusals_total{reason}`: requests the endpoint refused.
+    public func httpRefused(reason: String) {
+        registry.makeCounter(descriptor: Family.httpRefusals, labels: [("reason", reason)]).increment()
+    }
+
+    /// `reclaw_push_notifications_accepted_total`.
+    public func pushAccepted() {
+        registry.makeCounter(descriptor: Family.pushes).increment()
+    }
+
+    /// The Prometheus text exposition format (version 0.0.4).
+    public func render() -> String {
+        registry.emitToString()
+    }
+
+    // MARK: helpers
+
+    private func withSeries(_ deployment: String, _ body: (inout DeploymentSeries) -> Void) {
+        series.withLock { all in body(&all[deployment, default: DeploymentSeries()]) }
+    }
+
+    private func counter(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Counter {
+        let key = Self.key(family.name, labels)
+        if let c = s.counters[key] { return c }
+        let c = registry.makeCounter(descriptor: family, labels: labels)
+        s.counters[key] = c
+        return c
+    }
+
+    private func gauge(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Gauge {
+        let key = Self.key(family.name, labels)
+        if let g = s.gauges[key] { return g }
+        let g = registry.makeGauge(descriptor: family, labels: labels)
+        s.gauges[key] = g
+        return g
+    }
+
+    static func key(_ name: String, _ labels: [(String, String)]) -> String {
+        ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1}")
+    }
+
+    /// The Swift compiler that built reclaw, for `reclaw_build_info`.
+    static let swiftVersion: String = {
+        #if compiler(>=6.4)
+        return "6.4"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }()
 }

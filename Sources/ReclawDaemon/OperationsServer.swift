@@ -1,130 +1,149 @@
-import Crypto
-import FlyingFox
-import FlyingSocks
 import Foundation
 import Logging
+internal import NIOCore
+internal import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
-/// The daemon's HTTP endpoint (FlyingFox, the lightest server that builds in this budget):
-/// `/healthz`, Prometheus `/metrics`, and `POST /hooks/git`, a push notification that triggers an
-/// immediate fetch when signed the way GitHub signs (`X-Hub-Signature-256: sha256=HMAC`).
-public final class OperationsServer: Service, Sendable {
-    let server: HTTPServer
-    let metrics: Metrics
-    let secret: String?
-    let logger: Logger
-    let health: @Sendable () -> HealthReport
-    let onPush: @Sendable () -> Void
-
-    /// The port served (port 0 in the address is resolved to a free one at once, so a restart keeps it).
-    public let port: UInt16
-
-    /// `address` is `host:port`; `secret` is the shared webhook secret (nil or empty: every hook call
-    /// is refused, since anyone can sign with an empty key).
-    public init(address: String, metrics: Metrics, secret: String?, logger: Logger, health: @escaping @Sendable () -> HealthReport,
-                onPush: @escaping @Sendable () -> Void) throws {
-        let parts = address.split(separator: ":")
-        guard parts.count == 2, var port = UInt16(parts[1]) else { throw SourceError("--metrics-address takes HOST:PORT, not \(address)") }
-        if port == 0 { port = try Self.freePort(host: String(parts[0])) }
-        self.port = port
-        server = HTTPServer(address: try .inet(ip4: String(parts[0]), port: port), logger: .disabled)
-        self.metrics = metrics
-        self.secret = secret?.isEmpty == false ? secret : nil
-        self.logger = logger
-        self.health = health
-        self.onPush = onPush
-    }
-
-    /// Serves until a graceful shutdown. If the server stops on its own (its socket pool can give
-    /// up under signal storms), it is started again on the same port: the endpoint must not vanish.
-    public func run() async throws {
-        await installRoutes()
-        while true {
-            do {
-                try await cancelWhenGracefulShutdown {
-                    try await self.server.run()
-                }
-                return
-            } catch is CancellationError {
-                return  // a graceful shutdown: a clean end
-            } catch {
-                if Task.isCancelled || Task.isShuttingDownGracefully { return }
-                logger.warning("the operations endpoint stopped; starting it again", metadata: ["error": "\(error)", "port": "\(port)"])
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-        }
-    }
-
-    /// Waits until the server listens; returns its port.
-    public func waitUntilListening(timeout: TimeInterval = 30) async throws -> UInt16 {
-        try await server.waitUntilListening(timeout: timeout)
-        return port
-    }
-
-    static func freePort(host: String) throws -> UInt16 {
-        let socket = try FlyingSocks.Socket(domain: AF_INET)
-        try socket.bind(to: try .inet(ip4: host, port: 0))
-        guard case .ip4(_, let port) = try socket.sockname() else { throw SourceError("cannot find a free port on \(host)") }
-        try socket.close()
-        return port
-    }
-
-    private func installRoutes() async {
-        let (metrics, secret, logger, health, onPush) = (self.metrics, self.secret, self.logger, self.health, self.onPush)
-        await server.appendRoute("GET /healthz") { _ in
-            let report = health()
-            return HTTPResponse(statusCode: report.healthy ? .ok : .serviceUnavailable, body: Data((report.message + "\n").utf8))
-        }
-        await server.appendRoute("GET /metrics") { _ in
-            HTTPResponse(statusCode: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: Data(metrics.render().utf8))
-        }
-        await server.appendRoute("POST /hooks/git") { request in
-            let body = try await request.bodyData
-            guard let secret else {
-                logger.warning("a push notification was refused: no hook secret is configured")
-                return HTTPResponse(statusCode: .unauthorized, body: Data("no hook secret configured\n".utf8))
-            }
-            guard Self.verify(signature: request.headers[HTTPHeader("X-Hub-Signature-256")], body: body, secret: secret) else {
-                logger.warning("a push notification was refused: missing or wrong signature")
-                return HTTPResponse(statusCode: .unauthorized, body: Data("missing or wrong X-Hub-Signature-256\n".utf8))
-            }
-            logger.info("push notification received; fetching now")
-            onPush()
-            return HTTPResponse(statusCode: .accepted, body: Data("fetching\n".utf8))
-        }
-    }
-
-    /// Checks `sha256=HEX` against HMAC-SHA256 of the body, in constant time.
-    public static func verify(signature: String?, body: Data, secret: String) -> Bool {
-        guard let signature, signature.hasPrefix("sha256="), let given = Data(hex: String(signature.dropFirst(7))) else { return false }
-        let expected = Data(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8))))
-        guard given.count == expected.count else { return false }
-        return zip(given, expected).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
-    }
-}
-
-/// What /healthz answers: healthy or not, and why.
+/// What `/healthz` answers: 200 `ok` when healthy, 503 with the message otherwise.
 public struct HealthReport: Sendable {
     public var healthy: Bool
     public var message: String
-
     public init(healthy: Bool, message: String) {
         self.healthy = healthy
         self.message = message
     }
 }
 
-extension Data {
-    init?(hex: String) {
-        guard hex.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var i = hex.startIndex
-        while i < hex.endIndex {
-            let j = hex.index(i, offsetBy: 2)
-            guard let b = UInt8(hex[i..<j], radix: 16) else { return nil }
-            bytes.append(b)
-            i = j
+/// The bounds that keep the endpoint safe to expose: whatever a client sends, it holds a bounded
+/// amount of memory for a bounded time, and the daemon's own work never waits for it.
+public struct OperationsLimits: Sendable {
+    /// Connections open at once; a new one beyond this closes the one that has waited longest
+    /// without sending a whole request (a slow client holds no slot for long).
+    public var maxConnections = 64
+    /// The request line and headers together; more is answered 431 and closed.
+    public var maxHeaderBytes = 16 * 1024
+    /// A push notification's body; a larger Content-Length is answered 413 before any of it is read,
+    /// a chunked body is cut off at this size.
+    public var maxBodyBytes = 1024 * 1024
+    /// The body of the other routes, which take none.
+    public var maxOtherBodyBytes = 16 * 1024
+    /// Pieces (chunks, or reads) a body may come in: each costs the event loop a little, so a body
+    /// in one-byte chunks is refused (413) long before it could keep a thread busy.
+    public var maxBodyParts = 16 * 1024
+    /// From a request's first byte (or a new connection) to the end of its headers.
+    public var headerTimeout: Duration = .seconds(10)
+    /// From the end of the headers to the end of the body.
+    public var bodyTimeout: Duration = .seconds(10)
+    /// How long a kept-alive connection may wait for its next request.
+    public var idleTimeout: Duration = .seconds(60)
+    public init() {}
+}
+
+/// The daemon's HTTP endpoint, on SwiftNIO: `GET|HEAD /healthz`, `GET|HEAD /metrics`
+/// (Prometheus) and `POST /hooks/git`, a push notification that triggers an immediate fetch when
+/// its signature, freshness and novelty pass the `PushGate`. Everything else is 404 or 405.
+///
+/// The address is bound when the server is made, so a taken port is an error at startup, not later.
+/// Requests are served on NIO's event loop threads, never on the daemon's tasks, within the
+/// `OperationsLimits`.
+public final class OperationsServer: Service, Sendable {
+    /// The port served (port 0 in the address is a free port chosen at bind time).
+    public let port: UInt16
+    /// The addresses listened on, as `IP:PORT`.
+    public let listening: [String]
+    let channels: [any Channel]
+    let endpoint: Endpoint
+
+    /// `address` as `--metrics-address` takes it; `secret` is the shared push notification secret
+    /// (nil or empty: every push is refused, since anyone can sign with an empty key). `health`
+    /// and `onPush` run on an event loop thread and must return at once.
+    public init(address: String, metrics: Metrics, secret: String?, limits: OperationsLimits = OperationsLimits(),
+                pushPolicy: PushGate.Policy = PushGate.Policy(), logger: Logger,
+                health: @escaping @Sendable () -> HealthReport, onPush: @escaping @Sendable () -> Void,
+                now: @escaping @Sendable () -> Date = { Date() }) async throws {
+        let parsed = try ListenAddress(parsing: address)
+        endpoint = Endpoint(limits: limits, metrics: metrics, gate: try PushGate(secret: secret, policy: pushPolicy, now: now),
+                            refusals: RefusalLog(logger: logger, now: now), health: health, onPush: onPush, logger: logger)
+        let bound = try await Self.bind(parsed, endpoint: endpoint)
+        channels = bound
+        port = UInt16(bound.first?.localAddress?.port ?? parsed.port)
+        listening = bound.compactMap { $0.localAddress.map(Self.text) }
+        logger.info("serving /healthz, /metrics and POST /hooks/git", metadata: ["http.address": "\(listening.joined(separator: " "))"])
+    }
+
+    /// Serves until a graceful shutdown or cancellation, then closes the listeners and every
+    /// connection still open. Listeners that close on their own are an error: the endpoint must not
+    /// vanish unnoticed.
+    public func run() async throws {
+        let channels = self.channels
+        let connections = endpoint.connections
+        let stopping = Mutex(false)
+        await withTaskCancellationOrGracefulShutdownHandler {
+            for channel in channels { try? await channel.closeFuture.get() }
+        } onCancelOrGracefulShutdown: {
+            stopping.withLock { $0 = true }
+            for channel in channels { channel.close(promise: nil) }
+            connections.closeAll()
         }
-        self.init(bytes)
+        if !stopping.withLock({ $0 }) {
+            connections.closeAll()
+            throw OperationsServerError(.cannotListen, "the operations endpoint stopped listening on \(listening.joined(separator: " "))")
+        }
+    }
+
+    /// The port; the server listens from the moment it is made.
+    public func waitUntilListening(timeout: TimeInterval = 30) async throws -> UInt16 { port }
+
+    // MARK: binding
+
+    static func bind(_ address: ListenAddress, endpoint: Endpoint) async throws -> [any Channel] {
+        let ips = try address.candidateIPs()
+        var bound: [any Channel] = []
+        var port = address.port
+        var failures: [String] = []
+        for ip in ips {
+            // Every interface: `::` serves IPv4 too; `0.0.0.0` only where IPv6 is missing.
+            if address.host == nil, !bound.isEmpty { break }
+            let target = ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
+            do {
+                let socket = try SocketAddress(ipAddress: ip, port: port)
+                let channel = try await bootstrap(endpoint, dualStack: ip == "::").bind(to: socket).get()
+                bound.append(channel)
+                if port == 0, let chosen = channel.localAddress?.port { port = chosen }
+            } catch let error as IOError where error.errnoCode == EADDRINUSE {
+                for channel in bound { try? await channel.close() }
+                throw OperationsServerError(.addressInUse, "cannot listen on \(target) (--metrics-address \(address)): the address is already in use; is another reclaw or another program serving there?")
+            } catch let error as IOError where [EADDRNOTAVAIL, EAFNOSUPPORT, EPROTONOSUPPORT].contains(error.errnoCode) {
+                failures.append("\(target): \(error)")  // an address family this host lacks: serve the others
+            } catch {
+                for channel in bound { try? await channel.close() }
+                throw OperationsServerError(.cannotListen, "cannot listen on \(target) (--metrics-address \(address)): \(error)")
+            }
+        }
+        guard !bound.isEmpty else {
+            throw OperationsServerError(.cannotListen, "cannot listen on --metrics-address \(address): \(failures.joined(separator: "; "))")
+        }
+        if !failures.isEmpty {
+            endpoint.logger.warning("some addresses of the operations endpoint cannot be served", metadata: ["http.unavailable": "\(failures.joined(separator: "; "))"])
+        }
+        return bound
+    }
+
+    static func bootstrap(_ endpoint: Endpoint, dualStack: Bool) -> ServerBootstrap {
+        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        if dualStack {
+            bootstrap = bootstrap.serverChannelOption(ChannelOptions.Types.SocketOption(level: .ipv6, name: .ipv6_v6only), value: 0)
+        }
+        return bootstrap
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in endpoint.accept(channel) }
+    }
+
+    static func text(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        return ip.contains(":") ? "[\(ip)]:\(address.port ?? 0)" : "\(ip):\(address.port ?? 0)"
     }
 }

@@ -4,16 +4,19 @@ import ReclawState
 /// With several replicas: which deployments this one works on, and how its state follows a
 /// deployment from replica to replica.
 extension ReconcileDaemon {
-    /// The deployments this replica may work on: all of them, or those whose lease it holds.
+    /// The deployments this replica may work on: all of them, or those whose lease it holds and
+    /// whose state it has adopted.
     func owns(_ names: Set<String>) -> Set<String> {
-        guard let leases else { return names }
-        return names.intersection(leases.owned)
+        guard leases != nil else { return names }
+        return names.intersection(core.withLock { $0.owned })
     }
 
-    /// Deployments a worker is handling now, and those waiting to be pruned: their leases are
-    /// kept until that work ends.
+    /// Deployments a worker is handling now, and (until a shutdown) those queued, for a prune
+    /// among others: their leases are kept until that work ends.
     var busyDeployments: Set<String> {
-        core.withLock { c in c.scheduler.tracked.filter { c.scheduler.isBusy($0) || c.scheduler.isQueued($0) } }
+        core.withLock { c in
+            c.scheduler.tracked.filter { c.scheduler.isBusy($0) || (!c.scheduler.shuttingDown && c.scheduler.isQueued($0)) }
+        }
     }
 
     /// Takes over the deployments gained (their state copied from the lease table first) and
@@ -31,12 +34,14 @@ extension ReconcileDaemon {
         }
         let now = clock.now()
         core.withLock { c in
+            c.owned.subtract(lost)
+            c.owned.formUnion(adopted)
             for name in lost {
                 c.stalled[name] = nil
                 c.findings[name] = nil
                 c.alerts.forget(deployment: name)
             }
-            c.scheduler.track(c.source.names.union(c.prunable).intersection(leases.owned.union(adopted)), now: now)
+            c.scheduler.track(c.source.names.union(c.prunable).intersection(c.owned), now: now)
             for name in adopted where c.source.specs[name] != nil || c.prunable.contains(name) {
                 c.scheduler.enqueue(name, c.source.specs[name] != nil ? .newRevision : .prune, now: now)
             }

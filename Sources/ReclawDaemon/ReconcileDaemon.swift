@@ -47,8 +47,13 @@ public final class ReconcileDaemon: Service, Sendable {
         var noticeWaits: [NoticeWait] = []
         /// Which deployment each known resource id, role name and parameter name belongs to.
         var resourceIndex: [String: String] = [:]
+        /// With several replicas: the deployments whose lease this replica holds and whose state
+        /// it has adopted.
+        var owned: Set<String> = []
         var health: HealthTracker
         var shutdownStarted: Duration?
+        /// The scheduler's adds and retries already counted in the metrics.
+        var countedQueue = (added: 0, retries: 0)
     }
 
     /// Why a deployment stopped, as shown in the log, metrics, health and alerts.
@@ -206,10 +211,14 @@ public final class ReconcileDaemon: Service, Sendable {
     }
 
     func publishQueueMetrics(now: Duration) {
-        let (depth, running, longest) = core.withLock { c in
-            (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now))
+        let (depth, running, longest, added, retried) = core.withLock { c in
+            defer { c.countedQueue = (c.scheduler.added, c.scheduler.retries) }
+            return (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now),
+                    c.scheduler.added - c.countedQueue.added, c.scheduler.retries - c.countedQueue.retries)
         }
         metrics.queue(depth: depth, running: running, longestRunningSeconds: longest.inSeconds)
+        for _ in 0..<added { metrics.queueAdded() }
+        for _ in 0..<retried { metrics.queueRetried() }
     }
 
     // MARK: stalls, events and alerts

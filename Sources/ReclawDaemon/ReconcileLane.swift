@@ -110,7 +110,7 @@ extension ReconcileDaemon {
             if p.plan.hasChanges {
                 logger.info("applied", metadata: ["deployment": "\(name)", "plan.id": "\(p.plan.id)", "steps": "\(result.outcomes.count)"])
             }
-            if !p.plan.drift.isEmpty { await driftCorrected(p, since: since, byRevision: !reasons.contains(.driftCorrection) || reasons.count > 1) }
+            if !p.plan.drift.isEmpty { await driftCorrected(p, since: since) }
             return (.converged, p.plan.hasChanges ? result : nil)
         }
         if isShuttingDown, result.problems.allSatisfy({ if case .notStarted = $0.status { return true }; return false }) {

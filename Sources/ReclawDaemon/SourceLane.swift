@@ -105,7 +105,12 @@ extension ReconcileDaemon {
             for name in update.removed { c.alerts.forget(deployment: name) }
             return (update, previous, c.source.names)
         }
-        leases?.setDeployments(names)
+        if let leases {
+            leases.setDeployments(names)
+            // Leases held whose state could not be adopted yet (the table did not answer): again.
+            let pending = leases.owned.subtracting(core.withLock { $0.owned })
+            if !pending.isEmpty { await ownershipChanged(gained: pending, lost: []) }
+        }
         let owned = owns(names.union(core.withLock { $0.prunable }))
         core.withLock { $0.scheduler.track(owned, now: now) }
         if update.revisionChanged {

@@ -123,17 +123,24 @@ public final class SpecSource: Sendable {
         let bound = fetchLimits.timeout + .seconds(2)
         let shown = GitRepository.redacted(url)
         let timeout = fetchLimits.timeout
-        let result: Result<SourceSnapshot, SourceError> = await withCheckedContinuation { continuation in
-            let once = ResumeOnce(continuation)
-            Thread.detachNewThread { [self] in
-                let result = Result { () throws(SourceError) in try self.read() }
-                FetchesInFlight.shared.end(key)
-                once.resume(result)
+        // Whichever comes first answers: the fetch, its deadline, or the caller giving up (a
+        // shutdown); a fetch thread still stuck is left to end on its own deadline.
+        let once = ResumeOnce<Result<SourceSnapshot, SourceError>>()
+        let result: Result<SourceSnapshot, SourceError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                once.set(continuation)
+                Thread.detachNewThread { [self] in
+                    let result = Result { () throws(SourceError) in try self.read() }
+                    FetchesInFlight.shared.end(key)
+                    once.resume(result)
+                }
+                DispatchQueue.global().asyncAfter(deadline: .now() + bound.inSeconds) {
+                    once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): fetch timed out after \(Int(timeout.inSeconds)) s; the fetch thread is still stuck and is left to end",
+                                                     code: .timedOut)))
+                }
             }
-            DispatchQueue.global().asyncAfter(deadline: .now() + bound.inSeconds) {
-                once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): fetch timed out after \(Int(timeout.inSeconds)) s; the fetch thread is still stuck and is left to end",
-                                                 code: .timedOut)))
-            }
+        } onCancel: {
+            once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): the fetch was abandoned (shutting down)", code: .unavailable)))
         }
         return try result.get()
     }
@@ -227,15 +234,39 @@ final class FetchesInFlight: @unchecked Sendable {
 private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var continuation: CheckedContinuation<T, Never>?
+    /// An answer that came before the continuation was set (a cancellation first).
+    private var early: T?
+    private var done = false
 
-    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }
+    init() {}
+
+    func set(_ continuation: CheckedContinuation<T, Never>) {
+        lock.lock()
+        if let early {
+            self.early = nil
+            lock.unlock()
+            continuation.resume(returning: early)
+            return
+        }
+        self.continuation = continuation
+        lock.unlock()
+    }
 
     func resume(_ value: T) {
         lock.lock()
-        let c = continuation
+        guard !done else {
+            lock.unlock()
+            return
+        }
+        done = true
+        guard let c = continuation else {
+            early = value
+            lock.unlock()
+            return
+        }
         continuation = nil
         lock.unlock()
-        c?.resume(returning: value)
+        c.resume(returning: value)
     }
 }
 

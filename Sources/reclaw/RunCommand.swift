@@ -28,7 +28,8 @@ struct RunCommand: AsyncParsableCommand {
     var alertWebhookFiles: [String] = []
     @Flag(help: "Destroy deployments whose spec left the repository (never all of them at once).") var prune = false
     @Flag(help: "One pass (source, then drift), then exit: 0 no changes, 2 changes or drift, 1 errors.") var once = false
-    @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT.") var metricsAddress: String?
+    @Option(help: "Serve /healthz, /metrics and POST /hooks/git on HOST:PORT, localhost:PORT, [IPV6]:PORT or :PORT (every interface).")
+    var metricsAddress: String?
     @Option(help: "A file holding the push notification secret (or set RECLAW_HOOK_SECRET).") var hookSecretFile: String?
     @Option(help: "Deployments reconciled at once.") var deploymentConcurrency: Int = 4
     @OptionGroup var replicaOptions: ReplicaOptions
@@ -43,6 +44,9 @@ struct RunCommand: AsyncParsableCommand {
         if let d = DurationText.parse(replicaOptions.leaseDuration), d < .seconds(3) {
             throw ValidationError("--lease-duration must be at least 3s")
         }
+        if let metricsAddress {
+            do { _ = try ListenAddress(parsing: metricsAddress) } catch { throw ValidationError("\(error)") }
+        }
     }
 
     func run() async throws {
@@ -54,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
         let lock = try runtime.lockState(purpose: "reclaw run")
         let metrics = Metrics()
         let webhooks = try alertWebhooks + alertWebhookFiles.flatMap(Self.webhookURLs(inFile:))
-        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"))
+        let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"), metrics: metrics)
         let clock = SystemClock()
         let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
@@ -80,32 +84,45 @@ struct RunCommand: AsyncParsableCommand {
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {
-            if leases != nil { throw CLIError("--once cannot be combined with --lease-table: a replica owns deployments only while it runs") }
-            let code = await runOnce(daemon, notifier: notifier)
+            let code = await runOnce(daemon, notifier: notifier, leases: leases)
             if code != 0 { throw ExitCode(code) }
             return
         }
         // Shut down in reverse order: the daemon finishes its work, then the leases are released.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = leases.map { [.init(service: $0)] } ?? []
-        services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        // The notifier before the daemon: it is shut down after it, so the daemon's last alerts go out.
         if let notifier { services.append(.init(service: notifier)) }
+        services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         if let metricsAddress {
             let secret = try hookSecret()
-            services.append(.init(service: try OperationsServer(address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
-                                                                health: { daemon.health() }, onPush: { daemon.requestFetch() })))
+            // Bound here: a taken address stops reclaw at startup with an error naming it (exit 1).
+            let server = try await OperationsServer(
+                address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
+                health: { daemon.health() }, onPush: { daemon.requestFetch() })
+            services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.info("reclaw stopped")
     }
 
-    /// One source pass and one drift pass; alerts are delivered before returning.
-    func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?) async -> Int32 {
+    /// One source pass and one drift pass; alerts are delivered before returning. As a replica, it
+    /// first takes the leases it can (its share among the live replicas, all of them when alone),
+    /// works on those deployments only, and releases them before it exits.
+    func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?, leases: LeaseManager?) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
             if let notifier { group.addTask { try? await notifier.run(); return 0 } }
             group.addTask {
+                if let leases {
+                    _ = await daemon.sourcePass()  // reads the deployments; owns none yet
+                    await leases.round()
+                }
                 let report = await daemon.sourcePass()
                 let drift = await daemon.driftPass()
+                if let leases {
+                    leases.beginShutdown()
+                    await leases.round()
+                }
                 notifier?.finish()
                 if report.failed || !daemon.stalledDeployments.isEmpty { return 1 }
                 return report.exitCode == 2 || !drift.isEmpty ? 2 : 0

@@ -4,7 +4,8 @@ import ReclawTestSupport
 import Testing
 
 /// deploy/kubernetes: the manifests parse, name each other correctly, and run reclaw as the docs say:
-/// one replica, non-root, a read-only root, state on a volume, secrets as files, IRSA.
+/// three replicas sharing a lease table, rolled one at a time, non-root, a read-only root, each
+/// replica's state on a volume of its own, secrets as files, IRSA.
 @Suite struct KubernetesTests {
     let manifests: [String: JSONValue]
 
@@ -19,23 +20,32 @@ import Testing
         manifests = byKind
     }
 
-    var pod: JSONValue? { manifests["Deployment"]?.at("spec.template.spec") }
+    var statefulSet: JSONValue? { manifests["StatefulSet"] }
+    var pod: JSONValue? { statefulSet?.at("spec.template.spec") }
     var container: JSONValue? { pod?["containers"]?.arrayValue?.first }
 
     @Test func everyManifestHasItsRequiredFields() {
-        #expect(Set(manifests.keys) == ["Namespace", "ServiceAccount", "ConfigMap", "PersistentVolumeClaim", "Deployment", "Service"])
+        #expect(Set(manifests.keys) == ["Namespace", "ServiceAccount", "ConfigMap", "StatefulSet", "PodDisruptionBudget", "Service"])
         for (kind, m) in manifests {
             #expect(m["apiVersion"]?.stringValue?.isEmpty == false, "\(kind)")
             #expect(m.at("metadata.name")?.stringValue?.isEmpty == false, "\(kind)")
         }
-        #expect(manifests["Deployment"]?.at("spec.selector.matchLabels") == manifests["Deployment"]?.at("spec.template.metadata.labels"))
-        #expect(manifests["Service"]?.at("spec.selector") == manifests["Deployment"]?.at("spec.template.metadata.labels"))
+        #expect(statefulSet?.at("spec.selector.matchLabels") == statefulSet?.at("spec.template.metadata.labels"))
+        #expect(manifests["Service"]?.at("spec.selector") == statefulSet?.at("spec.template.metadata.labels"))
+        #expect(statefulSet?.at("spec.serviceName") == manifests["Service"]?.at("metadata.name"))
+        #expect(manifests["Service"]?.at("spec.clusterIP") == "None", "a StatefulSet's service is headless")
         #expect(container?["image"]?.stringValue?.isEmpty == false)
     }
 
-    @Test func oneReplicaIsReplacedNeverDoubled() {
-        #expect(manifests["Deployment"]?.at("spec.replicas") == "1")
-        #expect(manifests["Deployment"]?.at("spec.strategy.type") == "Recreate")
+    @Test func threeReplicasShareALeaseTableAndAreRolledOneAtATime() {
+        #expect(statefulSet?.at("spec.replicas") == "3")
+        #expect(statefulSet?.at("spec.updateStrategy.type") == "RollingUpdate")
+        #expect(manifests["PodDisruptionBudget"]?.at("spec.maxUnavailable") == "1")
+        #expect(manifests["PodDisruptionBudget"]?.at("spec.selector.matchLabels") == statefulSet?.at("spec.template.metadata.labels"))
+        let args = container?["args"]?.strings ?? []
+        #expect(args.contains("--lease-table=$(RECLAW_LEASE_TABLE)") && args.contains("--replica-id=$(POD_NAME)"))
+        let podName = container?["env"]?.arrayValue?.first { $0["name"] == "POD_NAME" }
+        #expect(podName?.at("valueFrom.fieldRef.fieldPath") == "metadata.name", "each replica is named after its pod")
     }
 
     @Test func itRunsAsNonRootOnAReadOnlyRootWithNoPrivileges() {
@@ -55,8 +65,9 @@ import Testing
         })
         let volumes = Dictionary(uniqueKeysWithValues: (pod?["volumes"]?.arrayValue ?? []).compactMap { v in v["name"]?.stringValue.map { ($0, v) } })
         let stateDir = try #require(env["RECLAW_STATE_DIR"])
-        let stateVolume = try #require(volumes[mounts[stateDir] ?? ""])
-        #expect(stateVolume.at("persistentVolumeClaim.claimName") == manifests["PersistentVolumeClaim"]?.at("metadata.name"))
+        // Each replica's state (and audit log) is on a volume of its own, from the claim template.
+        let claims = (statefulSet?.at("spec.volumeClaimTemplates")?.arrayValue ?? []).compactMap { $0.at("metadata.name")?.stringValue }
+        #expect(claims.contains(mounts[stateDir] ?? "?") && volumes[mounts[stateDir] ?? ""] == nil)
 
         let args = container?["args"]?.strings ?? []
         let secretFiles = args.filter { $0.hasPrefix("--alert-webhook-file=") || $0.hasPrefix("--hook-secret-file=") }.map { String($0.split(separator: "=")[1]) }
@@ -74,16 +85,21 @@ import Testing
         let config = manifests["ConfigMap"]?["data"]?.objectValue ?? [:]
         #expect(container?["envFrom"]?.arrayValue?.first?.at("configMapRef.name") == manifests["ConfigMap"]?.at("metadata.name"))
         var args = container?["args"]?.strings ?? []
+        let fromPod: [String: String] = ["POD_NAME": "reclaw-0"]  // what the downward API gives the first pod
         for (i, arg) in args.enumerated() {
             for match in arg.matches(of: /\$\(([A-Z_]+)\)/) {
                 let key = String(match.1)
-                #expect(config[key] != nil, "\(key) is not in the ConfigMap")
-                args[i] = args[i].replacingOccurrences(of: "$(\(key))", with: config[key]?.stringValue ?? "")
+                #expect(config[key] != nil || fromPod[key] != nil, "\(key) is not in the ConfigMap")
+                args[i] = args[i].replacingOccurrences(of: "$(\(key))", with: config[key]?.stringValue ?? fromPod[key] ?? "")
             }
         }
-        // reclaw runs them for one pass, with a local folder for the example's repository and the
-        // Secret's files where the Deployment mounts them.
+        // reclaw runs them for one pass, with a local folder for the example's repository, the
+        // Secret's files where the pod mounts them, and the lease table made as the docs say.
         let pass = OnePass()
+        let table = uniqueName("leases")
+        args = args.map { $0.replacingOccurrences(of: "--lease-table=\(config["RECLAW_LEASE_TABLE"]?.stringValue ?? "")", with: "--lease-table=\(table)") }
+        let made = try await pass.run(["lease", "create-table", table, "--region", config["RECLAW_LEASE_REGION"]?.stringValue ?? ""], once: false)
+        #expect(made.status == 0, "\(made.stderr)")
         args = args.map {
             $0.replacingOccurrences(of: config["RECLAW_SOURCE"]?.stringValue ?? "", with: pass.source)
                 .replacingOccurrences(of: "/etc/reclaw/secrets", with: pass.secrets)

@@ -54,10 +54,10 @@ struct OnePass {
         for name in ["alert-webhooks", "git-credentials", "hook-secret"] { dir.write("secrets/" + name, "") }
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandResult {
+    func run(_ arguments: [String], environment: [String: String] = [:], once: Bool = true) async throws -> CommandResult {
         var env = Emulator.shared.environment
         env["RECLAW_STATE_DIR"] = dir.file("state")
         for (k, v) in environment { env[k] = v }
-        return try await Command.run([RepoPaths.reclawBinary] + arguments + ["--once"], environment: env)
+        return try await Command.run([RepoPaths.reclawBinary] + arguments + (once ? ["--once"] : []), environment: env)
     }
 }

@@ -21,8 +21,8 @@ import Testing
         metrics.reconciled(deployment: "alpha", kind: "apply", result: .success, seconds: 0.3)
         metrics.succeeded(deployment: "alpha", at: Date(timeIntervalSince1970: 1_800_000_000))
         metrics.drifted(deployment: "alpha", resources: 2)
-        let server = try OperationsServer(address: "127.0.0.1:0", metrics: metrics, secret: "s3cret", logger: Logger(label: "test"),
-                                          health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
+        let server = try await OperationsServer(address: "127.0.0.1:0", metrics: metrics, secret: "s3cret", logger: Logger(label: "test"),
+                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -41,9 +41,9 @@ import Testing
             #expect(pushes.withLock { $0 } == 1)
             #expect(try await http.send(HTTPRequest(url: base + "/healthz")).status == 200)
             let text = try await http.send(HTTPRequest(url: base + "/metrics")).bodyText
-            #expect(text.contains("reclaw_reconcile_total{deployment=\"alpha\",kind=\"apply\",result=\"success\"} 1"))
+            #expect(text.contains(#"reclaw_reconcile_duration_seconds_count{deployment="alpha",kind="apply"} 1"#))
             #expect(text.contains("reclaw_drifted_resources{deployment=\"alpha\"} 2"))
-            #expect(text.contains("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"alpha\"} 1800000000"))
+            #expect(text.contains("reclaw_last_successful_reconcile_timestamp_seconds{deployment=\"alpha\"} 1800000000.0"))
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -51,8 +51,8 @@ import Testing
 
     @Test func anEmptyHookSecretRefusesEveryPushEvenOneSignedWithTheEmptyKey() async throws {
         let pushes = Mutex(0)
-        let server = try OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "", logger: Logger(label: "test"),
-                                          health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
+        let server = try await OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "", logger: Logger(label: "test"),
+                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.withLock { $0 += 1 } })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -113,9 +113,11 @@ import Testing
             func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
         }
         let logger = Logger(label: "alerts") { _ in Capture(lines: lines) }
-        // The first URL answers 503 twice, then takes the alert; the second never answers.
+        // The first URL always answers 503; the second never answers.
         let flaky = receiver.url + "/status/503"
-        let notifier = AlertNotifier(urls: [flaky, "http://127.0.0.1:9/hooks/SECRET-PATH"], logger: logger, attempts: 3, firstDelay: .milliseconds(50))
+        let metrics = Metrics()
+        let notifier = AlertNotifier(urls: [flaky, "http://127.0.0.1:9/hooks/SECRET-PATH"], logger: logger, attempts: 3, firstDelay: .milliseconds(50),
+                                     metrics: metrics)
         let start = ContinuousClock.now
         notifier.send(AuditEvent(type: .driftDetected, deployment: "alpha"))
         #expect(ContinuousClock.now - start < .milliseconds(50), "sending blocked the caller")
@@ -124,5 +126,21 @@ import Testing
         let text = lines.value.withLock { $0.joined(separator: "\n") }
         #expect(text.contains("alert delivery refused") && text.contains("alert dropped after 3 attempts"))
         #expect(!text.contains("SECRET-PATH") && !text.contains("/status/503") && !text.contains("127.0.0.1:9"))
+        // Each attempt's outcome, and the alert dropped after the last attempt.
+        let exposition = metrics.render()
+        for (outcome, count) in [("refused", 3), ("failed", 3), ("dropped", 2)] {
+            #expect(exposition.contains("reclaw_alert_deliveries_total{outcome=\"\(outcome)\"} \(count)\n"), "\(outcome)")
+        }
+        #expect(!exposition.contains(#"outcome="delivered""#))
+    }
+
+    @Test func aDeliveredAlertIsCountedAsDelivered() async throws {
+        let receiver = try EchoServer()
+        let metrics = Metrics()
+        let notifier = AlertNotifier(urls: [receiver.url + "/hooks/alerts"], logger: Logger(label: "test"), metrics: metrics)
+        notifier.send(AuditEvent(type: .driftDetected, deployment: "alpha"))
+        notifier.finish()
+        try await notifier.run()
+        #expect(metrics.render().contains(#"reclaw_alert_deliveries_total{outcome="delivered"} 1"#))
     }
 }

@@ -94,6 +94,24 @@ import Testing
             }
         }
 
+        /// The deployments `replica` changed in AWS (by the User-Agent of its mutating calls).
+        func deploymentsChanged(by replica: String) async throws -> Set<String> {
+            Set(try await emulator.requests(userAgent: "replica/\(replica)").compactMap { r -> String? in
+                guard let op = r["operation"] as? String, let ua = r["userAgent"] as? String,
+                      !["Describe", "List", "Get", "Lookup"].contains(where: op.hasPrefix) else { return nil }
+                return names.first { ua.contains("deployment/\($0);") }
+            })
+        }
+
+        /// Exactly one of each resource, for every deployment of the fleet.
+        func expectOneOfEach() async throws {
+            let counts = try await emulator.resourceCounts(prefix: String(names[0].dropLast(2)), region: region)
+            #expect(Set(counts.keys) == Set(names), "\(Set(names).subtracting(counts.keys).sorted())")
+            for (name, components) in counts {
+                #expect(components.count == 14 && components.values.allSatisfy { $0 == 1 }, "\(name): \(components)")
+            }
+        }
+
         func log(_ replica: String) -> String { (try? String(contentsOfFile: dir.file("\(replica).log"), encoding: .utf8)) ?? "" }
     }
 
@@ -116,28 +134,20 @@ import Testing
                                             environment: fleet.env("setup"))
         #expect(created.status == 0, "\(created.stderr)")
         let first = try fleet.commit()
-        let t0 = Date()
-        func mark(_ what: String) { FileHandle.standardError.write(Data("PHASE \(what) at \(Int(Date().timeIntervalSince(t0)))s\n".utf8)) }
         for r in ["r1", "r2", "r3"] { try fleet.start(r) }
 
         // Each deployment applied by exactly one replica, spread evenly.
         #expect(try await waitUntil(300) { try await fleet.applied(first).count == 30 }, "\(fleet.log("r1").suffix(3000))")
-        mark("let owners = try await fleet.o")
         let owners = try await fleet.owners()
         let shares = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
         #expect(shares.count == 3 && shares.values.allSatisfy { (7...13).contains($0) }, "\(shares)")
-        for name in fleet.names.prefix(5) {
-            let counts = try await emulator.resourceCounts(name, region: fleet.region)
-            #expect(!counts.isEmpty && counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
-        }
-        mark("var appliers: [String: Set<Str")
+        try await fleet.expectOneOfEach()
         var appliers: [String: Set<String>] = [:]
         for r in ["r1", "r2", "r3"] {
-            for name in fleet.names where try await !fleet.mutatingCalls(by: r, for: [name]).isEmpty { appliers[name, default: []].insert(r) }
+            for name in try await fleet.deploymentsChanged(by: r) { appliers[name, default: []].insert(r) }
         }
         #expect(appliers.count == 30 && appliers.values.allSatisfy { $0.count == 1 }, "\(appliers.filter { $0.value.count != 1 })")
 
-        mark("// kill -9:")
         // kill -9: the dead replica's deployments move to the others within a lease plus an interval.
         let dead = Set(owners.filter { $0.value == "r1" }.keys)
         fleet.stop("r1", signal: SIGKILL)
@@ -148,7 +158,6 @@ import Testing
         #expect(moved < Self.lease + Self.interval + 60, "moved after \(moved)s")
         #expect(try await fleet.owners().filter { dead.contains($0.key) }.values.allSatisfy { $0 == "r2" || $0 == "r3" })
 
-        mark("// SIGSTOP past the lease")
         // SIGSTOP past the lease: the paused replica makes no mutating call for its deployments after it resumes.
         let paused = Set(try await fleet.owners().filter { $0.value == "r2" }.keys)
         let callsBefore = try await fleet.mutatingCalls(by: "r2", for: paused).count
@@ -159,7 +168,6 @@ import Testing
         try await Task.sleep(for: .seconds(Self.lease))
         #expect(try await fleet.mutatingCalls(by: "r2", for: paused).count == callsBefore, "the paused replica changed AWS after it resumed")
 
-        mark("// A rolling restart")
         // A rolling restart (r2 and r3 one after the other, r1 back): nothing is applied twice,
         // and no deployment is without an owner for longer than a lease.
         try fleet.start("r1")
@@ -188,18 +196,13 @@ import Testing
         #expect(longest <= Self.lease + Self.interval, "a deployment had no live owner for \(longest)s")
         #expect(try await emulator.mutatingCallCount(prefix: fleet.names[0].dropLast(2)) == mutatingBefore, "a converged deployment was applied again")
 
-        mark("// DynamoDB unreachable")
         // DynamoDB unreachable for a moment: leases lapse safely or survive, and a change still lands once.
         let outage = try await emulator.injectError(service: "dynamodb", operation: "*", code: "InternalServerError", status: 500, count: nil)
         try await Task.sleep(for: .seconds(Self.lease * 1.5))
         try await emulator.removeFault(outage)
         let fourth = try fleet.commit(version: "2026.5.0")
         #expect(try await waitUntil(240) { try await fleet.applied(fourth).count == 30 })
-        mark("for name in fleet.names.prefix")
-        for name in fleet.names.prefix(5) {
-            let counts = try await emulator.resourceCounts(name, region: fleet.region)
-            #expect(counts.values.allSatisfy { $0 == 1 }, "\(name): \(counts)")
-        }
+        try await fleet.expectOneOfEach()
     }
 }
 

@@ -91,10 +91,15 @@ public struct SSMClient: Sendable {
     }
 
     /// Runs a shell script on an instance through AWS-RunShellScript; returns the command id.
-    public func sendCommand(instanceId: String, commands: [String], comment: String, timeoutSeconds: Int = 600) async throws(AWSError) -> String {
+    /// `timeoutSeconds` is SSM's delivery timeout (at least 30), `executionTimeoutSeconds` the
+    /// script's own (the document's default, an hour, when nil).
+    public func sendCommand(instanceId: String, commands: [String], comment: String, timeoutSeconds: Int = 600,
+                            executionTimeoutSeconds: Int? = nil) async throws(AWSError) -> String {
+        var parameters: [String: JSONValue] = ["commands": .array(commands.map { .string($0) })]
+        if let executionTimeoutSeconds { parameters["executionTimeout"] = [.string(String(max(1, executionTimeoutSeconds)))] }
         let r = try await call("SendCommand", [
             "InstanceIds": [.string(instanceId)], "DocumentName": "AWS-RunShellScript", "Comment": .string(String(comment.prefix(100))),
-            "TimeoutSeconds": .int(timeoutSeconds), "Parameters": ["commands": .array(commands.map { .string($0) })],
+            "TimeoutSeconds": .int(max(30, timeoutSeconds)), "Parameters": .object(parameters),
         ])
         return r["Command"]?["CommandId"]?.stringValue ?? ""
     }

@@ -9,16 +9,22 @@ public struct RetryPolicy: Sendable {
     /// The backoff unit: attempt n waits a random time in [0, base × 2^(n-1)), capped.
     public var baseDelay: Duration
     public var maxDelay: Duration
+    /// When set, the client also waits out two of AWS's transients, each up to its deadline and
+    /// without spending attempts or retry quota: a NotFound about an EC2 id that a create returned
+    /// moments ago (`eventualConsistency`), and throttling (`throttling`, paced by the adaptive rate
+    /// limiter). Nil keeps the SDKs' standard mode: `maxAttempts` for everything.
+    public var deadlines: TransientDeadlines?
 
-    public init(maxAttempts: Int = 3, baseDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(20)) {
+    public init(maxAttempts: Int = 3, baseDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(20), deadlines: TransientDeadlines? = nil) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.deadlines = deadlines
     }
 
-    /// The standard policy, with AWS_MAX_ATTEMPTS honoured.
-    public static func standard(environment: AWSEnvironment) -> RetryPolicy {
-        RetryPolicy(maxAttempts: environment["AWS_MAX_ATTEMPTS"].flatMap(Int.init) ?? 3)
+    /// The standard policy, with AWS_MAX_ATTEMPTS honoured, waiting out transients up to `deadlines`.
+    public static func standard(environment: AWSEnvironment, deadlines: TransientDeadlines? = TransientDeadlines()) -> RetryPolicy {
+        RetryPolicy(maxAttempts: environment["AWS_MAX_ATTEMPTS"].flatMap(Int.init) ?? 3, deadlines: deadlines)
     }
 
     public static let throttlingCodes: Set<String> = [

@@ -225,6 +225,10 @@ public struct Executor: Sendable {
                             do {
                                 let id = try await body(step, context)
                                 outcome = StepOutcome(step: step, status: .succeeded, resourceID: id ?? step.resourceID)
+                            } catch where Task.isCancelled {
+                                // Cut short by a shutdown past its grace period (a wait for AWS, usually): not a
+                                // failure; what it created is tagged and journaled, so the next start resumes.
+                                outcome = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
                             } catch {
                                 let reportable = error as? ReportableError
                                 outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),

@@ -126,7 +126,8 @@ public struct AWSDriver: ActionDriver {
     /// Deletes a resource, retrying while AWS reports that something still uses it (network
     /// interfaces of endpoints and instances take a while to go).
     func deleteWhenFree(_ resource: ObservedResource, _ c: StepContext, action: String, parameter: String) async throws {
-        try await waiter.retrying("\(action) \(resource.id)", on: ["DependencyViolation", "InvalidGroup.InUse", "ResourceInUse"]) { () async throws(AWSError) in
+        try await waiter.retrying("\(resource.id) to be free of what still uses it (\(action))", on: ["DependencyViolation", "InvalidGroup.InUse", "ResourceInUse"],
+                                  deadline: waiter.deadlines.dependencyRelease) { () async throws(AWSError) in
             _ = try await absent { () async throws(AWSError) in try await ec2(c).delete(action, parameter, resource.id) }
         }
     }

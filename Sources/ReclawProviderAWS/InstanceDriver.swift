@@ -37,7 +37,7 @@ extension AWSDriver {
             keyName: d.string("keyName"), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
             tags: tags, volumeTags: volumeTags)
         // A new instance profile takes a few seconds to be usable by EC2.
-        let id = try await waiter.retrying("RunInstances", on: ["Invalid IAM Instance Profile", "iamInstanceProfile"]) { () async throws(AWSError) -> String in
+        let id = try await whenProfilePropagated(launch.instanceProfileName) { () async throws(AWSError) -> String in
             try await ec2.runInstance(launch)
         }
         try await waitForInstance(id, states: ["running"], c)
@@ -46,7 +46,7 @@ extension AWSDriver {
 
     func waitForInstance(_ id: String, states: Set<String>, _ c: StepContext) async throws {
         let ec2 = ec2(c)
-        try await waiter.wait("instance \(id) to be \(states.sorted().joined(separator: " or "))", service: "ec2", operation: "DescribeInstances", region: c.region) { () async throws(AWSError) -> Bool in
+        try await waiter.wait("instance \(id) to be \(states.sorted().joined(separator: " or "))", deadline: instanceDeadline(states), service: "ec2", operation: "DescribeInstances", region: c.region) { () async throws(AWSError) -> Bool in
             guard let state = try await ec2.instances([("instance-id", [id])]).first?.state else { return states.contains("terminated") }
             return states.contains(state)
         }
@@ -97,11 +97,10 @@ extension AWSDriver {
     func associateProfile(_ profile: String, with instance: String, _ c: StepContext) async throws {
         let ec2 = ec2(c)
         let current = try await ec2.instanceProfileAssociations(instanceIds: [instance]).first { ["associated", "associating"].contains($0.state) }
-        let association: String
-        if let current {
-            association = try await ec2.replaceInstanceProfileAssociation(current.id, profileName: profile)
-        } else {
-            association = try await ec2.associateInstanceProfile(instanceId: instance, profileName: profile)
+        // A profile made again in this apply is refused until IAM has propagated it.
+        let association = try await whenProfilePropagated(profile) { () async throws(AWSError) -> String in
+            if let current { return try await ec2.replaceInstanceProfileAssociation(current.id, profileName: profile) }
+            return try await ec2.associateInstanceProfile(instanceId: instance, profileName: profile)
         }
         try await waiter.wait("instance profile \(profile) to be associated with \(instance)", service: "ec2",
                               operation: "DescribeIamInstanceProfileAssociations", region: c.region) { () async throws(AWSError) -> Bool in
@@ -113,10 +112,12 @@ extension AWSDriver {
     /// Runs the converge script through SSM Run Command and waits for its result.
     func converge(_ instance: String, _ c: StepContext) async throws {
         let ssm = ssm(c)
-        let command = try await ssm.sendCommand(instanceId: instance, commands: [UserData.convergePath],
-                                                comment: "reclaw converge \(c.deployment) plan \(c.planID)")
+        let command = try await sendWhenAgentRegistered(instance, c) { () async throws(AWSError) -> String in
+            try await ssm.sendCommand(instanceId: instance, commands: [UserData.convergePath], comment: "reclaw converge \(c.deployment) plan \(c.planID)",
+                                      timeoutSeconds: commandTimeouts.delivery, executionTimeoutSeconds: commandTimeouts.execution)
+        }
         var last = (status: "Pending", detail: "", output: "")
-        try await waiter.wait("command \(command) on \(instance)", service: "ssm", operation: "GetCommandInvocation", region: c.region) { () async throws(AWSError) -> Bool in
+        try await waiter.wait("command \(command) on \(instance) to finish", deadline: waiter.deadlines.commandCompletion, service: "ssm", operation: "GetCommandInvocation", region: c.region) { () async throws(AWSError) -> Bool in
             do throws(AWSError) {
                 last = try await ssm.commandInvocation(commandId: command, instanceId: instance)
             } catch {
@@ -128,7 +129,7 @@ extension AWSDriver {
         logger.log(level: last.status == "Success" ? .info : .warning, "converge command \(command) on \(instance) ended \(last.status)",
                    metadata: ["deployment": "\(c.deployment)", "plan.id": "\(c.planID)", "aws.ssm.command_id": "\(command)", "aws.ssm.status": "\(last.status)"])
         guard last.status == "Success" else {
-            throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
+            throw AWSError(kind: .service, code: "ConvergeFailed", message: "the converge script on \(instance) (command \(command)) ended \(last.status) (\(last.detail)): \(last.output.suffix(400))",
                            service: "ssm", operation: "SendCommand", region: c.region, requestID: command)
         }
     }

@@ -42,7 +42,7 @@ extension AWSDriver {
 
     func deleteGateway(_ r: ObservedResource, _ c: StepContext) async throws {
         for attached in r.details["attachedVpcs"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-            try await waiter.retrying("detach \(r.id)", on: ["DependencyViolation"]) { () async throws(AWSError) in
+            try await waiter.retrying("\(r.id) to detach from \(attached)", on: ["DependencyViolation"], deadline: waiter.deadlines.dependencyRelease) { () async throws(AWSError) in
                 do throws(AWSError) {
                     try await ec2(c).detachInternetGateway(r.id, vpcId: attached)
                 } catch {

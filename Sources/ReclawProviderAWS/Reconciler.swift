@@ -125,7 +125,9 @@ public final class Reconciler: Sendable {
     public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
 
-    public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter = Waiter(),
+    /// `waiter` defaults to polling with the client's deadlines (`RetryPolicy.deadlines`), so one
+    /// `TransientDeadlines` governs every wait.
+    public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter? = nil,
                 interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
@@ -139,7 +141,7 @@ public final class Reconciler: Sendable {
         self.auditor = auditor
         self.logger = logger
         self.concurrency = concurrency
-        self.waiter = waiter
+        self.waiter = waiter ?? Waiter(deadlines: client.retryPolicy.deadlines ?? TransientDeadlines())
     }
 
     /// The client for a deployment: the default credentials, or its role assumed with a session
@@ -148,9 +150,14 @@ public final class Reconciler: Sendable {
         guard let roleArn else { return client }
         let base = client
         let session = "reclaw-\(planID.prefix(8))"
+        // A role made moments ago is refused (AccessDenied) until IAM has propagated it.
+        let patient = waiter.reporting(to: WaitReporter(deployment: nil, planID: planID, logger: logger))
         return client.with(credentials: CachedCredentialProvider(name: "role \(roleArn)") { () async throws(AWSError) -> AWSCredentials in
-            try await STS(client: base, region: region).assumeRole(roleArn: roleArn, sessionName: session, sourceIdentity: "reclaw",
-                                                                   context: AWSCallContext(planID: planID))
+            try await patient.retrying("role \(roleArn) to be assumable (IAM propagation)", on: ["AccessDenied"], deadline: patient.deadlines.iamPropagation) {
+                () async throws(AWSError) -> AWSCredentials in
+                try await STS(client: base, region: region).assumeRole(roleArn: roleArn, sessionName: session, sourceIdentity: "reclaw",
+                                                                       context: AWSCallContext(planID: planID))
+            }
         })
     }
 
@@ -346,7 +353,11 @@ public final class Reconciler: Sendable {
                 throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
             }
         }
-        let driver = AWSDriver(client: planned.client, journal: journal, waiter: waiter, logger: logger)
+        // What the apply waits for shows in its Reconciling condition and the log.
+        let waits = WaitReporter(deployment: name, planID: plan.id, logger: logger) { [recorder] message in
+            if let message { try recorder.waiting(name, revision: plan.revision, message: message) } else { try recorder.applyingAgain(plan) }
+        }
+        let driver = AWSDriver(client: planned.client.reporting(to: waits), journal: journal, waiter: waiter.reporting(to: waits), logger: logger)
         let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
         let result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
         do {

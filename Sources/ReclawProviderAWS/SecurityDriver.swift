@@ -49,7 +49,7 @@ extension AWSDriver {
 
     func waitForEndpoint(_ id: String, _ c: StepContext) async throws {
         let ec2 = ec2(c)
-        try await waiter.wait("endpoint \(id) to become available", service: "ec2", operation: "DescribeVpcEndpoints", region: c.region) { () async throws(AWSError) -> Bool in
+        try await waiter.wait("endpoint \(id) to become available", deadline: waiter.deadlines.endpointAvailable, service: "ec2", operation: "DescribeVpcEndpoints", region: c.region) { () async throws(AWSError) -> Bool in
             let state = try await ec2.vpcEndpoints([], ids: [id]).first?.state ?? "pending"
             if state == "failed" || state == "rejected" {
                 throw AWSError(kind: .service, code: "EndpointFailed", message: "endpoint \(id) is \(state)", service: "ec2", operation: "CreateVpcEndpoint", region: c.region)
@@ -75,8 +75,8 @@ extension AWSDriver {
         let ec2 = ec2(c)
         if try await absent({ () async throws(AWSError) in try await ec2.deleteVpcEndpoints([r.id]) }) { return }
         // Deleted endpoints linger in state `deleted`; wait until then, when their network interfaces are going.
-        try await waiter.wait("endpoint \(r.id) to be deleted", service: "ec2", operation: "DescribeVpcEndpoints", region: c.region) { () async throws(AWSError) -> Bool in
-            let state = try await ec2.vpcEndpoints([], ids: [r.id]).first?.state
+        try await waiter.wait("endpoint \(r.id) to be deleted", deadline: waiter.deadlines.endpointDeleted, service: "ec2", operation: "DescribeVpcEndpoints", region: c.region) { () async throws(AWSError) -> Bool in
+            let state = try await endpointState(r.id, c)
             return state == nil || state == "deleted"
         }
     }

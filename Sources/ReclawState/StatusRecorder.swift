@@ -34,6 +34,13 @@ public struct StatusRecorder: Sendable {
         return try store.update(deployment) { $0.set(.reconciling, .true, .waiting, message, revision: revision, now: now) }
     }
 
+    /// The apply goes on after the waits it reported ended.
+    @discardableResult
+    public func applyingAgain(_ plan: Plan) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(plan.deployment) { $0.set(.reconciling, .true, .applying, plan.summary, revision: plan.revision, now: now) }
+    }
+
     /// An apply ended. A destroy that converged removes the status; otherwise the conditions say
     /// how it ended and, when it converged, the applied spec becomes the drift baseline.
     @discardableResult

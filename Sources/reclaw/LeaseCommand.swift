@@ -26,8 +26,10 @@ struct ReplicaOptions: ParsableArguments {
     func leaseManager(runtime: Runtime, changes: StateChanges?, metrics: Metrics, clock: any DaemonClock, prune: Bool) async throws -> LeaseManager? {
         guard let leaseTable, let changes else { return nil }
         let region = leaseRegion ?? runtime.environment.region ?? "us-east-1"
-        // Lease traffic is not an AWS change to audit: its own client, counted by the metrics only.
-        let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.lease"),
+        // Lease traffic is not an AWS change to audit: its own client, counted by the metrics only. A
+        // heartbeat must not outlast its lease: the SDKs' three attempts, no waiting out throttling.
+        let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment,
+                               retry: .standard(environment: runtime.environment, deadlines: nil), logger: Logger(label: "reclaw.lease"),
                                observer: metrics)
         let table = DynamoLeaseTable(client: client, table: leaseTable, region: region)
         let status: String?

@@ -19,14 +19,16 @@ import Testing
         let client: AWSClient
         let reconciler: Reconciler
 
-        init(emulator: Emulator = .shared) {
+        /// With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
+        init(emulator: Emulator = .shared, deadlines: TransientDeadlines? = nil) {
             self.emulator = emulator
             var logger = Logger(label: "test.audit")
             logger.logLevel = .warning
             log = AuditLog(path: dir.file("audit.log"))
             let auditor = Auditor(log: log, logger: logger, includeReads: false)
-            client = emulator.client(observer: auditor, logger: logger)
-            reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger)
+            client = emulator.client(observer: auditor, logger: logger, deadlines: deadlines)
+            reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
+                                    waiter: deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) })
         }
 
         func apply(_ spec: DeploymentSpec) async throws {

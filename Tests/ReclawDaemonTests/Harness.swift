@@ -17,7 +17,7 @@ import ServiceLifecycle
 final class DaemonHarness: @unchecked Sendable {
     let emulator: Emulator
     let upstream: Upstream
-    let dir = TemporaryDirectory("reclaw-daemon")
+    let dir: TemporaryDirectory
     let auditLog: AuditLog
     let reconciler: Reconciler
     let daemon: ReconcileDaemon
@@ -26,21 +26,24 @@ final class DaemonHarness: @unchecked Sendable {
 
     init(emulator: Emulator = .shared, upstream: Upstream? = nil, url: String? = nil, credentials: GitCredentials? = nil,
          options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600)),
-         webhook: Bool = false) throws {
+         webhook: Bool = false, deadlines: TransientDeadlines? = nil, dir: TemporaryDirectory? = nil, logLevel: Logger.Level = .warning) throws {
         self.emulator = emulator
         self.upstream = try upstream ?? Upstream()
+        self.dir = dir ?? TemporaryDirectory("reclaw-daemon")
         var logger = Logger(label: "test.daemon")
-        logger.logLevel = .warning
-        auditLog = AuditLog(path: dir.file("audit.log"))
+        logger.logLevel = logLevel
+        auditLog = AuditLog(path: self.dir.file("audit.log"))
         let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
         let metrics = Metrics()
-        client = emulator.client(observer: FanOutObserver([auditor, metrics]), logger: logger)
-        reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
-                                waiter: Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
+        // With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
+        client = emulator.client(observer: FanOutObserver([auditor, metrics]), logger: logger, deadlines: deadlines)
+        reconciler = Reconciler(client: client, state: StateStore(directory: self.dir.file("state")), auditor: auditor, logger: logger,
+                                waiter: deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) }
+                                    ?? Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
                                 interruptedCreateGrace: .seconds(2))
         receiver = webhook ? try EchoServer() : nil
         let notifier = receiver.map { AlertNotifier(urls: [$0.url + "/record"], logger: logger, attempts: 3, firstDelay: .milliseconds(100)) }
-        let source = SpecSource(location: .git(url: url ?? self.upstream.url), cacheDirectory: dir.file("state"), credentials: credentials)
+        let source = SpecSource(location: .git(url: url ?? self.upstream.url), cacheDirectory: self.dir.file("state"), credentials: credentials)
         daemon = ReconcileDaemon(source: source, reconciler: reconciler, auditor: auditor, auditLog: auditLog, notifier: notifier,
                                  metrics: metrics, options: options, logger: logger)
     }

@@ -92,4 +92,24 @@ import ReclawSpec
         #expect(result.problems.allSatisfy { if case .notStarted = $0.status { true } else { false } })
         #expect(result.problems.count == result.outcomes.count - 3)
     }
+
+    /// A driver whose steps wait (for AWS) until cancelled.
+    struct WaitingDriver: ActionDriver {
+        func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
+            try await Task.sleep(for: .seconds(60))
+            return "never"
+        }
+        func update(_ component: DesiredComponent, current: ObservedResource, changes: [AttributeChange], context: StepContext) async throws {}
+        func delete(_ resource: ObservedResource, context: StepContext) async throws {}
+    }
+
+    @Test func stepsCutShortByAShutdownAreHeldBackNotFailed() async {
+        let empty = ObservedDeployment(deployment: "alpha")
+        let apply = Task { await Executor(driver: WaitingDriver()).apply(plan(base, empty), desired: base, observed: empty) }
+        try? await Task.sleep(for: .milliseconds(100))
+        apply.cancel()
+        let result = await apply.value
+        #expect(!result.problems.isEmpty)
+        #expect(result.problems.allSatisfy { if case .notStarted = $0.status { true } else { false } }, "\(result.problems.map(\.status))")
+    }
 }

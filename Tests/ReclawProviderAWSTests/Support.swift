@@ -10,23 +10,26 @@ import ReclawTestSupport
 
 /// A reconciler against the shared emulator with its own state directory and audit log.
 struct Harness {
-    let emulator = Emulator.shared
+    let emulator: Emulator
     let dir = TemporaryDirectory("reclaw-provider")
     let reconciler: Reconciler
     let auditLog: AuditLog
     let client: AWSClient
 
     /// `accessKey` tells this harness's calls apart at the emulator; `now` is the clock of the slow-read cache.
-    init(maxAttempts: Int = 3, settings: ProviderSettings = ProviderSettings(), accessKey: String = "AKIDTESTRECLAW000001",
-         now: @escaping @Sendable () -> Date = { Date() }) {
+    /// With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
+    init(emulator: Emulator = .shared, maxAttempts: Int = 3, settings: ProviderSettings = ProviderSettings(), accessKey: String = "AKIDTESTRECLAW000001",
+         now: @escaping @Sendable () -> Date = { Date() }, deadlines: TransientDeadlines? = nil, logLevel: Logger.Level = .info) {
+        self.emulator = emulator
         var logger = Logger(label: "test.reconciler")
-        logger.logLevel = .info
+        logger.logLevel = logLevel
         auditLog = AuditLog(path: dir.file("audit.log"))
         let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
-        client = emulator.client(accessKey: accessKey, maxAttempts: maxAttempts, observer: auditor, logger: logger)
+        client = emulator.client(accessKey: accessKey, maxAttempts: maxAttempts, observer: auditor, logger: logger, deadlines: deadlines)
+        let waiter = deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) }
+            ?? Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60))
         reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
-                                waiter: Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
-                                settings: settings, now: now)
+                                waiter: waiter, settings: settings, now: now)
     }
 
     func plan(_ spec: DeploymentSpec, revision: String = "r1") async throws -> PlannedDeployment {

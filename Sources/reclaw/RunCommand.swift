@@ -20,7 +20,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The branch or tag to follow.") var ref: String = "main"
     @Option(help: "The directory of the repository that holds the specs.") var path: String = "."
     @Option(help: "How often to fetch (±10% jitter): 30s, 1m, 5m.") var interval: String = "1m"
-    @Option(help: "How often to compare every deployment with its last applied revision.") var driftInterval: String = "5m"
+    @Option(help: "How often to compare every deployment with its last applied revision (default 5m; 1h with --events-queue).")
+    var driftInterval: String?
+    @Option(help: "Also check a deployment for drift as soon as CloudTrail's event of a change to it arrives on this SQS queue (see `reclaw events setup`).")
+    var eventsQueue: String?
     @Option(name: .customLong("alert-webhook"), help: "Send drift and failure alerts here (repeatable; Slack and Discord URLs get their own format).")
     var alertWebhooks: [String] = []
     @Option(name: .customLong("alert-webhook-file"),
@@ -37,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        for (name, value) in [("--interval", interval), ("--drift-interval", driftInterval), ("--lease-duration", replicaOptions.leaseDuration)] {
+        for (name, value) in [("--interval", interval), ("--drift-interval", driftEvery), ("--lease-duration", replicaOptions.leaseDuration)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
         }
         if let d = DurationText.parse(replicaOptions.leaseDuration), d < .seconds(3) {
@@ -66,7 +69,7 @@ struct RunCommand: AsyncParsableCommand {
         let daemon = ReconcileDaemon(
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,
-            options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftInterval)!, prune: prune,
+            options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftEvery)!, prune: prune,
                                    concurrency: deploymentConcurrency),
             clock: clock, leases: leases, logger: logger)
         // The audit log is mandatory: a daemon that cannot record what it does does not start.
@@ -75,7 +78,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         logger.info("reclaw \(ReclawVersion.string) starting", metadata: [
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
-            "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
+            "drift-interval": "\(driftEvery)", "events-queue": "\(eventsQueue ?? "none")", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
             "deployment-concurrency": "\(deploymentConcurrency)", "replica": "\(replica ?? "single")",
         ])
         defer { withExtendedLifetime(lock) {} }
@@ -89,6 +92,13 @@ struct RunCommand: AsyncParsableCommand {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = leases.map { [.init(service: $0)] } ?? []
         services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         if let notifier { services.append(.init(service: notifier)) }
+        if let eventsQueue {
+            // Reading the queue changes nothing in AWS: its calls are counted by the metrics, not audited.
+            let events = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.events"),
+                                   observer: metrics)
+            services.append(.init(service: EventListener(daemon: daemon, client: events, settings: .init(queue: eventsQueue), clock: clock,
+                                                         logger: Logger(label: "reclaw.events"))))
+        }
         if let metricsAddress {
             let secret = try hookSecret()
             services.append(.init(service: try OperationsServer(address: metricsAddress, metrics: metrics, secret: secret, logger: logger,
@@ -98,6 +108,9 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("reclaw stopped")
     }
+
+    /// The drift interval: the option's, else 5m, or 1h when events wake the checks.
+    var driftEvery: String { driftInterval ?? (eventsQueue == nil ? "5m" : "1h") }
 
     /// One source pass and one drift pass; alerts are delivered before returning.
     func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?) async -> Int32 {

@@ -59,12 +59,14 @@ final class DaemonHarness: @unchecked Sendable {
         return records.compactMap { ($0["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } }
     }
 
-    /// Runs `body` while the daemon runs as a service, then shuts it down gracefully.
-    func running(_ body: () async throws -> Void) async throws {
+    /// Runs `body` while the daemon runs as a service (with `extra` services after it), then shuts
+    /// it down gracefully.
+    func running(with extra: [any Service] = [], _ body: () async throws -> Void) async throws {
         var logger = Logger(label: "test.group")
         logger.logLevel = .warning
         var services: [any Service] = [daemon]
         if let notifier = daemon.notifier { services.append(notifier) }
+        services += extra
         let group = ServiceGroup(services: services, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -100,14 +100,14 @@ public final class EventListener: Service, Sendable {
                 let attributes = try await sqs.attributes(url, names: ["VisibilityTimeout"])
                 queue = QueueHandle(url: url, visibility: max(Int(attributes["VisibilityTimeout"] ?? "") ?? 30, 2))
             } catch {
+                if Task.isCancelled || error.code == "Cancelled" { return }
                 report(&reported, region: region, code: error.code, message: "the queue \(settings.queue) in \(region) cannot be read: \(error)")
                 if await pause() { return }
                 continue
             }
-            if reported != nil { logger.info("reading CloudTrail's events again", metadata: ["aws.region": "\(region)", "queue": "\(settings.queue)"]) }
+            logger.info("reading CloudTrail's events\(reported == nil ? "" : " again")", metadata: [
+                "aws.region": "\(region)", "queue": "\(settings.queue)", "visibility_timeout": "\(queue.visibility)s"])
             reported = nil
-            logger.info("reading CloudTrail's events", metadata: ["aws.region": "\(region)", "queue": "\(settings.queue)",
-                                                                  "visibility_timeout": "\(queue.visibility)s"])
             listening.withLock { _ = $0.insert(region) }
             let failure = await read(queue, sqs: sqs, region: region)
             listening.withLock { _ = $0.remove(region) }

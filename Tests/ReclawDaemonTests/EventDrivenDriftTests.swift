@@ -25,7 +25,7 @@ import Testing
         let name: String
         let region: String
 
-        init(region: String, driftInterval: Duration = .seconds(3600)) async throws {
+        init(region: String, driftInterval: Duration = .seconds(3600), makeQueue: Bool = true) async throws {
             let emulator = EventDrivenDriftTests.emulator
             try await emulator.setEventDelivery(enabled: true, delaySeconds: EventDrivenDriftTests.delay)
             name = uniqueName("ev")
@@ -34,11 +34,15 @@ import Testing
             let upstream = try Upstream()
             try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region)])
             h = try DaemonHarness(emulator: emulator, upstream: upstream, options: DaemonOptions(interval: .seconds(1), driftInterval: driftInterval))
-            for r in EventsQueueSetup.regions(for: [region]) { _ = try await EventsQueueSetup(client: h.client, queue: queue).setUp(region: r) }
             var logger = Logger(label: "test.events")
             logger.logLevel = ProcessInfo.processInfo.environment["RECLAW_TEST_EVENTS_LOG"] == "1" ? .debug : .warning
             listener = EventListener(daemon: h.daemon, client: emulator.client(logger: logger),
                                      settings: .init(queue: queue, regionRefresh: .seconds(1), retryDelay: .seconds(1)), logger: logger)
+            if makeQueue { try await makeQueues() }
+        }
+
+        func makeQueues() async throws {
+            for r in EventsQueueSetup.regions(for: [region]) { _ = try await EventsQueueSetup(client: h.client, queue: queue).setUp(region: r) }
         }
 
         /// Waits until the deployment is applied, the listener reads both regions and the apply's
@@ -151,6 +155,41 @@ import Testing
                 return left == 0 && s.counter("reclaw_events_ignored_total{reason=\"self\"}") > own
             }
             #expect(settled)
+            #expect(s.driftChecks == 1)
+        }
+    }
+
+    @Test func aQueueMadeAfterTheDaemonStartedIsReadOnceItExists() async throws {
+        let s = try await Setup(region: "ap-southeast-2", makeQueue: false)
+        try await s.h.running(with: [s.listener]) {
+            #expect(await eventually { s.h.status(s.name)?.condition(.ready)?.status == .true })
+            try await Task.sleep(for: .seconds(2))
+            #expect(s.listener.regions.isEmpty, "it reads a queue that does not exist")
+            try await s.makeQueues()
+            #expect(await eventually(.seconds(30)) { s.listener.regions == [s.region, "us-east-1"] })
+            let who = try await Self.tamper("ingress", s.name, region: s.region)
+            let (event, _) = try await s.corrected(since: .now, within: Self.bound)
+            #expect(event.attribution?.first?.userIdentityArn == who.arn)
+        }
+    }
+
+    @Test func aMessageStaysHiddenWhileItsCheckWaitsAndIsHandledOnce() async throws {
+        let s = try await Setup(region: "ap-northeast-2")
+        // A two-second visibility timeout, and a drift check that takes longer: the listener must
+        // keep extending it, or the message comes back and is handled twice.
+        let sqs = SQSClient(client: s.h.client, region: s.region)
+        try await sqs.setAttributes(try #require(try await sqs.queueURL(s.queue)), ["VisibilityTimeout": "2"])
+        try await s.h.running(with: [s.listener]) {
+            try await s.ready()
+            let slow = try await Self.emulator.injectDelay(service: "ec2", region: s.region, userAgent: "reclaw/", operation: "DescribeSecurityGroups",
+                                                           milliseconds: 7000, count: 1)
+            let matched = s.counter("reclaw_events_matched_total")
+            _ = try await Self.tamper("ingress", s.name, region: s.region)
+            _ = try await s.corrected(since: .now, within: Self.bound)
+            try await Self.emulator.removeFault(slow)
+            let settled = await eventually(.seconds(30)) { (try? await s.queued(in: s.region)) == 0 }
+            #expect(settled)
+            #expect(s.counter("reclaw_events_matched_total") == matched + 1, "the message came back while its check waited")
             #expect(s.driftChecks == 1)
         }
     }

@@ -93,6 +93,7 @@ import Testing
         }
 
         func stop(_ signal: Int32 = SIGTERM) {
+            guard process.isRunning else { return }
             kill(process.processIdentifier, signal)
             process.waitUntilExit()
         }
@@ -160,7 +161,7 @@ import Testing
         }
 
         let first = try Daemon(source: upstream.url, queue: queue, env: env, log: dir.file("first.log"))
-        defer { if first.process.isRunning { first.stop(SIGKILL) } }
+        defer { first.stop(SIGKILL) }
         #expect(await waitUntil(180) { first.text.contains("applied") && first.text.components(separatedBy: "reading CloudTrail's events").count > 2 },
                 "\(first.text.suffix(3000))")
         #expect(first.text.contains("drift-interval=1h"), "--events-queue makes the default drift interval an hour")
@@ -187,6 +188,9 @@ import Testing
         let drained = await waitUntil(30) { (try? await queued(queue, region: region)) == 0 }
         #expect(drained, "the replayed message was not deleted once handled")
         #expect(await waitUntil(30) { corrections().filter { $0["eventType"] as? String == "DriftCorrected" }.count == 2 })
+        second.stop()
+        #expect(second.process.terminationReason == .exit && second.process.terminationStatus == 0, "\(second.text.suffix(2000))")
+        #expect(second.text.contains("reclaw stopped"))
         let teardown = try await reclaw(["events", "teardown", "--queue", queue, "--region", region], env: env)
         #expect(teardown.status == 0)
     }

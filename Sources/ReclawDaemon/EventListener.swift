@@ -43,12 +43,17 @@ public final class EventListener: Service, Sendable {
     let settings: Settings
     let clock: any DaemonClock
     let logger: Logger
+    /// The ids reclaw's own calls made, when the AWS client reports them here too.
+    let created: CreatedResources?
     /// Regions whose queue is being read now, for tests and the log.
     private let listening = Mutex<Set<String>>([])
 
     /// `client` should record its calls in the metrics only: reading a queue changes nothing in AWS.
-    public init(daemon: ReconcileDaemon, client: AWSClient, settings: Settings, clock: any DaemonClock = SystemClock(), logger: Logger) {
+    /// `created` is an observer of the daemon's own AWS client.
+    public init(daemon: ReconcileDaemon, client: AWSClient, settings: Settings, created: CreatedResources? = nil, clock: any DaemonClock = SystemClock(),
+                logger: Logger) {
         self.daemon = daemon
+        self.created = created
         self.client = client
         self.settings = settings
         self.clock = clock
@@ -156,7 +161,7 @@ public final class EventListener: Service, Sendable {
         if let time = event.eventTime { metrics.eventLag(seconds: max(0, clock.date().timeIntervalSince(time))) }
         let now = clock.date()
         let triage = EventTriage.triage(event, madeRequest: { self.daemon.auditLog?.madeRequest($0, now: now) ?? false },
-                                        owner: { self.daemon.deployment(owning: $0) },
+                                        owner: { self.daemon.deployment(owning: $0) ?? self.created?.deployment(owning: $0) },
                                         routing: { self.daemon.routing($0) })
         var metadata: Logger.Metadata = ["aws.region": "\(region)", "event.name": "\(event.eventName)", "event.id": "\(event.eventID)"]
         switch triage {
@@ -175,16 +180,21 @@ public final class EventListener: Service, Sendable {
         case .notice(let resources):
             metrics.eventMatched()
             let attribution = event.attribution
+            for deployment in resources.keys { daemon.index(eventNames: event.names, deployment: deployment) }
             let notices = resources.sorted { $0.key < $1.key }.map { deployment, names in
-                ChangeNotice(deployment: deployment, resources: names, attribution: attribution, receivedAt: now)
+                ChangeNotice(deployment: deployment, resources: self.resources(named: names), attribution: attribution, receivedAt: now)
             }
-            for notice in notices { daemon.index(eventNames: event.names, deployment: notice.deployment) }
             metadata["deployment"] = "\(notices.map(\.deployment).joined(separator: ","))"
             metadata["user.arn"] = "\(attribution.userIdentityArn ?? "unknown")"
             logger.info("CloudTrail reports a change: checking for drift now", metadata: metadata)
             held.hold(message, now: clock.now())
             await daemon.notice(notices) { disposal.yield(.delete(message)) }
         }
+    }
+
+    /// What the names stand for, as the daemon's observations and reclaw's own calls tell.
+    func resources(named names: [String]) -> [String] {
+        Array(Set(daemon.resources(named: names)).union(names.flatMap { created?.owners(of: $0) ?? [] })).sorted()
     }
 
     /// Deletes messages once handled, and hands back those meant for another replica.

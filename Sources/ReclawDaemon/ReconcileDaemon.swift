@@ -47,6 +47,9 @@ public final class ReconcileDaemon: Service, Sendable {
         var noticeWaits: [NoticeWait] = []
         /// Which deployment each known resource id, role name and parameter name belongs to.
         var resourceIndex: [String: String] = [:]
+        /// The resources an association, volume or rule id stands for (a route table association:
+        /// its subnet and table), so a change event naming only it is matched to their drift.
+        var resourceAliases: [String: Set<String>] = [:]
         var health: HealthTracker
         var shutdownStarted: Duration?
     }

@@ -70,12 +70,27 @@ extension ReconcileDaemon {
     /// volumes and route tables it names), so an event naming only one of them can be mapped.
     func index(observed: ObservedDeployment) {
         var ids: Set<String> = []
+        var aliases: [String: Set<String>] = [:]
         for resource in observed.resources.values.joined() {
             ids.insert(resource.id)
-            Self.collectIDs(.object(resource.details), into: &ids)
+            var named: Set<String> = []
+            Self.collectIDs(.object(resource.details), into: &named)
+            ids.formUnion(named)
+            for id in named where id != resource.id { aliases[id, default: []].insert(resource.id) }
         }
         let name = observed.deployment
-        core.withLock { c in for id in ids { c.resourceIndex[id] = name } }
+        core.withLock { c in
+            for id in ids { c.resourceIndex[id] = name }
+            for (alias, owners) in aliases { c.resourceAliases[alias, default: []].formUnion(owners) }
+        }
+    }
+
+    /// The resources these names stand for: themselves, and what an alias among them (an
+    /// association, a volume, a rule) belongs to.
+    func resources(named names: [String]) -> [String] {
+        core.withLock { c in
+            Array(Set(names).union(names.flatMap { c.resourceAliases[$0] ?? [] })).sorted()
+        }
     }
 
     /// Remembers the rule, association, interface and volume ids an event about a deployment names
@@ -83,7 +98,14 @@ extension ReconcileDaemon {
     func index(eventNames names: [String], deployment: String) {
         let learned = names.filter { name in Self.isAWSID(name) && Self.learnedPrefixes.contains { name.hasPrefix($0) } }
         guard !learned.isEmpty else { return }
-        core.withLock { c in for id in learned { c.resourceIndex[id] = deployment } }
+        core.withLock { c in
+            // The known resources the same event named: what the learned ids belong to.
+            let owners = Set(names.filter { !learned.contains($0) && c.resourceIndex[$0] == deployment && Self.isAWSID($0) })
+            for id in learned where c.resourceIndex[id] == nil || c.resourceIndex[id] == deployment {
+                c.resourceIndex[id] = deployment
+                if !owners.isEmpty { c.resourceAliases[id, default: []].formUnion(owners) }
+            }
+        }
     }
 
     static let learnedPrefixes = ["sgr-", "rtbassoc-", "iip-assoc-", "eni-", "vol-"]

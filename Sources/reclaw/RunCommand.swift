@@ -61,7 +61,8 @@ struct RunCommand: AsyncParsableCommand {
         let clock = SystemClock()
         let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
-        let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? [])
+        let created = eventsQueue == nil ? nil : CreatedResources()
+        let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? []) + (created.map { [$0] } ?? [])
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver(observers), replica: replica)
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
@@ -96,8 +97,8 @@ struct RunCommand: AsyncParsableCommand {
             // Reading the queue changes nothing in AWS: its calls are counted by the metrics, not audited.
             let events = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.events"),
                                    observer: metrics)
-            services.append(.init(service: EventListener(daemon: daemon, client: events, settings: .init(queue: eventsQueue), clock: clock,
-                                                         logger: Logger(label: "reclaw.events"))))
+            services.append(.init(service: EventListener(daemon: daemon, client: events, settings: .init(queue: eventsQueue), created: created,
+                                                         clock: clock, logger: Logger(label: "reclaw.events"))))
         }
         if let metricsAddress {
             let secret = try hookSecret()

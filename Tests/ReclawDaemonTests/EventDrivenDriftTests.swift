@@ -37,7 +37,7 @@ import Testing
             var logger = Logger(label: "test.events")
             logger.logLevel = ProcessInfo.processInfo.environment["RECLAW_TEST_EVENTS_LOG"] == "1" ? .debug : .warning
             listener = EventListener(daemon: h.daemon, client: emulator.client(logger: logger),
-                                     settings: .init(queue: queue, regionRefresh: .seconds(1), retryDelay: .seconds(1)), logger: logger)
+                                     settings: .init(queue: queue, regionRefresh: .seconds(1), retryDelay: .seconds(1)), created: h.created, logger: logger)
             if makeQueue { try await makeQueues() }
         }
 
@@ -86,7 +86,8 @@ import Testing
     }
 
     /// Changes one of the deployment's resources with a new IAM user's key: `ingress` opens tcp/8080
-    /// on the instance security group, `policy` rewrites the role's inline `bedrock` policy,
+    /// on the instance security group, `association` takes the public route table off its subnet (an
+    /// event naming only the association's id), `policy` rewrites the role's inline `bedrock` policy,
     /// `parameter` overwrites the model parameter. Returns the user's ARN and key.
     static func tamper(_ kind: String, _ name: String, region: String) async throws -> (arn: String, key: String) {
         let out = try await Command.check(["python3", "-c", """
@@ -100,6 +101,10 @@ import Testing
             ec2 = boto3.client("ec2", **kw)
             sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
             ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        elif kind == "association":
+            ec2 = boto3.client("ec2", **kw)
+            rt = ec2.describe_route_tables(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["public-rt"]}])["RouteTables"][0]
+            ec2.disassociate_route_table(AssociationId=next(a["RouteTableAssociationId"] for a in rt["Associations"] if not a.get("Main")))
         elif kind == "policy":
             doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
             boto3.client("iam", **{**kw, "region_name": "us-east-1"}).put_role_policy(RoleName=f"reclaw-{name}-instance", PolicyName="bedrock", PolicyDocument=json.dumps(doc))
@@ -111,7 +116,7 @@ import Testing
     }
 
     @Test(arguments: [("ingress", "eu-west-3", "instance-sg.ingress"), ("policy", "eu-central-2", "role.inlinePolicies"),
-                      ("parameter", "ap-south-2", "param-model.value")])
+                      ("parameter", "ap-south-2", "param-model.value"), ("association", "us-west-1", "public-rt.subnets")])
     func aChangeByAnotherIdentityIsCorrectedWithinTheDeliveryDelayAndNamesWho(kind: String, region: String, attribute: String) async throws {
         let s = try await Setup(region: region)
         try await s.h.running(with: [s.listener]) {

@@ -23,6 +23,8 @@ final class DaemonHarness: @unchecked Sendable {
     let daemon: ReconcileDaemon
     let receiver: EchoServer?
     let client: AWSClient
+    /// The ids the daemon's own calls made, for an event listener.
+    let created = CreatedResources()
 
     init(emulator: Emulator = .shared, upstream: Upstream? = nil, url: String? = nil, credentials: GitCredentials? = nil,
          options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600)),
@@ -34,7 +36,7 @@ final class DaemonHarness: @unchecked Sendable {
         auditLog = AuditLog(path: dir.file("audit.log"))
         let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
         let metrics = Metrics()
-        client = emulator.client(observer: FanOutObserver([auditor, metrics]), logger: logger)
+        client = emulator.client(observer: FanOutObserver([auditor, metrics, created]), logger: logger)
         reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
                                 waiter: Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
                                 interruptedCreateGrace: .seconds(2))

@@ -6,11 +6,19 @@ public enum AWSOperations {
     public enum Feature: String, Sendable, CaseIterable {
         /// Several replicas sharing deployments through a DynamoDB lease table.
         case replicas
+        /// Drift checks woken by CloudTrail's events, read from an SQS queue an EventBridge rule feeds.
+        case events
     }
 
     /// The operations of each optional feature.
     public static let byFeature: [Feature: [AWSService: Set<String>]] = [
         .replicas: [.dynamodb: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
+        .events: [
+            // the daemon: reading the queue; `reclaw events setup/teardown`: the queue and the rule
+            .sqs: ["GetQueueUrl", "GetQueueAttributes", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+                   "CreateQueue", "SetQueueAttributes", "DeleteQueue"],
+            .events: ["DescribeRule", "ListTargetsByRule", "PutRule", "PutTargets", "RemoveTargets", "DeleteRule"],
+        ],
     ]
 
     /// The operations reclaw's commands call; the shipped IAM policy grants exactly these.

@@ -1,6 +1,8 @@
 /// The AWS services reclaw calls, with how each is addressed, signed and spoken to.
 public enum AWSService: String, Sendable, CaseIterable {
-    case ec2, iam, sts, ssm, cloudtrail, dynamodb, tagging
+    case ec2, iam, sts, ssm, cloudtrail, dynamodb, tagging, sqs
+    /// EventBridge.
+    case events
 
     /// The wire protocol.
     public enum WireProtocol: Sendable {
@@ -19,6 +21,8 @@ public enum AWSService: String, Sendable, CaseIterable {
         case .cloudtrail: return .json(targetPrefix: "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101", version: "1.1")
         case .dynamodb: return .json(targetPrefix: "DynamoDB_20120810", version: "1.0")
         case .tagging: return .json(targetPrefix: "ResourceGroupsTaggingAPI_20170126", version: "1.1")
+        case .sqs: return .json(targetPrefix: "AmazonSQS", version: "1.0")
+        case .events: return .json(targetPrefix: "AWSEvents", version: "1.1")
         }
     }
 
@@ -32,6 +36,7 @@ public enum AWSService: String, Sendable, CaseIterable {
     public var environmentSuffix: String {
         switch self {
         case .tagging: return "RESOURCE_GROUPS_TAGGING_API"
+        case .events: return "EVENTBRIDGE"
         default: return rawValue.uppercased()
         }
     }

@@ -187,6 +187,15 @@ public final class AuditLog: Sendable {
     /// Every request id still remembered (the retention window).
     public func requestIDs() -> Set<String> { requestIDs(since: .distantPast) }
 
+    /// Whether reclaw made the AWS call with this request id (within the retention window): a
+    /// lookup, for callers that ask once per CloudTrail event.
+    public func madeRequest(_ id: String, now: Date = Date()) -> Bool {
+        requests.withLock { index in
+            if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
+            return index!.contains(id, since: now.addingTimeInterval(-requestRetention))
+        }
+    }
+
     public static func read(path: String, keep: Int = 5) -> [AuditEvent] {
         var events: [AuditEvent] = []
         forEachLine(path: path, keep: keep) { line in
@@ -222,6 +231,10 @@ struct RequestIndex {
 
     mutating func prune(before cutoff: Date) {
         times = times.filter { $0.value >= cutoff }
+    }
+
+    func contains(_ id: String, since: Date) -> Bool {
+        times[id].map { $0 >= since } ?? false
     }
 
     func ids(since: Date) -> Set<String> {

@@ -137,7 +137,7 @@ public struct DriftAttributor: Sendable {
                 found[e.eventID] = AuditEvent.Attribution(
                     eventName: e.eventName, eventTime: ISO8601.format(e.eventTime), userIdentityArn: e.userIdentityArn,
                     accessKeyId: e.accessKeyId ?? e.record["userIdentity"]?["accessKeyId"]?.stringValue,
-                    sourceIPAddress: e.sourceIPAddress, cloudTrailEventID: e.eventID)
+                    sourceIPAddress: e.sourceIPAddress, cloudTrailEventID: e.eventID, actorType: ActorType.of(record: e.record)?.rawValue)
             }
         }
         return found.values.sorted { $0.eventTime < $1.eventTime }

@@ -64,7 +64,11 @@ struct AlertContent: Sendable {
         if let r = e.revision { f.append(("Revision", r)) }
         if !e.resources.isEmpty { f.append(("Resources", e.resources.map(\.name).joined(separator: ", "))) }
         if let a = e.attribution, !a.isEmpty {
-            f.append(("Changed by", a.map { "\($0.userIdentityArn ?? "unknown") (\($0.accessKeyId ?? "?")), \($0.eventName) at \($0.eventTime)" }.joined(separator: "; ")))
+            f.append(("Changed by", a.map { who in
+                let kind = who.actorType.map { " [\($0)]" } ?? ""
+                let from = who.sourceIPAddress.map { " from \($0)" } ?? ""
+                return "\(who.userIdentityArn ?? "unknown") (\(who.accessKeyId ?? "?"))\(kind)\(from), \(who.eventName) at \(who.eventTime)"
+            }.joined(separator: "; ")))
         } else if let s = e.attributionStatus {
             f.append(("Changed by", s == "pending" ? "not known yet: CloudTrail has not delivered the change" : s))
         }

@@ -45,6 +45,8 @@ public struct DriftChecker: Sendable {
     /// reclaw's own request ids (from the audit log), left out of attributions.
     public let ownRequestIDs: @Sendable () -> Set<String>
     public let now: @Sendable () -> Date
+    /// Told of every deployment observed, so the daemon can map CloudTrail's events to it.
+    public var onObserved: (@Sendable (ObservedDeployment) -> Void)?
 
     public init(reconciler: Reconciler, attributor: DriftAttributor? = nil, ownRequestIDs: @escaping @Sendable () -> Set<String>,
                 now: @escaping @Sendable () -> Date = { Date() }) {
@@ -65,6 +67,7 @@ public struct DriftChecker: Sendable {
             case .failure(let f):
                 byName[f.deployment] = .failure(f)
             case .success(let planned):
+                onObserved?(planned.observed)
                 guard !planned.plan.drift.isEmpty else {
                     byName[planned.name] = .success(nil)
                     continue

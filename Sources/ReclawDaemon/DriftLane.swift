@@ -17,9 +17,11 @@ extension ReconcileDaemon {
         let log = auditLog
         let clock = clock
         let retention = options.attributionSchedule.last.map { $0.inSeconds * 2 + 86400 } ?? 86400
-        return DriftChecker(reconciler: reconciler, attributor: attributor,
-                            ownRequestIDs: { log?.requestIDs(since: clock.date().addingTimeInterval(-retention)) ?? [] },
-                            now: { clock.date() })
+        var checker = DriftChecker(reconciler: reconciler, attributor: attributor,
+                                   ownRequestIDs: { log?.requestIDs(since: clock.date().addingTimeInterval(-retention)) ?? [] },
+                                   now: { clock.date() })
+        checker.onObserved = { [weak self] in self?.index(observed: $0) }
+        return checker
     }
 
     /// Compares deployments with what was last applied to them (one batched observation per

@@ -50,6 +50,9 @@ public final class ReconcileDaemon: Service, Sendable {
         /// With several replicas: the deployments whose lease this replica holds and whose state
         /// it has adopted.
         var owned: Set<String> = []
+        /// The resources an association, volume or rule id stands for (a route table association:
+        /// its subnet and table), so a change event naming only it is matched to their drift.
+        var resourceAliases: [String: Set<String>] = [:]
         var health: HealthTracker
         var shutdownStarted: Duration?
         /// The scheduler's adds and retries already counted in the metrics.

@@ -82,6 +82,7 @@ extension ReconcileDaemon {
     private func applyPlanned(_ p: PlannedDeployment, reasons: Set<WorkReason>) async -> (ReconcileOutcome, ApplyResult?) {
         let name = p.name
         let started = clock.now()
+        index(observed: p.observed)
         let before: DeploymentStatus?
         do { before = try reconciler.state.load(name) } catch {
             await stall(name, .stateUnavailable, "its status cannot be read: \(error)", revision: p.plan.revision)

@@ -20,7 +20,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "The branch or tag to follow.") var ref: String = "main"
     @Option(help: "The directory of the repository that holds the specs.") var path: String = "."
     @Option(help: "How often to fetch (±10% jitter): 30s, 1m, 5m.") var interval: String = "1m"
-    @Option(help: "How often to compare every deployment with its last applied revision.") var driftInterval: String = "5m"
+    @Option(help: "How often to compare every deployment with its last applied revision (default 5m; 1h with --events-queue).")
+    var driftInterval: String?
+    @Option(help: "Also check a deployment for drift as soon as CloudTrail's event of a change to it arrives on this SQS queue (see `reclaw events setup`).")
+    var eventsQueue: String?
     @Option(name: .customLong("alert-webhook"), help: "Send drift and failure alerts here (repeatable; Slack and Discord URLs get their own format).")
     var alertWebhooks: [String] = []
     @Option(name: .customLong("alert-webhook-file"),
@@ -41,7 +44,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
-        for (name, value) in [("--interval", interval), ("--drift-interval", driftInterval), ("--lease-duration", replicaOptions.leaseDuration)] {
+        for (name, value) in [("--interval", interval), ("--drift-interval", driftEvery), ("--lease-duration", replicaOptions.leaseDuration)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
         }
         if let d = DurationText.parse(replicaOptions.leaseDuration), d < .seconds(3) {
@@ -69,7 +72,8 @@ struct RunCommand: AsyncParsableCommand {
         let clock = SystemClock()
         let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
-        let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? [])
+        let created = eventsQueue == nil ? nil : CreatedResources()
+        let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? []) + (created.map { [$0] } ?? [])
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver(observers), replica: replica)
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
@@ -77,7 +81,7 @@ struct RunCommand: AsyncParsableCommand {
         let daemon = ReconcileDaemon(
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,
-            options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftInterval)!, prune: prune,
+            options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftEvery)!, prune: prune,
                                    concurrency: deploymentConcurrency),
             clock: clock, leases: leases, logger: logger)
         // The audit log is mandatory: a daemon that cannot record what it does does not start.
@@ -86,7 +90,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         logger.info("reclaw \(ReclawVersion.string) starting", metadata: [
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
-            "drift-interval": "\(driftInterval)", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
+            "drift-interval": "\(driftEvery)", "events-queue": "\(eventsQueue ?? "none")", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
             "deployment-concurrency": "\(deploymentConcurrency)", "replica": "\(replica ?? "single")",
         ])
         defer { withExtendedLifetime(lock) {} }
@@ -100,6 +104,13 @@ struct RunCommand: AsyncParsableCommand {
         // The notifier before the daemon: it is shut down after it, so the daemon's last alerts go out.
         if let notifier { services.append(.init(service: notifier)) }
         services.append(.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
+        if let eventsQueue {
+            // Reading the queue changes nothing in AWS: its calls are counted by the metrics, not audited.
+            let events = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.events"),
+                                   observer: metrics)
+            services.append(.init(service: EventListener(daemon: daemon, client: events, settings: .init(queue: eventsQueue), created: created,
+                                                         clock: clock, logger: Logger(label: "reclaw.events"))))
+        }
         if let metricsAddress {
             let secret = try hookSecret()
             // Bound here: a taken address stops reclaw at startup with an error naming it (exit 1).
@@ -112,6 +123,9 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         logger.info("reclaw stopped")
     }
+
+    /// The drift interval: the option's, else 5m, or 1h when events wake the checks.
+    var driftEvery: String { driftInterval ?? (eventsQueue == nil ? "5m" : "1h") }
 
     /// One source pass and one drift pass; alerts are delivered before returning. As a replica, it
     /// first takes the leases it can (its share among the live replicas, all of them when alone),

@@ -6,7 +6,7 @@ import Testing
 /// parliament, the IAM policy linter, on the policies under deploy/iam: every finding it still
 /// reports is explained in docs/security.md, and every explanation there is of a finding it reports.
 @Suite struct IAMLinterTests {
-    static let policies = ["reclaw-policy", "reclaw-instance-boundary", "reclaw-replicas-policy"]
+    static let policies = ["reclaw-policy", "reclaw-instance-boundary", "reclaw-replicas-policy", "reclaw-events-policy"]
 
     /// A finding as docs/security.md names it: `policy: ISSUE detail`, where the detail is the
     /// escalation path, the actions, or the Sid of the statement the finding is about.

@@ -36,6 +36,25 @@ import Testing
         #expect(!items.contains("dynamodb:CreateTable") && !items.contains("dynamodb:DeleteTable"))
     }
 
+    @Test func theEventsPolicyGrantsTheQueueAndRuleCallsOnThatQueueAndRuleOnly() throws {
+        let events = try DeployFiles.json("deploy/iam/reclaw-events-policy.json")
+        let statements = events["Statement"]?.arrayValue ?? []
+        let granted = Set(statements.flatMap { $0["Action"]?.strings ?? [] })
+        #expect(granted == AWSOperations.iamActions(.events), "\(granted.symmetricDifference(AWSOperations.iamActions(.events)).sorted())")
+        for s in statements {
+            #expect(s["Effect"] == "Allow" && s["Condition"] == nil, "\(s["Sid"] ?? "?")")
+            let actions = s["Action"]?.strings ?? []
+            let expected = actions.allSatisfy { $0.hasPrefix("sqs:") } ? "arn:aws:sqs:*:*:reclaw-events" : "arn:aws:events:*:*:rule/reclaw-events"
+            #expect(actions.allSatisfy { $0.hasPrefix("sqs:") } || actions.allSatisfy { $0.hasPrefix("events:") }, "\(s["Sid"] ?? "?") mixes services")
+            #expect(s["Resource"]?.strings == [expected], "\(s["Sid"] ?? "?")")
+        }
+        // The daemon's statement reads and deletes messages; making, changing and removing the
+        // queue or the rule is the setup command's.
+        let daemon = statements.first { $0["Sid"] == "ReadTheEventsQueue" }?["Action"]?.strings ?? []
+        #expect(Set(daemon) == ["sqs:GetQueueUrl", "sqs:GetQueueAttributes", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"])
+        #expect(!granted.contains("sqs:SendMessage"), "reclaw never sends to the queue: only EventBridge does")
+    }
+
     @Test func everyStatementAllowsNamedActionsWithoutWildcards() {
         #expect(policy["Version"] == "2012-10-17")
         for s in statements {

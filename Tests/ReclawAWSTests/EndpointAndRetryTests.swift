@@ -25,6 +25,21 @@ import Testing
         #expect(AWSEndpoint.resolve(.tagging, region: "us-west-2", environment: env).url == "http://127.0.0.1:7000")
         #expect(AWSEndpoint.resolve(.iam, region: "us-west-2", environment: env).signingRegion == "us-east-1")
     }
+
+    @Test func sqsAndEventBridgeAreRegionalJSONServicesWithTheirOwnOverrides() {
+        #expect(AWSEndpoint.resolve(.sqs, region: "eu-west-1", environment: none) == AWSEndpoint(url: "https://sqs.eu-west-1.amazonaws.com", signingRegion: "eu-west-1"))
+        #expect(AWSEndpoint.resolve(.events, region: "eu-west-1", environment: none) == AWSEndpoint(url: "https://events.eu-west-1.amazonaws.com", signingRegion: "eu-west-1"))
+        let env = AWSEnvironment(variables: ["AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:6001", "AWS_ENDPOINT_URL_EVENTBRIDGE": "http://127.0.0.1:6002"],
+                                 homeDirectory: "/tmp")
+        #expect(AWSEndpoint.resolve(.sqs, region: "eu-west-1", environment: env).url == "http://127.0.0.1:6001")
+        #expect(AWSEndpoint.resolve(.events, region: "eu-west-1", environment: env).url == "http://127.0.0.1:6002")
+        #expect(AWSService.sqs.signingName == "sqs" && AWSService.events.signingName == "events")
+        guard case .json("AmazonSQS", "1.0") = AWSService.sqs.wireProtocol, case .json("AWSEvents", "1.1") = AWSService.events.wireProtocol else {
+            Issue.record("SQS speaks JSON 1.0 (AmazonSQS.*), EventBridge JSON 1.1 (AWSEvents.*)")
+            return
+        }
+        #expect(AWSService.events.eventSource == "events.amazonaws.com")
+    }
 }
 
 @Suite struct RetryPolicyTests {

@@ -74,4 +74,14 @@ import Testing
         try log.append(AuditEvent(type: .planComputed, requestID: "not-a-call"))
         #expect(log.requestIDs() == ["req-0", "req-1", "req-2"])
     }
+
+    @Test func aRequestIDIsKnownAsReclawsOwnByLookupAndAfterARestart() throws {
+        let dir = TemporaryDirectory()
+        let log = AuditLog(path: dir.file("audit.log"))
+        try log.append(event(0))
+        #expect(log.madeRequest("req-0") && !log.madeRequest("req-1") && !log.madeRequest("not-a-call"))
+        try log.append(event(1))
+        #expect(log.madeRequest("req-1"), "an id appended after the first lookup")
+        #expect(AuditLog(path: dir.file("audit.log")).madeRequest("req-1"), "a new process reads the ids back from the log")
+    }
 }

@@ -23,6 +23,8 @@ final class DaemonHarness: @unchecked Sendable {
     let daemon: ReconcileDaemon
     let receiver: EchoServer?
     let client: AWSClient
+    /// The ids the daemon's own calls made, for an event listener.
+    let created = CreatedResources()
 
     init(emulator: Emulator = .shared, upstream: Upstream? = nil, url: String? = nil, credentials: GitCredentials? = nil,
          options: DaemonOptions = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600)),
@@ -36,7 +38,7 @@ final class DaemonHarness: @unchecked Sendable {
         let auditor = Auditor(log: auditLog, logger: logger, includeReads: false)
         let metrics = Metrics()
         // With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
-        client = emulator.client(observer: FanOutObserver([auditor, metrics]), logger: logger, deadlines: deadlines)
+        client = emulator.client(observer: FanOutObserver([auditor, metrics, created]), logger: logger, deadlines: deadlines)
         reconciler = Reconciler(client: client, state: StateStore(directory: self.dir.file("state")), auditor: auditor, logger: logger,
                                 waiter: deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) }
                                     ?? Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60)),
@@ -62,12 +64,14 @@ final class DaemonHarness: @unchecked Sendable {
         return records.compactMap { ($0["body"] as? String).flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } }
     }
 
-    /// Runs `body` while the daemon runs as a service, then shuts it down gracefully.
-    func running(_ body: () async throws -> Void) async throws {
+    /// Runs `body` while the daemon runs as a service (with `extra` services after it), then shuts
+    /// it down gracefully.
+    func running(with extra: [any Service] = [], _ body: () async throws -> Void) async throws {
         var logger = Logger(label: "test.group")
         logger.logLevel = .warning
         var services: [any Service] = [daemon]
         if let notifier = daemon.notifier { services.append(notifier) }
+        services += extra
         let group = ServiceGroup(services: services, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

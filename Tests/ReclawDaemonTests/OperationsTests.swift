@@ -82,7 +82,7 @@ import Testing
         let event = AuditEvent(type: .driftDetected, deployment: "alpha", revision: "abc123", resources: [.init(type: "AWS::EC2::SecurityGroup", name: "sg-1")],
                                attribution: [.init(eventName: "AuthorizeSecurityGroupIngress", eventTime: "2026-11-25T01:00:00.000Z",
                                                    userIdentityArn: "arn:aws:iam::1:user/mallory", accessKeyId: "AKIAMALLORY", sourceIPAddress: "1.2.3.4",
-                                                   cloudTrailEventID: "ct-1")],
+                                                   cloudTrailEventID: "ct-1", actorType: "human")],
                                message: "alpha: drift on instance-sg ingress")
         let slack = AlertWebhook(url: "https://hooks.slack.com/services/T000/B000/XXXX", index: 0)
         let discord = AlertWebhook(url: "https://discord.com/api/webhooks/123/abc", index: 1)
@@ -95,6 +95,7 @@ import Testing
         let d = try #require(try JSONSerialization.jsonObject(with: Data(discord.body(for: event))) as? [String: Any])
         let fields = try #require(((d["embeds"] as? [[String: Any]])?.first?["fields"] as? [[String: Any]]))
         #expect(fields.contains { $0["name"] as? String == "Changed by" && ($0["value"] as? String)?.contains("AKIAMALLORY") == true })
+        #expect(fields.contains { ($0["value"] as? String)?.contains("(AKIAMALLORY) [human] from 1.2.3.4, AuthorizeSecurityGroupIngress") == true })
         let g = try #require(try JSONSerialization.jsonObject(with: Data(generic.body(for: event))) as? [String: Any])
         #expect(g["eventType"] as? String == "DriftDetected" && g["eventID"] as? String == event.eventID)
     }

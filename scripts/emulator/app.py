@@ -9,7 +9,7 @@ import threading
 import time
 from urllib.parse import unquote
 
-from cloudtrail import CloudTrail, LookupError_
+from cloudtrail import ACCOUNT_ID, CloudTrail, LookupError_
 from eventbridge import EventDelivery
 from faults import Faults
 from lifecycle import EC2Lifecycle
@@ -95,18 +95,27 @@ class EmulatorApp:
 
         refusal = self.ratelimits.take(call)
         waited = began = time.monotonic()
-        if refusal is None:
+        # An SQS long poll waits outside moto's lock: moto would hold it (and every other call) for
+        # the whole wait. It is asked without waiting, again and again, until a message comes or the
+        # wait is over.
+        poll_until, environ = self.long_poll(call, environ, body)
+        while refusal is None:
             with self.moto_lock:
                 began = time.monotonic()
                 self.lifecycle.settle()
                 refusal = self.lifecycle.refuse(call) or self.propagation.refuse(call) or self.commands.refuse(call)
                 if refusal is None:
+                    if poll_until is not None:
+                        environ["wsgi.input"] = io.BytesIO(environ["reclaw.body"])
                     chunks = self.moto(environ, capture)
                     try:
                         payload = b"".join(chunks)
                     finally:
                         if hasattr(chunks, "close"):
                             chunks.close()
+            if poll_until is None or refusal is not None or time.monotonic() >= poll_until or not self.empty_receive(captured, payload):
+                break
+            self.wait_for_messages(environ, poll_until)
         if refusal is not None:
             # Realistic mode refuses the call as AWS would at this moment.
             code, message, status = refusal
@@ -135,6 +144,47 @@ class EmulatorApp:
         self.cloudtrail.record(call, request_id, status_code, payload, code, message)
         start_response(captured["status"], headers)
         return [payload]
+
+    def long_poll(self, call, environ, body):
+        """For a JSON SQS ReceiveMessage that would wait: when the wait ends, and the request rewritten
+        not to wait. Otherwise (None, environ)."""
+        if call.service != "sqs" or call.operation != "ReceiveMessage" or call.protocol != "json":
+            return None, environ
+        try:
+            from moto.sqs.models import sqs_backends
+
+            name = str(call.params.get("QueueUrl", "")).rstrip("/").split("/")[-1]
+            with self.moto_lock:
+                queue = sqs_backends[ACCOUNT_ID][call.region].get_queue(name)
+                wait = call.params.get("WaitTimeSeconds", queue.receive_message_wait_time_seconds)
+            wait = int(wait or 0)
+        except Exception:
+            return None, environ  # moto answers (a missing queue, an invalid wait) as it would
+        if wait <= 0 or wait > 20:
+            return None, environ  # no wait, or an invalid one moto refuses
+        rewritten = json.dumps({**call.params, "WaitTimeSeconds": 0}).encode()
+        environ = dict(environ)
+        environ["reclaw.body"] = rewritten
+        environ["reclaw.queue"] = queue
+        environ["CONTENT_LENGTH"] = str(len(rewritten))
+        return time.monotonic() + wait, environ
+
+    @staticmethod
+    def wait_for_messages(environ, until):
+        """Waits (without moto's lock) until a message is sent to the queue, at most a second: a
+        message whose visibility timeout ends sends no signal."""
+        remaining = until - time.monotonic()
+        if remaining > 0:
+            environ["reclaw.queue"].wait_for_messages(min(remaining, 1.0))
+
+    @staticmethod
+    def empty_receive(captured, payload) -> bool:
+        if not captured.get("status", "").startswith("200"):
+            return False
+        try:
+            return not json.loads(payload or b"{}").get("Messages")
+        except ValueError:
+            return False
 
     def realism_changed(self):
         self.ratelimits.reset()

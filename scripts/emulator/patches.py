@@ -40,7 +40,20 @@ def apply():
         "time": "$.time",
         "detail": "$.detail",
     }
+    apply_jsonpath_cache()
     apply_instance_profile_replacement()
+
+
+def apply_jsonpath_cache():
+    """moto fills each rule target's input template with eight JSONPath expressions, and
+    jsonpath_ng builds a new yacc parser for every one: about a second per event and target, so
+    CloudTrail's events reached queues minutes late. The parsed expressions are read-only: keep them."""
+    import functools
+
+    import jsonpath_ng.ext
+
+    if not hasattr(jsonpath_ng.ext.parse, "cache_info"):
+        jsonpath_ng.ext.parse = functools.lru_cache(maxsize=256)(jsonpath_ng.ext.parse)
 
 
 def apply_instance_profile_replacement():

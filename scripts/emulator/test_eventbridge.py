@@ -180,3 +180,31 @@ def test_dynamodb_conditional_writes_guard_a_lease(url):
     assert error_of(stale)[0] == "ConditionalCheckFailedException"
     item = db.get_item(TableName="leases", Key={"id": {"S": "reclaw"}}, ConsistentRead=True)["Item"]
     assert (item["holder"], item["version"]) == ({"S": "a"}, {"N": "2"})
+
+
+def test_a_long_poll_holds_up_no_other_call_and_returns_as_soon_as_an_event_arrives(url, no_delay):
+    region = "ca-west-1"
+    queue = queue_for(url, region, {"source": ["aws.ssm"]}, "long-poll")
+    sqs = client(url, "sqs", region)
+    result = {}
+
+    def poll():
+        began = time.monotonic()
+        result["messages"] = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=10).get("Messages", [])
+        result["took"] = time.monotonic() - began
+
+    import threading
+    poller = threading.Thread(target=poll)
+    poller.start()
+    time.sleep(0.5)
+    began = time.monotonic()
+    client(url, "ec2", region).create_vpc(CidrBlock="10.5.0.0/16")
+    assert time.monotonic() - began < 2, "a call waited for the long poll"
+    client(url, "ssm", region).put_parameter(Name="/poll/a", Value="v", Type="String")
+    poller.join(15)
+    assert [json.loads(m["Body"])["detail"]["eventName"] for m in result["messages"]] == ["PutParameter"]
+    assert result["took"] < 5
+    # With nothing to receive it waits the whole time asked, and answers empty.
+    began = time.monotonic()
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []) == []
+    assert 0.9 <= time.monotonic() - began < 3

@@ -3,6 +3,7 @@ changes made by another identity."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -113,6 +114,17 @@ def wait(condition, timeout, step=0.25):
             return True
         time.sleep(step)
     return condition()
+
+
+def stop(daemon, timeout=60):
+    """SIGTERM, as an operator stops reclaw; kill only if it does not exit in time."""
+    if daemon is None:
+        return
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        daemon.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        daemon.kill()
 
 
 def rss_mib(pid):

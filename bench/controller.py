@@ -13,13 +13,12 @@ usage: bench/controller.py [--reclaw .build/debug/reclaw] [--deployments 20] [--
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from common import ROOT, Emulator, Repository, admin, ready, spec, status, wait
+from common import Emulator, ROOT, Repository, admin, ready, spec, status, stop, wait
 
 
 def main():
@@ -78,12 +77,7 @@ def main():
         print(f"  {slow} still applying meanwhile ............ {'yes' if still_slow else 'NO (the measurement proves nothing)'}")
         sys.exit(0 if drift_ok and commit_ok and still_slow else 1)
     finally:
-        if daemon:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+        stop(daemon)
         emulator.stop()
 
 

@@ -20,13 +20,12 @@ import argparse
 import collections
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from common import ROOT, Emulator, Repository, admin, ready, spec, status, wait
+from common import Emulator, ROOT, Repository, admin, ready, spec, status, stop, wait
 
 FAILURES = ("ReconcileFailed", "ActionFailed")
 
@@ -96,12 +95,7 @@ def main():
             print(f"  FAILURE {e.get('eventType')} {e.get('deployment')} {e.get('errorCode')}: {e.get('errorMessage', '')[:300]}")
         sys.exit(0 if all_ready and applied and corrected and not failures else 1)
     finally:
-        if daemon:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+        stop(daemon)
         emulator.stop()
 
 

@@ -13,13 +13,12 @@ usage: bench/soak.py [--reclaw .build/debug/reclaw] [--deployments 100] [--minut
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from common import ROOT, Emulator, Repository, rss_mib, spec
+from common import Emulator, ROOT, Repository, rss_mib, spec, stop
 
 
 def slope(samples):
@@ -83,12 +82,7 @@ def main():
         print(f"  resident memory: {warm[0][1] if warm else 0:.1f} MiB after warm-up, {samples[-1][1]:.1f} MiB at the end")
         sys.exit(0 if ok else 1)
     finally:
-        if daemon:
-            daemon.send_signal(signal.SIGTERM)
-            try:
-                daemon.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                daemon.kill()
+        stop(daemon)
         emulator.stop()
 
 

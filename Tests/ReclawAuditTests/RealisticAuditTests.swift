@@ -8,7 +8,8 @@ import Testing
 /// delivers late: pending at first, then every mutating call matched by its request id.
 @Suite struct RealisticAuditTests {
     @Test func aRealisticApplyIsFullyCorrelatedOnceCloudTrailDelivers() async throws {
-        let emulator = try Emulator.start(realistic: true, scale: 0.05, behaviours: ["cloudTrailDelivery": ["seconds": 20]])
+        let emulator = try Emulator.start(realistic: true, scale: 0.05, behaviours: ["cloudTrailDelivery": ["seconds": 20],
+                                                                                    "eventualConsistency": ["seconds": 3]])
         defer { emulator.stop() }
         let s = CloudTrailTests.Setup(emulator: emulator, deadlines: TransientDeadlines().scaled(0.2))
         let start = Date().addingTimeInterval(-5)

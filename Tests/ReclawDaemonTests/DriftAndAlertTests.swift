@@ -8,22 +8,6 @@ import Testing
 
 /// Drift made by someone else: alerts on a local webhook receiver, corrections, de-duplication.
 @Suite struct DriftAndAlertTests {
-    /// Adds an ingress rule to a deployment's instance security group with another IAM user's key.
-    static func tamper(_ emulator: Emulator, _ name: String, region: String, port: Int) async throws -> (arn: String, key: String) {
-        let out = try await Command.check(["python3", "-c", """
-        import boto3, sys
-        url, name, region, port, user = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        arn = iam.create_user(UserName=user)["User"]["Arn"]
-        k = iam.create_access_key(UserName=user)["AccessKey"]
-        ec2 = boto3.client("ec2", endpoint_url=url, region_name=region, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
-        sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
-        ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        print(arn, k["AccessKeyId"])
-        """, emulator.url, name, region, String(port), uniqueName("intruder")]).split(separator: " ")
-        return (String(out[0]), out[1].trimmingCharacters(in: .whitespacesAndNewlines))
-    }
-
     static func ingress(_ h: DaemonHarness, _ name: String, region: String) async throws -> Set<EC2.Rule> {
         try await EC2Client(client: h.client, region: region).securityGroups([("tag:reclaw:deployment", [name])])
             .first { $0.tags["reclaw:component"] == "instance-sg" }?.ingress ?? []
@@ -37,7 +21,7 @@ import Testing
         let h = try DaemonHarness(upstream: upstream, webhook: true)
         try await h.running {
             #expect(await eventually { h.status(name)?.condition(.ready)?.status == .true })
-            let who = try await Self.tamper(h.emulator, name, region: region, port: 22)
+            let who = try await h.emulator.openPort(22, deployment: name, region: region)
             let findings = await h.daemon.driftPass()
             #expect(findings.map(\.deployment) == [name])
             #expect(try await Self.ingress(h, name, region: region).isEmpty, "the rule was not removed")
@@ -58,7 +42,7 @@ import Testing
         try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, extra: "  policy: {drift: alert}")])
         let h = try DaemonHarness(upstream: upstream)
         _ = await h.daemon.sourcePass()
-        let who = try await Self.tamper(h.emulator, name, region: region, port: 8080)
+        let who = try await h.emulator.openPort(8080, deployment: name, region: region)
         let revision = try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, version: "2026.3.0", extra: "  policy: {drift: alert}")])
         let report = await h.daemon.sourcePass()
         #expect(report.applied[name]?.converged == true)
@@ -76,14 +60,14 @@ import Testing
         let h = try DaemonHarness(upstream: upstream, webhook: true)
         _ = await h.daemon.sourcePass()
         try await h.running {
-            _ = try await Self.tamper(h.emulator, name, region: region, port: 22)
+            _ = try await h.emulator.openPort(22, deployment: name, region: region)
             _ = await h.daemon.driftPass()
             _ = await h.daemon.driftPass()
             #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 1 })
             try await Task.sleep(for: .milliseconds(500))
             #expect(try await h.alerts().map { $0["eventType"] as? String } == ["DriftDetected"], "the same drift was alerted twice")
             #expect(try await Self.ingress(h, name, region: region).count == 1, "alert-only drift was corrected")
-            _ = try await Self.tamper(h.emulator, name, region: region, port: 3389)
+            _ = try await h.emulator.openPort(3389, deployment: name, region: region)
             _ = await h.daemon.driftPass()
             #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 2 })
             // Someone puts things back by hand: a resolved note.
@@ -106,7 +90,7 @@ import Testing
         _ = await h.daemon.sourcePass()
         try await h.running {
             try await emulator.setCloudTrailDelay(seconds: 3600)
-            let who = try await Self.tamper(emulator, name, region: region, port: 22)
+            let who = try await emulator.openPort(22, deployment: name, region: region)
             _ = await h.daemon.driftPass()
             #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 1 })
             let first = try #require(try await h.alerts().first)

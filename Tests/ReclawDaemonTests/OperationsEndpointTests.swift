@@ -91,9 +91,11 @@ import Testing
             #expect(closed, "the connection with the long header stayed open")
             // The answer is 431, unless the reset for the unread rest of the header overtook it.
             #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 431"), "\(text.prefix(200))")
-            #expect(seconds < 5, "the long header took \(seconds) s to be refused")
+            // Bounds for a machine busy with the whole suite; before the endpoint was hardened, one such
+            // header took 29 s of CPU and two stalled /healthz for 16 s.
+            #expect(seconds < 12, "the long header took \(seconds) s to be refused")
             #expect(try await second)
-            #expect(slowest < 5, "/healthz took \(slowest) s during the attack")
+            #expect(slowest < 12, "/healthz took \(slowest) s during the attack")
             #expect(metrics.render().contains(#"reclaw_http_refusals_total{reason="header_too_large"}"#))
         }
     }
@@ -216,7 +218,7 @@ import Testing
                 try await Task.sleep(for: .milliseconds(100))
             }
             let h = try await healthz(port)
-            #expect(h.status == 200 && h.seconds < 5)
+            #expect(h.status == 200 && h.seconds < 12)
             let (oldest, newest) = (idle[0], idle[3])
             #expect(try await Command.offThread { oldest.closedByPeer(within: 3) }, "the oldest idle connection was not closed")
             #expect(try await Command.offThread { !newest.closedByPeer(within: 0.3) }, "a newer connection was closed")
@@ -351,9 +353,11 @@ import Testing
             func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
         }
         let pushes = Pushes()
+        // A clock that stands still: however long a loaded machine takes, the minute between repeats does not pass.
         let server = try await OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "s3cret",
                                                 logger: Logger(label: "test") { _ in Capture(lines: lines) },
-                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.count.withLock { $0 += 1 } })
+                                                health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.count.withLock { $0 += 1 } },
+                                                now: { Date(timeIntervalSince1970: 1_800_000_000) })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

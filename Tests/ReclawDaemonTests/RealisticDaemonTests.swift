@@ -12,7 +12,7 @@ import Testing
 @Suite(.serialized) struct RealisticDaemonTests {
     static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05, behaviours: [
         // Long enough that a drift check, even on a loaded machine, comes before CloudTrail has the change.
-        "cloudTrailDelivery": ["seconds": 12],
+        "cloudTrailDelivery": ["seconds": 30],
         // Longer than the rest of a cold start: an edit right after one waits for the agent.
         "ssmAgentRegistration": ["seconds": 15],
     ])

@@ -14,7 +14,8 @@ import Testing
 /// real failure is still reported once with its code.
 @Suite(.serialized) struct RealisticModeTests {
     /// One realistic emulator for the suite, at a twentieth of AWS's durations.
-    static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05)
+    // New ids stay unknown for 3 s: long enough that a machine busy with the whole suite still meets them.
+    static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05, behaviours: ["eventualConsistency": ["seconds": 3]])
     /// AWS's deadlines at a fifth: far above the scaled durations, short enough to fail a test that hangs.
     static let deadlines = TransientDeadlines().scaled(0.2)
 
@@ -67,7 +68,7 @@ import Testing
         let h = Self.harness()
         // The second deployment acts through a deployer role made just now: AssumeRole refuses it until IAM propagates it
         // (long enough here that a loaded machine cannot miss it).
-        try await h.emulator.setBehaviour(.iamPropagation, seconds: 4)
+        try await h.emulator.setBehaviour(.iamPropagation, seconds: 12)
         let deployer = uniqueName("deployer")
         try await IAMClient(client: h.client).createRole(
             name: deployer, path: "/deployers/", trustPolicy: IAM.policyDocument(#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#),

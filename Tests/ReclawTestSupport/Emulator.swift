@@ -237,36 +237,7 @@ extension Emulator {
     /// Every reclaw resource of a deployment, counted per component, read straight from the emulator with boto3:
     /// what a second reclaw run must leave at exactly one each.
     public func resourceCounts(_ name: String, region: String) async throws -> [String: Int] {
-        let out = try await Command.check(["python3", "-c", """
-        import boto3, json, sys
-        url, name, region = sys.argv[1:4]
-        kw = dict(endpoint_url=url, region_name=region, aws_access_key_id="x", aws_secret_access_key="x")
-        ec2, iam, tag = boto3.client("ec2", **kw), boto3.client("iam", **kw), boto3.client("resourcegroupstaggingapi", **kw)
-        f = [{"Name": "tag:reclaw:deployment", "Values": [name]}]
-        counts = {}
-        def add(tags):
-            k = {t["Key"]: t["Value"] for t in tags or []}.get("reclaw:component", "?")
-            counts[k] = counts.get(k, 0) + 1
-        for v in ec2.describe_vpcs(Filters=f)["Vpcs"]: add(v.get("Tags"))
-        for v in ec2.describe_subnets(Filters=f)["Subnets"]: add(v.get("Tags"))
-        for v in ec2.describe_internet_gateways(Filters=f)["InternetGateways"]: add(v.get("Tags"))
-        for v in ec2.describe_route_tables(Filters=f)["RouteTables"]: add(v.get("Tags"))
-        for v in ec2.describe_security_groups(Filters=f)["SecurityGroups"]: add(v.get("Tags"))
-        for v in ec2.describe_vpc_endpoints(Filters=f)["VpcEndpoints"]:
-            if v["State"].lower() not in ("deleted", "deleting"): add(v.get("Tags"))
-        for r in ec2.describe_instances(Filters=f + [{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"]:
-            for i in r["Instances"]: add(i.get("Tags"))
-        for page in iam.get_paginator("list_roles").paginate(PathPrefix="/reclaw/"):
-            for r in page["Roles"]:
-                if r["RoleName"] == f"reclaw-{name}-instance": counts["role"] = counts.get("role", 0) + 1
-        for page in iam.get_paginator("list_instance_profiles").paginate(PathPrefix="/reclaw/"):
-            for p in page["InstanceProfiles"]:
-                if p["InstanceProfileName"] == f"reclaw-{name}-instance": counts["instance-profile"] = counts.get("instance-profile", 0) + 1
-        for m in tag.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "reclaw:deployment", "Values": [name]}])["ResourceTagMappingList"]:
-            add(m["Tags"])
-        print(json.dumps(counts))
-        """, url, name, region])
-        return try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Int] ?? [:]
+        try await resourceCounts(prefix: name, region: region)[name] ?? [:]
     }
 
 }

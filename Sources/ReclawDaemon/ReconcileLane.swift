@@ -106,6 +106,8 @@ extension ReconcileDaemon {
         let seconds = (clock.now() - started).inSeconds
         if result.converged {
             unstall(name)
+            // The event index only speeds drift up; a status that cannot be read here is stalled by
+            // the next pass that needs it, and polling still checks this deployment meanwhile.
             if let status = try? reconciler.state.load(name) { index(status) }
             metrics.succeeded(deployment: name, at: clock.date())
             metrics.reconciled(deployment: name, kind: "apply", result: .success, seconds: seconds)

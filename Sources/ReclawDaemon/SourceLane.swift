@@ -169,7 +169,10 @@ extension ReconcileDaemon {
             do {
                 status = try reconciler.state.load(name)
             } catch {
+                // Stalled, and queued: its retries (with backoff) find out when the file is fixed.
                 await stall(name, .stateUnavailable, "its status cannot be read: \(error)", revision: revision)
+                let now = clock.now()
+                core.withLock { $0.scheduler.enqueue(name, .newRevision, now: now) }
                 continue
             }
             if let status, status.holds(.ready), status.lastAppliedSpec == loaded.spec {

@@ -277,9 +277,10 @@ extension Duration {
 /// Git credentials from the environment, never logged: a token for HTTP(S)
 /// (`RECLAW_GIT_TOKEN`, with `RECLAW_GIT_USERNAME`, or a git-credentials file in
 /// `RECLAW_GIT_CREDENTIALS_FILE`) and a key file for SSH (`RECLAW_GIT_SSH_KEY`); the SSH
-/// server itself is checked against `SSHTrust`.
+/// server itself is checked against `SSHTrust`. A credentials file that is named but cannot be read
+/// is an error, not an anonymous fetch.
 public enum GitCredentialSettings {
-    public static func credentials(for url: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> GitCredentials? {
+    public static func credentials(for url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) -> GitCredentials? {
         if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {
             guard let key = environment["RECLAW_GIT_SSH_KEY"], !key.isEmpty else { return nil }
             return .sshKey(username: environment["RECLAW_GIT_SSH_USER"] ?? "git", privateKeyPath: key,
@@ -289,10 +290,14 @@ public enum GitCredentialSettings {
         if let token = environment["RECLAW_GIT_TOKEN"], !token.isEmpty {
             return .token(username: environment["RECLAW_GIT_USERNAME"] ?? "x-access-token", token: token)
         }
-        if let file = environment["RECLAW_GIT_CREDENTIALS_FILE"], let text = try? String(contentsOfFile: file, encoding: .utf8) {
-            let host = url.split(separator: "/").dropFirst(2).first.map(String.init) ?? ""
+        if let file = environment["RECLAW_GIT_CREDENTIALS_FILE"], !file.isEmpty {
+            let text: String
+            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+                throw SourceError("cannot read RECLAW_GIT_CREDENTIALS_FILE \(file): \((error as NSError).localizedDescription)")
+            }
+            let host = URLComponents(string: url)?.host
             for line in text.split(whereSeparator: \.isNewline) {
-                guard let entry = URLComponents(string: String(line)), entry.host == host.split(separator: ":").first.map(String.init),
+                guard let entry = URLComponents(string: String(line)), entry.host != nil, entry.host == host,
                       let user = entry.user, let password = entry.password else { continue }
                 return .token(username: user.removingPercentEncoding ?? user, token: password.removingPercentEncoding ?? password)
             }

@@ -188,10 +188,8 @@ public final class GitRepository: @unchecked Sendable {
     public func entries(ofTree id: GitObjectID, maxObjectBytes: Int) throws(GitError) -> [GitTreeEntryInfo] {
         lock.lock()
         defer { lock.unlock() }
-        let size = try objectSizeLocked(id)
-        if size > maxObjectBytes {
-            throw GitError(code: -1, errorClass: Int32(GIT_ERROR_TREE.rawValue), operation: "read tree \(id)",
-                           message: "the tree object is \(size) bytes; reclaw reads trees up to \(maxObjectBytes) bytes")
+        try refuseLarger(id, than: maxObjectBytes, errorClass: GIT_ERROR_TREE, operation: "read tree \(id)") {
+            "the tree object is \($0) bytes; reclaw reads trees up to \(maxObjectBytes) bytes"
         }
         var oid = id.oid
         var t: OpaquePointer?
@@ -214,6 +212,15 @@ public final class GitRepository: @unchecked Sendable {
         return try objectSizeLocked(id)
     }
 
+    /// Throws when the object's header says it is larger than `limit`, before it is read.
+    private func refuseLarger(_ id: GitObjectID, than limit: Int, errorClass: git_error_t, operation: String,
+                              _ message: (Int) -> String) throws(GitError) {
+        let size = try objectSizeLocked(id)
+        if size > limit {
+            throw GitError(code: -1, errorClass: Int32(errorClass.rawValue), operation: operation, message: message(size))
+        }
+    }
+
     private func objectSizeLocked(_ id: GitObjectID) throws(GitError) -> Int {
         var odb: OpaquePointer?
         try check(git_repository_odb(&odb, pointer), "open the object database")
@@ -229,10 +236,8 @@ public final class GitRepository: @unchecked Sendable {
     public func blob(_ id: GitObjectID, maxBytes: Int) throws(GitError) -> [UInt8] {
         lock.lock()
         defer { lock.unlock() }
-        let size = try objectSizeLocked(id)
-        if size > maxBytes {
-            throw GitError(code: -1, errorClass: Int32(GIT_ERROR_OBJECT.rawValue), operation: "read blob \(id)",
-                           message: "the blob is \(size) bytes; the limit is \(maxBytes)")
+        try refuseLarger(id, than: maxBytes, errorClass: GIT_ERROR_OBJECT, operation: "read blob \(id)") {
+            "the blob is \($0) bytes; the limit is \(maxBytes)"
         }
         var oid = id.oid
         var blob: OpaquePointer?

@@ -40,9 +40,15 @@ final class Transfer: @unchecked Sendable {
     // The easy handle is touched only by the loop thread once submitted.
     let easy: CurlEasy
     let continuation = Mutex<CheckedContinuation<Result<HTTPResponse, HTTPError>, Never>?>(nil)
+    /// Set once its task is cancelled, which may happen before the loop has even seen it.
+    let cancelled = Mutex(false)
 
     init(easy: CurlEasy) {
         self.easy = easy
+    }
+
+    func completeCancelled() {
+        complete(.failure(HTTPError(code: -1, message: "request cancelled", host: easy.host)))
     }
 
     func complete(_ result: Result<HTTPResponse, HTTPError>) {
@@ -60,7 +66,7 @@ final class CurlMultiLoop: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private struct Pending {
         var add: [Transfer] = []
-        var cancel: [ObjectIdentifier] = []
+        var cancel: [Transfer] = []
         var stop = false
     }
 
@@ -87,7 +93,8 @@ final class CurlMultiLoop: @unchecked Sendable {
     }
 
     func cancel(_ transfer: Transfer) {
-        pending.withLock { $0.cancel.append(ObjectIdentifier(transfer)) }
+        transfer.cancelled.withLock { $0 = true }
+        pending.withLock { $0.cancel.append(transfer) }
         curl_multi_wakeup(multi)
     }
 
@@ -102,18 +109,19 @@ final class CurlMultiLoop: @unchecked Sendable {
                 curl_multi_cleanup(multi)
                 return
             }
+            // A transfer cancelled before it arrived here is never started.
             for t in adds {
-                active[t.easy.handle] = t
-                curl_multi_add_handle(multi, t.easy.handle)
-            }
-            for id in cancels {
-                if let (handle, t) = active.first(where: { ObjectIdentifier($0.value) == id }) {
-                    curl_multi_remove_handle(multi, handle)
-                    active[handle] = nil
-                    t.complete(.failure(HTTPError(code: -1, message: "request cancelled", host: t.easy.host)))
-                } else if let t = adds.first(where: { ObjectIdentifier($0) == id }) {
-                    t.complete(.failure(HTTPError(code: -1, message: "request cancelled", host: t.easy.host)))
+                if t.cancelled.withLock({ $0 }) {
+                    t.completeCancelled()
+                } else {
+                    active[t.easy.handle] = t
+                    curl_multi_add_handle(multi, t.easy.handle)
                 }
+            }
+            for t in cancels where active[t.easy.handle] === t {
+                curl_multi_remove_handle(multi, t.easy.handle)
+                active[t.easy.handle] = nil
+                t.completeCancelled()
             }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)

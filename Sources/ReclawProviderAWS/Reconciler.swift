@@ -204,6 +204,8 @@ public final class Reconciler: Sendable {
             async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes, logger: logger).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
+                // An image that cannot be resolved now does not block drift (it is create-only); a
+                // launch resolves it again and fails there with AWS's error.
                 for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
                 var out: [String: EC2.Image] = [:]
                 for await (reference, image) in group { if let image { out[reference] = image } }

@@ -39,6 +39,20 @@ struct EventsCommand: AsyncParsableCommand {
             guard !regions.isEmpty else { throw CLIError("name the regions with --region or give a SOURCE of specs (AWS_REGION is not set either)") }
             return EventsQueueSetup.regions(for: regions)
         }
+
+        /// Runs `body` in each region in turn; the first failure stops, naming its region and `doing`.
+        func inEachRegion(_ global: GlobalOptions, doing: String,
+                          _ body: (EventsQueueSetup, String) async throws -> Void) async throws {
+            let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]))
+            let setup = EventsQueueSetup(client: runtime.client, queue: queue)
+            for region in try await resolve(runtime) {
+                do {
+                    try await body(setup, region)
+                } catch {
+                    throw CLIError("\(region): cannot \(doing) the events queue \(queue): \(error)")
+                }
+            }
+        }
     }
 
     /// `reclaw events setup`.
@@ -51,15 +65,9 @@ struct EventsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]))
-            let setup = EventsQueueSetup(client: runtime.client, queue: placement.queue)
-            for region in try await placement.resolve(runtime) {
-                do {
-                    let made = try await setup.setUp(region: region)
-                    print("\(region): queue \(made.queueArn) (\(made.createdQueue ? "created" : "updated")), rule \(made.ruleArn) sending to it")
-                } catch {
-                    throw CLIError("\(region): cannot set up the events queue \(placement.queue): \(error)")
-                }
+            try await placement.inEachRegion(global, doing: "set up") { setup, region in
+                let made = try await setup.setUp(region: region)
+                print("\(region): queue \(made.queueArn) (\(made.createdQueue ? "created" : "updated")), rule \(made.ruleArn) sending to it")
             }
             print("Run the daemon with --events-queue \(placement.queue).")
         }
@@ -74,16 +82,10 @@ struct EventsCommand: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func run() async throws {
-            let runtime = Runtime(global: global, options: try RuntimeOptions.parse([]))
-            let setup = EventsQueueSetup(client: runtime.client, queue: placement.queue)
-            for region in try await placement.resolve(runtime) {
-                do {
-                    let removed = try await setup.tearDown(region: region)
-                    let what = [removed.rule ? "rule" : nil, removed.queue ? "queue" : nil].compactMap { $0 }
-                    print("\(region): \(what.isEmpty ? "nothing to remove" : "removed the " + what.joined(separator: " and "))")
-                } catch {
-                    throw CLIError("\(region): cannot remove the events queue \(placement.queue): \(error)")
-                }
+            try await placement.inEachRegion(global, doing: "remove") { setup, region in
+                let removed = try await setup.tearDown(region: region)
+                let what = [removed.rule ? "rule" : nil, removed.queue ? "queue" : nil].compactMap { $0 }
+                print("\(region): \(what.isEmpty ? "nothing to remove" : "removed the " + what.joined(separator: " and "))")
             }
         }
     }

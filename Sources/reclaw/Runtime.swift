@@ -152,7 +152,7 @@ struct Runtime {
         var credentials: GitCredentials?
         var trust = SSHTrust()
         if case .git(let url) = location {
-            credentials = GitCredentialSettings.credentials(for: url)
+            do { credentials = try GitCredentialSettings.credentials(for: url) } catch { throw CLIError(error.message) }
             do { trust = try SSHTrust.fromEnvironment() } catch { throw CLIError(error.message) }
         }
         return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory,

@@ -174,9 +174,24 @@ import Testing
         #expect(!error.contains(token) && !error.contains("not-\(token)"))
         #expect(error.contains("the server refused the credentials"), "\(error)")
         let env = ["RECLAW_GIT_TOKEN": token]
-        let credentials = GitCredentialSettings.credentials(for: url, environment: env)
+        let credentials = try GitCredentialSettings.credentials(for: url, environment: env)
         let right = try DaemonHarness(upstream: upstream, url: url, credentials: credentials)
         #expect(await right.daemon.sourcePass().revision == revision)
+    }
+
+    @Test func aCredentialsFileGivesItsHostsEntryAndOneThatCannotBeReadIsAnError() throws {
+        let dir = TemporaryDirectory()
+        let missing = dir.file("no-such-credentials")
+        #expect {
+            try GitCredentialSettings.credentials(for: "https://git.example.com/specs.git", environment: ["RECLAW_GIT_CREDENTIALS_FILE": missing])
+        } throws: { "\($0)".contains("RECLAW_GIT_CREDENTIALS_FILE \(missing)") }
+        let file = dir.write("credentials", "https://other:nope@example.com\nhttps://bot:s3cret@git.example.com\n")
+        let found = try GitCredentialSettings.credentials(for: "https://git.example.com/specs.git", environment: ["RECLAW_GIT_CREDENTIALS_FILE": file])
+        guard case .token("bot", "s3cret") = found else {
+            Issue.record("the credentials file's entry for the host was not used: \(String(describing: found))")
+            return
+        }
+        #expect(try GitCredentialSettings.credentials(for: "https://git.example.org/specs.git", environment: ["RECLAW_GIT_CREDENTIALS_FILE": file]) == nil)
     }
 
     @Test func anSSHSourceIsReadWithAKeyFileOnlyFromATrustedHost() async throws {
@@ -188,7 +203,7 @@ import Testing
         }
         defer { server.stop() }
         let url = server.url + "/upstream.git"
-        let credentials = GitCredentialSettings.credentials(for: url, environment: ["RECLAW_GIT_SSH_KEY": key, "RECLAW_GIT_SSH_USER": "root"])
+        let credentials = try GitCredentialSettings.credentials(for: url, environment: ["RECLAW_GIT_SSH_KEY": key, "RECLAW_GIT_SSH_USER": "root"])
         let fingerprint = try #require(try await Command.check(["ssh-keygen", "-lf", hostKey]).split(separator: " ").dropFirst().first.map(String.init))
         let publicKey = try String(contentsOfFile: hostKey, encoding: .utf8).split(separator: " ").prefix(2).joined(separator: " ")
         let dir = TemporaryDirectory()

@@ -120,4 +120,15 @@ import ReclawTestSupport
         await #expect { try await task.value } throws: { ($0 as! HTTPError).isCancelled }
         #expect(ContinuousClock.now - start < .seconds(2))
     }
+
+    @Test func aTaskCancelledBeforeItsRequestIsSentNeverSendsIt() async throws {
+        let server = try EchoServer()
+        let start = ContinuousClock.now
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.send(HTTPRequest(url: server.url + "/slow?ms=5000"))
+        }
+        await #expect { try await task.value } throws: { ($0 as! HTTPError).isCancelled }
+        #expect(ContinuousClock.now - start < .seconds(2))
+    }
 }

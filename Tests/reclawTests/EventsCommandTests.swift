@@ -108,21 +108,6 @@ import Testing
         return try await condition()
     }
 
-    /// Opens a port on the deployment's instance security group with a new IAM user's key.
-    func openPort(_ port: Int, name: String, region: String) async throws -> String {
-        try await Command.check(["python3", "-c", """
-        import boto3, sys
-        url, name, region, port, user = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
-        iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-        arn = iam.create_user(UserName=user)["User"]["Arn"]
-        k = iam.create_access_key(UserName=user)["AccessKey"]
-        ec2 = boto3.client("ec2", endpoint_url=url, region_name=region, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
-        sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
-        ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        print(arn)
-        """, emulator.url, name, region, String(port), uniqueName("hand")]).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// Messages in the queue, visible or not.
     func queued(_ queue: String, region: String) async throws -> Int {
         let out = try await Command.check(["python3", "-c", """
@@ -167,7 +152,7 @@ import Testing
         #expect(first.text.contains("drift-interval=1h"), "--events-queue makes the default drift interval an hour")
 
         // The demo: a port opened by hand is corrected, naming who, within seconds (the poll is an hour away).
-        let who = try await openPort(8080, name: name, region: region)
+        let who = try await emulator.openPort(8080, deployment: name, region: region).arn
         #expect(await waitUntil(30) { corrections().contains { $0["eventType"] as? String == "DriftCorrected" } }, "\(first.text.suffix(3000))")
         let attribution = try #require((corrections().first?["attribution"] as? [[String: Any]])?.first)
         #expect(attribution["userIdentityArn"] as? String == who && attribution["actorType"] as? String == "human")
@@ -175,7 +160,7 @@ import Testing
         // The next change's drift check hangs (its reads are slowed); the daemon is killed after it
         // took the message and before the check ran.
         let slow = try await emulator.injectDelay(service: "ec2", region: region, userAgent: "reclaw/", operation: "DescribeSecurityGroups", milliseconds: 60_000)
-        _ = try await openPort(9090, name: name, region: region)
+        try await emulator.openPort(9090, deployment: name, region: region)
         #expect(await waitUntil(30) { first.noticed.count == 2 }, "\(first.text.suffix(3000))")
         let replayed = try #require(first.noticed.last)
         first.stop(SIGKILL)

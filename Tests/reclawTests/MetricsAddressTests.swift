@@ -6,20 +6,30 @@ import Testing
 /// `reclaw run --metrics-address` as an operator starts it: a taken port is a clear startup error,
 /// and host names, IPv6 and every-interface addresses are served.
 @Suite struct MetricsAddressTests {
-    /// A port nothing listens on now (bound to 0 and released).
-    static func freePort() throws -> UInt16 {
+    /// A socket bound to a free loopback port (and listening, when asked), with that port.
+    static func boundSocket(listening: Bool) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var a = sockaddr_in()
         a.sin_family = sa_family_t(AF_INET)
         a.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        try withUnsafeMutablePointer(to: &a) { p in
-            try p.withMemoryRebound(to: sockaddr.self, capacity: 1) { s in
-                guard bind(fd, s, length) == 0, getsockname(fd, s, &length) == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
+        let ok = withUnsafeMutablePointer(to: &a) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { s in
+                bind(fd, s, length) == 0 && (!listening || listen(fd, 1) == 0) && getsockname(fd, s, &length) == 0
             }
         }
-        return UInt16(bigEndian: a.sin_port)
+        guard ok else {
+            close(fd)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
+        return (fd, UInt16(bigEndian: a.sin_port))
+    }
+
+    /// A port nothing listens on now (bound to 0 and released).
+    static func freePort() throws -> UInt16 {
+        let (fd, port) = try boundSocket(listening: false)
+        close(fd)
+        return port
     }
 
     /// Whether this machine has an IPv6 loopback to test against.
@@ -72,17 +82,8 @@ import Testing
 
     @Test func aTakenPortStopsReclawAtStartupWithAnErrorNamingTheAddress() async throws {
         // Something else listens on the port.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = try Self.boundSocket(listening: true)
         defer { close(fd) }
-        var a = sockaddr_in()
-        a.sin_family = sa_family_t(AF_INET)
-        a.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &a) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        try #require(ok)
-        let port = UInt16(bigEndian: a.sin_port)
         let d = Daemon()
         let process = try Command.launch(d.arguments + ["--metrics-address", "127.0.0.1:\(port)"], environment: d.environment)
         let exited = try await Command.offThread { () -> Bool in

@@ -46,8 +46,15 @@ public final class GitRepository: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let operation = "fetch \(Self.redacted(url))"
+        // The URL is fetched as given: git's `url.*.insteadOf` settings are not applied. (Looking
+        // them up, as git_remote_create_anonymous does, also leaks a PCRE2 match block per call in
+        // libgit2 1.5, tens of kilobytes a fetch for a daemon that never stops.)
+        var createOptions = git_remote_create_options()
+        try check(git_remote_create_options_init(&createOptions, UInt32(GIT_REMOTE_CREATE_OPTIONS_VERSION)), "remote options")
+        createOptions.repository = pointer
+        createOptions.flags = UInt32(GIT_REMOTE_CREATE_SKIP_INSTEADOF.rawValue | GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC.rawValue)
         var remote: OpaquePointer?
-        try check(git_remote_create_anonymous(&remote, pointer, url), operation)
+        try check(git_remote_create_with_opts(&remote, url, &createOptions), operation)
         let handle = GitRemoteHandle(remote!)
         var options = git_fetch_options()
         try check(git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION)), "fetch options")

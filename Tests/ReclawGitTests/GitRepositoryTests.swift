@@ -13,6 +13,19 @@ import ReclawTestSupport
         #expect(try repo.resolve("main") == head)
     }
 
+    @Test func theURLIsFetchedAsGivenWhateverGitsInsteadOfSettingsSay() throws {
+        let upstream = try Upstream()
+        let head = try upstream.commit(["specs/a.yaml": "a: 1\n"])
+        let cache = TemporaryDirectory()
+        let path = cache.file("cache.git")
+        _ = try GitRepository.openOrCreateBare(at: path)
+        // A rewrite in the cache's own configuration would send the fetch nowhere.
+        _ = try Command.check(["git", "--git-dir", path, "config", "url.file:///nonexistent/.insteadOf", upstream.url])
+        let repo = try GitRepository.openOrCreateBare(at: path)
+        try repo.fetch(from: upstream.url)
+        #expect(try repo.resolve("main") == head)
+    }
+
     @Test func treesAndBlobsAreReadFromTheCommitWithoutAWorkingTree() throws {
         let upstream = try Upstream()
         let head = try upstream.commit([

@@ -15,9 +15,13 @@ extension ServerProcess {
     /// on `port` or a free one; `url` is `127.0.0.1:PORT`, to be prefixed with a scheme.
     public static func stalling(_ stall: Stall, port: Int? = nil) throws -> ServerProcess {
         let port = port ?? freePort()
+        // A backlog server cannot be probed (a probe would hang), so it says when it is ready.
+        let ready = NSTemporaryDirectory() + "reclaw-stalling-\(port)-\(UUID().uuidString).ready"
+        defer { try? FileManager.default.removeItem(atPath: ready) }
         let p = try SpawnedProcess(["python3", RepoPaths.path("Tests/Servers/stalling_server.py"), "--mode", stall.rawValue, "--port", "\(port)",
-                                    "--watch-pid", "\(ProcessInfo.processInfo.processIdentifier)"])
-        if stall == .backlog { usleep(500_000) } else { waitForPort(port) }
+                                    "--watch-pid", "\(ProcessInfo.processInfo.processIdentifier)", "--ready-file", ready])
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: ready) && Date() < deadline { usleep(20_000) }
         return ServerProcess(url: "127.0.0.1:\(port)", process: p)
     }
 

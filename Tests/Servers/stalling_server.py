@@ -18,6 +18,7 @@ def main():
     p.add_argument("--mode", choices=["silent", "trickle", "backlog"], required=True)
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--watch-pid", type=int, default=0)
+    p.add_argument("--ready-file", help="made once the server stalls as asked")
     args = p.parse_args()
 
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -35,6 +36,7 @@ def main():
             except BlockingIOError:
                 pass
             held.append(filler)
+        time.sleep(0.1)  # the fillers' handshakes settle into the queue
     else:
         server.listen(16)
 
@@ -47,6 +49,8 @@ def main():
 
         threading.Thread(target=serve, daemon=True).start()
 
+    if args.ready_file:
+        open(args.ready_file, "w").close()
     while True:
         time.sleep(0.5)
         if args.watch_pid:

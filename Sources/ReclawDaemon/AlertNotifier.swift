@@ -97,7 +97,8 @@ public final class AlertNotifier: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding, so each delivery's task is freed when it ends, not when the daemon does.
+            await withDiscardingTaskGroup { group in
                 for await event in stream {
                     for hook in webhooks { group.addTask { await self.deliver(event, to: hook) } }
                 }

@@ -128,7 +128,9 @@ public final class ReconcileDaemon: Service, Sendable {
 
     public func run() async throws {
         await withGracefulShutdownHandler {
-            await withTaskGroup(of: Void.self) { group in
+            // Discarding: a job's task is freed when it ends. (A plain task group keeps every
+            // finished child until its result is read, so a daemon that never stops would keep them all.)
+            await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await _ in await UnixSignalsSequence(trapping: .sighup) { self.requestFetch() }
                 }

@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
-        // Linux calls Swift's Glibc module does not expose (fallocate).
+        // Linux calls Swift's Glibc module does not expose (fallocate, malloc_trim).
         .target(name: "CSystemShim"),
 
         // Thin owning wrappers over the C libraries.
@@ -62,6 +62,7 @@ let package = Package(
         ]),
         .target(name: "ReclawDaemon", dependencies: [
             "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
+            "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

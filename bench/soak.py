@@ -6,9 +6,12 @@ for a while. Prints the samples and the growth after warm-up, with the target:
 
 Each drift interval a change is made by hand to one deployment (alternately corrected and
 attributed), so alert, attribution and request-id memory are exercised, not only the idle loop.
+The attributes read one call per resource (a VPC's DNS settings, a profile's tags) are read again
+every --slow-read-interval (the daemon's default is 15m; here 2m, so warm-up and the measured
+window each see several of those rounds, not one step in the middle).
 
 usage: bench/soak.py [--reclaw .build/debug/reclaw] [--deployments 100] [--minutes 30]
-                     [--warmup-minutes 5] [--interval 2] [--max-growth 5]
+                     [--warmup-minutes 5] [--interval 2] [--slow-read-interval 2m] [--max-growth 5]
 """
 
 import argparse
@@ -39,6 +42,7 @@ def main():
     p.add_argument("--minutes", type=float, default=30)
     p.add_argument("--warmup-minutes", type=float, default=5)
     p.add_argument("--interval", type=int, default=2)
+    p.add_argument("--slow-read-interval", default="2m")
     p.add_argument("--max-growth", type=float, default=5.0, help="MiB per hour")
     args = p.parse_args()
     region = "eu-west-3"
@@ -56,9 +60,11 @@ def main():
         print(f"applied {args.deployments} deployments in {time.monotonic() - started:.0f} s")
         log = open(f"{state}/daemon.log", "w")
         daemon = subprocess.Popen([args.reclaw, "run", "--source", repo.url, "--interval", f"{args.interval}s",
-                                   "--drift-interval", f"{args.interval}s"], env=env, stdout=log, stderr=subprocess.STDOUT)
+                                   "--drift-interval", f"{args.interval}s",
+                                   "--slow-read-interval", args.slow_read_interval], env=env, stdout=log, stderr=subprocess.STDOUT)
         key = emulator.intruder("soak-intruder")
-        print(f"daemon on {args.deployments} deployments, fetch and drift every {args.interval}s, for {args.minutes:g} minutes")
+        print(f"daemon on {args.deployments} deployments, fetch and drift every {args.interval}s, slow reads every "
+              f"{args.slow_read_interval}, for {args.minutes:g} minutes")
         print(f"  {'minute':>6}  {'RSS MiB':>8}")
         samples, begin, port, last_change = [], time.monotonic(), 1000, 0.0
         while time.monotonic() - begin < args.minutes * 60:

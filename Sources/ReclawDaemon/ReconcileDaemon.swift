@@ -135,6 +135,7 @@ public final class ReconcileDaemon: Service, Sendable {
                     for await _ in await UnixSignalsSequence(trapping: .sighup) { self.requestFetch() }
                 }
                 group.addTask { await self.alarm() }
+                group.addTask { await self.releaseFreeMemory() }
                 post.yield(.wake)
                 for await event in events {
                     let now = clock.now()
@@ -178,6 +179,14 @@ public final class ReconcileDaemon: Service, Sendable {
             let next = core.withLock { $0.scheduler.nextWakeup() } ?? now + .seconds(1)
             do { try await clock.sleep(until: min(max(next, now), now + .seconds(1))) } catch { return }
             post.yield(.wake)
+        }
+    }
+
+    /// Hands the memory malloc holds free back to the system every `FreeMemory.period`.
+    private func releaseFreeMemory() async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(until: clock.now() + FreeMemory.period) } catch { return }
+            FreeMemory.release()
         }
     }
 

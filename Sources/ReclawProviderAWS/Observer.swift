@@ -28,9 +28,10 @@ public struct Observation: Sendable {
 /// Per-resource calls remain only where AWS has nothing better, and those kept in a
 /// `SlowAttributeCache` between observations are read on its slower cadence: the VPCs' DNS
 /// attributes (one DescribeVpcAttribute per VPC and attribute), the tags of instance profiles
-/// (ListInstanceProfileTags, when ListInstanceProfiles leaves them out, as AWS does). Read on
-/// every observation: GetParameter for each distinct `ssm:` image parameter (to report a newer
-/// AMI), and DescribeVolumes by id for a root volume that lost its tags (rare).
+/// (ListInstanceProfileTags, when ListInstanceProfiles leaves them out, as AWS does), at most
+/// `readConcurrency` calls at a time. Read on every observation: GetParameter for each distinct
+/// `ssm:` image parameter (to report a newer AMI), and DescribeVolumes by id for a root volume
+/// that lost its tags (rare).
 ///
 /// A batched read that fails fails the whole observation: nothing can be said of any deployment.
 /// A per-resource read that fails fails the deployment the resource belongs to (by its tag, or by
@@ -42,14 +43,17 @@ public struct AWSObserver: Sendable {
     /// Where the VPCs' DNS attributes are kept between observations; nil: not read at all
     /// (destroying a deployment needs none of them).
     public let slowAttributes: SlowAttributeCache?
+    /// How many per-resource reads are in flight at once (the batched reads are few and fixed).
+    public let readConcurrency: Int
     public let logger: Logger
 
     public init(client: AWSClient, region: String, context: AWSCallContext = AWSCallContext(), slowAttributes: SlowAttributeCache? = nil,
-                logger: Logger = Logger(label: "reclaw.observe")) {
+                readConcurrency: Int = 8, logger: Logger = Logger(label: "reclaw.observe")) {
         self.client = client
         self.region = region
         self.context = context
         self.slowAttributes = slowAttributes
+        self.readConcurrency = max(1, readConcurrency)
         self.logger = logger
     }
 
@@ -189,7 +193,7 @@ public struct AWSObserver: Sendable {
     }
 
     /// Instance profiles' tags (AWS's ListInstanceProfiles leaves them out): from the cache while
-    /// young, else read with ListInstanceProfileTags, all at once, and kept. Failures by name.
+    /// young, else read with ListInstanceProfileTags, `readConcurrency` at a time, and kept. Failures by name.
     func profileTags(_ names: [String], _ iam: IAMClient) async -> ([String: [String: String]], [String: AWSError]) {
         var known: [String: [String: String]] = [:]
         var stale: [String] = []
@@ -202,20 +206,16 @@ public struct AWSObserver: Sendable {
         }
         var failures: [String: AWSError] = [:]
         var read: [String: [String: JSONValue]] = [:]
-        await withTaskGroup(of: (String, Result<[String: String], AWSError>).self) { group in
-            for name in stale {
-                group.addTask {
-                    do throws(AWSError) { return (name, .success(try await iam.instanceProfileTags(name))) } catch { return (name, .failure(error)) }
-                }
-            }
-            for await (name, result) in group {
-                switch result {
-                case .success(let tags):
-                    known[name] = tags
-                    read[name] = [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]
-                case .failure(let error):
-                    failures[name] = error
-                }
+        let results = await BoundedConcurrency.map(stale, limit: readConcurrency) { name -> (String, Result<[String: String], AWSError>) in
+            do throws(AWSError) { return (name, .success(try await iam.instanceProfileTags(name))) } catch { return (name, .failure(error)) }
+        }
+        for (name, result) in results {
+            switch result {
+            case .success(let tags):
+                known[name] = tags
+                read[name] = [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]
+            case .failure(let error):
+                failures[name] = error
             }
         }
         await slowAttributes?.store(read)
@@ -235,7 +235,7 @@ public struct AWSObserver: Sendable {
     }
 
     /// The DNS attributes of each VPC: from the cache while young, otherwise read (two calls per
-    /// VPC, all VPCs at once). Failures come back by VPC id.
+    /// VPC, `readConcurrency` VPCs at a time). Failures come back by VPC id.
     func dnsAttributes(_ vpcs: [(id: String, deployment: String)], _ ec2: EC2Client) async -> ([String: SlowAttributeCache.Entry], [String: AWSError]) {
         guard let cache = slowAttributes, !vpcs.isEmpty else { return ([:], [:]) }
         var known: [String: SlowAttributeCache.Entry] = [:]
@@ -246,27 +246,24 @@ public struct AWSObserver: Sendable {
         guard !stale.isEmpty else { return (known, [:]) }
         var read: [String: [String: JSONValue]] = [:]
         var failures: [String: AWSError] = [:]
-        await withTaskGroup(of: (String, Result<[String: JSONValue], AWSError>).self) { group in
-            for id in stale {
-                group.addTask {
-                    do {
-                        async let support = ec2.vpcAttribute(id, Self.dnsAttributes[0])
-                        async let hostnames = ec2.vpcAttribute(id, Self.dnsAttributes[1])
-                        let values: [String: JSONValue] = [Self.dnsAttributes[0]: .bool(try await support), Self.dnsAttributes[1]: .bool(try await hostnames)]
-                        return (id, .success(values))
-                    } catch let error as AWSError {
-                        return (id, .failure(error))
-                    } catch {
-                        return (id, .failure(AWSError(kind: .transport, code: "Cancelled", message: "\(error)", service: "ec2",
-                                                      operation: "DescribeVpcAttribute", region: region)))
-                    }
-                }
+        let region = region
+        let results = await BoundedConcurrency.map(stale, limit: readConcurrency) { id -> (String, Result<[String: JSONValue], AWSError>) in
+            do {
+                async let support = ec2.vpcAttribute(id, Self.dnsAttributes[0])
+                async let hostnames = ec2.vpcAttribute(id, Self.dnsAttributes[1])
+                let values: [String: JSONValue] = [Self.dnsAttributes[0]: .bool(try await support), Self.dnsAttributes[1]: .bool(try await hostnames)]
+                return (id, .success(values))
+            } catch let error as AWSError {
+                return (id, .failure(error))
+            } catch {
+                return (id, .failure(AWSError(kind: .transport, code: "Cancelled", message: "\(error)", service: "ec2",
+                                              operation: "DescribeVpcAttribute", region: region)))
             }
-            for await (id, result) in group {
-                switch result {
-                case .success(let v): read[id] = v
-                case .failure(let e): failures[id] = e
-                }
+        }
+        for (id, result) in results {
+            switch result {
+            case .success(let v): read[id] = v
+            case .failure(let e): failures[id] = e
             }
         }
         await cache.store(read)

@@ -201,7 +201,8 @@ public final class Reconciler: Sendable {
         let resolver = ImageResolver(client: groupClient, region: key.region, context: context)
         let references = Set(members.map(\.spec.instance.image))
         do {
-            async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes, logger: logger).observe()
+            async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes,
+                                         readConcurrency: concurrency, logger: logger).observe()
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
                 // An image that cannot be resolved now does not block drift (it is create-only); a
@@ -307,7 +308,7 @@ public final class Reconciler: Sendable {
                 throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for interrupted creates", service: "reclaw", operation: "observe", region: region)
             }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
-                                             logger: logger).observe()
+                                             readConcurrency: concurrency, logger: logger).observe()
         }
     }
 

@@ -34,7 +34,7 @@ struct RuntimeOptions: ParsableArguments {
     @Option(help: "The audit log (default: STATE-DIR/audit.log). plan, drift and posture record what they find in it only when it is given; audit correlate only reads it.")
     var auditLog: String?
 
-    @Option(help: "How many AWS steps run at once.")
+    @Option(help: "How many AWS steps, and per-resource reads, run at once.")
     var concurrency: Int = 8
 
     @Option(help: "Longest a git fetch may take, connecting included (30s, 2m); then it is stopped and reported.")

@@ -11,6 +11,7 @@ import ReclawSpec
 import ReclawState
 import ReclawTestSupport
 import ServiceLifecycle
+import Synchronization
 
 /// A daemon over a real git repository and the emulator, with its own state, audit log and
 /// (optionally) a local webhook receiver.
@@ -106,5 +107,26 @@ func eventually(_ timeout: Duration = .seconds(120), _ condition: () async throw
 enum HTTPTestClient {
     static func get(_ url: String) async throws -> String {
         try await ReclawHTTP.HTTPClient.shared.send(.init(url: url)).bodyText
+    }
+}
+
+/// The lines a logger wrote, each as its message followed by its metadata, for tests that check
+/// what reclaw logs (and what it must never log).
+final class CapturedLines: Sendable {
+    private let value = Mutex<[String]>([])
+
+    var all: [String] { value.withLock { $0 } }
+
+    /// A logger whose every line, at every level, lands here.
+    func logger(label: String) -> Logger {
+        Logger(label: label) { _ in Handler(lines: self) }
+    }
+
+    private struct Handler: LogHandler {
+        let lines: CapturedLines
+        var logLevel: Logger.Level = .trace
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
+        func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
     }
 }

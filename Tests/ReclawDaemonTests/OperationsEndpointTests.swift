@@ -343,19 +343,11 @@ import Testing
     }
 
     @Test func unsignedAndWronglySignedPushesAreRefusedAndLoggedOncePerReason() async throws {
-        final class Lines: Sendable { let value = Mutex<[String]>([]) }
-        let lines = Lines()
-        struct Capture: LogHandler {
-            let lines: Lines
-            var logLevel: Logger.Level = .trace
-            var metadata: Logger.Metadata = [:]
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
-            func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
-        }
+        let lines = CapturedLines()
         let pushes = Pushes()
         // A clock that stands still: however long a loaded machine takes, the minute between repeats does not pass.
         let server = try await OperationsServer(address: "127.0.0.1:0", metrics: Metrics(), secret: "s3cret",
-                                                logger: Logger(label: "test") { _ in Capture(lines: lines) },
+                                                logger: lines.logger(label: "test"),
                                                 health: { HealthReport(healthy: true, message: "ok") }, onPush: { pushes.count.withLock { $0 += 1 } },
                                                 now: { Date(timeIntervalSince1970: 1_800_000_000) })
         let group = ServiceGroup(services: [server], logger: Logger(label: "test"))
@@ -371,7 +363,7 @@ import Testing
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
-        let refusals = lines.value.withLock { $0 }.filter { $0.contains("refused") }
+        let refusals = lines.all.filter { $0.contains("refused") }
         #expect(refusals.count == 2, "\(refusals)")
         #expect(pushes.value == 0)
     }

@@ -102,18 +102,8 @@ import Testing
 
     @Test func failedDeliveriesAreRetriedWithoutBlockingAndWithoutLoggingTheURL() async throws {
         let receiver = try EchoServer()
-        final class Lines: Sendable {
-            let value = Mutex<[String]>([])
-        }
-        let lines = Lines()
-        struct Capture: LogHandler {
-            let lines: Lines
-            var logLevel: Logger.Level = .trace
-            var metadata: Logger.Metadata = [:]
-            subscript(metadataKey key: String) -> Logger.Metadata.Value? { get { metadata[key] } set { metadata[key] = newValue } }
-            func log(event: LogEvent) { lines.value.withLock { $0.append("\(event.message) \(event.metadata ?? [:])") } }
-        }
-        let logger = Logger(label: "alerts") { _ in Capture(lines: lines) }
+        let lines = CapturedLines()
+        let logger = lines.logger(label: "alerts")
         // The first URL always answers 503; the second never answers.
         let flaky = receiver.url + "/status/503"
         let metrics = Metrics()
@@ -124,7 +114,7 @@ import Testing
         #expect(ContinuousClock.now - start < .milliseconds(50), "sending blocked the caller")
         notifier.finish()
         try await notifier.run()
-        let text = lines.value.withLock { $0.joined(separator: "\n") }
+        let text = lines.all.joined(separator: "\n")
         #expect(text.contains("alert delivery refused") && text.contains("alert dropped after 3 attempts"))
         #expect(!text.contains("SECRET-PATH") && !text.contains("/status/503") && !text.contains("127.0.0.1:9"))
         // Each attempt's outcome, and the alert dropped after the last attempt.

@@ -127,9 +127,13 @@ def stop(daemon, timeout=60):
         daemon.kill()
 
 
-def rss_mib(pid):
+def memory_mib(pid):
+    """Resident memory of a process in MiB: (all, anonymous, file-backed). Anonymous memory is what
+    the process allocated; file-backed is its executable and libraries paged in, bounded by their size."""
+    fields = {}
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                fields[key] = int(value.split()[0]) / 1024
+    return fields.get("VmRSS", 0.0), fields.get("RssAnon", 0.0), fields.get("RssFile", 0.0)

@@ -4,6 +4,11 @@ for a while. Prints the samples and the growth after warm-up, with the target:
 
   * after warm-up, resident memory grows by less than --max-growth MiB an hour (flat, within noise).
 
+Resident memory is read every second; each sample is the mean of the last 30 readings, since the
+daemon's memory rises during a round of work and falls when it hands free memory back (once a
+minute). Each sample also shows the range of those readings and their split into anonymous memory
+(what the daemon allocated) and file-backed memory (its executable and libraries paged in).
+
 Each drift interval a change is made by hand to one deployment (alternately corrected and
 attributed), so alert, attribution and request-id memory are exercised, not only the idle loop.
 The attributes read one call per resource (a VPC's DNS settings, a profile's tags) are read again
@@ -21,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from common import Emulator, ROOT, Repository, rss_mib, spec, stop
+from common import Emulator, ROOT, Repository, memory_mib, spec, stop
 
 
 def slope(samples):
@@ -65,8 +70,8 @@ def main():
         key = emulator.intruder("soak-intruder")
         print(f"daemon on {args.deployments} deployments, fetch and drift every {args.interval}s, slow reads every "
               f"{args.slow_read_interval}, for {args.minutes:g} minutes")
-        print(f"  {'minute':>6}  {'RSS MiB':>8}")
-        samples, begin, port, last_change = [], time.monotonic(), 1000, 0.0
+        print(f"  {'minute':>6}  {'RSS MiB':>8}  {'min-max':>11}  {'anon':>6}  {'file':>6}")
+        samples, window, begin, port, last_change = [], [], time.monotonic(), 1000, 0.0
         while time.monotonic() - begin < args.minutes * 60:
             if daemon.poll() is not None:
                 sys.exit(f"the daemon exited ({daemon.returncode}); see {state}/daemon.log")
@@ -75,17 +80,21 @@ def main():
                 port += 1
                 emulator.open_port(names[port % len(names)], region, port, key)
                 last_change = now
-            mib = rss_mib(daemon.pid)
-            if not samples or now - samples[-1][0] >= 30:
-                samples.append((now, mib))
-                print(f"  {now / 60:>6.1f}  {mib:>8.1f}", flush=True)
+            window.append(memory_mib(daemon.pid))
+            if len(window) >= 30:
+                rss = [r for r, _, _ in window]
+                mean = lambda i: sum(w[i] for w in window) / len(window)
+                samples.append((now, mean(0), mean(1)))
+                print(f"  {now / 60:>6.1f}  {mean(0):>8.1f}  {min(rss):>5.1f}-{max(rss):<5.1f}  {mean(1):>6.1f}  {mean(2):>6.1f}", flush=True)
+                window = []
             time.sleep(1)
-        warm = [(t, m) for t, m in samples if t >= args.warmup_minutes * 60]
-        growth = slope(warm)
+        warm = [s for s in samples if s[0] >= args.warmup_minutes * 60]
+        growth = slope([(t, m) for t, m, _ in warm])
         ok = growth < args.max_growth
         print(f"\n  growth after {args.warmup_minutes:g} minutes of warm-up: {growth:+.2f} MiB/hour "
               f"(target < {args.max_growth:g}) ... {'met' if ok else 'MISSED'}")
-        print(f"  resident memory: {warm[0][1] if warm else 0:.1f} MiB after warm-up, {samples[-1][1]:.1f} MiB at the end")
+        print(f"  of which anonymous memory: {slope([(t, a) for t, _, a in warm]):+.2f} MiB/hour")
+        print(f"  resident memory: {warm[0][1] if warm else 0:.1f} MiB after warm-up, {samples[-1][1] if samples else 0:.1f} MiB at the end")
         sys.exit(0 if ok else 1)
     finally:
         stop(daemon)

@@ -16,3 +16,11 @@ int reclaw_release_free_memory(void) {
     return -1;
 #endif
 }
+
+int reclaw_limit_malloc_arenas(int count) {
+#ifdef __GLIBC__
+    return mallopt(M_ARENA_MAX, count) == 1 ? 0 : -1;
+#else
+    return -1;
+#endif
+}

@@ -88,6 +88,9 @@ public struct LeaseCoordinator: Sendable {
                 if keep {
                     actions.append(.renew(next, expecting: hold.version))
                 } else {
+                    // From now on no work starts under it: a job that began after `busy` was read
+                    // must not send calls while the release goes out and another replica takes over.
+                    holds[d]?.releasing = true
                     next.owner = ""
                     actions.append(.release(next, expecting: hold.version))
                 }
@@ -121,6 +124,7 @@ public struct LeaseCoordinator: Sendable {
         case (.renew(let r, _), .written):
             holds[r.deployment]?.version = r.version
             holds[r.deployment]?.renewedAt = sentAt
+            holds[r.deployment]?.releasing = false
             seen["lease#\(r.deployment)"] = (r.version, sentAt)
         case (.release(let r, _), .written):
             holds[r.deployment] = nil
@@ -134,15 +138,16 @@ public struct LeaseCoordinator: Sendable {
     // MARK: what is held
 
     /// The lease of a deployment, if it is held with enough time left to start an AWS call: its
-    /// last renewal is younger than the renew deadline, which is shorter than the lease.
+    /// last renewal is younger than the renew deadline, which is shorter than the lease, and no
+    /// release of it is under way.
     public func hold(_ deployment: String, now: Duration) -> LeaseHold? {
-        guard let h = holds[deployment], now - h.renewedAt < settings.renewDeadline else { return nil }
+        guard let h = holds[deployment], !h.releasing, now - h.renewedAt < settings.renewDeadline else { return nil }
         return h
     }
 
     /// The deployments this replica may work on now.
     public func owned(now: Duration) -> Set<String> {
-        Set(holds.filter { now - $0.value.renewedAt < settings.renewDeadline }.keys)
+        Set(holds.keys.filter { hold($0, now: now) != nil })
     }
 
     /// Every lease still recorded as held (renewable), whether or not work may start under it.

@@ -47,4 +47,7 @@ public struct LeaseHold: Sendable, Hashable {
     public var version: String
     /// When the last successful write of the lease was sent (this replica's monotonic clock).
     public var renewedAt: Duration
+    /// A release of the lease is under way: no new work may start under it, though the table
+    /// still names this replica until the release is written.
+    public var releasing = false
 }

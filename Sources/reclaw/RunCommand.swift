@@ -56,6 +56,7 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let arenaLimit = FreeMemory.limitArenas()
         let replica = replicaOptions.leaseTable == nil ? nil : replicaOptions.replica
         let changes = replica == nil ? nil : StateChanges()
         let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, changes: changes, replica: replica)
@@ -92,6 +93,7 @@ struct RunCommand: AsyncParsableCommand {
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
             "drift-interval": "\(driftEvery)", "events-queue": "\(eventsQueue ?? "none")", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
             "deployment-concurrency": "\(deploymentConcurrency)", "replica": "\(replica ?? "single")",
+            "malloc-arenas": "\(arenaLimit)",
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {

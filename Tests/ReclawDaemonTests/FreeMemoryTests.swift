@@ -29,4 +29,10 @@ import Testing
         let after = try Self.residentAnonymous()
         #expect(before - after > 32 << 20, "resident anonymous memory went from \(before >> 20) MiB to \(after >> 20) MiB")
     }
+
+    @Test func mallocKeepsTwoArenasUnlessTheOperatorChoseANumber() {
+        #expect(FreeMemory.limitArenas(environment: [:]) == .limited(to: FreeMemory.arenas))
+        #expect(FreeMemory.limitArenas(environment: ["MALLOC_ARENA_MAX": "8"]) == .leftToEnvironment("8"))
+        #expect("\(FreeMemory.limitArenas(environment: ["MALLOC_ARENA_MAX": "8"]))" == "MALLOC_ARENA_MAX=8")
+    }
 }

@@ -145,6 +145,26 @@ import Testing
         #expect(a.owned(now: .seconds(20)).isDisjoint(with: b.owned(now: .seconds(20))))
     }
 
+    @Test func noCallStartsUnderALeaseWhileItsReleaseIsBeingWritten() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        for t in [0, 4] { Self.round(&a, &table, now: .seconds(t), deployments: deployments) }
+        Self.round(&b, &table, now: .seconds(8), deployments: deployments)
+        // a decides to hand b its share; until those writes land, a job a started after reading
+        // `busy` must already be refused, or a and b would both change the deployment.
+        let actions = a.round(now: .seconds(12), replicas: Array(table.replicas.values), leases: Array(table.leases.values),
+                              deployments: deployments)
+        let released = Set(actions.compactMap { if case .release(let r, _) = $0 { r.deployment } else { nil } })
+        #expect(released.count == 15)
+        for d in released { #expect(a.hold(d, now: .seconds(12)) == nil, "\(d)") }
+        #expect(a.owned(now: .seconds(12)) == deployments.subtracting(released))
+        // A release that fails keeps the lease, still closed to new work, until a renewal reopens it.
+        for action in actions { a.applied(action, .failed, sentAt: .seconds(12)) }
+        #expect(released.allSatisfy { a.hold($0, now: .seconds(13)) == nil })
+        Self.round(&a, &table, now: .seconds(16), deployments: deployments, busy: released)
+        #expect(released.allSatisfy { a.hold($0, now: .seconds(16)) != nil })
+    }
+
     @Test func everyChangeOfOwnerIncrementsTheEpoch() {
         var table = Table()
         var a = Self.replica("a"), b = Self.replica("b")

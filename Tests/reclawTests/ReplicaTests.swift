@@ -113,6 +113,13 @@ import Testing
         }
 
         func log(_ replica: String) -> String { (try? String(contentsOfFile: dir.file("\(replica).log"), encoding: .utf8)) ?? "" }
+
+        /// The replicas' log lines that name one of `deployments`, each prefixed by its replica.
+        func logLines(about deployments: Set<String>) -> String {
+            ["r1", "r2", "r3"].flatMap { r in
+                log(r).split(separator: "\n").filter { line in deployments.contains { line.contains($0) } }.map { "\(r): \($0)" }
+            }.suffix(200).joined(separator: "\n")
+        }
     }
 
     func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
@@ -146,7 +153,8 @@ import Testing
         for r in ["r1", "r2", "r3"] {
             for name in try await fleet.deploymentsChanged(by: r) { appliers[name, default: []].insert(r) }
         }
-        #expect(appliers.count == 30 && appliers.values.allSatisfy { $0.count == 1 }, "\(appliers.filter { $0.value.count != 1 })")
+        let doubled = appliers.filter { $0.value.count != 1 }
+        #expect(appliers.count == 30 && doubled.isEmpty, "\(doubled)\n\(fleet.logLines(about: Set(doubled.keys)))")
 
         // kill -9: the dead replica's deployments move to the others within a lease plus an interval.
         let dead = Set(owners.filter { $0.value == "r1" }.keys)

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAudit
+import ReclawEngine
 import ReclawJSON
 
 /// What a chat alert says, whatever the platform: a headline, what reclaw did about it, what
@@ -37,6 +38,9 @@ struct AlertContent: Sendable {
         case .driftCorrected:
             return "Corrected: reclaw put it back as the spec says."
         case .driftDetected:
+            if let diff = e.diff?.objectValue, !diff.isEmpty, diff.keys.allSatisfy({ $0.hasSuffix("." + DriftItem.lookAlikeAttribute) }) {
+                return "Left alone: reclaw never uses or deletes a resource it did not record. Remove reclaw's tags from the look-alike, or delete it by hand."
+            }
             switch e.details?["driftPolicy"]?.stringValue {
             case "alert": return "Left as it is under policy.drift: alert. Change the spec to keep it, or undo it by hand."
             case "correct": return "Not corrected: reclaw's correction did not converge; it keeps trying."
@@ -91,6 +95,10 @@ struct AlertContent: Sendable {
             let before = entry["before"] ?? .null
             let after = entry["after"] ?? .null
             if attribute == "(resource)" { return "\(resource): deleted outside reclaw" }
+            if attribute == DriftItem.lookAlikeAttribute {
+                let recorded = before == .null ? "which is reclaw's cannot be told" : "reclaw's is \(text(before))"
+                return "\(resource): DuplicateResource: carries this deployment's tags; \(recorded)"
+            }
             if attribute.hasPrefix("tags.") {
                 let tag = attribute.dropFirst(5)
                 switch (before, after) {

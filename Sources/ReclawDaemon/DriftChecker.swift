@@ -33,7 +33,10 @@ public struct DriftFinding: Sendable {
     public var fingerprint: String { Digest.fnv1a(diff.description) }
 
     public var summary: String {
-        items.map { "\($0.key)\($0.resourceID.map { " (\($0))" } ?? "") \($0.attribute)" }.joined(separator: ", ")
+        items.map { item in
+            item.isLookAlike ? "\(item.key) look-alike \(item.resourceID ?? "?") (DuplicateResource)"
+                : "\(item.key)\(item.resourceID.map { " (\($0))" } ?? "") \(item.attribute)"
+        }.joined(separator: ", ")
     }
 }
 

@@ -106,7 +106,8 @@ extension ReconcileDaemon {
             return .failed
         }
         let policy = core.withLock { $0.source.specs[name]?.spec.policy.drift } ?? status.lastAppliedSpec!.policy.drift
-        if policy == .correct {
+        // A look-alike is reported, never corrected: reclaw does not delete what it did not record.
+        if policy == .correct && finding.items.contains(where: { !$0.isLookAlike }) {
             logger.warning("drift: \(finding.summary); correcting it", metadata: ["deployment": "\(name)", "policy": "\(policy.rawValue)"])
             core.withLock { $0.findings[name] = finding }
             return .drifted(correct: true)
@@ -116,7 +117,7 @@ extension ReconcileDaemon {
             return .drifted(correct: false)
         }
         logger.warning("drift: \(finding.summary); left alone under policy.drift: alert", metadata: ["deployment": "\(name)", "policy": "\(policy.rawValue)"])
-        let event = DriftChecker.event(finding, corrected: false, time: clock.date(), policy: .alert)
+        let event = DriftChecker.event(finding, corrected: false, time: clock.date(), policy: policy)
         await emit(event, alertKey: nil, force: true)
         if finding.attributionStatus != "attributed" {
             await remember(finding, eventID: event.eventID, since: status.lastInSyncAt ?? status.lastAppliedAt ?? clock.date(), corrected: false)

@@ -130,10 +130,11 @@ extension ReconcileDaemon {
             await stall(name, .auditUnavailable, "the audit log cannot record the apply: \(failure)", revision: p.plan.revision)
             return (.failed, result)
         }
-        let problem = result.problems.first { if case .failed = $0.status { return true }; return false } ?? result.problems.first
+        let problem = blocked ? result.problems.first { if case .blocked = $0.status { return true }; return false }
+            : result.problems.first { if case .failed = $0.status { return true }; return false } ?? result.problems.first
         let code: String = {
             if case let .failed(_, code?, _) = problem?.status { return code }
-            return blocked ? "ReplacementBlocked" : "ApplyFailed"
+            return blocked ? StatusRecorder.blockReason(p.plan).rawValue : "ApplyFailed"
         }()
         let requestID: String? = { if case let .failed(_, _, id) = problem?.status { return id }; return nil }()
         let message = problem.map { "\($0.step): \(StatusRecorder.describe($0.status))" } ?? "not converged"

@@ -27,7 +27,20 @@ public enum Differ {
         let observed = input.observed
         var changingIDs = Set<ComponentKey>()
         var actions: [Action] = []
+        // Components that cannot be told from their look-alikes, and everything built on them: held back.
+        var heldBack: [ComponentKey: ComponentKey] = Dictionary(uniqueKeysWithValues: observed.unidentified.keys.map { ($0, $0) })
         for component in desired.components {
+            if let unidentified = observed.unidentified[component.key] {
+                actions.append(Action(key: component.key, resourceKind: component.kind, kind: .noop, reasons: ["look-alikes: \(unidentified.candidates.joined(separator: ", "))"],
+                                      blocked: unidentified.message(component.key), blockKind: .unidentified))
+                continue
+            }
+            if let root = component.dependsOn.lazy.compactMap({ heldBack[$0] }).first {
+                heldBack[component.key] = root
+                actions.append(Action(key: component.key, resourceKind: component.kind, kind: .noop, resourceID: observed[component.key]?.id,
+                                      blocked: "held back: it is built on \(root), which reclaw cannot identify", blockKind: .unidentified))
+                continue
+            }
             let known = observed.ids.filter { !changingIDs.contains($0.key) }
             let resolved = component.attributes.mapValues { Ref.resolve($0.value, ids: known) }
             guard let current = observed[component.key] else {
@@ -41,6 +54,7 @@ public enum Differ {
             var changes: [AttributeChange] = []
             var reasons: [String] = []
             var blocked: String?
+            var blockKind: Action.BlockKind?
             for name in component.attributes.keys.sorted() {
                 let attribute = component.attributes[name]!
                 guard attribute.update != .createOnly else { continue }
@@ -53,6 +67,7 @@ public enum Differ {
                 reasons.append(reason(for: name, component: component, want: want, input: input, known: known, unresolved: unresolved))
                 if name == "rootVolumeGiB", let w = want.intValue, let h = have.intValue, w < h {
                     blocked = "the root volume cannot shrink (\(h) GiB → \(w) GiB); EBS volumes only grow"
+                    blockKind = .change
                 }
             }
             let tagChanges = Self.tagChanges(want: component.tags, have: Normalize.comparableTags(current.tags))
@@ -65,6 +80,7 @@ public enum Differ {
                 kind = .replace
                 let fields = changes.filter(\.requiresReplacement).map(\.attribute)
                 if !input.allowReplace {
+                    blockKind = .replacement
                     blocked = "replacing \(component.key) (\(fields.joined(separator: ", ")) cannot change in place) needs policy.allowReplace: true"
                 } else {
                     changingIDs.insert(component.key)
@@ -74,13 +90,14 @@ public enum Differ {
             }
             let before = observedValues(current, desired: component)
             actions.append(Action(key: component.key, resourceKind: component.kind, kind: kind, resourceID: current.id,
-                                  changes: changes, reasons: Array(Set(reasons)).sorted(), blocked: blocked, before: before,
+                                  changes: changes, reasons: Array(Set(reasons)).sorted(), blocked: blocked, blockKind: blocked == nil ? nil : blockKind,
+                                  before: before,
                                   after: desiredValues(component, resolved, before: before, keepsID: kind != .replace)))
         }
         convergeAfterNewToken(&actions, observed: observed)
         actions += deletions(desired: desired, observed: observed)
         return Plan(id: id ?? UUID().uuidString.lowercased(), deployment: desired.deployment, revision: input.revision, region: desired.region,
-                    actions: actions, drift: drift(input), notes: notes(observed))
+                    actions: actions, drift: drift(input), notes: notes(observed), lookAlikes: observed.lookAlikeList)
     }
 
     /// A plan that deletes everything of the deployment, dependents first.
@@ -185,14 +202,13 @@ public enum Differ {
         actions[i].reasons.append("the gateway token was recreated; the instance converges to it")
     }
 
-    /// Deletions: components no longer desired, and duplicates of kept ones; dependents first.
+    /// Deletions of the components no longer desired, dependents first. Look-alikes are never
+    /// deleted: only what `observed.resources` holds (reclaw's own, once resolved by `Identity`).
     static func deletions(desired: DesiredGraph?, observed: ObservedDeployment) -> [Action] {
         var out: [Action] = []
-        for key in deletionOrder(Array(observed.resources.keys)) {
-            let resources = observed.resources[key] ?? []
-            let wanted = desired?[key] != nil
-            for (i, r) in resources.enumerated() where !wanted || i > 0 {
-                let reason = wanted ? "duplicate of \(resources[0].id)" : (desired == nil ? "destroying the deployment" : "no longer in the spec")
+        for key in deletionOrder(Array(observed.resources.keys)) where desired?[key] == nil {
+            for r in observed.resources[key] ?? [] {
+                let reason = desired == nil ? "destroying the deployment" : "no longer in the spec"
                 out.append(Action(key: key, resourceKind: r.kind, kind: .delete, resourceID: r.id, reasons: [reason],
                                   before: observedValues(r, desired: desired?[key])))
             }
@@ -223,9 +239,13 @@ public enum Differ {
     static func drift(_ input: Input) -> [DriftItem] {
         guard let last = input.lastApplied else { return [] }
         let ids = input.observed.ids
-        var items: [DriftItem] = []
+        var items = input.observed.lookAlikeList.map { a in
+            DriftItem(key: a.key, resourceID: a.resourceID, attribute: DriftItem.lookAlikeAttribute,
+                      expected: a.recordedID.map { .string($0) } ?? .null, actual: .string(a.resourceID))
+        }
         for component in last.components {
             guard let current = input.observed[component.key] else {
+                if input.observed.unidentified[component.key] != nil { continue }
                 items.append(DriftItem(key: component.key, resourceID: nil, attribute: "(resource)", expected: "present", actual: "missing"))
                 continue
             }

@@ -115,7 +115,15 @@ public struct Executor: Sendable {
             outcomes.append(StepOutcome(step: Step(key: action.key, operation: action.kind == .create ? .create : .update, resourceID: action.resourceID, kind: action.resourceKind),
                                         status: .blocked(action.blocked!), resourceID: action.resourceID))
         }
-        let runnable = plan.actions.filter { $0.blocked == nil && $0.kind != .noop }
+        // Nothing deletes or replaces what a blocked action concerns: a blocked step blocks.
+        let blockedKeys = plan.blockedKeys
+        for action in plan.actions where action.blocked == nil && blockedKeys.contains(action.key) && (action.kind == .delete || action.kind == .replace) {
+            outcomes.append(StepOutcome(step: Step(key: action.key, operation: .delete, resourceID: action.resourceID, kind: action.resourceKind),
+                                        status: .blocked("held back: another step on \(action.key) is blocked"), resourceID: action.resourceID))
+        }
+        let runnable = plan.actions.filter {
+            $0.blocked == nil && $0.kind != .noop && !(blockedKeys.contains($0.key) && ($0.kind == .delete || $0.kind == .replace))
+        }
 
         // Phase 1: deletions and the removal half of replacements.
         let deletions = runnable.filter { $0.kind == .delete || $0.kind == .replace }.map {
@@ -137,11 +145,20 @@ public struct Executor: Sendable {
         // Phase 2: creations, updates, and the creation half of replacements.
         let failedReplacements = Set(phase1.filter { !$0.succeeded }.map(\.step.key))
         var builds: [Step] = []
+        let building = Set(runnable.filter { $0.kind != .delete }.map(\.key))
+        let known = await ids.all
         for action in runnable where action.kind != .delete {
             let op: Step.Operation = action.kind == .update ? .update : .create
             let step = Step(key: action.key, operation: op, resourceID: action.kind == .update ? action.resourceID : nil, kind: action.resourceKind)
             if failedReplacements.contains(action.key) {
                 outcomes.append(StepOutcome(step: step, status: .skipped("removing the old \(action.key) failed"), resourceID: action.resourceID))
+                continue
+            }
+            // A step built on a component that neither exists nor is being built (it is held back)
+            // would act on an unresolved reference: held back too.
+            let deps = desired?[action.key]?.dependsOn ?? Components.dependencies(of: action.key)
+            if let missing = deps.first(where: { known[$0] == nil && !building.contains($0) && desired?[$0] != nil }) {
+                outcomes.append(StepOutcome(step: step, status: .blocked("held back: \(missing) is neither there nor being built"), resourceID: action.resourceID))
                 continue
             }
             builds.append(step)

@@ -24,15 +24,23 @@ public struct ObservedResource: Sendable, Hashable, Codable {
     }
 }
 
-/// Every resource of one deployment found in AWS, by component. More than one resource under a
-/// key is a duplicate (the first is kept, the others are deleted).
+/// Every resource of one deployment found in AWS, by component. As observed, a key may hold
+/// several resources carrying the same tags; `Identity.resolve` then keeps the one reclaw recorded
+/// under `resources` and moves the others to `lookAlikes`, which are never used or deleted.
 public struct ObservedDeployment: Sendable, Hashable, Codable {
     public var deployment: String
     public var resources: [ComponentKey: [ObservedResource]]
+    /// Resources that carry a component's tags but are not the one reclaw recorded.
+    public var lookAlikes: [ComponentKey: [ObservedResource]]
+    /// Components that cannot be told apart from their look-alikes: nothing is done to them.
+    public var unidentified: [ComponentKey: Identity.Unidentified]
 
-    public init(deployment: String, resources: [ComponentKey: [ObservedResource]] = [:]) {
+    public init(deployment: String, resources: [ComponentKey: [ObservedResource]] = [:],
+                lookAlikes: [ComponentKey: [ObservedResource]] = [:], unidentified: [ComponentKey: Identity.Unidentified] = [:]) {
         self.deployment = deployment
         self.resources = resources
+        self.lookAlikes = lookAlikes
+        self.unidentified = unidentified
     }
 
     /// The resource kept for a component.

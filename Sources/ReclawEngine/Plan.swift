@@ -61,15 +61,26 @@ public struct Action: Sendable, Hashable, Codable {
     public var resourceID: String?
     public var changes: [AttributeChange]
     public var reasons: [String]
+    /// What kind of obstacle holds an action back.
+    public enum BlockKind: String, Sendable, Codable, Hashable {
+        /// A replacement the spec does not allow (`policy.allowReplace`).
+        case replacement
+        /// A change AWS cannot make (a root volume that would shrink).
+        case change
+        /// The component cannot be told apart from resources that carry its tags.
+        case unidentified
+    }
+
     /// Why the action will not be applied (a replacement without allowReplace, a volume that cannot shrink).
     public var blocked: String?
+    public var blockKind: BlockKind?
     /// The whole resource as AWS has it now (nil when it does not exist yet).
     public var before: ResourceValues?
     /// The whole resource as the action leaves it (nil when it is deleted).
     public var after: ResourceValues?
 
     public init(key: ComponentKey, resourceKind: ResourceKind, kind: Kind, resourceID: String? = nil, changes: [AttributeChange] = [],
-                reasons: [String] = [], blocked: String? = nil, before: ResourceValues? = nil, after: ResourceValues? = nil) {
+                reasons: [String] = [], blocked: String? = nil, blockKind: BlockKind? = nil, before: ResourceValues? = nil, after: ResourceValues? = nil) {
         self.key = key
         self.resourceKind = resourceKind
         self.kind = kind
@@ -77,6 +88,7 @@ public struct Action: Sendable, Hashable, Codable {
         self.changes = changes
         self.reasons = reasons
         self.blocked = blocked
+        self.blockKind = blocked == nil ? nil : blockKind ?? .replacement
         self.before = before
         self.after = after
     }
@@ -112,9 +124,11 @@ public struct Plan: Sendable, Hashable, Codable {
     public var actions: [Action]
     public var drift: [DriftItem]
     public var notes: [String]
+    /// Resources that carry a component's tags without being reclaw's: reported, never touched.
+    public var lookAlikes: [LookAlike]
 
     public init(id: String = UUID().uuidString.lowercased(), deployment: String, revision: String, region: String,
-                createdAt: Date = Date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = []) {
+                createdAt: Date = Date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = [], lookAlikes: [LookAlike] = []) {
         self.id = id
         self.deployment = deployment
         self.revision = revision
@@ -123,14 +137,19 @@ public struct Plan: Sendable, Hashable, Codable {
         self.actions = actions
         self.drift = drift
         self.notes = notes
+        self.lookAlikes = lookAlikes
     }
 
-    /// The actions that change something.
-    public var changes: [Action] { actions.filter { $0.kind != .noop } }
+    /// The actions that change something, and those held back (which the plan must show and an
+    /// apply must report).
+    public var changes: [Action] { actions.filter { $0.kind != .noop || $0.blocked != nil } }
 
     public var hasChanges: Bool { !changes.isEmpty }
 
     public var blocked: [Action] { actions.filter { $0.blocked != nil } }
+
+    /// The keys whose resources nothing in this plan may delete or replace: those of blocked actions.
+    public var blockedKeys: Set<ComponentKey> { Set(blocked.map(\.key)) }
 
     public func count(_ kind: Action.Kind) -> Int { actions.filter { $0.kind == kind }.count }
 

@@ -60,11 +60,6 @@ public enum PlanJSON {
         } else if a.kind == .delete, a.reasons.contains("no longer in the spec") {
             o["action_reason"] = "delete_because_no_resource_config"
         }
-        // A second resource found under the same component: deleted, named by its id as Terraform
-        // names a deposed object.
-        if a.kind == .delete, a.reasons.contains(where: { $0.hasPrefix("duplicate of ") }), let id = a.resourceID {
-            o["deposed"] = .string(id)
-        }
         o["resource_id"] = a.resourceID.map { .string($0) } ?? .null
         o["reasons"] = .array(a.reasons.map { .string($0) })
         if let blocked = a.blocked { o["blocked"] = .string(blocked) }
@@ -78,7 +73,8 @@ public enum PlanJSON {
     static func resourceDrift(_ plan: Plan) -> [JSONValue] {
         var order: [ComponentKey] = []
         var byKey: [ComponentKey: [DriftItem]] = [:]
-        for item in plan.drift {
+        // Look-alikes are no change of reclaw's resources: `plans[].look_alikes` lists them.
+        for item in plan.drift where !item.isLookAlike {
             if byKey[item.key] == nil { order.append(item.key) }
             byKey[item.key, default: []].append(item)
         }
@@ -182,6 +178,10 @@ public enum PlanJSON {
             "id": .string(plan.id), "deployment": .string(plan.deployment), "revision": .string(plan.revision), "region": .string(plan.region),
             "createdAt": .string(rfc3339(plan.createdAt)),
             "notes": .array(plan.notes.map { .string($0) }),
+            "look_alikes": .array(plan.lookAlikes.map { a in
+                ["address": .string("\(plan.deployment).\(a.key)"), "resource_id": .string(a.resourceID),
+                 "recorded_id": a.recordedID.map { .string($0) } ?? .null]
+            }),
         ]
         o["actions"] = .array(plan.changes.map { a in
             var entry: [String: JSONValue] = [

@@ -23,7 +23,8 @@ public enum PlanRenderer {
             lines.append("Changes:")
             for action in changes {
                 let id = action.resourceID.map { " (\($0))" } ?? ""
-                lines.append("  \(action.kind.symbol) \(action.key)\(id)" + (action.blocked != nil ? "  [blocked]" : ""))
+                let symbol = action.kind == .noop ? "!" : action.kind.symbol
+                lines.append("  \(symbol) \(action.key)\(id)" + (action.blocked != nil ? "  [blocked]" : ""))
                 for c in action.changes {
                     let marker = c.requiresReplacement ? "  # forces replacement" : ""
                     if action.kind == .create {
@@ -34,6 +35,13 @@ public enum PlanRenderer {
                 }
                 for r in action.reasons { lines.append("      # \(r)") }
                 if let blocked = action.blocked { lines.append("      ! blocked: \(blocked)") }
+            }
+        }
+        if !plan.lookAlikes.isEmpty {
+            lines.append("")
+            lines.append("Look-alikes (they carry this deployment's tags; reclaw never uses or deletes them):")
+            for a in plan.lookAlikes {
+                lines.append("  ? \(a.key) (\(a.resourceID))" + (a.recordedID.map { " # DuplicateResource: reclaw's \(a.key) is \($0)" } ?? " # DuplicateResource: reclaw cannot tell which is its own"))
             }
         }
         if !plan.notes.isEmpty {

@@ -12,12 +12,17 @@ public struct AWSDriver: ActionDriver {
     public let journal: CreateJournal?
     public let waiter: Waiter
     public let logger: Logger
+    /// Records a created resource's id before its journal entry closes; a failure fails the step
+    /// and leaves the entry open, so the next run adopts the resource instead of making another.
+    public let recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)?
 
-    public init(client: AWSClient, journal: CreateJournal?, waiter: Waiter = Waiter(), logger: Logger) {
+    public init(client: AWSClient, journal: CreateJournal?, waiter: Waiter = Waiter(), logger: Logger,
+                recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)? = nil) {
         self.client = client
         self.journal = journal
         self.waiter = waiter
         self.logger = logger
+        self.recordCreated = recordCreated
     }
 
     func callContext(_ c: StepContext) -> AWSCallContext {
@@ -33,6 +38,7 @@ public struct AWSDriver: ActionDriver {
     public func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
         _ = try journal?.begin(deployment: context.deployment, component: component.key, planID: context.planID)
         let id = try await dispatchCreate(component, context: context)
+        try recordCreated?(component.key, id)
         try journal?.end(deployment: context.deployment, component: component.key)
         return id
     }

@@ -137,8 +137,9 @@ public struct AWSObserver: Sendable {
                     logger.warning("cannot read an image parameter; no newer-AMI note this time", metadata: ["parameter": "\(parameter)", "aws.error_code": "\(error.code)"])
                 }
             }
-            // Keep the live instance first, so a duplicate is the one deleted.
-            for i in running.sorted(by: { Self.instanceRank($0) < Self.instanceRank($1) }) {
+            // Every instance with the tags is a candidate; which one is reclaw's is its recorded id's
+            // business (`Identity`), never its state.
+            for i in running {
                 if let (d, k, kind) = owner(i.tags), kind == .instance {
                     let root = Self.rootVolumeID(i).flatMap { volumesByID[$0] } ?? volumesByID.values.first { $0.instanceId == i.id }
                     add(Self.instance(i, k, volume: root, latestImage: i.tags[DesiredGraphBuilder.imageTag].flatMap { imageParameters[$0] }), deployment: d)
@@ -340,10 +341,6 @@ public struct AWSObserver: Sendable {
             "vpc": .string(e.vpcId), "serviceName": .string(e.serviceName), "privateDns": .bool(e.privateDnsEnabled),
             "subnets": Normalize.strings(e.subnetIds), "securityGroups": Normalize.strings(e.groupIds),
         ], tags: e.tags, details: ["state": .string(e.state)])
-    }
-
-    static func instanceRank(_ i: EC2.Instance) -> Int {
-        ["running": 0, "pending": 1, "stopping": 2, "stopped": 3][i.state] ?? 4
     }
 
     /// The id of the volume at the instance's root device.

@@ -193,6 +193,7 @@ public final class Reconciler: Sendable {
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
         let observation: Observation
         let journalFailures: [String: StateError]
+        let interrupted: [String: Set<ComponentKey>]
         let facts: DeploymentFacts
         let images: [String: EC2.Image]
         // A group of one names its deployment in every call (and so in CloudTrail's userAgent).
@@ -212,7 +213,7 @@ public final class Reconciler: Sendable {
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            (observation, journalFailures) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
+            (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
                                     permissionsBoundary: settings.permissionsBoundary)
             images = await resolved
@@ -242,13 +243,20 @@ public final class Reconciler: Sendable {
             }
             var desired = DesiredGraphBuilder.build(target.spec, facts: facts)
             if let image = images[target.spec.instance.image] { desired = ImageResolver.recording(image, in: desired) }
-            let current = observation.deployments[name] ?? ObservedDeployment(deployment: name)
-            let last: DesiredGraph?
+            let status: DeploymentStatus?
             do {
-                last = try state.load(name)?.lastApplied
+                status = try state.load(name)
             } catch {
                 out.append((name, .failure(PlanFailure(deployment: name, cause: .state(error)))))
                 continue
+            }
+            let last = status?.lastApplied
+            // Tags found the candidates; the recorded ids say which are reclaw's.
+            let current = Identity.resolve(observation.deployments[name] ?? ObservedDeployment(deployment: name),
+                                           recorded: status?.resourceIDs ?? [:], interrupted: interrupted[name] ?? [])
+            for a in current.lookAlikeList {
+                logger.warning("a look-alike carries this deployment's tags; reclaw neither uses nor deletes it",
+                               metadata: ["deployment": "\(name)", "component": "\(a.key)", "resource": "\(a.resourceID)", "recorded": "\(a.recordedID ?? "none")"])
             }
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision), id: planIDs[name])
@@ -275,9 +283,10 @@ public final class Reconciler: Sendable {
     /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
     /// A journal that cannot be read fails its deployment alone (in `failures`).
     private func settle(_ members: [ReconcileTarget], observed: Observation, client: AWSClient, region: String,
-                        planID: String) async throws(AWSError) -> (observation: Observation, failures: [String: StateError]) {
+                        planID: String) async throws(AWSError) -> (observation: Observation, failures: [String: StateError], interrupted: [String: Set<ComponentKey>]) {
         var observed = observed
         var failures: [String: StateError] = [:]
+        var interrupted: [String: Set<ComponentKey>] = [:]
         let deadline = ContinuousClock.now + interruptedCreateGrace
         let grace = interruptedCreateGrace.inSeconds
         while true {
@@ -286,7 +295,11 @@ public final class Reconciler: Sendable {
                 let name = target.spec.name
                 do {
                     for entry in try journal.entries(name) {
-                        if observed.deployments[name]?[entry.component] != nil || now().timeIntervalSince(entry.startedAt) > grace {
+                        if observed.deployments[name]?[entry.component] != nil {
+                            // What carries the tags now is what the interrupted create made.
+                            interrupted[name, default: []].insert(entry.component)
+                            try journal.end(deployment: name, component: entry.component)
+                        } else if now().timeIntervalSince(entry.startedAt) > grace {
                             try journal.end(deployment: name, component: entry.component)
                         } else {
                             waiting.append((name, entry.component))
@@ -301,7 +314,7 @@ public final class Reconciler: Sendable {
                     logger.warning("an interrupted create left nothing behind; creating it again", metadata: ["deployment": "\(name)", "component": "\(component)"])
                     do { try journal.end(deployment: name, component: component) } catch { failures[name] = error }
                 }
-                return (observed, failures)
+                return (observed, failures, interrupted)
             }
             logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
             do { try await Task.sleep(for: .seconds(1)) } catch {
@@ -360,7 +373,10 @@ public final class Reconciler: Sendable {
         let waits = WaitReporter(deployment: name, planID: plan.id, logger: logger) { [recorder] message in
             if let message { try recorder.waiting(name, revision: plan.revision, message: message) } else { try recorder.applyingAgain(plan) }
         }
-        let driver = AWSDriver(client: planned.client.reporting(to: waits), journal: journal, waiter: waiter.reporting(to: waits), logger: logger)
+        let recorder = recorder
+        let record: @Sendable (ComponentKey, String) throws -> Void = { @Sendable key, id in try recorder.created(name, key: key, id: id) }
+        let driver = AWSDriver(client: planned.client.reporting(to: waits), journal: journal, waiter: waiter.reporting(to: waits), logger: logger,
+                               recordCreated: planned.desired == nil ? nil : record)
         let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
         let result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
         do {

@@ -34,6 +34,8 @@ public enum ConditionReason: String, Sendable, Codable, CaseIterable {
     case applyFailed = "ApplyFailed"
     /// A change needs a replacement that the spec does not allow.
     case replacementBlocked = "ReplacementBlocked"
+    /// A component cannot be told apart from resources that carry its tags (look-alikes).
+    case duplicateResource = "DuplicateResource"
     /// A shutdown stopped the apply between steps.
     case interrupted = "Interrupted"
     /// The deployment's state file cannot be read or written.

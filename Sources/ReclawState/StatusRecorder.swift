@@ -54,13 +54,14 @@ public struct StatusRecorder: Sendable {
         return try store.update(plan.deployment) { s in
             s.set(.reconciling, .false, .idle, "", revision: revision, now: now)
             if let location { s.location = location }
+            // What exists after the apply, converged or not: reclaw's record of its resources.
+            s.resourceIDs = result.ids
             if result.converged {
                 s.lastAppliedRevision = revision
                 s.lastAppliedAt = now
                 s.lastInSyncAt = now
                 s.lastApplied = desired
                 s.lastAppliedSpec = spec
-                s.resourceIDs = result.ids
                 s.drift = []
                 s.driftFingerprint = nil
                 s.set(.ready, .true, .reconciliationSucceeded, "applied revision \(revision)", revision: revision, now: now)
@@ -73,14 +74,28 @@ public struct StatusRecorder: Sendable {
                       revision: revision, now: now)
                 s.set(.stalled, .false, .interrupted, "", revision: revision, now: now)
             } else {
-                let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
-                let first = result.problems.first.map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
-                s.set(.ready, .false, blocked ? .replacementBlocked : .applyFailed, first, revision: revision, now: now)
-                s.set(.stalled, .init(blocked), blocked ? .replacementBlocked : .retrying,
-                      blocked ? "a change needs policy.allowReplace: true or a spec edit" : "the next attempt comes after a backoff",
+                let block = result.problems.first { if case .blocked = $0.status { return true }; return false }
+                let first = (block ?? result.problems.first).map { "\($0.step): \(Self.describe($0.status))" } ?? "not converged"
+                let reason = Self.blockReason(plan)
+                s.set(.ready, .false, block != nil ? reason : .applyFailed, first, revision: revision, now: now)
+                s.set(.stalled, .init(block != nil), block != nil ? reason : .retrying,
+                      block == nil ? "the next attempt comes after a backoff"
+                        : reason == .duplicateResource ? "remove reclaw's tags from the look-alikes the plan lists"
+                        : "a change needs policy.allowReplace: true or a spec edit",
                       revision: revision, now: now)
             }
         }
+    }
+
+    /// The condition reason of a plan's blocked actions: look-alikes first, they need an operator.
+    public static func blockReason(_ plan: Plan) -> ConditionReason {
+        plan.actions.contains { $0.blockKind == .unidentified } ? .duplicateResource : .replacementBlocked
+    }
+
+    /// A resource reclaw just created is on record before anything else happens, so a crash
+    /// right after never leaves it to be found by its tags alone.
+    public func created(_ deployment: String, key: ComponentKey, id: String) throws(StateError) {
+        try store.update(deployment) { $0.resourceIDs[key] = id }
     }
 
     /// The revision is in force without touching AWS: its spec is the one already applied.

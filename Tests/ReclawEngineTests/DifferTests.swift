@@ -128,16 +128,6 @@ import ReclawSpec
         #expect(changed(p) == ["+ endpoint-ssm"])
     }
 
-    @Test func duplicatesAreDeletedKeepingTheFirst() {
-        var o = observed(for: base)
-        var extra = o.resources["vpc"]![0]
-        extra.id = "vpc-duplicate"
-        o.add(extra)
-        let p = plan(base, o)
-        #expect(changed(p) == ["- vpc"])
-        #expect(p.changes[0].resourceID == "vpc-duplicate" && p.changes[0].reasons.first?.hasPrefix("duplicate of") == true)
-    }
-
     @Test func aRecreatedGatewayTokenConvergesTheInstance() {
         var o = observed(for: base)
         o.resources["param-gateway-token"] = nil

@@ -179,31 +179,34 @@ extension ReconcileDaemon {
             await stall(name, .stateUnavailable, "its status cannot be read: \(error)", revision: revision)
             return (.failed, false)
         }
-        guard let status = found, let region = status.region else { return (.converged, false) }
-        let planned: PlannedDeployment
+        guard let status = found, !status.resourceRegions.isEmpty else { return (.converged, false) }
+        // Every region the deployment holds resources in, the IAM role and instance profile last.
+        let plans: [PlannedDeployment]
         do {
-            planned = try await reconciler.destroyPlan(deployment: name, region: region, roleArn: status.lastAppliedSpec?.roleArn, revision: revision)
+            plans = try await reconciler.destroyPlans(deployment: name, status: status, regions: nil, roleArn: status.lastAppliedSpec?.roleArn, revision: revision)
         } catch {
             await failed(name, code: error.code, message: "cannot prune: \(error)", requestID: error.requestID, revision: revision)
             return (.failed, false)
         }
-        let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", reclawVersion: ReclawVersion.string,
-                                    timestamp: clock.date())
-        logger.info(record.message, metadata: record.metadata)
-        let result: ApplyResult
-        do {
-            result = try await reconciler.apply(planned, recordPlan: true, shouldStop: { [weak self] in self?.isShuttingDown ?? true })
-        } catch {
-            await stall(name, error.reason, error.message, revision: revision)
-            return (.failed, false)
+        for planned in plans {
+            let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", reclawVersion: ReclawVersion.string,
+                                        timestamp: clock.date())
+            logger.info(record.message, metadata: record.metadata)
+            let result: ApplyResult
+            do {
+                result = try await reconciler.apply(planned, recordPlan: true, shouldStop: { [weak self] in self?.isShuttingDown ?? true })
+            } catch {
+                await stall(name, error.reason, error.message, revision: revision)
+                return (.failed, false)
+            }
+            guard result.converged else {
+                let problem = result.problems.first.map { "\($0.step): \(StatusRecorder.describe($0.status))" } ?? "not converged"
+                await failed(name, code: "PruneFailed", message: "cannot prune: \(problem)", requestID: nil, revision: revision)
+                return (.failed, false)
+            }
         }
-        if result.converged {
-            metrics.forget(deployment: name)
-            return (.converged, true)
-        }
-        let problem = result.problems.first.map { "\($0.step): \(StatusRecorder.describe($0.status))" } ?? "not converged"
-        await failed(name, code: "PruneFailed", message: "cannot prune: \(problem)", requestID: nil, revision: revision)
-        return (.failed, false)
+        metrics.forget(deployment: name)
+        return (.converged, true)
     }
 
     func publish(_ name: String, ready: ConditionStatus, stalled: ConditionStatus) {

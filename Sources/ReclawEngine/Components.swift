@@ -7,6 +7,9 @@ public typealias ComponentKey = String
 public enum ResourceKind: String, Sendable, Codable, Hashable, CaseIterable {
     case vpc, internetGateway, subnet, routeTable, securityGroup, vpcEndpoint, role, instanceProfile, parameter, instance
 
+    /// IAM is global: the role and instance profile serve the deployment in every region.
+    public var isGlobal: Bool { self == .role || self == .instanceProfile }
+
     /// The CloudFormation-style type name used in audit events.
     public var typeName: String {
         switch self {

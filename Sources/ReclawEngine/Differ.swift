@@ -12,13 +12,17 @@ public enum Differ {
         /// What the last successful apply made AWS look like, for telling drift from spec changes.
         public var lastApplied: DesiredGraph?
         public var revision: String
+        /// Other regions that still hold resources of the deployment (its spec's region changed).
+        public var otherRegions: [String]
 
-        public init(desired: DesiredGraph, observed: ObservedDeployment, allowReplace: Bool, lastApplied: DesiredGraph? = nil, revision: String) {
+        public init(desired: DesiredGraph, observed: ObservedDeployment, allowReplace: Bool, lastApplied: DesiredGraph? = nil, revision: String,
+                    otherRegions: [String] = []) {
             self.desired = desired
             self.observed = observed
             self.allowReplace = allowReplace
             self.lastApplied = lastApplied
             self.revision = revision
+            self.otherRegions = otherRegions
         }
     }
 
@@ -96,8 +100,24 @@ public enum Differ {
         }
         convergeAfterNewToken(&actions, observed: observed)
         actions += deletions(desired: desired, observed: observed)
+        var notes = notes(observed)
+        if !input.otherRegions.isEmpty {
+            let old = input.otherRegions.joined(separator: ", ")
+            if input.allowReplace {
+                notes.append("the deployment moves from \(old) to \(desired.region): once \(desired.region) is Ready, its resources in \(old) are deleted "
+                    + "(but the IAM role and instance profile, which \(desired.region) uses)")
+            } else {
+                // A region change replaces every regional resource: nothing happens without allowReplace.
+                let why = "spec.region changed from \(old) to \(desired.region): every resource would be replaced in the new region; "
+                    + "this needs policy.allowReplace: true"
+                for i in actions.indices where actions[i].blocked == nil && (actions[i].kind != .noop || !actions[i].resourceKind.isGlobal) {
+                    actions[i].blocked = why
+                    actions[i].blockKind = .replacement
+                }
+            }
+        }
         return Plan(id: id ?? UUID().uuidString.lowercased(), deployment: desired.deployment, revision: input.revision, region: desired.region,
-                    actions: actions, drift: drift(input), notes: notes(observed), lookAlikes: observed.lookAlikeList)
+                    actions: actions, drift: drift(input), notes: notes, lookAlikes: observed.lookAlikeList)
     }
 
     /// A plan that deletes everything of the deployment, dependents first.
@@ -237,7 +257,8 @@ public enum Differ {
 
     /// Attributes that differ from the last applied state although the spec did not change them.
     static func drift(_ input: Input) -> [DriftItem] {
-        guard let last = input.lastApplied else { return [] }
+        // After a region change, the last apply describes another region: nothing here drifted from it.
+        guard let last = input.lastApplied, last.region == input.desired.region else { return [] }
         let ids = input.observed.ids
         var items = input.observed.lookAlikeList.map { a in
             DriftItem(key: a.key, resourceID: a.resourceID, attribute: DriftItem.lookAlikeAttribute,

@@ -34,6 +34,13 @@ public struct Step: Sendable, Hashable, CustomStringConvertible {
     public var resourceID: String?
     public var kind: ResourceKind
 
+    public init(key: ComponentKey, operation: Operation, resourceID: String?, kind: ResourceKind) {
+        self.key = key
+        self.operation = operation
+        self.resourceID = resourceID
+        self.kind = kind
+    }
+
     public var description: String { "\(operation.rawValue) \(key)\(resourceID.map { " (\($0))" } ?? "")" }
 }
 
@@ -54,6 +61,12 @@ public struct StepOutcome: Sendable, Hashable {
     public var status: Status
     /// The resource's id afterwards (new for creates).
     public var resourceID: String?
+
+    public init(step: Step, status: Status, resourceID: String? = nil) {
+        self.step = step
+        self.status = status
+        self.resourceID = resourceID
+    }
 
     public var succeeded: Bool { status == .succeeded }
 }

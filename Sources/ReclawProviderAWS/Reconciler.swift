@@ -28,6 +28,9 @@ public struct PlannedDeployment: Sendable {
     public var plan: Plan
     /// The client acting for this deployment (its role, when the spec names one).
     public var client: AWSClient
+    /// A deletion of the deployment's resources in one region only (a region it moved away from,
+    /// or `destroy --region`): its status stays, without that region.
+    public var retiring: Bool = false
 
     public var name: String { plan.deployment }
 }
@@ -259,7 +262,8 @@ public final class Reconciler: Sendable {
                                metadata: ["deployment": "\(name)", "component": "\(a.key)", "resource": "\(a.resourceID)", "recorded": "\(a.recordedID ?? "none")"])
             }
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
-                                         lastApplied: last, revision: target.revision), id: planIDs[name])
+                                         lastApplied: last, revision: target.revision,
+                                         otherRegions: status?.resourceRegions.filter { $0 != target.spec.region } ?? []), id: planIDs[name])
             // A plan that changes a resource is followed by a fresh read of its slow attributes,
             // applied or not: what the cache holds is about to be (or already is) wrong. A new
             // instance profile has a known name: one made before under it is no guide.
@@ -331,15 +335,62 @@ public final class Reconciler: Sendable {
         try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger).observe()
     }
 
-    /// A plan that deletes everything of one deployment.
-    public func destroyPlan(deployment: String, region: String, roleArn: String?, revision: String) async throws(AWSError) -> PlannedDeployment {
+    /// A plan that deletes everything of one deployment in `region`. With `keepGlobal`, the IAM
+    /// role and instance profile stay: the deployment's resources in another region use them.
+    /// `retiring` keeps the deployment's status once the region is empty.
+    public func destroyPlan(deployment: String, region: String, roleArn: String?, revision: String, keepGlobal: Bool = false,
+                            retiring: Bool = false) async throws(AWSError) -> PlannedDeployment {
         let planID = UUID().uuidString.lowercased()
         let acting = client(roleArn: roleArn, region: region, planID: planID)
         let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger).observe()
         if let error = all.failures[deployment] { throw error }
-        let observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
+        var observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
+        if keepGlobal { observed.resources = observed.resources.filter { !(Components.kind(of: $0.key)?.isGlobal ?? false) } }
         let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
-        return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting)
+        return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting, retiring: retiring)
+    }
+
+    /// The plans that delete a deployment in `regions` (every region its status records when nil),
+    /// in order: the IAM role and instance profile go with the last one, and only when no other
+    /// recorded region keeps resources that use them.
+    public func destroyPlans(deployment: String, status: DeploymentStatus?, regions only: [String]?, roleArn: String?,
+                             revision: String) async throws(AWSError) -> [PlannedDeployment] {
+        let regions = only ?? status?.resourceRegions ?? []
+        let remaining = Set(status?.resourceRegions ?? []).subtracting(regions)
+        var plans: [PlannedDeployment] = []
+        for (i, region) in regions.enumerated() {
+            let keep = i < regions.count - 1 || !remaining.isEmpty
+            plans.append(try await destroyPlan(deployment: deployment, region: region, roleArn: roleArn, revision: revision, keepGlobal: keep, retiring: keep))
+        }
+        return plans
+    }
+
+    /// Once the deployment is Ready in its spec's region, the regions it moved away from are
+    /// emptied (but for the IAM role and instance profile the new region uses), each plan logged.
+    /// Returns the outcomes of those deletions; a region that could not be emptied stays recorded.
+    func retireOtherRegions(_ planned: PlannedDeployment, shouldStop: @escaping @Sendable () -> Bool) async throws(ApplyRecordError) -> [StepOutcome] {
+        let name = planned.name
+        let status: DeploymentStatus?
+        do { status = try state.load(name) } catch {
+            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "applied, but its state cannot be read (\(error))")
+        }
+        var outcomes: [StepOutcome] = []
+        for region in status?.resourceRegions ?? [] where region != planned.plan.region {
+            let retire: PlannedDeployment
+            do {
+                retire = try await destroyPlan(deployment: name, region: region, roleArn: planned.target?.spec.roleArn, revision: planned.plan.revision,
+                                               keepGlobal: true, retiring: true)
+            } catch {
+                outcomes.append(StepOutcome(step: Step(key: "region", operation: .delete, resourceID: region, kind: .vpc),
+                                            status: .failed(message: "cannot observe \(region) to empty it: \(error)", code: error.code, requestID: error.requestID)))
+                continue
+            }
+            let record = PlanLog.record(retire.plan, heading: "emptying \(region): the deployment moved to \(planned.plan.region)",
+                                        reclawVersion: ReclawVersion.string, timestamp: now())
+            logger.info(record.message, metadata: record.metadata)
+            outcomes += try await apply(retire, recordPlan: true, shouldStop: shouldStop).outcomes
+        }
+        return outcomes
     }
 
     /// Applies a plan and records the outcome in the deployment's status. `recordPlan` writes the
@@ -374,15 +425,29 @@ public final class Reconciler: Sendable {
             if let message { try recorder.waiting(name, revision: plan.revision, message: message) } else { try recorder.applyingAgain(plan) }
         }
         let recorder = recorder
-        let record: @Sendable (ComponentKey, String) throws -> Void = { @Sendable key, id in try recorder.created(name, key: key, id: id) }
+        let record: @Sendable (ComponentKey, String) throws -> Void = { @Sendable key, id in
+            try recorder.created(name, region: plan.region, key: key, id: id)
+        }
         let driver = AWSDriver(client: planned.client.reporting(to: waits), journal: journal, waiter: waiter.reporting(to: waits), logger: logger,
                                recordCreated: planned.desired == nil ? nil : record)
         let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
-        let result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
+        var result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
         do {
-            try recorder.applied(plan, result: result, desired: planned.desired, spec: planned.target?.spec, location: planned.target?.location?.description)
+            try recorder.applied(plan, result: result, desired: planned.desired, spec: planned.target?.spec, location: planned.target?.location?.description,
+                                 retiring: planned.retiring)
         } catch {
             throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "applied, but its state cannot be written (\(error))", result: result)
+        }
+        if result.converged && planned.desired != nil {
+            let retired = try await retireOtherRegions(planned, shouldStop: shouldStop)
+            if retired.contains(where: { !$0.succeeded }) {
+                result.outcomes += retired
+                do { try recorder.applied(plan, result: result, desired: planned.desired, spec: planned.target?.spec, location: nil) } catch {
+                    throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "applied, but its state cannot be written (\(error))", result: result)
+                }
+            } else {
+                result.outcomes += retired
+            }
         }
         return result
     }

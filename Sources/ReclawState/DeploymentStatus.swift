@@ -6,7 +6,11 @@ import ReclawSpec
 /// what the last apply left, its drift, and its conditions.
 public struct DeploymentStatus: Sendable, Codable, Hashable {
     public var deployment: String
+    /// The region whose resources `resourceIDs` records.
     public var region: String?
+    /// Every region the deployment has had resources in since they were last all deleted: a
+    /// region change leaves the old one here until its resources are gone.
+    public var regions: [String]
     /// The revision in force whose spec AWS was last confirmed to match.
     public var lastAppliedRevision: String?
     /// The revision last tried, converged or not.
@@ -36,8 +40,19 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     public init(deployment: String) {
         self.deployment = deployment
         resourceIDs = [:]
+        regions = []
         conditions = []
         drift = []
+    }
+
+    /// The regions that may hold the deployment's resources (`region` included).
+    public var resourceRegions: [String] {
+        Array(Set(regions + (region.map { [$0] } ?? []))).sorted()
+    }
+
+    /// Adds a region that now holds resources of the deployment.
+    public mutating func holdsResources(in region: String) {
+        if !regions.contains(region) { regions = (regions + [region]).sorted() }
     }
 
     public func condition(_ type: ConditionType) -> Condition? { conditions.first { $0.type == type } }
@@ -62,7 +77,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case deployment, region, lastAppliedRevision, lastAttemptedRevision, lastAppliedAt, lastAttemptedAt, lastPlanID, lastAppliedSpec,
+        case deployment, region, regions, lastAppliedRevision, lastAttemptedRevision, lastAppliedAt, lastAttemptedAt, lastPlanID, lastAppliedSpec,
              lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner
     }
 
@@ -71,6 +86,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         deployment = try c.decode(String.self, forKey: .deployment)
         region = try c.decodeIfPresent(String.self, forKey: .region)
+        regions = try c.decodeIfPresent([String].self, forKey: .regions) ?? []
         lastAppliedRevision = try c.decodeIfPresent(String.self, forKey: .lastAppliedRevision)
         lastAttemptedRevision = try c.decodeIfPresent(String.self, forKey: .lastAttemptedRevision)
         lastAppliedAt = try c.decodeIfPresent(Date.self, forKey: .lastAppliedAt)

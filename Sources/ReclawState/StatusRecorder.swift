@@ -19,7 +19,7 @@ public struct StatusRecorder: Sendable {
     public func applying(_ plan: Plan) throws(StateError) -> DeploymentStatus {
         let now = now()
         return try store.update(plan.deployment) { s in
-            s.region = plan.region
+            s.region = s.region ?? plan.region
             s.lastAttemptedRevision = plan.revision
             s.lastAttemptedAt = now
             s.lastPlanID = plan.id
@@ -44,18 +44,33 @@ public struct StatusRecorder: Sendable {
     /// An apply ended. A destroy that converged removes the status; otherwise the conditions say
     /// how it ended and, when it converged, the applied spec becomes the drift baseline.
     @discardableResult
-    public func applied(_ plan: Plan, result: ApplyResult, desired: DesiredGraph?, spec: DeploymentSpec?, location: String?) throws(StateError) -> DeploymentStatus? {
+    public func applied(_ plan: Plan, result: ApplyResult, desired: DesiredGraph?, spec: DeploymentSpec?, location: String?,
+                        retiring: Bool = false) throws(StateError) -> DeploymentStatus? {
         if desired == nil {
-            if result.converged { try store.remove(plan.deployment) }
-            return nil
+            guard result.converged else { return nil }
+            if !retiring {
+                try store.remove(plan.deployment)
+                return nil
+            }
+            // One region of several is empty now; the deployment lives on elsewhere.
+            return try store.update(plan.deployment) { s in
+                s.regions.removeAll { $0 == plan.region }
+                if s.region == plan.region { s.region = s.regions.first }
+            }
         }
+        let created = result.outcomes.contains { $0.step.operation == .create && $0.succeeded }
         let now = now()
         let revision = plan.revision
         return try store.update(plan.deployment) { s in
             s.set(.reconciling, .false, .idle, "", revision: revision, now: now)
             if let location { s.location = location }
-            // What exists after the apply, converged or not: reclaw's record of its resources.
-            s.resourceIDs = result.ids
+            // What exists after the apply, converged or not: reclaw's record of its resources. A
+            // plan for another region that made nothing (a blocked move) leaves the record alone.
+            if s.region == nil || s.region == plan.region || created {
+                s.region = plan.region
+                s.resourceIDs = result.ids
+                if !result.ids.isEmpty { s.holdsResources(in: plan.region) }
+            }
             if result.converged {
                 s.lastAppliedRevision = revision
                 s.lastAppliedAt = now
@@ -94,8 +109,11 @@ public struct StatusRecorder: Sendable {
 
     /// A resource reclaw just created is on record before anything else happens, so a crash
     /// right after never leaves it to be found by its tags alone.
-    public func created(_ deployment: String, key: ComponentKey, id: String) throws(StateError) {
-        try store.update(deployment) { $0.resourceIDs[key] = id }
+    public func created(_ deployment: String, region: String, key: ComponentKey, id: String) throws(StateError) {
+        try store.update(deployment) { s in
+            s.resourceIDs[key] = id
+            s.holdsResources(in: region)
+        }
     }
 
     /// The revision is in force without touching AWS: its spec is the one already applied.

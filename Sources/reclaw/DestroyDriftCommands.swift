@@ -16,7 +16,7 @@ struct DestroyCommand: AsyncParsableCommand {
     @Argument(help: "A local directory or git URL holding the deployment's spec (for its region and role).") var source: String?
     @Option(help: "The branch, tag or commit of a git source.") var ref: String = "main"
     @Option(help: "The directory of the source that holds the specs.") var path: String = "."
-    @Option(help: "The region, when neither the source nor reclaw's state knows it.") var region: String?
+    @Option(help: "Only this region (default: every region reclaw's state records, or the spec's). The IAM role and instance profile stay while another recorded region uses them.") var region: String?
     @Flag(help: "Destroy without asking.") var autoApprove = false
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var operatorOptions: OperatorOptions
@@ -26,49 +26,59 @@ struct DestroyCommand: AsyncParsableCommand {
         let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings)
         let lock = try runtime.lockState(purpose: "reclaw destroy")
         defer { withExtendedLifetime(lock) {} }
-        var region = region
+        var specRegion: String?
         var roleArn: String?
         var revision = "destroy"
         if let source {
             let options = try SourceOptions.parse([source, "--ref", ref, "--path", path])
             let (targets, _, rev) = try await runtime.targets(options)
             if let t = targets.first(where: { $0.spec.name == deployment }) {
-                region = region ?? t.spec.region
+                specRegion = t.spec.region
                 roleArn = t.spec.roleArn
                 revision = rev
             }
         }
-        if region == nil || roleArn == nil {
-            do {
-                if let status = try runtime.state.load(deployment) {
-                    region = region ?? status.region
-                    roleArn = roleArn ?? status.lastAppliedSpec?.roleArn
-                }
-            } catch {
-                throw CLIError("cannot read what reclaw knows of '\(deployment)': \(error)")
-            }
+        let status: DeploymentStatus?
+        do { status = try runtime.state.load(deployment) } catch {
+            throw CLIError("cannot read what reclaw knows of '\(deployment)': \(error)")
         }
-        guard let region else {
+        roleArn = roleArn ?? status?.lastAppliedSpec?.roleArn
+        // Every region that may hold the deployment's resources, unless one is named.
+        let regions = region.map { [$0] } ?? Array(Set((status?.resourceRegions ?? []) + (specRegion.map { [$0] } ?? []))).sorted()
+        guard !regions.isEmpty else {
             throw CLIError("the region of '\(deployment)' is unknown: pass the source that holds its spec, or --region")
         }
-        let planned: PlannedDeployment
+        let plans: [PlannedDeployment]
         do {
-            planned = try await runtime.reconciler.destroyPlan(deployment: deployment, region: region, roleArn: roleArn, revision: revision)
+            plans = try await runtime.reconciler.destroyPlans(deployment: deployment, status: status, regions: regions, roleArn: roleArn, revision: revision)
         } catch {
-            throw CLIError("cannot observe \(deployment) in \(region): \(error)")
+            throw CLIError("cannot observe \(deployment) in \(error.region): \(error)")
         }
-        print(PlanRenderer.text(planned.plan))
-        guard planned.plan.hasChanges else {
-            do { try runtime.state.remove(deployment) } catch { throw CLIError("\(error)") }
+        print(plans.map { PlanRenderer.text($0.plan) }.joined(separator: "\n\n"))
+        if let kept = plans.last, kept.retiring {
+            let others = Set(status?.resourceRegions ?? []).subtracting(regions).sorted().joined(separator: ", ")
+            print("\nThe IAM role and instance profile stay: the deployment's resources in \(others) use them.")
+        }
+        guard plans.contains(where: \.plan.hasChanges) else {
+            do {
+                if plans.last?.retiring == true {
+                    try runtime.state.update(deployment) { s in s.regions.removeAll { regions.contains($0) } }
+                } else {
+                    try runtime.state.remove(deployment)
+                }
+            } catch { throw CLIError("\(error)") }
             return
         }
         if !autoApprove {
-            guard try confirm("Destroy every resource of \(deployment)?") else {
+            guard try confirm("Destroy every resource of \(deployment) in \(regions.joined(separator: ", "))?") else {
                 printError("Destroy cancelled.")
                 throw ExitCode(1)
             }
         }
-        if try await !applyAll(runtime, [planned], recordPlan: true) { throw ExitCode(1) }
+        // One region after the other: the IAM role and instance profile go last.
+        for planned in plans {
+            if try await !applyAll(runtime, [planned], recordPlan: true) { throw ExitCode(1) }
+        }
     }
 }
 

@@ -244,6 +244,8 @@ struct StatusCommand: AsyncParsableCommand {
         lines.append("  Last applied revision:   \(s.lastAppliedRevision ?? "none")\(s.lastAppliedAt.map { " at \(seconds($0))" } ?? "")")
         lines.append("  Last attempted revision: \(s.lastAttemptedRevision ?? "none")\(s.lastAttemptedAt.map { " at \(seconds($0))" } ?? "")")
         if let location = s.location { lines.append("  Spec: \(location)") }
+        let elsewhere = s.resourceRegions.filter { $0 != s.region }
+        if !elsewhere.isEmpty { lines.append("  Resources also in: \(elsewhere.joined(separator: ", ")) (deleted once \(s.region ?? "?") is Ready)") }
         lines.append("  Drift: \(s.drift.isEmpty ? "none" : s.drift.joined(separator: "; "))\(s.lastDriftCheckAt.map { " (checked \(seconds($0)))" } ?? "")")
         return lines.joined(separator: "\n")
     }
@@ -281,6 +283,8 @@ struct StatusCommand: AsyncParsableCommand {
 struct StatusRow: Encodable {
     var deployment: String
     var region: String?
+    /// Every region holding the deployment's resources (more than one while it moves).
+    var regions: [String]?
     var owner: String?
     var lastAppliedRevision: String?
     var lastAttemptedRevision: String?
@@ -296,6 +300,7 @@ struct StatusRow: Encodable {
     init(_ s: DeploymentStatus) {
         deployment = s.deployment
         region = s.region
+        regions = s.resourceRegions
         owner = s.owner
         lastAppliedRevision = s.lastAppliedRevision
         lastAttemptedRevision = s.lastAttemptedRevision

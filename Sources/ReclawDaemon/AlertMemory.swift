@@ -40,8 +40,10 @@ struct HealthTracker: Sendable {
     mutating func driftCompleted(at now: Duration) { lastDrift = now }
 
     /// Unhealthy when shutting down, when no fetch completed within three intervals plus the fetch
-    /// timeout, or (with deployments to check) no drift check within three drift intervals.
-    func report(now: Duration, options: DaemonOptions, tracked: Bool, shuttingDown: Bool, stalled: [String: String]) -> HealthReport {
+    /// timeout, (with deployments to check) no drift check within three drift intervals, or while a
+    /// deployment has no live replica owning it.
+    func report(now: Duration, options: DaemonOptions, tracked: Bool, shuttingDown: Bool, stalled: [String: String],
+                unowned: [String: String] = [:]) -> HealthReport {
         if shuttingDown { return HealthReport(healthy: false, message: "shutting down") }
         var problems: [String] = []
         let fetchLimit = options.interval * 3 + options.fetchTimeout
@@ -51,6 +53,9 @@ struct HealthTracker: Sendable {
         let driftLimit = options.driftInterval * 3
         if tracked && now - lastDrift > driftLimit {
             problems.append("no drift check has completed for \(Int((now - lastDrift).inSeconds))s (limit \(Int(driftLimit.inSeconds))s)")
+        }
+        for (name, why) in unowned.sorted(by: { $0.key < $1.key }) {
+            problems.append("unowned: no live replica owns \(name) (\(why))")
         }
         let notes = stalled.sorted { $0.key < $1.key }.map { "stalled: \($0.key) (\($0.value))" }
         if !problems.isEmpty { return HealthReport(healthy: false, message: (problems + notes).joined(separator: "; ")) }

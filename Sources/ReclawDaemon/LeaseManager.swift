@@ -32,6 +32,10 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         var finalRounds: Int?
         var reported = (acquisitions: 0, losses: 0)
         var lastReadFailure: Duration?
+        /// Deployments no live replica owns, as of the last round.
+        var unowned: [String: Unowned] = [:]
+        /// The lease versions already noted as unowned in the table, by deployment.
+        var noted: [String: String] = [:]
     }
 
     /// Told what this replica gained and lost, after each round.
@@ -64,8 +68,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
 
     public var replica: String { settings.replica }
 
-    /// How often a round runs: five times per lease.
-    public var period: Duration { settings.duration / 5 }
+    /// How often a round runs: five times per lease (the shortest any live replica announces).
+    public var period: Duration { inner.withLock { $0.coordinator.effectiveDuration } / 5 }
 
     /// Connects the daemon: who to tell about ownership changes, and which deployments are busy
     /// (kept, even when they should move, until their work ends).
@@ -85,6 +89,10 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
 
     /// The deployments this replica may work on now.
     public var owned: Set<String> { inner.withLock { $0.owned } }
+
+    /// The deployments no live replica owns (held by an owner that does not renew, or by none),
+    /// as of the last round.
+    public var unowned: [String: Unowned] { inner.withLock { $0.unowned } }
 
     /// The deployments with state in the table (every replica's), as last read.
     public var withState: Set<String> { inner.withLock { $0.withState } }
@@ -174,7 +182,34 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             }
             for await (a, o, at) in group { inner.withLock { $0.coordinator.applied(a, o, sentAt: at) } }
         }
+        await noteUnowned(records.leases)
         await report()
+    }
+
+    /// Keeps what the coordinator found unowned, logs it when it changes, and leaves a note on each
+    /// such lease for `reclaw status`.
+    private func noteUnowned(_ leases: [LeaseRecord]) async {
+        let versions = Dictionary(leases.map { ($0.deployment, $0.version) }, uniquingKeysWith: { a, _ in a })
+        let (found, newly, toNote) = inner.withLock { i in
+            let found = i.coordinator.unowned
+            let newly = Set(found.keys).subtracting(i.unowned.keys)
+            i.unowned = found
+            i.noted = i.noted.filter { found[$0.key] != nil && versions[$0.key] == $0.value }
+            let toNote = found.keys.compactMap { d in versions[d].flatMap { i.noted[d] == $0 ? nil : (d, $0) } }
+            return (found, newly, toNote)
+        }
+        metrics.unowned(Set(found.keys))
+        for d in newly.sorted() {
+            logger.warning("no live replica owns the deployment", metadata: ["deployment": "\(d)", "reason": "\(found[d]!)"])
+        }
+        for (d, version) in toNote.sorted(by: { $0.0 < $1.0 }) {
+            do {
+                try await table.noteUnowned(d, version: version, note: "\(replica) saw that \(found[d]!)")
+                inner.withLock { $0.noted[d] = version }
+            } catch {
+                logger.debug("cannot note an unowned lease", metadata: ["deployment": "\(d)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Publishes ownership: metrics, the log, and the daemon.

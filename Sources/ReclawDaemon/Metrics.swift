@@ -15,6 +15,7 @@ public enum ReconcileResult: String, Sendable, CaseIterable { case success, fail
 public final class Metrics: AWSCallObserver, Sendable {
     let registry = PrometheusCollectorRegistry()
     private let series = Mutex<[String: DeploymentSeries]>([:])
+    private let unownedSeries = Mutex<[String: Gauge]>([:])
 
     /// The metrics of one deployment, kept to be removed together.
     struct DeploymentSeries {
@@ -54,6 +55,7 @@ public final class Metrics: AWSCallObserver, Sendable {
         static var leaseAcquisitions: MetricNameDescriptor { family("reclaw_lease_acquisitions_total", "Deployment leases acquired.") }
         static var leaseLosses: MetricNameDescriptor { family("reclaw_lease_losses_total", "Deployment leases lost before they were released.") }
         static var replicaActive: MetricNameDescriptor { family("reclaw_replica_active", "Whether each known replica is active (1) or not (0).") }
+        static var unowned: MetricNameDescriptor { family("reclaw_deployment_unowned", "Deployments no live replica owns, as this replica sees them: 1 while unowned, 0 once owned again.") }
         static var eventsReceived: MetricNameDescriptor { family("reclaw_events_received_total", "CloudTrail events received from the queue.") }
         static var eventsMatched: MetricNameDescriptor { family("reclaw_events_matched_total", "CloudTrail events that matched a deployment.") }
         static var eventsIgnored: MetricNameDescriptor { family("reclaw_events_ignored_total", "CloudTrail events ignored, by reason.") }
@@ -123,6 +125,19 @@ public final class Metrics: AWSCallObserver, Sendable {
         for c in s.counters.values { registry.unregisterCounter(c) }
         for g in s.gauges.values { registry.unregisterGauge(g) }
         for h in s.histograms.values { registry.unregisterValueHistogram(h) }
+    }
+
+    /// `reclaw_deployment_unowned{deployment}`: 1 for each deployment in `names`; a deployment
+    /// named before and not now reads 0 until it is next named.
+    public func unowned(_ names: Set<String>) {
+        unownedSeries.withLock { all in
+            for (name, g) in all where !names.contains(name) { g.set(0.0) }
+            for name in names {
+                let g = all[name] ?? registry.makeGauge(descriptor: Family.unowned, labels: [("deployment", name)])
+                all[name] = g
+                g.set(1.0)
+            }
+        }
     }
 
     // MARK: the source

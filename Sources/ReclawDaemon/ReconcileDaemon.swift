@@ -3,6 +3,7 @@ import Logging
 import ReclawAWS
 import ReclawAudit
 import ReclawEngine
+import ReclawLease
 import ReclawProviderAWS
 import ReclawSpec
 import ReclawState
@@ -115,12 +116,14 @@ public final class ReconcileDaemon: Service, Sendable {
     public var revision: String? { core.withLock { $0.source.revision } }
 
     /// The service's health, for /healthz: it fails when no fetch or no drift check has completed
-    /// within a few intervals (a hung loop), or when the audit log cannot take events.
+    /// within a few intervals (a hung loop), when the audit log cannot take events, or when a
+    /// deployment has no live replica owning it.
     public func health() -> HealthReport {
         let now = clock.now()
+        let unowned = leases?.unowned.mapValues(\.description) ?? [:]
         return core.withLock { c in
             c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
-                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" })
+                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" }, unowned: unowned)
         }
     }
 

@@ -48,13 +48,13 @@ public struct DynamoLeaseTable: Sendable {
                 try await dynamo.deleteItem(table: table, key: Self.key("replica#\(id)"))
             case .acquire(let r, let expecting):
                 try await dynamo.updateItem(
-                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, epoch = :e, durationMs = :d",
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, epoch = :e, durationMs = :d REMOVE unownedNote",
                     condition: expecting == nil ? "attribute_not_exists(pk)" : "version = :expected", names: ["#o": "owner"],
                     values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":e": Self.n(r.epoch), ":d": Self.n(r.durationMs)]
                         .merging(expecting.map { [":expected": Self.s($0)] } ?? [:]) { a, _ in a })
             case .renew(let r, let expecting), .release(let r, let expecting):
                 try await dynamo.updateItem(
-                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, durationMs = :d",
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, durationMs = :d REMOVE unownedNote",
                     condition: "version = :expected AND #o = :me", names: ["#o": "owner"],
                     values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":expected": Self.s(expecting),
                              ":me": Self.s(replica)])
@@ -63,6 +63,14 @@ public struct DynamoLeaseTable: Sendable {
         } catch {
             return error.code == "ConditionalCheckFailedException" ? .conflict : .failed
         }
+    }
+
+    /// Leaves a note on a lease that no live replica owns, for `reclaw status`, only while the
+    /// record is still at `version`: the record itself (owner, version) is not changed, so whoever
+    /// watches it still sees it stand still, and the owner's next write clears the note.
+    public func noteUnowned(_ deployment: String, version: String, note: String) async throws(AWSError) {
+        try await dynamo.updateItem(table: table, key: Self.key("lease#\(deployment)"), update: "SET unownedNote = :n",
+                                    condition: "version = :v", values: [":n": Self.s(note), ":v": Self.s(version)])
     }
 
     // MARK: the deployment's shared state
@@ -84,7 +92,7 @@ public struct DynamoLeaseTable: Sendable {
             let lease = LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "",
                                     version: item["version"]?["S"]?.stringValue ?? "", epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0,
                                     durationMs: Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 0,
-                                    hasState: item["hasState"]?["BOOL"]?.boolValue ?? false)
+                                    hasState: item["hasState"]?["BOOL"]?.boolValue ?? false, unownedNote: item["unownedNote"]?["S"]?.stringValue)
             var documents: [String: String] = [:]
             for (name, value) in item where name.hasPrefix("state.") {
                 if let text = value["S"]?.stringValue { documents[String(name.dropFirst(6))] = text }

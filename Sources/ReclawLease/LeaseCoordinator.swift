@@ -4,10 +4,17 @@ import Foundation
 /// Kinesis Client Library decide it, as a pure value: it is told what the lease table holds and
 /// when, and answers with the writes to make. No clock is compared between hosts: a replica or a
 /// lease counts as dead only once its record version has not moved for a whole lease duration on
-/// this replica's own clock. Deployments are spread evenly over the live replicas (rendezvous
+/// this replica's own clock, and never longer than this replica's own lease duration, whatever a
+/// record claims. Deployments are spread evenly over the live replicas (rendezvous
 /// hashing with a cap of ⌈deployments / replicas⌉ each), and a held lease stops counting as held a
 /// safety margin before it could be taken elsewhere.
 public struct LeaseCoordinator: Sendable {
+    /// The longest lease a replica may take (`--lease-duration`): a dead owner's deployments wait
+    /// at most this long, plus a round, for another replica.
+    public static let maximumDuration: Duration = .seconds(300)
+    /// The shortest: a round every fifth of it must fit a DynamoDB read and its writes.
+    public static let minimumDuration: Duration = .seconds(3)
+
     public struct Settings: Sendable {
         public var replica: String
         public var duration: Duration
@@ -15,9 +22,10 @@ public struct LeaseCoordinator: Sendable {
         public var renewDeadline: Duration
 
         public init(replica: String, duration: Duration, renewDeadline: Duration? = nil) {
+            let duration = min(duration, LeaseCoordinator.maximumDuration)
             self.replica = replica
             self.duration = duration
-            self.renewDeadline = renewDeadline ?? duration * 2 / 3
+            self.renewDeadline = min(renewDeadline ?? duration * 2 / 3, duration * 2 / 3)
         }
 
         var durationMs: Int { Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) }
@@ -50,11 +58,19 @@ public struct LeaseCoordinator: Sendable {
     private var seen: [String: (version: String, since: Duration)] = [:]
     private var holds: [String: LeaseHold] = [:]
     private var counter = 0
+    /// Since when each deployment has had no owner at all (released, or no item), on this clock.
+    private var ownerlessSince: [String: Duration] = [:]
+    private var unownedNow: [String: Unowned] = [:]
+    /// This replica's lease, shortened to the shortest any live replica announces in its heartbeat
+    /// (never below the minimum): a replica with a shorter lease takes a record unchanged for that
+    /// long, so this one renews, and stops starting calls, within it.
+    public private(set) var effectiveDuration: Duration
     public private(set) var acquisitions = 0
     public private(set) var losses = 0
 
     public init(settings: Settings) {
         self.settings = settings
+        effectiveDuration = settings.duration
     }
 
     // MARK: a round
@@ -66,10 +82,13 @@ public struct LeaseCoordinator: Sendable {
                                busy: Set<String> = [], shuttingDown: Bool = false) -> [Action] {
         for r in replicas { observe("replica#\(r.id)", r.version, now) }
         for l in leases { observe("lease#\(l.deployment)", l.version, now) }
+        let peers = replicas.filter { $0.id != settings.replica && isFresh("replica#\($0.id)", durationMs: $0.durationMs, now) }
+        effectiveDuration = peers.reduce(settings.duration) { min($0, max(.milliseconds($1.durationMs), Self.minimumDuration)) }
         expire(now: now)
-        let live = [settings.replica] + replicas.filter { $0.id != settings.replica && isFresh("replica#\($0.id)", durationMs: $0.durationMs, now) }.map(\.id)
+        let live = [settings.replica] + peers.map(\.id)
         let want = Self.assignment(deployments: Array(deployments), replicas: live)
         let records = Dictionary(leases.map { ($0.deployment, $0) }, uniquingKeysWith: { a, _ in a })
+        judge(now: now, records: records, deployments: deployments, live: Set(live))
         var actions: [Action] = []
         if shuttingDown {
             actions.append(.retire(settings.replica))
@@ -141,9 +160,12 @@ public struct LeaseCoordinator: Sendable {
     /// last renewal is younger than the renew deadline, which is shorter than the lease, and no
     /// release of it is under way.
     public func hold(_ deployment: String, now: Duration) -> LeaseHold? {
-        guard let h = holds[deployment], !h.releasing, now - h.renewedAt < settings.renewDeadline else { return nil }
+        guard let h = holds[deployment], !h.releasing, now - h.renewedAt < renewDeadline else { return nil }
         return h
     }
+
+    /// How long after a renewal work may still start: the settings' deadline, within the effective lease.
+    public var renewDeadline: Duration { min(settings.renewDeadline, effectiveDuration * 2 / 3) }
 
     /// The deployments this replica may work on now.
     public func owned(now: Duration) -> Set<String> {
@@ -153,8 +175,41 @@ public struct LeaseCoordinator: Sendable {
     /// Every lease still recorded as held (renewable), whether or not work may start under it.
     public var held: Set<String> { Set(holds.keys) }
 
+    /// The deployments that should be owned and that no live replica owns, as of the last round:
+    /// those whose lease this replica has since taken are left out.
+    public var unowned: [String: Unowned] { unownedNow.filter { holds[$0.key] == nil } }
+
+    /// Finds the deployments no live replica owns. An owner is live while its lease record keeps
+    /// changing: one with a fresh heartbeat may leave it unchanged for half the (bounded) lease, one
+    /// without for two of its rounds. A lease with no owner counts after two of this replica's rounds.
+    private mutating func judge(now: Duration, records: [String: LeaseRecord], deployments: Set<String>, live: Set<String>) {
+        var ownerless: [String: Duration] = [:]
+        var found: [String: Unowned] = [:]
+        for d in deployments where holds[d] == nil {
+            guard let record = records[d], !record.isReleased else {
+                let since = ownerlessSince[d] ?? now
+                ownerless[d] = since
+                if now - since >= settings.duration * 2 / 5 { found[d] = .noOwner }
+                continue
+            }
+            guard let s = seen["lease#\(d)"] else { continue }
+            let bound = bounded(record.durationMs)
+            let ownerLive = record.owner != settings.replica && live.contains(record.owner)
+            let unchanged = now - s.since
+            if unchanged >= (ownerLive ? bound / 2 : bound * 2 / 5) { found[d] = .notRenewing(owner: record.owner, unchanged: unchanged) }
+        }
+        ownerlessSince = ownerless
+        unownedNow = found
+    }
+
+    /// How long a record claiming `durationMs` may stay unchanged before it counts as dead: its
+    /// claim, but never longer than this replica's own lease.
+    private func bounded(_ durationMs: Int) -> Duration {
+        min(.milliseconds(max(durationMs, 1)), settings.duration)
+    }
+
     private mutating func expire(now: Duration) {
-        for (d, h) in holds where now - h.renewedAt >= settings.duration { lose(d) }
+        for (d, h) in holds where now - h.renewedAt >= effectiveDuration { lose(d) }
     }
 
     private mutating func lose(_ deployment: String) {
@@ -167,7 +222,7 @@ public struct LeaseCoordinator: Sendable {
 
     private func isFresh(_ key: String, durationMs: Int, _ now: Duration) -> Bool {
         guard let s = seen[key] else { return true }
-        return now - s.since < .milliseconds(max(durationMs, 1))
+        return now - s.since < bounded(durationMs)
     }
 
     private mutating func nextVersion() -> String {

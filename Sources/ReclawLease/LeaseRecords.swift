@@ -14,14 +14,19 @@ public struct LeaseRecord: Sendable, Hashable {
     /// Whether the deployment still has state (a status) kept with its lease: a deployment whose
     /// spec left the repository is still owned by someone until it is pruned.
     public var hasState: Bool
+    /// A note left by a replica that saw no live replica owning the deployment (who saw it, and
+    /// why); every write of its owner clears it.
+    public var unownedNote: String?
 
-    public init(deployment: String, owner: String, version: String, epoch: Int, durationMs: Int, hasState: Bool = false) {
+    public init(deployment: String, owner: String, version: String, epoch: Int, durationMs: Int, hasState: Bool = false,
+                unownedNote: String? = nil) {
         self.deployment = deployment
         self.owner = owner
         self.version = version
         self.epoch = epoch
         self.durationMs = durationMs
         self.hasState = hasState
+        self.unownedNote = unownedNote
     }
 
     public var isReleased: Bool { owner.isEmpty }
@@ -50,4 +55,19 @@ public struct LeaseHold: Sendable, Hashable {
     /// A release of the lease is under way: no new work may start under it, though the table
     /// still names this replica until the release is written.
     public var releasing = false
+}
+
+/// Why no live replica owns a deployment, as one replica sees it.
+public enum Unowned: Sendable, Hashable, CustomStringConvertible {
+    /// The lease was released, or has no item, and nobody took it.
+    case noOwner
+    /// The lease names an owner that has not renewed it: a dead replica, or a record written by hand.
+    case notRenewing(owner: String, unchanged: Duration)
+
+    public var description: String {
+        switch self {
+        case .noOwner: "its lease has no owner"
+        case .notRenewing(let owner, let unchanged): "its owner \(owner) has not renewed its lease for \(unchanged.components.seconds)s"
+        }
+    }
 }

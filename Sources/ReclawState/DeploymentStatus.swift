@@ -36,6 +36,9 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     public var driftFingerprint: String?
     /// The replica that holds the deployment's lease, when reclaw runs as several replicas.
     public var owner: String?
+    /// Why no live replica owns the deployment, when one of the replicas saw that (its lease names
+    /// an owner that does not renew it, or none).
+    public var unowned: String?
 
     public init(deployment: String) {
         self.deployment = deployment
@@ -78,7 +81,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case deployment, region, regions, lastAppliedRevision, lastAttemptedRevision, lastAppliedAt, lastAttemptedAt, lastPlanID, lastAppliedSpec,
-             lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner
+             lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner, unowned
     }
 
     /// Reads status files of earlier versions too (fields added since are optional).
@@ -102,6 +105,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
         drift = try c.decodeIfPresent([String].self, forKey: .drift) ?? []
         driftFingerprint = try c.decodeIfPresent(String.self, forKey: .driftFingerprint)
         owner = try c.decodeIfPresent(String.self, forKey: .owner)
+        unowned = try c.decodeIfPresent(String.self, forKey: .unowned)
     }
 }
 

@@ -14,7 +14,7 @@ struct ReplicaOptions: ParsableArguments {
     @Option(help: "The lease table's region (default: AWS_REGION, else us-east-1).")
     var leaseRegion: String?
 
-    @Option(help: "How long a lease lasts without renewal: a dead replica's deployments move after about this long.")
+    @Option(help: "How long a lease lasts without renewal: a dead replica's deployments move after about this long (3s to 5m; a lease record claiming longer counts only this long).")
     var leaseDuration: String = "20s"
 
     @Option(help: "This replica's name in the lease table (default: host name and process id).")

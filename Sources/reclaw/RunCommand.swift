@@ -47,8 +47,9 @@ struct RunCommand: AsyncParsableCommand {
         for (name, value) in [("--interval", interval), ("--drift-interval", driftEvery), ("--lease-duration", replicaOptions.leaseDuration)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
         }
-        if let d = DurationText.parse(replicaOptions.leaseDuration), d < .seconds(3) {
-            throw ValidationError("--lease-duration must be at least 3s")
+        if let d = DurationText.parse(replicaOptions.leaseDuration), d < LeaseCoordinator.minimumDuration || d > LeaseCoordinator.maximumDuration {
+            throw ValidationError("--lease-duration must be between \(LeaseCoordinator.minimumDuration.components.seconds)s and "
+                + "\(LeaseCoordinator.maximumDuration.components.seconds)s (5m): a replica that dies leaves its deployments unmanaged this long")
         }
         if let metricsAddress {
             do { _ = try ListenAddress(parsing: metricsAddress) } catch { throw ValidationError("\(error)") }
@@ -234,6 +235,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     static func text(_ s: DeploymentStatus) -> String {
         var lines = ["\(s.deployment) (\(s.region ?? "?"))\(s.owner.map { ", owned by \($0)" } ?? "")"]
+        if let unowned = s.unowned { lines.append("  UNOWNED: no live replica owns it (\(unowned))") }
         for type in ConditionType.allCases {
             guard let c = s.condition(type) else {
                 if type == .ready { lines.append("  Ready: Unknown") }
@@ -264,6 +266,7 @@ struct StatusCommand: AsyncParsableCommand {
             do {
                 var status = try StateStore.decoder.decode(DeploymentStatus.self, from: Data(text.utf8))
                 status.owner = lease.owner.isEmpty ? "(released)" : lease.owner
+                status.unowned = lease.unownedNote
                 scan.statuses.append(status)
             } catch {
                 scan.unreadable[lease.deployment] = .corrupt("the status of \(lease.deployment) in the lease table is not readable: \(error)")
@@ -286,6 +289,8 @@ struct StatusRow: Encodable {
     /// Every region holding the deployment's resources (more than one while it moves).
     var regions: [String]?
     var owner: String?
+    /// Why no live replica owns the deployment, when a replica saw that.
+    var unowned: String?
     var lastAppliedRevision: String?
     var lastAttemptedRevision: String?
     var lastAppliedAt: Date?
@@ -302,6 +307,7 @@ struct StatusRow: Encodable {
         region = s.region
         regions = s.resourceRegions
         owner = s.owner
+        unowned = s.unowned
         lastAppliedRevision = s.lastAppliedRevision
         lastAttemptedRevision = s.lastAttemptedRevision
         lastAppliedAt = s.lastAppliedAt

@@ -31,6 +31,8 @@ import Testing
         m.leaseLost()
         m.replicaActive("replica-a", true)
         m.replicaActive("replica-b", false)
+        m.unowned(["gamma", "delta"])
+        m.unowned(["gamma"])
         m.eventReceived()
         m.eventMatched()
         m.eventIgnored(reason: "not-tagged")
@@ -69,6 +71,8 @@ import Testing
             "reclaw_lease_acquisitions_total 1",
             "reclaw_lease_losses_total 1",
             #"reclaw_replica_active{replica="replica-b"} 0.0"#,
+            #"reclaw_deployment_unowned{deployment="gamma"} 1.0"#,
+            #"reclaw_deployment_unowned{deployment="delta"} 0.0"#,
             "reclaw_events_received_total 1",
             "reclaw_events_matched_total 1",
             #"reclaw_events_ignored_total{reason="not-tagged"} 1"#,

@@ -57,6 +57,21 @@ import Testing
         #expect(try await t.state("alpha").isEmpty)
     }
 
+    @Test func aNoteThatNobodyOwnsALeaseLandsOnlyAtTheVersionSeenAndTheOwnersNextWriteClearsIt() async throws {
+        let t = try await table()
+        let ghost = LeaseRecord(deployment: "alpha", owner: "ghost", version: "forged", epoch: 4, durationMs: 90 * 24 * 3600 * 1000)
+        #expect(await t.write(.acquire(ghost, expecting: nil), as: "ghost") == .written)
+        try await t.noteUnowned("alpha", version: "forged", note: "r1 saw that its owner ghost has not renewed its lease for 14s")
+        #expect(try await t.leasesWithState().first?.lease.unownedNote == "r1 saw that its owner ghost has not renewed its lease for 14s")
+        #expect(try await t.read().leases.first?.version == "forged", "the note changed the record others watch")
+        await #expect(throws: AWSError.self) { try await t.noteUnowned("alpha", version: "older", note: "stale") }
+        await #expect(throws: AWSError.self) { try await t.noteUnowned("beta", version: "forged", note: "no item") }
+        #expect(try await t.read().leases.map(\.deployment) == ["alpha"], "a note made an item")
+        let taken = LeaseRecord(deployment: "alpha", owner: "r1", version: "r1/1", epoch: 5, durationMs: 20_000)
+        #expect(await t.write(.acquire(taken, expecting: "forged"), as: "r1") == .written)
+        #expect(try await t.leasesWithState().first?.lease.unownedNote == nil)
+    }
+
     @Test func threeReplicasShareThirtyDeploymentsThroughTheTable() async throws {
         let t = try await table()
         let deployments = Set((0..<30).map { "d\($0)" })

@@ -175,4 +175,94 @@ import Testing
         #expect(table.leases["d1"]?.owner == "b" && table.leases["d1"]?.epoch == 2)
         #expect(b.hold("d1", now: .seconds(5))?.epoch == 2)
     }
+
+    // MARK: records that claim more than this replica allows
+
+    static let ninetyDays = 90 * 24 * 3600 * 1000
+
+    @Test func aLeaseClaimingAHugeDurationHeldByASilentOwnerIsTakenAfterThisReplicasOwnLease() {
+        var table = Table()
+        table.leases["d1"] = LeaseRecord(deployment: "d1", owner: "ghost", version: "forged", epoch: 7, durationMs: Self.ninetyDays)
+        var b = Self.replica("b")
+        var taken: Duration?
+        for t in stride(from: 0, through: 40, by: 4) {
+            Self.round(&b, &table, now: .seconds(t), deployments: ["d1"])
+            if taken == nil, b.owned(now: .seconds(t)) == ["d1"] { taken = .seconds(t) }
+            if t < 20 { #expect(b.owned(now: .seconds(t)).isEmpty, "taken at \(t)s, before this replica's lease had passed") }
+            if (8..<20).contains(t) {
+                #expect(b.unowned["d1"] == .notRenewing(owner: "ghost", unchanged: .seconds(t)), "not named unowned at \(t)s")
+            }
+        }
+        #expect(taken != nil && taken! <= Self.lease + .seconds(4), "taken at \(String(describing: taken))")
+        #expect(table.leases["d1"]?.owner == "b" && table.leases["d1"]?.epoch == 8)
+        #expect(b.unowned.isEmpty, "still named unowned once taken: \(b.unowned)")
+    }
+
+    @Test func aReplicaStartedWithAHugeDurationThatDiesLosesItsDeploymentsAfterTheOthersOwnLease() {
+        var table = Table()
+        var a = LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(90 * 24 * 3600)))
+        #expect(a.settings.duration == LeaseCoordinator.maximumDuration)
+        #expect(a.settings.renewDeadline < a.settings.duration)
+        var b = Self.replica("b")
+        for t in [0, 4] {
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+        }
+        let aHad = a.owned(now: .seconds(4))
+        #expect(aHad.count == 15)
+        // a dies at 4 s; its heartbeat and leases claim five minutes, b waits only its own 20 s.
+        for t in stride(from: 8, through: 36, by: 4) { Self.round(&b, &table, now: .seconds(t), deployments: deployments) }
+        #expect(b.owned(now: .seconds(36)) == deployments)
+    }
+
+    @Test func aLiveOwnerThatKeepsRenewingIsNeverTakenNorNamedUnowned() {
+        var table = Table()
+        var a = Self.replica("a"), b = Self.replica("b")
+        var epochs: [String: Int] = [:]
+        for t in stride(from: 0, through: 200, by: 4) {
+            if t == 8 { epochs = table.leases.mapValues(\.epoch) }
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&b, &table, now: .seconds(t) + .milliseconds(1500), deployments: deployments)
+            if t >= 8 {
+                #expect(a.unowned.isEmpty && b.unowned.isEmpty, "at \(t)s: \(a.unowned) \(b.unowned)")
+                #expect(a.owned(now: .seconds(t)).count == 15 && b.owned(now: .seconds(t) + .milliseconds(1500)).count == 15)
+            }
+        }
+        #expect(a.losses == 0 && b.losses == 0)
+        #expect(table.leases.mapValues(\.epoch) == epochs, "a lease changed hands")
+    }
+
+    @Test func aLeaseNobodyTakesIsNamedUnownedAfterTwoRounds() {
+        var table = Table()
+        var a = Self.replica("a")
+        // A live replica c heartbeats but never takes what is assigned to it.
+        var beat = 0
+        var named: Set<String> = []
+        for t in stride(from: 0, through: 16, by: 4) {
+            beat += 1
+            table.replicas["c"] = ReplicaRecord(id: "c", version: "c/\(beat)", durationMs: 20_000)
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            if t < 8 { #expect(a.unowned.isEmpty, "named too early, at \(t)s") }
+            named = Set(a.unowned.keys)
+        }
+        #expect(named == deployments.subtracting(a.held) && named.count == 15)
+        #expect(named.allSatisfy { a.unowned[$0] == .noOwner })
+    }
+
+    @Test func aReplicaWithALongerLeaseStopsStartingCallsBeforeAPeerWithAShorterOneMayTakeItsLeases() {
+        var table = Table()
+        var a = LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(60)))
+        var b = Self.replica("b")
+        for t in [0, 4] {
+            Self.round(&a, &table, now: .seconds(t), deployments: deployments)
+            Self.round(&b, &table, now: .seconds(t), deployments: deployments)
+        }
+        #expect(a.effectiveDuration == Self.lease && a.renewDeadline < Self.lease)
+        let aHad = a.owned(now: .seconds(4))
+        #expect(aHad.count == 15)
+        // a stops (paused) after its round at 4 s; b takes its leases once unchanged for b's 20 s.
+        for t in stride(from: 8, through: 28, by: 4) { Self.round(&b, &table, now: .seconds(t), deployments: deployments) }
+        #expect(b.owned(now: .seconds(28)) == deployments)
+        #expect(aHad.allSatisfy { a.hold($0, now: .seconds(4) + Self.lease) == nil }, "a would still start calls after b may take over")
+    }
 }

@@ -40,14 +40,14 @@ import Testing
             try upstream.commit(Dictionary(uniqueKeysWithValues: (only ?? names).map { ("\($0).yaml", spec($0, version: version)) }))
         }
 
-        func start(_ replica: String) throws {
+        func start(_ replica: String, lease: Double = ReplicaTests.lease, driftInterval: String = "1h", extra: [String] = []) throws {
             let log = dir.file("\(replica).log")
             FileManager.default.createFile(atPath: log, contents: nil)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: RepoPaths.reclawBinary)
-            process.arguments = ["run", "--source", upstream.url, "--interval", "\(Int(ReplicaTests.interval))s", "--drift-interval", "1h",
-                                 "--lease-table", table, "--lease-region", "us-east-1", "--lease-duration", "\(Int(ReplicaTests.lease))s",
-                                 "--replica-id", replica, "--deployment-concurrency", "8"]
+            process.arguments = ["run", "--source", upstream.url, "--interval", "\(Int(ReplicaTests.interval))s", "--drift-interval", driftInterval,
+                                 "--lease-table", table, "--lease-region", "us-east-1", "--lease-duration", "\(Int(lease))s",
+                                 "--replica-id", replica, "--deployment-concurrency", "8"] + extra
             process.environment = env(replica)
             process.standardOutput = FileHandle(forWritingAtPath: log)
             process.standardError = FileHandle(forWritingAtPath: log)

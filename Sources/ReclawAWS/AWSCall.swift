@@ -61,13 +61,19 @@ public struct AWSCallIntent: Sendable {
 /// Receives every call attempt; the client awaits it, so a durable record exists before the call
 /// returns. Before each attempt of a mutating call it is asked to admit it: throwing stops the call
 /// before anything is sent (the audit log cannot record it, or the lease that allows it is gone).
+///
+/// `fence` is asked again once the call is signed, right before it is handed to the HTTP layer,
+/// without suspending: it returns how long the call may still start and run (nil: no limit), or
+/// throws when it may not go at all. The HTTP layer refuses the request once that time has passed.
 public protocol AWSCallObserver: Sendable {
     func record(_ call: AWSCallRecord) async
     func admit(_ call: AWSCallIntent) async throws(AWSError)
+    func fence(_ call: AWSCallIntent) throws(AWSError) -> Duration?
 }
 
 extension AWSCallObserver {
     public func admit(_ call: AWSCallIntent) async throws(AWSError) {}
+    public func fence(_ call: AWSCallIntent) throws(AWSError) -> Duration? { nil }
 }
 
 /// Parameters of a query-protocol call, in order.
@@ -157,5 +163,13 @@ public struct FanOutObserver: AWSCallObserver {
 
     public func admit(_ call: AWSCallIntent) async throws(AWSError) {
         for o in observers { try await o.admit(call) }
+    }
+
+    public func fence(_ call: AWSCallIntent) throws(AWSError) -> Duration? {
+        var left: Duration?
+        for o in observers {
+            if let l = try o.fence(call) { left = min(left ?? l, l) }
+        }
+        return left
     }
 }

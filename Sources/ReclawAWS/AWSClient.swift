@@ -159,6 +159,12 @@ public struct AWSClient: Sendable {
                 if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
                     SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
                 }
+                // Fenced at the wire: credentials may have taken long (AssumeRole waiting out IAM),
+                // so the lease is checked again now, and the request may not start after it ends.
+                var notAfter: ContinuousClock.Instant?
+                if mutating, let observer = shared.observer, let left = try observer.fence(AWSCallIntent(service: service, operation: operation, region: region, context: context)) {
+                    notAfter = .now + left
+                }
                 let started = ContinuousClock.now
                 let time = Date()
                 var failure: AWSError
@@ -167,7 +173,7 @@ public struct AWSClient: Sendable {
                     let r = try await shared.http.send(HTTPRequest(
                         method: "POST", url: endpoint.url + "/",
                         headers: request.headers.filter { $0.name != "Host" } + [("User-Agent", context.userAgent + shared.userAgentSuffix)],
-                        body: body, connectTimeout: .seconds(10), timeout: shared.timeout))
+                        body: body, connectTimeout: .seconds(10), timeout: shared.timeout, notAfter: notAfter))
                     let headerID = r.header("x-amzn-requestid") ?? r.header("x-amz-request-id")
                     if (200..<300).contains(r.status) {
                         let id = headerID ?? Self.bodyRequestID(r.body)
@@ -187,6 +193,10 @@ public struct AWSClient: Sendable {
                 } catch {
                     if error.isCancelled {
                         throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    }
+                    if error.isPastDeadline {
+                        throw AWSError(kind: .refused, code: "LeaseNotHeld", message: "not sent: the lease that allowed it ended before it could start",
+                                       service: service.rawValue, operation: operation, region: region)
                     }
                     failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
                     failure.attempts = attempt

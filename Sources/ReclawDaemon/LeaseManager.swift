@@ -250,6 +250,23 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         }
     }
 
+    /// Checked again right before a signed call goes to the wire, without suspending: the time left
+    /// until this replica's renew deadline on the deployment's lease (the request may neither start
+    /// nor run past it), or a refusal when the lease is not held with time left (a replica paused
+    /// since `admit`, say).
+    public func fence(_ call: AWSCallIntent) throws(AWSError) -> Duration? {
+        guard let deployment = call.context.deployment else { return nil }
+        let now = clock.now()
+        let left = inner.withLock { i -> Duration? in
+            i.coordinator.hold(deployment, now: now).map { i.coordinator.renewDeadline - (now - $0.renewedAt) }
+        }
+        guard let left, left > .zero else {
+            throw AWSError(kind: .refused, code: "LeaseNotHeld", message: "not sent: this replica (\(replica)) no longer holds the lease of \(deployment) with time left",
+                           service: call.service.rawValue, operation: call.operation, region: call.region)
+        }
+        return left
+    }
+
     /// Copies the deployment's changed state documents to its lease item, conditioned on the
     /// lease's epoch. Throws when the lease is not held with time left, or the copy fails (then
     /// the documents stay marked, for the next attempt).

@@ -7,12 +7,17 @@ final class CurlEasy {
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     let host: String
+    /// See `HTTPRequest.notAfter`.
+    let notAfter: ContinuousClock.Instant?
+    let timeout: Duration
     var status = 0
     var responseHeaders: [(name: String, value: String)] = []
     var responseBody: [UInt8] = []
 
     init(request: HTTPRequest) throws(HTTPError) {
         host = Self.hostPart(of: request.url)
+        notAfter = request.notAfter
+        timeout = request.timeout
         guard let h = curl_easy_init() else {
             errorBuffer.deallocate()
             throw HTTPError(code: 2, message: "curl_easy_init failed", host: host)
@@ -26,6 +31,15 @@ final class CurlEasy {
         curl_easy_cleanup(handle)
         if let headerList { curl_slist_free_all(headerList) }
         errorBuffer.deallocate()
+    }
+
+    /// Shortens the transfer's whole timeout to what is left before `notAfter`; false when nothing
+    /// is left (then the transfer must not start). Called on the loop thread, as it is added.
+    func fitDeadline(now: ContinuousClock.Instant) -> Bool {
+        guard let notAfter else { return true }
+        let left = notAfter - now
+        guard left > .milliseconds(1) else { return false }
+        return reclaw_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(min(timeout, left))) == CURLE_OK
     }
 
     private func configure(_ r: HTTPRequest) throws(HTTPError) {

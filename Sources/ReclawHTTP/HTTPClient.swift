@@ -51,6 +51,10 @@ final class Transfer: @unchecked Sendable {
         complete(.failure(HTTPError(code: -1, message: "request cancelled", host: easy.host)))
     }
 
+    func completePastDeadline() {
+        complete(.failure(HTTPError(code: -2, message: "not sent: its deadline had passed when it could start", host: easy.host)))
+    }
+
     func complete(_ result: Result<HTTPResponse, HTTPError>) {
         let c = continuation.withLock { c in
             defer { c = nil }
@@ -109,10 +113,13 @@ final class CurlMultiLoop: @unchecked Sendable {
                 curl_multi_cleanup(multi)
                 return
             }
-            // A transfer cancelled before it arrived here is never started.
+            // A transfer cancelled before it arrived here is never started, nor one whose deadline
+            // passed (the process may have been paused since it was allowed).
             for t in adds {
                 if t.cancelled.withLock({ $0 }) {
                     t.completeCancelled()
+                } else if !t.easy.fitDeadline(now: .now) {
+                    t.completePastDeadline()
                 } else {
                     active[t.easy.handle] = t
                     curl_multi_add_handle(multi, t.easy.handle)

@@ -8,10 +8,15 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Duration
     /// Longest wait for the whole exchange.
     public var timeout: Duration
+    /// The request is not sent once this instant (the process's monotonic clock) has passed, checked
+    /// on curl's thread as the transfer is handed to libcurl, and the exchange ends there: a call
+    /// allowed only under a lease never starts, nor runs on, after the lease's renew deadline.
+    public var notAfter: ContinuousClock.Instant?
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
-        body: [UInt8] = [], connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(60)
+        body: [UInt8] = [], connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(60),
+        notAfter: ContinuousClock.Instant? = nil
     ) {
         self.method = method
         self.url = url
@@ -19,6 +24,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.connectTimeout = connectTimeout
         self.timeout = timeout
+        self.notAfter = notAfter
     }
 }
 
@@ -71,6 +77,9 @@ public struct HTTPError: Error, Sendable, CustomStringConvertible {
 
     /// The request was cancelled by its task.
     public var isCancelled: Bool { code == -1 }
+
+    /// The request was never sent: its `notAfter` had passed when it reached libcurl.
+    public var isPastDeadline: Bool { code == -2 }
 
     public var description: String { "HTTP request to \(host) failed: \(message) (curl error \(code))" }
 }

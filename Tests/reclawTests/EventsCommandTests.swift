@@ -99,15 +99,6 @@ import Testing
         }
     }
 
-    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
-    }
-
     /// Messages in the queue, visible or not.
     func queued(_ queue: String, region: String) async throws -> Int {
         let out = try await Command.check(["python3", "-c", """

@@ -122,15 +122,6 @@ import Testing
         }
     }
 
-    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(500))
-        }
-        return try await condition()
-    }
-
     @Test func threeReplicasShareThirtyDeploymentsThroughAKillAPauseARestartAndAnOutage() async throws {
         // An emulator of its own: the DynamoDB outage below must not reach other tests.
         let emulator = try Emulator.start()

@@ -78,12 +78,4 @@ import Testing
         return (r.status, String(decoding: r.body, as: UTF8.self))
     }
 
-    func waitUntil(_ seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(500))
-        }
-        return try await condition()
-    }
 }

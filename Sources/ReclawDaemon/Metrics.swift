@@ -61,6 +61,8 @@ public final class Metrics: AWSCallObserver, Sendable {
         static var eventsIgnored: MetricNameDescriptor { family("reclaw_events_ignored_total", "CloudTrail events ignored, by reason.") }
         static var eventLag: MetricNameDescriptor { family("reclaw_event_lag_seconds", "Time from a CloudTrail event to its arrival at reclaw.") }
         static var httpRefusals: MetricNameDescriptor { family("reclaw_http_refusals_total", "Requests the operations endpoint refused, by reason.") }
+        static var readsPaused: MetricNameDescriptor { family("reclaw_http_reads_paused_total", "Times the operations endpoint stopped reading a connection whose client left its answers unread.") }
+        static var unanswered: MetricNameDescriptor { family("reclaw_http_unanswered_requests", "Requests the operations endpoint has read whose answers are not yet handed to the network.") }
         static var pushes: MetricNameDescriptor { family("reclaw_push_notifications_accepted_total", "Push notifications accepted (each triggers a fetch).") }
     }
 
@@ -75,6 +77,8 @@ public final class Metrics: AWSCallObserver, Sendable {
         _ = registry.makeGauge(descriptor: Family.queueRunning)
         _ = registry.makeGauge(descriptor: Family.queueLongest)
         _ = registry.makeCounter(descriptor: Family.queueAdds)
+        _ = registry.makeCounter(descriptor: Family.readsPaused)
+        _ = registry.makeGauge(descriptor: Family.unanswered)
         _ = registry.makeCounter(descriptor: Family.queueRetries)
     }
 
@@ -235,6 +239,16 @@ public final class Metrics: AWSCallObserver, Sendable {
     /// `reclaw_http_refusals_total{reason}`: requests the endpoint refused.
     public func httpRefused(reason: String) {
         registry.makeCounter(descriptor: Family.httpRefusals, labels: [("reason", reason)]).increment()
+    }
+
+    /// `reclaw_http_reads_paused_total`: a connection is not read until its client reads its answers.
+    public func httpReadsPaused() {
+        registry.makeCounter(descriptor: Family.readsPaused).increment()
+    }
+
+    /// `reclaw_http_unanswered_requests`: `delta` requests read (positive) or answered (negative).
+    public func httpUnanswered(_ delta: Int) {
+        registry.makeGauge(descriptor: Family.unanswered).increment(by: Double(delta))
     }
 
     /// `reclaw_push_notifications_accepted_total`.

@@ -104,11 +104,14 @@ final class ConnectionTable: Sendable {
 }
 
 /// The first handler of a connection, on its raw bytes: it enforces the header, body and idle
-/// deadlines, and answers a client too slow for them with 408 before closing.
+/// deadlines; a client too slow for them is answered 408 (by the request handler, after the
+/// answers before it) and closed. A client that leaves its answers unread has the idle deadline.
 final class RequestDeadlines: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+
+    /// Sent down the pipeline when a request's header or body deadline passes.
+    struct TimedOut { var what: String }
 
     enum Phase { case head, body, answering, idle, closed }
 
@@ -165,10 +168,18 @@ final class RequestDeadlines: ChannelInboundHandler {
         if let channel = context?.channel { endpoint.connections.progressed(channel) }
     }
 
-    /// No more requests on this connection: it closes once the answer is written.
+    /// Answers wait for the client to read those before them: it has the idle deadline to do so.
+    func stalled() {
+        guard phase == .answering else { return }
+        phase = .idle
+        arm(endpoint.limits.idleTimeout)
+    }
+
+    /// No more requests on this connection: it closes once the answer is written, or when the
+    /// idle deadline passes first (a client that does not read it).
     func closing() {
         phase = .closed
-        timer?.cancel()
+        arm(endpoint.limits.idleTimeout)
     }
 
     private func arm(_ delay: Duration) {
@@ -187,16 +198,12 @@ final class RequestDeadlines: ChannelInboundHandler {
         case .head, .body:
             let what = phase == .head ? "header" : "body"
             endpoint.refused("\(what)_timeout", "a request's \(what) did not arrive in time; closed the connection", peer: peer)
-            phase = .closed
-            let text = "request \(what) timeout\n"
-            let response = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: \(text.utf8.count)\r\nConnection: close\r\n\r\n\(text)"
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: response))).assumeIsolated().whenComplete { _ in
-                context.close(promise: nil)
-            }
-        case .idle:
+            closing()
+            context.fireUserInboundEventTriggered(TimedOut(what: what))
+        case .idle, .closed:
             phase = .closed
             context.close(promise: nil)
-        case .answering, .closed:
+        case .answering:
             break
         }
     }

@@ -4,7 +4,9 @@ internal import NIOCore
 internal import NIOHTTP1
 
 /// Routes and answers requests: `/healthz`, `/metrics` and `POST /hooks/git`; bodies are bounded
-/// before they are read, and reading stops while the client is not reading its answers.
+/// before they are read. Answers are written in order and only while the client reads them: a
+/// connection with `maxUnansweredRequests` unanswered requests, or more than `maxUnsentBytes` of
+/// answers not yet sent, is not read until that drains (`OperationsLimits`).
 final class RequestHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -26,7 +28,12 @@ final class RequestHandler: ChannelDuplexHandler {
     let endpoint: Endpoint
     let deadlines: RequestDeadlines
     private var state = State.waiting
+    /// Answers waiting for the channel to become writable.
+    private var queued = CircularBuffer<Answer>()
+    /// Requests whose answer is queued, or written but not yet handed to the network.
+    private var unanswered = 0
     private var readPending = false
+    private var writing = false
 
     init(endpoint: Endpoint, deadlines: RequestDeadlines) {
         self.endpoint = endpoint
@@ -43,7 +50,7 @@ final class RequestHandler: ChannelDuplexHandler {
             if let declared = head.headers.first(name: "content-length").flatMap(Int.init), declared > limit {
                 return tooLarge(context, head, limit: limit)
             }
-            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue", unanswered == 0 {
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
             }
             state = .receiving(Request(head: head, route: route, limit: limit))
@@ -57,7 +64,7 @@ final class RequestHandler: ChannelDuplexHandler {
             if request.received > request.limit { return tooLarge(context, request.head, limit: request.limit) }
             if request.parts > endpoint.limits.maxBodyParts {
                 endpoint.refused("body_too_fragmented", "a request body came in more than \(endpoint.limits.maxBodyParts) pieces", peer: Endpoint.peer(context.channel))
-                return respond(context, request.head, status: .payloadTooLarge, text: "request body in too many pieces\n", close: true)
+                return enqueue(context, Answer(request: request.head, status: .payloadTooLarge, content: .text("request body in too many pieces\n"), close: true))
             }
             if request.route == .hook { request.body.append(contentsOf: chunk.readableBytesView) }
             state = .receiving(request)
@@ -65,7 +72,7 @@ final class RequestHandler: ChannelDuplexHandler {
             guard case .receiving(let request) = state else { return }
             state = .waiting
             deadlines.requestReceived()
-            answer(context, request)
+            enqueue(context, answer(context, request))
         }
     }
 
@@ -77,10 +84,10 @@ final class RequestHandler: ChannelDuplexHandler {
         if let parse = error as? HTTPParserError {
             if parse == .headerOverflow {
                 endpoint.refused("header_too_large", "a request's headers exceeded \(endpoint.limits.maxHeaderBytes) bytes", peer: peer)
-                respond(context, nil, status: .requestHeaderFieldsTooLarge, text: "request headers too large\n", close: true)
+                enqueue(context, Answer(status: .requestHeaderFieldsTooLarge, content: .text("request headers too large\n"), close: true))
             } else {
                 endpoint.refused("bad_request", "a request could not be parsed (\(parse))", peer: peer)
-                respond(context, nil, status: .badRequest, text: "bad request\n", close: true)
+                enqueue(context, Answer(status: .badRequest, content: .text("bad request\n"), close: true))
             }
         } else {
             state = .closing
@@ -89,17 +96,46 @@ final class RequestHandler: ChannelDuplexHandler {
         }
     }
 
-    // Reading stops while the client does not read its answers, so pipelined requests cannot pile up.
+    /// Answers still queued are never written: they are no longer counted.
+    func channelInactive(context: ChannelHandlerContext) {
+        endpoint.metrics.httpUnanswered(-queued.count)
+        unanswered -= queued.count
+        queued.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let timeout = event as? RequestDeadlines.TimedOut else { return context.fireUserInboundEventTriggered(event) }
+        if case .closing = state { return }
+        enqueue(context, Answer(status: .requestTimeout, content: .text("request \(timeout.what) timeout\n"), close: true))
+    }
+
+    /// Reads only while the client reads its answers (see the type's comment).
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable { context.read() } else { readPending = true }
+        if mayRead(context) {
+            context.read()
+        } else if !readPending {
+            readPending = true
+            endpoint.metrics.httpReadsPaused()
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, readPending {
-            readPending = false
-            context.read()
+        if context.channel.isWritable {
+            writeQueued(context)
+            readIfAllowed(context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    private func mayRead(_ context: ChannelHandlerContext) -> Bool {
+        context.channel.isWritable && unanswered < endpoint.limits.maxUnansweredRequests
+    }
+
+    private func readIfAllowed(_ context: ChannelHandlerContext) {
+        guard readPending, context.channel.isActive, mayRead(context) else { return }
+        readPending = false
+        context.read()
     }
 
     static func route(_ head: HTTPRequestHead) -> Route {
@@ -114,24 +150,26 @@ final class RequestHandler: ChannelDuplexHandler {
 
     private func tooLarge(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, limit: Int) {
         endpoint.refused("body_too_large", "a request body exceeded \(limit) bytes", peer: Endpoint.peer(context.channel))
-        respond(context, head, status: .payloadTooLarge, text: "request body larger than \(limit) bytes\n", close: true)
+        enqueue(context, Answer(request: head, status: .payloadTooLarge, content: .text("request body larger than \(limit) bytes\n"), close: true))
     }
 
-    private func answer(_ context: ChannelHandlerContext, _ request: Request) {
+    /// Decides the answer to a whole request now (a push notification takes effect at once); only
+    /// its writing waits for the client.
+    private func answer(_ context: ChannelHandlerContext, _ request: Request) -> Answer {
         let head = request.head
         let peer = Endpoint.peer(context.channel)
         switch request.route {
         case .health:
             let report = endpoint.health()
-            respond(context, head, status: report.healthy ? .ok : .serviceUnavailable, text: report.healthy ? "ok\n" : report.message + "\n")
+            return Answer(request: head, status: report.healthy ? .ok : .serviceUnavailable, content: .text(report.healthy ? "ok\n" : report.message + "\n"))
         case .metrics:
-            respond(context, head, status: .ok, text: endpoint.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            return Answer(request: head, status: .ok, content: .metrics, contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .notFound:
             endpoint.refused("not_found", "a request for an unknown path", peer: peer)
-            respond(context, head, status: .notFound, text: "not found: /healthz, /metrics and POST /hooks/git are served\n")
+            return Answer(request: head, status: .notFound, content: .text("not found: /healthz, /metrics and POST /hooks/git are served\n"))
         case .methodNotAllowed(let allow):
             endpoint.refused("method_not_allowed", "a request with a method the path does not take", peer: peer)
-            respond(context, head, status: .methodNotAllowed, text: "method not allowed\n", extra: [("Allow", allow)])
+            return Answer(request: head, status: .methodNotAllowed, content: .text("method not allowed\n"), extra: [("Allow", allow)])
         case .hook:
             var headers: [String: String] = [:]
             for (name, value) in head.headers where headers[name.lowercased()] == nil { headers[name.lowercased()] = value }
@@ -140,41 +178,50 @@ final class RequestHandler: ChannelDuplexHandler {
                 endpoint.metrics.pushAccepted()
                 endpoint.logger.info("push notification received; fetching now", metadata: ["hook.scheme": "\(scheme)", "hook.delivery": "\(delivery ?? "none")"])
                 endpoint.onPush()
-                respond(context, head, status: .accepted, text: "fetching\n")
+                return Answer(request: head, status: .accepted, content: .text("fetching\n"))
             case .ping:
-                respond(context, head, status: .ok, text: "pong\n")
+                return Answer(request: head, status: .ok, content: .text("pong\n"))
             case .refused(let refusal):
                 endpoint.refused(refusal.rawValue, "a push notification was refused: \(refusal.message)", peer: peer)
-                respond(context, head, status: HTTPResponseStatus(statusCode: refusal.status), text: refusal.message + "\n",
-                        extra: refusal == .rateLimited ? [("Retry-After", "1")] : [])
+                return Answer(request: head, status: HTTPResponseStatus(statusCode: refusal.status), content: .text(refusal.message + "\n"),
+                              extra: refusal == .rateLimited ? [("Retry-After", "1")] : [])
             }
         }
     }
 
-    /// Writes a whole answer; a HEAD request gets its headers only. With `close`, or when the
-    /// client asked for it, the connection closes once the answer is written.
-    private func respond(_ context: ChannelHandlerContext, _ request: HTTPRequestHead?, status: HTTPResponseStatus, text: String,
-                         contentType: String = "text/plain; charset=utf-8", extra: [(String, String)] = [], close: Bool = false) {
-        let keepAlive = !close && (request?.isKeepAlive ?? false)
-        var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", "\(text.utf8.count)")] + extra)
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if request?.version == .http1_0 {
-            headers.add(name: "Connection", value: "keep-alive")
+    /// Queues an answer and writes what the channel takes. An answer that closes the connection
+    /// is the last: nothing more is read into a request.
+    private func enqueue(_ context: ChannelHandlerContext, _ answer: Answer) {
+        if !answer.keepAlive { state = .closing }
+        unanswered += 1
+        endpoint.metrics.httpUnanswered(1)
+        queued.append(answer)
+        writeQueued(context)
+    }
+
+    /// Writes queued answers while the channel is writable; the client has the idle deadline to
+    /// read enough of them for the rest to be written.
+    private func writeQueued(_ context: ChannelHandlerContext) {
+        guard !writing else { return }
+        writing = true
+        defer { writing = false }
+        while context.channel.isWritable, let answer = queued.popFirst() {
+            write(context, answer)
         }
-        let version = request.map { $0.version.major == 1 && $0.version.minor == 0 ? HTTPVersion.http1_0 : .http1_1 } ?? .http1_1
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: status, headers: headers))), promise: nil)
-        if request?.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: text)))), promise: nil)
+        if !queued.isEmpty { deadlines.stalled() }
+    }
+
+    private func write(_ context: ChannelHandlerContext, _ answer: Answer) {
+        let (head, body) = answer.parts(metrics: endpoint.metrics, allocator: context.channel.allocator)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        let keepAlive = answer.keepAlive
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            self.unanswered -= 1
+            self.endpoint.metrics.httpUnanswered(-1)
+            if keepAlive { self.readIfAllowed(context) } else { context.close(promise: nil) }
         }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if keepAlive {
-            deadlines.answered()
-        } else {
-            state = .closing
-            deadlines.closing()
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        }
+        if keepAlive { deadlines.answered() } else { deadlines.closing() }
     }
 }
 

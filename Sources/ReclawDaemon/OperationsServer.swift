@@ -35,8 +35,22 @@ public struct OperationsLimits: Sendable {
     public var headerTimeout: Duration = .seconds(10)
     /// From the end of the headers to the end of the body.
     public var bodyTimeout: Duration = .seconds(10)
-    /// How long a kept-alive connection may wait for its next request.
+    /// How long a kept-alive connection may wait for its next request, and how long a client may
+    /// leave its answers unread before its connection is closed.
     public var idleTimeout: Duration = .seconds(60)
+    /// Backpressure: requests of one connection whose answers are not yet handed to the network.
+    /// At this many, reclaw stops reading the connection until the client reads its answers.
+    public var maxUnansweredRequests = 16
+    /// Backpressure: answers of one connection written but not yet handed to the network (the
+    /// write buffer's high water mark). Above it no more answers are written and the connection is
+    /// not read; both resume when it falls below half. One answer may overshoot it by its size.
+    public var maxUnsentBytes = 64 * 1024
+    /// Backpressure: the most bytes read from a connection at once (one read per wake-up), so the
+    /// whole requests read past `maxUnansweredRequests` are a few hundred at most.
+    public var maxReadBytes = 4 * 1024
+    /// Backpressure: the kernel's send buffer of each connection (SO_SNDBUF; Linux doubles it),
+    /// so unread answers held by the kernel are bounded too.
+    public var socketSendBufferBytes = 64 * 1024
     public init() {}
 }
 
@@ -131,6 +145,7 @@ public final class OperationsServer: Service, Sendable {
     }
 
     static func bootstrap(_ endpoint: Endpoint, dualStack: Bool) -> ServerBootstrap {
+        let limits = endpoint.limits
         var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -139,6 +154,11 @@ public final class OperationsServer: Service, Sendable {
         }
         return bootstrap
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(limits.socketSendBufferBytes))
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: limits.maxUnsentBytes / 2, high: limits.maxUnsentBytes))
+            .childChannelOption(.maxMessagesPerRead, value: 1)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: min(2048, limits.maxReadBytes),
+                                                                                          maximum: limits.maxReadBytes))
             .childChannelInitializer { channel in endpoint.accept(channel) }
     }
 

@@ -76,6 +76,24 @@ import ReclawTestSupport
         }
     }
 
+    @Test func aRequestWhoseDeadlinePassedBeforeItReachedCurlIsNeverSent() async throws {
+        let server = try EchoServer()
+        await #expect {
+            try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("late".utf8), notAfter: .now - .seconds(1)))
+        } throws: { error in
+            (error as? HTTPError)?.isPastDeadline == true
+        }
+        #expect(!(try await server.records()).contains("late"))
+        // One with time left goes, and its deadline bounds the whole exchange.
+        _ = try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("early".utf8), notAfter: .now + .seconds(30)))
+        #expect(try await server.records().contains("early"))
+        await #expect {
+            try await client.send(HTTPRequest(url: server.url + "/slow?ms=3000", notAfter: .now + .milliseconds(300)))
+        } throws: { error in
+            (error as? HTTPError)?.isTimeout == true
+        }
+    }
+
     @Test func aRefusedConnectionIsAConnectionError() async throws {
         await #expect {
             try await client.send(HTTPRequest(url: "http://127.0.0.1:9/", connectTimeout: .seconds(2)))

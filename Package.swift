@@ -46,7 +46,7 @@ let package = Package(
         ]),
         .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec", "ReclawJSON"]),
         .target(name: "ReclawAudit", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawHTTP", "CSystemShim",
+            "ReclawAWS", "ReclawEngine", "ReclawHTTP", "ReclawState", "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -1,6 +1,7 @@
 internal import CSystemShim
 import Foundation
 import ReclawAWS
+internal import ReclawState
 import Synchronization
 
 /// The audit log: JSON Lines appended with O_APPEND and fsync'd before `append` returns, so an
@@ -117,25 +118,33 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// Opens the log for appending, never through a link (`PrivateFiles`): a link planted at the
+    /// log's path would have reclaw append to someone else's file.
     private func open() throws(AuditLogError) -> Int32 {
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw AuditLogError("cannot create \(dir) for the audit log: \(error.localizedDescription)")
+        do throws(StateError) {
+            if !dir.isEmpty { try PrivateFiles.makeDirectory(dir) }
+            guard let fd = try PrivateFiles.open(path, O_WRONLY | O_APPEND | O_CREAT, inPlace: true) else {
+                throw .io("cannot open \(path)", path: path)
             }
+            DurableFileSync.directory(dir)
+            return fd
+        } catch {
+            throw AuditLogError("the audit log cannot be opened: \(error.message)")
         }
-        let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw AuditLogError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        DurableFileSync.directory(dir)
-        return fd
     }
 
     /// Whether the file's last byte is not a newline (a torn line from a crash or a failed write).
     private func endsTorn(_ fd: Int32) throws(AuditLogError) -> Bool {
         let size = lseek(fd, 0, SEEK_END)
         guard size > 0 else { return false }
-        let rfd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
-        guard rfd >= 0 else { throw AuditLogError("cannot read \(path): \(String(cString: strerror(errno)))") }
+        let rfd: Int32
+        do throws(StateError) {
+            guard let opened = try PrivateFiles.open(path, O_RDONLY) else { throw .io("\(path) is gone", path: path) }
+            rfd = opened
+        } catch {
+            throw AuditLogError("cannot read \(path): \(error.message)")
+        }
         defer { close(rfd) }
         var last: UInt8 = 0
         guard pread(rfd, &last, 1, size - 1) == 1 else { throw AuditLogError("cannot read \(path): \(String(cString: strerror(errno)))") }
@@ -210,8 +219,8 @@ public final class AuditLog: Sendable {
         for i in stride(from: keep, through: 1, by: -1) where FileManager.default.fileExists(atPath: "\(path).\(i)") { files.append("\(path).\(i)") }
         files.append(path)
         for file in files {
-            guard let data = FileManager.default.contents(atPath: file) else { continue }
-            let bytes = [UInt8](data)
+            // A link in place of a log file is not read (`ensureWritable` reports it).
+            guard let bytes = try? PrivateFiles.read(file) else { continue }
             for line in bytes.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { body(line) }
         }
     }

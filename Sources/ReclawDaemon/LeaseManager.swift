@@ -279,7 +279,11 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         var left = documents
         for document in documents.sorted(by: { $0.rawValue < $1.rawValue }) {
             let path = StateChanges.path(document, deployment, in: stateDirectory)
-            let text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+            let text: String?
+            do { text = try PrivateFiles.read(path).map { String(decoding: $0, as: UTF8.self) } } catch {
+                changes.restore(deployment, left)
+                throw LeaseError("the state of \(deployment) cannot be shared: \(error)")
+            }
             do {
                 try await table.putState(deployment, document: document.rawValue, text: text, owner: replica, epoch: hold.epoch)
                 left.remove(document)
@@ -305,8 +309,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             do {
                 if let text = documents[document.rawValue] {
                     try DurableFile.write(Data(text.utf8), to: path)
-                } else if FileManager.default.fileExists(atPath: path) {
-                    try FileManager.default.removeItem(atPath: path)
+                } else {
+                    try PrivateFiles.remove(path)
                 }
             } catch {
                 throw LeaseError("the state of \(deployment) cannot be kept locally: \(error)")

@@ -3,6 +3,7 @@ import Foundation
 import ReclawEngine
 import ReclawGit
 import ReclawSpec
+import ReclawState
 
 /// Where specs come from: a local directory, or a git repository fetched into a bare cache and read
 /// at a commit without a working tree.
@@ -105,6 +106,13 @@ public final class SpecSource: Sendable {
         return "\(cacheDirectory)/git/\(digest).git"
     }
 
+    /// The cache repository, its directories created 0700 and never reached through a link.
+    func openCache() throws -> GitRepository {
+        try PrivateFiles.makeDirectory(cacheDirectory + "/git")
+        try PrivateFiles.makeDirectory(cachePath)
+        return try GitRepository.openOrCreateBare(at: cachePath)
+    }
+
     /// Fetches (for git) and reads the current revision, on a thread of its own (libgit2 blocks).
     /// A git source answers by the fetch timeout (plus a moment): the fetch is stopped then, and
     /// should the thread still be stuck (in a DNS lookup, say), the caller stops waiting, and the
@@ -149,7 +157,7 @@ public final class SpecSource: Sendable {
     public func snapshot(at revision: String) throws(SourceError) -> SourceSnapshot {
         guard case .git = location else { throw SourceError("only git sources keep earlier revisions") }
         do {
-            let repo = try GitRepository.openOrCreateBare(at: cachePath)
+            let repo = try openCache()
             return SourceSnapshot(revision: revision, tree: try GitSpecTree.read(repo, commit: revision, path: path, limits: limits))
         } catch let error as SpecTreeError {
             throw SourceError("cannot read revision \(revision): \(error)", code: .invalidTree)
@@ -184,7 +192,7 @@ public final class SpecSource: Sendable {
         case .git(let url):
             let context = "git source \(GitRepository.redacted(url)) (ref \(ref))"
             do {
-                let repo = try GitRepository.openOrCreateBare(at: cachePath)
+                let repo = try openCache()
                 try repo.fetch(from: url, credentials: credentials, verifyHostKey: sshTrust.isEmpty ? nil : sshTrust.verifier, limits: fetchLimits)
                 let commit = try repo.resolve(ref)
                 return SourceSnapshot(revision: commit, tree: try GitSpecTree.read(repo, commit: commit, path: path, limits: limits))

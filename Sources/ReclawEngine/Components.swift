@@ -1,4 +1,5 @@
 import ReclawJSON
+import ReclawSpec
 
 /// The key of one component of a deployment (docs/contracts.md, "Components"): `vpc`, `endpoint-ssm`, `instance`, ...
 public typealias ComponentKey = String
@@ -83,9 +84,9 @@ public enum Components {
 
 /// reclaw's ownership tags (docs/contracts.md, "Ownership tags").
 public enum OwnershipTags {
-    public static let deployment = "reclaw:deployment"
-    public static let component = "reclaw:component"
-    public static let name = "Name"
+    public static let deployment = ReclawTags.deployment
+    public static let component = ReclawTags.component
+    public static let name = ReclawTags.name
 
     public static func tags(deployment: String, component: ComponentKey, extra: [String: String]) -> [String: String] {
         var t = extra

@@ -21,9 +21,9 @@ public struct DeploymentFacts: Sendable, Hashable {
 /// policies), its ownership tags and its dependencies.
 public enum DesiredGraphBuilder {
     /// The instance tag holding the spec's image reference, so the AMI is resolved only once.
-    public static let imageTag = "reclaw:image"
+    public static let imageTag = ReclawTags.image
     /// The instance tag holding the digest of the OpenClaw settings it last converged to.
-    public static let configTag = "reclaw:config"
+    public static let configTag = ReclawTags.config
 
     public static func roleName(_ deployment: String) -> String { "reclaw-\(deployment)-instance" }
     public static let iamPath = "/reclaw/"

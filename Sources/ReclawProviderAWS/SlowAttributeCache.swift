@@ -80,9 +80,10 @@ public actor SlowAttributeCache {
     private func load() {
         guard !loaded else { return }
         loaded = true
-        guard let path, FileManager.default.fileExists(atPath: path) else { return }
+        guard let path else { return }
         do {
-            entries = try JSONDecoder().decode([String: Entry].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            guard let bytes = try PrivateFiles.read(path) else { return }
+            entries = try JSONDecoder().decode([String: Entry].self, from: Data(bytes))
         } catch {
             logger.warning("ignoring an unreadable cache of slow attributes; they are read again", metadata: ["file": "\(path)", "error": "\(error)"])
         }

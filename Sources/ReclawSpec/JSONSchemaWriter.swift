@@ -14,7 +14,8 @@ public enum JSONSchemaWriter {
     }
 
     /// Key rules as JSON Schema: the length, and neither a reserved prefix (in any case) nor a
-    /// reserved key. Patterns stay within what ECMA-262 and Python's `re` both read.
+    /// reserved key, after any leading white space. Patterns stay within what ECMA-262 and
+    /// Python's `re` both read.
     static func propertyNames(_ keys: MapKeyRules) -> JSONValue {
         let prefixes = keys.reservedPrefixes.map { prefix in
             prefix.map { c -> String in
@@ -23,8 +24,12 @@ public enum JSONSchemaWriter {
                 return "[\(lower)\(upper)]"
             }.joined()
         }
-        var rules: [JSONValue] = [["not": ["pattern": .string("^(" + prefixes.joined(separator: "|") + ")")]]]
-        if !keys.reservedKeys.isEmpty { rules.append(["not": ["enum": .array(keys.reservedKeys.map { .string($0) })]]) }
+        // Checked on the key without its surrounding white space, as reclaw does (AWS may trim it).
+        var rules: [JSONValue] = [["not": ["pattern": .string("^\\s*(" + prefixes.joined(separator: "|") + ")")]]]
+        if !keys.reservedKeys.isEmpty {
+            let names = keys.reservedKeys.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
+            rules.append(["not": ["pattern": .string("^\\s*(" + names + ")\\s*$")]])
+        }
         return ["minLength": .int(1), "maxLength": .int(keys.maxLength), "allOf": .array(rules)]
     }
 

@@ -119,6 +119,11 @@ public struct SpecLoader: Sendable {
                 var docSink = DiagnosticSink(file: file.path)
                 switch DocumentIdentity(root) {
                 case .foreign(let reason):
+                    let hidden = HiddenSpec.find(in: root)
+                    if !hidden.isEmpty {
+                        report(hidden, file: file.path, into: &result, candidates: &candidates)
+                        continue
+                    }
                     result.skipped.append(SkippedDocument(file: file.path, line: root.mark.line, reason: reason))
                     result.unmanagedFiles.insert(file.path)
                     continue
@@ -177,6 +182,21 @@ public struct SpecLoader: Sendable {
         }
         result.deployments.sort { $0.spec.name < $1.spec.name }
         return result
+    }
+
+    /// Each hidden spec is an error at its place. Its file counts as unreadable (it may hold
+    /// deployments, so nothing is pruned), and a hidden deployment with a valid name is an invalid
+    /// deployment of that name: left as it is, and reported as invalid.
+    private func report(_ hidden: [HiddenSpec], file: String, into result: inout SpecLoadResult,
+                        candidates: inout [(LoadedDeployment?, String, SpecLocation, [Diagnostic])]) {
+        for spec in hidden {
+            let d = Diagnostic(.error, file: file, mark: spec.node.mark, code: "hidden-spec", spec.message)
+            result.diagnostics.append(d)
+            result.unreadableFiles[file] = result.unreadableFiles[file] ?? Self.reason([d])
+            if let name = spec.name, SpecValidator.isValidName(name) {
+                candidates.append((nil, name, SpecLocation(file: file, line: spec.node.mark.line, column: spec.node.mark.column), [d]))
+            }
+        }
     }
 
     /// Why a file is unreadable, from its first error: `line 3, column 1: message`.

@@ -73,8 +73,9 @@ public enum SpecSchema {
                 SchemaProperty("marketplaceSubscribe", .boolean, default: .bool(SpecDefaults.marketplaceSubscribe),
                                "Allow AWS Marketplace subscriptions made through Bedrock (aws:CalledViaLast)."),
             ]), default: .object([:]), "The instance role."),
-            SchemaProperty("tags", .map(.string(maxLength: 256), maxProperties: 47,
-                                          note: "AWS allows 50 tags per resource and reclaw sets 3 of its own", keys: tagKeys), default: .object([:]),
+            SchemaProperty("tags", .map(.string(maxLength: 256), maxProperties: ReclawTags.maxSpecTags,
+                                          note: "AWS allows \(ReclawTags.awsLimit) tags per resource and reclaw sets up to \(ReclawTags.mostOnOneResource) of its own, on the instance",
+                                          keys: tagKeys), default: .object([:]),
                            "Tags added to every taggable resource."),
             SchemaProperty("policy", .object([
                 SchemaProperty("drift", .enumeration(["correct", "alert"]), default: .string(SpecDefaults.drift),

@@ -137,13 +137,17 @@ struct SpecValidator {
         guard let entries = tags?.object else { return }
         for (key, value) in entries.sorted(by: { $0.key < $1.key }) {
             let mark = value.keyMark ?? value.mark
-            let lower = key.lowercased()
+            // Some AWS services and consoles trim keys: ' reclaw:deployment' must not pass as a
+            // key of the spec's own.
+            let trimmed = key.trimmingCharacters(in: .whitespaces)
+            let lower = trimmed.lowercased()
+            let spaced = trimmed == key ? "" : " (leading and trailing white space is ignored here, as AWS may trim it)"
             if lower.hasPrefix("aws:") {
-                sink.error(mark, "reserved-tag", "tag key '\(key)': the aws: prefix is reserved by AWS")
+                sink.error(mark, "reserved-tag", "tag key \(SafeText.quoted(key)): the aws: prefix is reserved by AWS\(spaced)")
             } else if lower.hasPrefix("reclaw:") {
-                sink.error(mark, "reserved-tag", "tag key '\(key)': the reclaw: prefix is reserved for reclaw's ownership tags")
-            } else if SpecSchema.tagKeys.reservedKeys.contains(key) {
-                sink.error(mark, "reserved-tag", "tag key 'Name' is set by reclaw (NAME-COMPONENT) and cannot be overridden")
+                sink.error(mark, "reserved-tag", "tag key \(SafeText.quoted(key)): the reclaw: prefix is reserved for reclaw's ownership tags\(spaced)")
+            } else if SpecSchema.tagKeys.reservedKeys.contains(trimmed) {
+                sink.error(mark, "reserved-tag", "tag key \(SafeText.quoted(key)) is set by reclaw (NAME-COMPONENT) and cannot be overridden\(spaced)")
             }
             if key.isEmpty || key.count > SpecSchema.tagKeys.maxLength {
                 sink.error(mark, "tag-key-length", "tag key '\(key.prefix(40))' must be 1 to 128 characters long")

@@ -56,8 +56,9 @@ public struct AttributionStore: Sendable {
 
     public func load(_ deployment: String) throws(StateError) -> [PendingAttribution] {
         let path = try path(deployment)
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .io("\(path) cannot be read", path: path) }
+        try PrivateFiles.checkNotLinked(directory)
+        guard let bytes = try PrivateFiles.read(path) else { return [] }
+        let data = Data(bytes)
         do {
             return try StateStore.decoder.decode([PendingAttribution].self, from: data)
         } catch {
@@ -69,8 +70,7 @@ public struct AttributionStore: Sendable {
         let path = try path(deployment)
         defer { changes?.mark(deployment, .attributions) }
         if items.isEmpty {
-            guard FileManager.default.fileExists(atPath: path) else { return }
-            do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(StateStore.reason(error))", path: path) }
+            try PrivateFiles.remove(path)
             DurableFile.syncDirectory(directory)
             return
         }
@@ -81,6 +81,7 @@ public struct AttributionStore: Sendable {
 
     /// The deployments with pending attributions.
     public func deployments() throws(StateError) -> [String] {
+        try PrivateFiles.checkNotLinked(directory)
         guard FileManager.default.fileExists(atPath: directory) else { return [] }
         do {
             return try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.sorted()

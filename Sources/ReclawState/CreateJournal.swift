@@ -38,8 +38,9 @@ public final class CreateJournal: Sendable {
 
     private func read(_ deployment: String) throws(StateError) -> [JournalEntry] {
         let path = try path(deployment)
-        guard FileManager.default.fileExists(atPath: path) else { return [] }
-        guard let data = FileManager.default.contents(atPath: path) else { throw .io("\(path) cannot be read", path: path) }
+        try PrivateFiles.checkNotLinked(directory)
+        guard let bytes = try PrivateFiles.read(path) else { return [] }
+        let data = Data(bytes)
         do {
             return try StateStore.decoder.decode([JournalEntry].self, from: data)
         } catch {
@@ -72,8 +73,7 @@ public final class CreateJournal: Sendable {
         let path = try path(deployment)
         defer { changes?.mark(deployment, .journal) }
         if entries.isEmpty {
-            guard FileManager.default.fileExists(atPath: path) else { return }
-            do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(StateStore.reason(error))", path: path) }
+            try PrivateFiles.remove(path)
             DurableFile.syncDirectory(directory)
             return
         }

@@ -2,17 +2,17 @@ import Foundation
 
 /// Writes files so a crash leaves either the old or the new contents, never a torn mix:
 /// write a temporary file, fsync it, rename it over the target, fsync the directory. Every failure
-/// (a full disk included) is an error naming the file and the system's reason.
+/// (a full disk included) is an error naming the file and the system's reason. Directories are
+/// created 0700, files 0600, and a link at the target is refused (`PrivateFiles`).
 public enum DurableFile {
     public static func write(_ data: Data, to path: String) throws(StateError) {
         let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .io("cannot create \(directory): \(StateStore.reason(error))", path: path)
-        }
+        try PrivateFiles.makeDirectory(directory)
+        // The rename would replace a link rather than write through it; a link is still refused,
+        // so a planted one is seen and named.
+        try PrivateFiles.checkNotLinked(path)
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, PrivateFiles.fileMode)
         guard fd >= 0 else { throw .io("cannot write \(path): \(String(cString: strerror(errno)))", path: path) }
         var failure: Int32 = 0
         data.withUnsafeBytes { buffer in

@@ -2,7 +2,8 @@ import Foundation
 
 /// An exclusive lock on a state directory, held for as long as the process uses it, so two
 /// reclaw processes never act on the same state (and so on the same deployments) at once. The
-/// kernel releases it when the process ends, however it ends.
+/// kernel releases it when the process ends, however it ends. The lock file is never reached
+/// through a link (`PrivateFiles`).
 public final class StateLock: Sendable {
     public let path: String
     private let fd: Int32
@@ -16,17 +17,16 @@ public final class StateLock: Sendable {
 
     /// Takes the lock or fails at once, naming the process that holds it.
     public static func acquire(directory: String, purpose: String, now: Date = Date()) throws(StateError) -> StateLock {
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        } catch {
-            throw .io("cannot create the state directory \(directory): \(StateStore.reason(error))", path: directory)
-        }
+        try PrivateFiles.makeDirectory(directory)
         let path = directory + "/reclaw.lock"
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .io("cannot open \(path): \(String(cString: strerror(errno)))", path: path) }
+        // In place: a link or a second hard link here would have reclaw truncate someone's file.
+        guard let fd = try PrivateFiles.open(path, O_RDWR | O_CREAT, inPlace: true) else {
+            throw .io("cannot open \(path)", path: path)
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
-            let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let holder = (try? PrivateFiles.readAll(fd, path)).map { String(decoding: $0.prefix(512), as: UTF8.self) }?
+                .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(fd)
             if code == EWOULDBLOCK {
                 throw StateError(.locked, "the state directory \(directory) is in use by another reclaw process"

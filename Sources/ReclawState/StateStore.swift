@@ -11,6 +11,8 @@ public struct StateError: Error, Sendable, CustomStringConvertible {
         case invalidName = "InvalidDeploymentName"
         /// Another reclaw process holds the state directory.
         case locked = "StateLocked"
+        /// A link, or something else than a regular file or directory, where reclaw keeps state.
+        case unsafeFile = "StateUnsafeFile"
     }
 
     public var code: Code
@@ -75,13 +77,9 @@ public struct StateStore: Sendable {
     /// The deployment's status, nil when it has none; throws when the file exists but cannot be read.
     public func load(_ deployment: String) throws(StateError) -> DeploymentStatus? {
         let path = try checkedPath(deployment)
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            if !FileManager.default.fileExists(atPath: path) { return nil }
-            throw .io("\(path) cannot be read: \(Self.reason(error))", path: path)
-        }
+        try PrivateFiles.checkNotLinked(deploymentsDirectory)
+        guard let bytes = try PrivateFiles.read(path) else { return nil }
+        let data = Data(bytes)
         do {
             let status = try Self.decoder.decode(DeploymentStatus.self, from: data)
             guard status.deployment == deployment else {
@@ -105,8 +103,7 @@ public struct StateStore: Sendable {
 
     public func remove(_ deployment: String) throws(StateError) {
         let path = try checkedPath(deployment)
-        guard FileManager.default.fileExists(atPath: path) else { return }
-        do { try FileManager.default.removeItem(atPath: path) } catch { throw .io("cannot remove \(path): \(Self.reason(error))", path: path) }
+        try PrivateFiles.remove(path)
         DurableFile.syncDirectory(deploymentsDirectory)
         changes?.mark(deployment, .status)
     }
@@ -115,6 +112,8 @@ public struct StateStore: Sendable {
     public func scan() throws(StateError) -> StatusScan {
         var scan = StatusScan()
         let names: [String]
+        try PrivateFiles.checkNotLinked(directory)
+        try PrivateFiles.checkNotLinked(deploymentsDirectory)
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: deploymentsDirectory)
         } catch {

@@ -20,6 +20,17 @@ import ReclawSpec
         }
     }
 
+    @Test func withAsManySpecTagsAsValidateAllowsNoResourceExceedsAWSsTagLimit() {
+        let most = Dictionary(uniqueKeysWithValues: (1...ReclawTags.maxSpecTags).map { ("k\($0)", "v") })
+        let g = DesiredGraphBuilder.build(spec { $0.tags = most }, facts: facts)
+        for c in g.components {
+            #expect(Set(c.tags.keys).subtracting(most.keys) == Set(ReclawTags.everywhere), "\(c.key)")
+            let added = ReclawTags.byKind[c.kind.rawValue] ?? []
+            #expect(c.tags.count + added.count <= ReclawTags.awsLimit, "\(c.key)")
+        }
+        #expect(ReclawTags.byKind["instance"] == [DesiredGraphBuilder.imageTag, DesiredGraphBuilder.configTag])
+    }
+
     @Test func theInstanceSecurityGroupHasNoIngressUnlessSshCidrIsSet() {
         let closed = DesiredGraphBuilder.build(spec(), facts: facts)
         #expect(closed["instance-sg"]?.attributes["ingress"]?.value == [])

@@ -109,6 +109,12 @@ import ReclawSpec
         ("  tags: {Name: x}", "Name", false),
         ("  tags: {'': x}", "empty key", false),
         ("  tags: {\(String(repeating: "k", count: 129)): x}", "129-character key", false),
+        ("  tags: {' reclaw:x': v}", "reclaw: prefix after a space", false),
+        ("  tags: {'  AWS:x': v}", "AWS: prefix after spaces", false),
+        ("  tags: {' Name ': v}", "Name between spaces", false),
+        ("  tags: {' Team': v}", "a plain key after a space", true),
+        ("  tags: {\((1...45).map { "k\($0): v" }.joined(separator: ", "))}", "45 tags", true),
+        ("  tags: {\((1...46).map { "k\($0): v" }.joined(separator: ", "))}", "46 tags", false),
     ]
 
     static let versionCases: [(String, Bool)] = [("2026.2.3", true), ("latest", false), ("Latest", false), ("NEXT", false), ("^2026.2", false), ("2026.2.x-rc1", true)]

@@ -265,7 +265,7 @@ import Testing
     }
 
     @Test func aCreateTagsThatOnlyMentionsTheGroupDoesNotTakeTheBlameForItsIngress() async throws {
-        let s = try await Setup(region: "eu-south-2")
+        let s = try await Setup(region: "us-east-2")
         try await s.h.running(with: [s.listener]) {
             try await s.ready()
             let checks = s.driftChecks

@@ -125,22 +125,31 @@ public struct DriftAttributor: Sendable {
         self.pacers = pacers
     }
 
-    /// The write events on `resources` since `since` that reclaw did not make (its own are known
-    /// by request id and by their `reclaw/` User-Agent). Empty when CloudTrail has none yet.
-    public func attribute(resources: [String], region: String, since: Date, ownRequestIDs: Set<String>, now: Date = Date()) async throws(AWSError) -> [AuditEvent.Attribution] {
+    /// The write events since `since` that changed one of `targets` and that reclaw did not make.
+    /// reclaw's own calls are known only by their request ids in its audit log; a record is an
+    /// author only when its call can change the drifted attribute and acts on that resource
+    /// (`Authorship`). Empty when CloudTrail has none yet.
+    public func attribute(targets: [Authorship.Target], region: String, since: Date, ownRequestIDs: Set<String>,
+                          now: Date = Date()) async throws(AWSError) -> [AuditEvent.Attribution] {
         let cloudTrail = CloudTrailClient(client: client, region: region, pacer: pacers.pacer(for: region))
         var found: [String: AuditEvent.Attribution] = [:]
-        for resource in Set(resources).sorted() {
+        let byResource = Dictionary(grouping: targets, by: \.resourceID)
+        for resource in byResource.keys.sorted() {
             for e in try await cloudTrail.lookup(attribute: ("ResourceName", resource), start: since.addingTimeInterval(-60), end: now.addingTimeInterval(60)) {
-                guard e.record["readOnly"]?.boolValue != true, e.errorCode == nil,
-                      !(e.userAgent ?? "").hasPrefix("reclaw/"), !ownRequestIDs.contains(e.requestID ?? "") else { continue }
-                found[e.eventID] = AuditEvent.Attribution(
-                    eventName: e.eventName, eventTime: ISO8601.format(e.eventTime), userIdentityArn: e.userIdentityArn,
-                    accessKeyId: e.accessKeyId ?? e.record["userIdentity"]?["accessKeyId"]?.stringValue,
-                    sourceIPAddress: e.sourceIPAddress, cloudTrailEventID: e.eventID, actorType: ActorType.of(record: e.record)?.rawValue)
+                guard e.record["readOnly"]?.boolValue != true, e.errorCode == nil, !ownRequestIDs.contains(e.requestID ?? "") else { continue }
+                let acted = Authorship.targets(e.record["requestParameters"])
+                guard byResource[resource]!.contains(where: { Authorship.isAuthor(eventName: e.eventName, targets: acted, of: $0) }) else { continue }
+                found[e.eventID] = Self.attribution(e)
             }
         }
         return found.values.sorted { $0.eventTime < $1.eventTime }
+    }
+
+    static func attribution(_ e: CloudTrailEvent) -> AuditEvent.Attribution {
+        AuditEvent.Attribution(
+            eventName: e.eventName, eventTime: ISO8601.format(e.eventTime), userIdentityArn: e.userIdentityArn,
+            accessKeyId: e.accessKeyId ?? e.record["userIdentity"]?["accessKeyId"]?.stringValue,
+            sourceIPAddress: e.sourceIPAddress, cloudTrailEventID: e.eventID, actorType: ActorType.of(record: e.record)?.rawValue)
     }
 }
 

@@ -23,6 +23,9 @@ public struct APICallEvent: Sendable, Hashable {
     /// Ids, role names, parameter names and the names inside ARNs, from the request, the response
     /// and the envelope's `resources`.
     public var names: [String]
+    /// The ids and names the call acts on (`Authorship.targets` of its request): only a change to
+    /// one of these can be the call's.
+    public var targets: [String]
 
     /// Why a queue message is not an API call event reclaw can use.
     public struct Malformed: Error, Sendable, CustomStringConvertible {
@@ -55,7 +58,7 @@ public struct APICallEvent: Sendable, Hashable {
             requestID: detail["requestID"]?.stringValue, userAgent: detail["userAgent"]?.stringValue,
             sourceIPAddress: detail["sourceIPAddress"]?.stringValue, userIdentity: identity,
             errorCode: detail["errorCode"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }, readOnly: detail["readOnly"]?.boolValue ?? false,
-            names: names.found)
+            names: names.found, targets: Authorship.targets(detail["requestParameters"]).sorted())
     }
 
     /// Who made the call, for a drift finding.
@@ -68,10 +71,10 @@ public struct APICallEvent: Sendable, Hashable {
             actorType: ActorType.of(userIdentity: userIdentity, sourceIPAddress: sourceIPAddress, userAgent: userAgent)?.rawValue)
     }
 
-    /// Whether reclaw made the call: its request id is in the audit log, or it carries reclaw's user agent.
+    /// Whether reclaw made the call: only its request id in the audit log says so. A User-Agent
+    /// is whatever the caller chose to send.
     public func isOwn(madeRequest: (String) -> Bool) -> Bool {
-        if (userAgent ?? "").hasPrefix("reclaw/") { return true }
-        return requestID.map(madeRequest) ?? false
+        requestID.map(madeRequest) ?? false
     }
 }
 

@@ -9,20 +9,31 @@ public struct ChangeNotice: Sendable, Hashable {
     public var deployment: String
     /// The resources the event named (ids, role names, parameter names).
     public var resources: [String]
+    /// The resources the call acted on (its request's targets, and what an association or rule
+    /// among them belongs to): it can be the author of a change to these only.
+    public var targets: [String]
     public var attribution: AuditEvent.Attribution
     public var receivedAt: Date
 
-    public init(deployment: String, resources: [String], attribution: AuditEvent.Attribution, receivedAt: Date) {
+    public init(deployment: String, resources: [String], targets: [String], attribution: AuditEvent.Attribution, receivedAt: Date) {
         self.deployment = deployment
         self.resources = resources
+        self.targets = targets
         self.attribution = attribution
         self.receivedAt = receivedAt
+    }
+
+    /// Whether the notice's call can have made the change to `target` (`Authorship`).
+    public func isAuthor(of target: Authorship.Target) -> Bool {
+        Authorship.isAuthor(eventName: attribution.eventName, targets: Set(targets), of: target)
     }
 }
 
 extension ReconcileDaemon {
     /// How long a notice's attribution is kept for a drift check to use.
     static let noticeLifetime: TimeInterval = 900
+    /// The most notices kept per deployment: a flood of events keeps only the latest.
+    static let maxNotices = 200
 
     /// The deployment a resource id, role name or parameter name belongs to, from what reclaw last
     /// applied and observed; nil for a resource reclaw does not know.
@@ -41,7 +52,8 @@ extension ReconcileDaemon {
             for n in notices where c.scheduler.tracked.contains(n.deployment) {
                 c.notices[n.deployment, default: []].append(n)
                 c.notices[n.deployment]!.removeAll { date.timeIntervalSince($0.receivedAt) > Self.noticeLifetime }
-                c.scheduler.checkDriftNow(n.deployment, now: now)
+                c.notices[n.deployment] = Array(c.notices[n.deployment]!.suffix(Self.maxNotices))
+                c.scheduler.checkDrift(n.deployment, at: c.noticeChecks.due(n.deployment, now: now))
                 names.insert(n.deployment)
             }
             guard !names.isEmpty else { return false }
@@ -51,13 +63,18 @@ extension ReconcileDaemon {
         if pending { post.yield(.wake) } else { await handled() }
     }
 
-    /// The attributions CloudTrail's events gave for these resources of a deployment.
-    func noticedAttributions(_ deployment: String, resources: Set<String>) -> [AuditEvent.Attribution] {
+    /// The attributions of CloudTrail's events whose calls can have made these changes of a
+    /// deployment. Those notices are used up: one event is the author of one drift, not of the
+    /// next change to the same attribute.
+    func takeAttributions(_ deployment: String, targets: [Authorship.Target]) -> [AuditEvent.Attribution] {
         let date = clock.date()
         return core.withLock { c in
-            (c.notices[deployment] ?? []).filter { date.timeIntervalSince($0.receivedAt) <= Self.noticeLifetime }
-                .filter { resources.isEmpty || !resources.isDisjoint(with: $0.resources) }
-                .map(\.attribution)
+            let live = (c.notices[deployment] ?? []).filter { date.timeIntervalSince($0.receivedAt) <= Self.noticeLifetime }
+            let (used, kept) = live.reduce(into: ([ChangeNotice](), [ChangeNotice]())) { split, notice in
+                if targets.contains(where: { notice.isAuthor(of: $0) }) { split.0.append(notice) } else { split.1.append(notice) }
+            }
+            c.notices[deployment] = kept.isEmpty ? nil : kept
+            return used.map(\.attribution)
         }
     }
 

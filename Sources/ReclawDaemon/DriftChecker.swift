@@ -93,20 +93,27 @@ public struct DriftChecker: Sendable {
     /// Who changed these items since `since`, and the status: `attributed`, `pending` (CloudTrail
     /// has nothing yet) or `unavailable` (it could not be asked). IAM's events are in us-east-1.
     public func attribution(of items: [DriftItem], region: String, since: Date) async -> ([AuditEvent.Attribution], String) {
-        let byRegion = Dictionary(grouping: items.compactMap { item -> (String, String)? in
-            guard let id = item.resourceID else { return nil }
-            let kind = Components.kind(of: item.key)
-            return (kind == .role || kind == .instanceProfile ? "us-east-1" : region, id)
-        }, by: \.0)
+        let byRegion = Dictionary(grouping: Self.targets(items), by: { target in
+            target.kind == .role || target.kind == .instanceProfile ? "us-east-1" : region
+        })
         var found: [AuditEvent.Attribution] = []
         do {
             for (region, pairs) in byRegion.sorted(by: { $0.key < $1.key }) {
-                found += try await attributor.attribute(resources: pairs.map(\.1), region: region, since: since, ownRequestIDs: ownRequestIDs(), now: now())
+                found += try await attributor.attribute(targets: pairs, region: region, since: since, ownRequestIDs: ownRequestIDs(), now: now())
             }
         } catch {
             return ([], "unavailable")
         }
         return (found.sorted { $0.eventTime < $1.eventTime }, found.isEmpty ? "pending" : "attributed")
+    }
+
+    /// What an author of these items must have changed: each drifted attribute of a resource
+    /// whose id is known.
+    public static func targets(_ items: [DriftItem]) -> [Authorship.Target] {
+        items.compactMap { item in
+            guard let id = item.resourceID, let kind = Components.kind(of: item.key) else { return nil }
+            return Authorship.Target(kind: kind, resourceID: id, attribute: item.attribute)
+        }
     }
 
     /// The audit event for a finding: DriftDetected, or DriftCorrected once the correction converged.

@@ -61,7 +61,8 @@ extension ReconcileDaemon {
             case .failure(let f):
                 metrics.reconciled(deployment: name, kind: "drift", result: .failure, seconds: seconds)
                 if case .aws = f.cause {
-                    logger.error("drift check failed", metadata: ["deployment": "\(name)", "aws.error_code": "\(f.code)", "error": "\(f.message)"])
+                    logger.error("drift check failed", metadata: ["deployment": "\(name)", "aws.error_code": "\(LoggedText.bounded(f.code))",
+                                                                     "error": "\(LoggedText.bounded(f.message, limit: 1024))"])
                 } else {
                     await stall(name, f.reason, f.message, revision: status.lastAppliedRevision)
                 }
@@ -139,14 +140,14 @@ extension ReconcileDaemon {
         useNotices(&finding)
         if finding.attributionStatus != "attributed" { await driftChecker.attribute(&finding, since: since) }
         let event = DriftChecker.event(finding, corrected: true, time: clock.date())
-        await emit(event, alertKey: "corrected/\(p.name)/\(finding.fingerprint)")
+        await emit(event, alertKey: DriftAlertKey(finding).alertKey("corrected", deployment: p.name))
         if finding.attributionStatus != "attributed" { await remember(finding, eventID: event.eventID, since: since, corrected: true) }
     }
 
     /// Who made the drift, from CloudTrail's events when they reported it.
     func useNotices(_ finding: inout DriftFinding) {
         guard finding.attributionStatus != "attributed" else { return }
-        let noticed = noticedAttributions(finding.deployment, resources: Set(finding.items.compactMap(\.resourceID)))
+        let noticed = takeAttributions(finding.deployment, targets: DriftChecker.targets(finding.items))
         guard !noticed.isEmpty else { return }
         finding.attribution = Array(Set(noticed)).sorted { $0.eventTime < $1.eventTime }
         finding.attributionStatus = "attributed"
@@ -155,6 +156,6 @@ extension ReconcileDaemon {
     /// A drift correction did not converge: the drift stays on record and is alerted.
     func correctionFailed(_ name: String) async {
         guard let finding = core.withLock({ $0.findings.removeValue(forKey: name) }) else { return }
-        await emit(DriftChecker.event(finding, corrected: false, time: clock.date(), policy: .correct), alertKey: "uncorrected/\(name)/\(finding.fingerprint)")
+        await emit(DriftChecker.event(finding, corrected: false, time: clock.date(), policy: .correct), alertKey: DriftAlertKey(finding).alertKey("uncorrected", deployment: name))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawAudit
 import ServiceLifecycle
 import Synchronization
 
@@ -152,8 +153,9 @@ public final class EventListener: Service, Sendable {
         let event: APICallEvent
         do { event = try APICallEvent.parse(message.body) } catch {
             // Logged once and deleted: a message reclaw cannot read would otherwise come back forever.
-            logger.warning("deleting a queue message that is not a CloudTrail API call event: \(error)",
-                           metadata: ["aws.region": "\(region)", "message_id": "\(message.messageId)"])
+            logger.warning("deleting a queue message that is not a CloudTrail API call event",
+                           metadata: ["aws.region": "\(region)", "message.id": "\(LoggedText.bounded(message.messageId))",
+                                      "error": "\(LoggedText.bounded(error.description))"])
             metrics.eventIgnored(reason: IgnoreReason.malformed.rawValue)
             disposal.yield(.delete(message))
             return
@@ -163,7 +165,8 @@ public final class EventListener: Service, Sendable {
         let triage = EventTriage.triage(event, madeRequest: { self.daemon.auditLog?.madeRequest($0, now: now) ?? false },
                                         owner: { self.daemon.deployment(owning: $0) ?? self.created?.deployment(owning: $0) },
                                         routing: { self.daemon.routing($0) })
-        var metadata: Logger.Metadata = ["aws.region": "\(region)", "event.name": "\(event.eventName)", "event.id": "\(event.eventID)"]
+        var metadata: Logger.Metadata = ["aws.region": "\(region)", "event.name": "\(LoggedText.bounded(event.eventName))",
+                                         "event.id": "\(LoggedText.bounded(event.eventID))"]
         switch triage {
         case .ignore(let reason):
             logger.debug("ignoring a CloudTrail event: \(reason.rawValue)", metadata: metadata)
@@ -182,10 +185,11 @@ public final class EventListener: Service, Sendable {
             let attribution = event.attribution
             for deployment in resources.keys { daemon.index(eventNames: event.names, deployment: deployment) }
             let notices = resources.sorted { $0.key < $1.key }.map { deployment, names in
-                ChangeNotice(deployment: deployment, resources: self.resources(named: names), attribution: attribution, receivedAt: now)
+                ChangeNotice(deployment: deployment, resources: self.resources(named: names), targets: self.resources(named: event.targets),
+                             attribution: attribution, receivedAt: now)
             }
             metadata["deployment"] = "\(notices.map(\.deployment).joined(separator: ","))"
-            metadata["user.arn"] = "\(attribution.userIdentityArn ?? "unknown")"
+            metadata["user.arn"] = "\(LoggedText.bounded(attribution.userIdentityArn ?? "unknown"))"
             logger.info("CloudTrail reports a change: checking for drift now", metadata: metadata)
             held.hold(message, now: clock.now())
             await daemon.notice(notices) { disposal.yield(.delete(message)) }
@@ -245,7 +249,7 @@ public final class EventListener: Service, Sendable {
     private func report(_ reported: inout String?, region: String, code: String, message: String) {
         guard reported != code else { return }
         reported = code
-        logger.error("\(message); drift is still checked every drift interval", metadata: [
-            "aws.region": "\(region)", "queue": "\(settings.queue)", "aws.error_code": "\(code)"])
+        logger.error("\(LoggedText.bounded(message, limit: 1024)); drift is still checked every drift interval", metadata: [
+            "aws.region": "\(region)", "queue": "\(settings.queue)", "aws.error_code": "\(LoggedText.bounded(code))"])
     }
 }

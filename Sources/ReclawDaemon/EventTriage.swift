@@ -1,6 +1,6 @@
 /// Why an event woke no drift check (the `reason` label of `reclaw_events_ignored_total`).
 public enum IgnoreReason: String, Sendable, CaseIterable {
-    /// reclaw made the call (its request id, or its user agent).
+    /// reclaw made the call: its request id is in the audit log.
     case own = "self"
     /// The call failed: it changed nothing.
     case failed

@@ -46,6 +46,8 @@ public final class ReconcileDaemon: Service, Sendable {
         /// Changes CloudTrail's events reported, by deployment, and who waits for their checks.
         var notices: [String: [ChangeNotice]] = [:]
         var noticeWaits: [NoticeWait] = []
+        /// When each deployment's event-driven drift check is due: one per few seconds at most.
+        var noticeChecks = NoticeCoalescer()
         /// Which deployment each known resource id, role name and parameter name belongs to.
         var resourceIndex: [String: String] = [:]
         /// With several replicas: the deployments whose lease this replica holds and whose state

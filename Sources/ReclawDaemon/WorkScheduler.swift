@@ -95,8 +95,9 @@ public struct WorkScheduler: Sendable {
         var nextAttribution: Duration?
         /// Left the repository while busy: forgotten once its work ends.
         var removed = false
-        /// A drift check was asked for while the deployment was busy: it comes right after.
-        var driftRequested = false
+        /// A drift check was asked for while the deployment was busy: it comes right after, or
+        /// at this time if later.
+        var driftRequested: Duration?
     }
 
     public let settings: Settings
@@ -148,8 +149,14 @@ public struct WorkScheduler: Sendable {
     /// Something changed the deployment's resources (a CloudTrail event): check it for drift at
     /// once, or right after the work it is busy with.
     public mutating func checkDriftNow(_ name: String, now: Duration) {
-        guard entries[name] != nil else { return }
-        if entries[name]!.lane == nil { entries[name]!.nextDrift = min(entries[name]!.nextDrift, now) } else { entries[name]!.driftRequested = true }
+        checkDrift(name, at: now)
+    }
+
+    /// A drift check of the deployment at `due` (earlier when one is due sooner anyway).
+    public mutating func checkDrift(_ name: String, at due: Duration) {
+        guard var e = entries[name] else { return }
+        if e.lane == nil { e.nextDrift = min(e.nextDrift, due) } else { e.driftRequested = min(e.driftRequested ?? due, due) }
+        entries[name] = e
     }
 
     /// A push notification or SIGHUP: fetch at once (again, if a fetch is running).
@@ -317,9 +324,9 @@ public struct WorkScheduler: Sendable {
 
     private mutating func finish(_ name: String, _ e: Entry) {
         var e = e
-        if e.driftRequested, e.lane == nil {
-            e.driftRequested = false
-            e.nextDrift = .zero  // due at once
+        if let requested = e.driftRequested, e.lane == nil {
+            e.driftRequested = nil
+            e.nextDrift = min(e.nextDrift, requested)
         }
         if e.removed && !e.queued.contains(.prune) { entries[name] = nil } else { entries[name] = e }
     }

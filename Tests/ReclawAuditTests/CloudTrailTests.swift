@@ -55,12 +55,26 @@ import Testing
         return (out[0], out[1], out[2])
     }
 
-    static func openSSH(_ emulator: Emulator, group: String, region: String, key: (id: String, secret: String, arn: String)) async throws {
+    /// Opens tcp/22 on `group` with `key`, sending `userAgent` instead of boto3's when given.
+    static func openSSH(_ emulator: Emulator, group: String, region: String, key: (id: String, secret: String, arn: String),
+                        userAgent: String = "") async throws {
+        try await Command.check(["python3", "-c", """
+        import boto3, sys
+        from botocore.config import Config
+        ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[4], aws_secret_access_key=sys.argv[5],
+                           config=Config(user_agent=sys.argv[6]) if sys.argv[6] else None)
+        ec2.authorize_security_group_ingress(GroupId=sys.argv[3], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        """, emulator.url, region, group, key.id, key.secret, userAgent])
+    }
+
+    /// Makes a group of the key's own and tags it with `mention` (another group's id) as a value.
+    static func tagMentioning(_ emulator: Emulator, mention: String, region: String, key: (id: String, secret: String, arn: String)) async throws {
         try await Command.check(["python3", "-c", """
         import boto3, sys
         ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id=sys.argv[4], aws_secret_access_key=sys.argv[5])
-        ec2.authorize_security_group_ingress(GroupId=sys.argv[3], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-        """, emulator.url, region, group, key.id, key.secret])
+        own = ec2.create_security_group(GroupName="decoy-" + sys.argv[4], Description="decoy")["GroupId"]
+        ec2.create_tags(Resources=[own], Tags=[{"Key": "note", "Value": sys.argv[3]}])
+        """, emulator.url, region, mention, key.id, key.secret])
     }
 
     @Test func everyMutatingCallOfAnApplyIsMatchedByRequestID() async throws {
@@ -141,5 +155,34 @@ import Testing
         try await emulator.setCloudTrailDelay(seconds: 0)
         await checker.attribute(&finding, since: status.lastInSyncAt!)
         #expect(finding.attributionStatus == "attributed" && finding.attribution.first?.accessKeyId == mallory.id)
+    }
+
+    @Test func aChangeSentWithReclawsUserAgentIsAttributedToItsSender() async throws {
+        let s = Setup()
+        let spec = Self.spec("ca-central-1")
+        try await s.apply(spec)
+        let status = try #require(try s.reconciler.state.load(spec.name))
+        let mallory = try await Self.mallory(s.emulator)
+        try await Self.openSSH(s.emulator, group: status.resourceIDs["instance-sg"]!, region: spec.region, key: mallory,
+                               userAgent: "reclaw/0.1.0 (deployment/\(spec.name); plan/forged) replica/x")
+        let log = s.log
+        let finding = try #require(try await DriftChecker(reconciler: s.reconciler, ownRequestIDs: { log.requestIDs() }).check([status]).first?.get())
+        #expect(finding.attributionStatus == "attributed")
+        #expect(finding.attribution.map(\.userIdentityArn) == [mallory.arn])
+    }
+
+    @Test func aCreateTagsThatOnlyMentionsTheGroupIsNotTheAuthorOfItsIngress() async throws {
+        let s = Setup()
+        let spec = Self.spec("eu-north-1")
+        try await s.apply(spec)
+        let status = try #require(try s.reconciler.state.load(spec.name))
+        let group = try #require(status.resourceIDs["instance-sg"])
+        let (eve, mallory) = (try await Self.mallory(s.emulator), try await Self.mallory(s.emulator))
+        try await Self.tagMentioning(s.emulator, mention: group, region: spec.region, key: eve)
+        try await Self.openSSH(s.emulator, group: group, region: spec.region, key: mallory)
+        let log = s.log
+        let finding = try #require(try await DriftChecker(reconciler: s.reconciler, ownRequestIDs: { log.requestIDs() }).check([status]).first?.get())
+        #expect(finding.attribution.map(\.userIdentityArn) == [mallory.arn], "the decoy was \(eve.arn)")
+        #expect(finding.attribution.map(\.eventName) == ["AuthorizeSecurityGroupIngress"])
     }
 }

@@ -25,8 +25,8 @@ import Testing
         let name: String
         let region: String
 
-        init(region: String, driftInterval: Duration = .seconds(3600), makeQueue: Bool = true) async throws {
-            let emulator = EventDrivenDriftTests.emulator
+        init(region: String, driftInterval: Duration = .seconds(3600), makeQueue: Bool = true,
+             emulator: Emulator = EventDrivenDriftTests.emulator) async throws {
             try await emulator.setEventDelivery(enabled: true, delaySeconds: EventDrivenDriftTests.delay)
             name = uniqueName("ev")
             self.region = region
@@ -88,16 +88,24 @@ import Testing
     /// Changes one of the deployment's resources with a new IAM user's key: `ingress` opens tcp/8080
     /// on the instance security group, `association` takes the public route table off its subnet (an
     /// event naming only the association's id), `policy` rewrites the role's inline `bedrock` policy,
-    /// `parameter` overwrites the model parameter. Returns the user's ARN and key.
-    static func tamper(_ kind: String, _ name: String, region: String) async throws -> (arn: String, key: String) {
+    /// `parameter` overwrites the model parameter, `decoy` tags a new group of its own with the
+    /// instance security group's id. `userAgent` replaces boto3's. Returns the user's ARN and key.
+    static func tamper(_ kind: String, _ name: String, region: String, userAgent: String = "") async throws -> (arn: String, key: String) {
         let out = try await Command.check(["python3", "-c", """
         import boto3, json, sys
-        url, kind, name, region, user = sys.argv[1:6]
+        from botocore.config import Config
+        url, kind, name, region, user, ua = sys.argv[1:7]
         iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
         arn = iam.create_user(UserName=user)["User"]["Arn"]
         k = iam.create_access_key(UserName=user)["AccessKey"]
-        kw = dict(endpoint_url=url, region_name=region, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"])
-        if kind == "ingress":
+        kw = dict(endpoint_url=url, region_name=region, aws_access_key_id=k["AccessKeyId"], aws_secret_access_key=k["SecretAccessKey"],
+                  config=Config(user_agent=ua) if ua else None)
+        if kind == "decoy":
+            ec2 = boto3.client("ec2", **kw)
+            sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
+            own = ec2.create_security_group(GroupName=user, Description="decoy")["GroupId"]
+            ec2.create_tags(Resources=[own], Tags=[{"Key": "note", "Value": sg["GroupId"]}])
+        elif kind == "ingress":
             ec2 = boto3.client("ec2", **kw)
             sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
             ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 8080, "ToPort": 8080, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
@@ -111,7 +119,7 @@ import Testing
         else:
             boto3.client("ssm", **kw).put_parameter(Name=f"/openclaw/{name}/model", Value="tampered.model-v1:0", Type="String", Overwrite=True)
         print(arn, k["AccessKeyId"])
-        """, emulator.url, kind, name, region, uniqueName("intruder")]).split(separator: " ")
+        """, emulator.url, kind, name, region, uniqueName("intruder"), userAgent]).split(separator: " ")
         return (String(out[0]), out[1].trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
@@ -241,6 +249,34 @@ import Testing
             }
             #expect(disposed)
             #expect(s.driftChecks == 0)
+        }
+    }
+
+    @Test func aChangeSentWithReclawsUserAgentIsCorrectedAndAttributedToItsSender() async throws {
+        let s = try await Setup(region: "eu-south-1")
+        try await s.h.running(with: [s.listener]) {
+            try await s.ready()
+            let who = try await Self.tamper("ingress", s.name, region: s.region, userAgent: "reclaw/0.1.0 (deployment/\(s.name); plan/forged) replica/x")
+            // The drift poll is an hour away: the event must not be taken for reclaw's own.
+            let (event, _) = try await s.corrected(since: .now, within: Self.bound)
+            #expect(event.attributionStatus == "attributed")
+            #expect(event.attribution?.map(\.userIdentityArn) == [who.arn])
+        }
+    }
+
+    @Test func aCreateTagsThatOnlyMentionsTheGroupDoesNotTakeTheBlameForItsIngress() async throws {
+        let s = try await Setup(region: "us-east-2")
+        try await s.h.running(with: [s.listener]) {
+            try await s.ready()
+            let checks = s.driftChecks
+            let decoy = try await Self.tamper("decoy", s.name, region: s.region)
+            // Its event names the group, so it wakes a check: nothing has drifted yet.
+            #expect(await eventually(Self.bound) { s.driftChecks > checks }, "the decoy's event woke no check")
+            let who = try await Self.tamper("ingress", s.name, region: s.region)
+            let (event, _) = try await s.corrected(since: .now, within: Self.bound)
+            let blamed = event.attribution?.map(\.userIdentityArn) ?? []
+            #expect(blamed == [who.arn], "blamed \(blamed); the decoy was \(decoy.arn)")
+            #expect(event.attribution?.first?.eventName == "AuthorizeSecurityGroupIngress")
         }
     }
 }

@@ -87,9 +87,24 @@ import Testing
         #expect(try Self.triage(Self.ingress()) == .notice(["alpha": ["sg-0abc1234def567890"]]))
     }
 
-    @Test func reclawsOwnCallsAreKnownByRequestIDOrUserAgent() throws {
+    @Test func reclawsOwnCallsAreKnownByRequestIDAlone() throws {
         #expect(try Self.triage(Self.ingress(requestID: "mine"), own: ["mine"]) == .ignore(.own))
-        #expect(try Self.triage(Self.ingress(userAgent: "reclaw/0.1.0 (deployment/alpha; plan/p) replica/a")) == .ignore(.own))
+        // Anyone can send reclaw's User-Agent: a call whose request id reclaw did not make is someone else's.
+        let forged = try Self.triage(Self.ingress(userAgent: "reclaw/0.1.0 (deployment/alpha; plan/p) replica/a"))
+        #expect(forged == .notice(["alpha": ["sg-0abc1234def567890"]]))
+        #expect(try Self.triage(Self.ingress(userAgent: "reclaw/0.1.0", requestID: "mine"), own: ["mine"]) == .ignore(.own))
+    }
+
+    @Test func anEventsTargetsAreWhatItsRequestActsOnNotEveryNameItMentions() throws {
+        #expect(try APICallEvent.parse(Self.ingress()).targets == ["sg-0abc1234def567890"])
+        let tags = try APICallEvent.parse(Self.envelope(detail: [
+            "userIdentity": Self.alice, "eventTime": "2026-11-25T01:02:03Z", "eventSource": "ec2.amazonaws.com", "eventName": "CreateTags",
+            "requestParameters": ["resourcesSet": ["items": [["resourceId": "sg-0fed9876cba543210"]]],
+                                  "tagSet": ["items": [["key": "note", "value": "sg-0abc1234def567890"]]]],
+            "eventID": "e-4",
+        ]))
+        #expect(tags.names.contains("sg-0abc1234def567890"), "it mentions the group, so its check is woken")
+        #expect(tags.targets == ["sg-0fed9876cba543210"])
     }
 
     @Test func failedCallsUnknownResourcesAndGoneDeploymentsWakeNothing() throws {

@@ -53,7 +53,7 @@ public enum AWSOperations {
         .sts: ["GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity"],
         .ssm: [
             "GetParameter", "GetParameters", "PutParameter", "DeleteParameters", "AddTagsToResource", "RemoveTagsFromResource",
-            "SendCommand", "GetCommandInvocation",
+            "ListTagsForResource", "SendCommand", "GetCommandInvocation",
         ],
         .cloudtrail: ["LookupEvents"],
         .tagging: ["GetResources"],

@@ -79,6 +79,14 @@ public struct SSMClient: Sendable {
         }
     }
 
+    /// A parameter's tags, read from SSM itself (not the tagging API's index).
+    public func tags(parameter: String) async throws(AWSError) -> [String: String] {
+        let r = try await call("ListTagsForResource", ["ResourceType": "Parameter", "ResourceId": .string(parameter)])
+        return Dictionary((r["TagList"]?.arrayValue ?? []).compactMap { t in
+            t["Key"]?.stringValue.map { ($0, t["Value"]?.stringValue ?? "") }
+        }, uniquingKeysWith: { a, _ in a })
+    }
+
     public func addTags(parameter: String, _ tags: [String: String]) async throws(AWSError) {
         guard !tags.isEmpty else { return }
         _ = try await call("AddTagsToResource", ["ResourceType": "Parameter", "ResourceId": .string(parameter), "Tags": Self.tagList(tags)])

@@ -94,9 +94,10 @@ public struct AWSDriver: ActionDriver {
         }
     }
 
-    /// reclaw never modifies or deletes a resource that lacks its deployment tag.
+    /// reclaw never modifies or deletes a resource that lacks its deployment tag, unless it is the
+    /// very resource reclaw recorded (read by its id: its tags were taken off, and go back on).
     func checkOwnership(_ resource: ObservedResource, _ context: StepContext) throws {
-        guard resource.tags[OwnershipTags.deployment] == context.deployment else {
+        guard resource.tags[OwnershipTags.deployment] == context.deployment || resource.details["recorded"] == .bool(true) else {
             throw AWSError(kind: .service, code: "NotOwned", message: "\(resource.id) is not tagged \(OwnershipTags.deployment)=\(context.deployment); reclaw does not touch it",
                            service: "reclaw", operation: "ownership", region: context.region)
         }

@@ -73,7 +73,7 @@ public struct AWSObserver: Sendable {
             async let tables = ec2.routeTables([Self.ownerFilter])
             async let groups = ec2.securityGroups([Self.ownerFilter])
             async let endpoints = ec2.vpcEndpoints([Self.ownerFilter])
-            async let instances = ec2.instances([Self.ownerFilter, ("instance-state-name", ["pending", "running", "stopping", "stopped"])])
+            async let instances = ec2.instances([Self.ownerFilter, ("instance-state-name", Self.liveInstanceStates)])
             async let volumes = ec2.volumes([Self.ownerFilter])
             async let roles = iam.roles(pathPrefix: DesiredGraphBuilder.iamPath)
             async let profiles = iam.instanceProfiles(pathPrefix: DesiredGraphBuilder.iamPath)
@@ -110,7 +110,7 @@ public struct AWSObserver: Sendable {
             for g in try await gateways { if let (d, k, kind) = owner(g.tags), kind == .internetGateway { add(Self.gateway(g, k), deployment: d) } }
             for t in ownedTables { if let (d, k, kind) = owner(t.tags), kind == .routeTable { add(Self.routeTable(t, k), deployment: d) } }
             for g in try await groups { if let (d, k, kind) = owner(g.tags), kind == .securityGroup { add(Self.securityGroup(g, k), deployment: d) } }
-            for e in try await endpoints where !["deleted", "deleting", "failed", "rejected"].contains(e.state) {
+            for e in try await endpoints where !Self.goneEndpointStates.contains(e.state) {
                 if let (d, k, kind) = owner(e.tags), kind == .vpcEndpoint { add(Self.endpoint(e, k), deployment: d) }
             }
             let running = try await instances

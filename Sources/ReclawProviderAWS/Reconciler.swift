@@ -254,9 +254,20 @@ public final class Reconciler: Sendable {
                 continue
             }
             let last = status?.lastApplied
-            // Tags found the candidates; the recorded ids say which are reclaw's.
-            let current = Identity.resolve(observation.deployments[name] ?? ObservedDeployment(deployment: name),
-                                           recorded: status?.resourceIDs ?? [:], interrupted: interrupted[name] ?? [])
+            // Tags found the candidates; the recorded ids say which are reclaw's. A recorded
+            // resource the listing did not return is read by its own id before it counts as gone.
+            var found = observation.deployments[name] ?? ObservedDeployment(deployment: name)
+            if status?.region == target.spec.region {
+                do {
+                    for r in try await recordedButUnlisted(status?.resourceIDs ?? [:], in: found, client: groupClient, region: key.region, context: context) {
+                        found.add(r)
+                    }
+                } catch {
+                    out.append((name, .failure(PlanFailure(deployment: name, error: error))))
+                    continue
+                }
+            }
+            let current = Identity.resolve(found, recorded: status?.resourceIDs ?? [:], interrupted: interrupted[name] ?? [])
             for a in current.lookAlikeList {
                 logger.warning("a look-alike carries this deployment's tags; reclaw neither uses nor deletes it",
                                metadata: ["deployment": "\(name)", "component": "\(a.key)", "resource": "\(a.resourceID)", "recorded": "\(a.recordedID ?? "none")"])
@@ -280,6 +291,23 @@ public final class Reconciler: Sendable {
                                                          client: client(roleArn: target.spec.roleArn, region: target.spec.region, planID: plan.id)))))
         }
         return out
+    }
+
+    /// The recorded resources a listing did not return, read by their own ids: those that exist.
+    private func recordedButUnlisted(_ recorded: [String: String], in observed: ObservedDeployment, client: AWSClient, region: String,
+                                     context: AWSCallContext) async throws(AWSError) -> [ObservedResource] {
+        let unlisted = recorded.compactMap { key, id -> RecordedResource? in
+            guard let kind = Components.kind(of: key), !kind.isGlobal, !(observed.resources[key] ?? []).contains(where: { $0.id == id }) else { return nil }
+            return RecordedResource(key: key, kind: kind, id: id)
+        }
+        guard !unlisted.isEmpty else { return [] }
+        let found = try await AWSObserver(client: client, region: region, context: context, slowAttributes: slowAttributes, readConcurrency: concurrency,
+                                          logger: logger).read(unlisted, deployment: observed.deployment)
+        for r in found {
+            logger.info("a recorded resource the listing did not return exists", metadata: ["deployment": "\(observed.deployment)", "component": "\(r.key)",
+                                                                                             "resource": "\(r.id)"])
+        }
+        return found
     }
 
     /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until

@@ -225,7 +225,7 @@ public final class Emulator: Sendable {
 public enum RealisticBehaviour: String, CaseIterable, Sendable {
     case eventualConsistency, endpointPending, endpointDeleting, instancePending, instanceStopping, instanceShuttingDown
     case dependencyViolation, iamPropagation, ssmAgentRegistration, ssmInvocationDelay, ssmCommandPending, ssmCommandRunning
-    case cloudTrailDelivery, cloudTrailScope, eventBridgeDelivery, rateLimits
+    case cloudTrailDelivery, cloudTrailScope, eventBridgeDelivery, taggingIndexLag, rateLimits
 }
 
 /// How an SSM command made to go wrong ends (GetCommandInvocation's `Status`).

@@ -19,6 +19,7 @@ from ratelimits import RateLimits
 from realism import Realism
 from seed import Seeder
 from ssm_commands import SSMCommands
+from tagging_index import TaggingIndex
 
 
 class EmulatorApp:
@@ -36,6 +37,7 @@ class EmulatorApp:
         self.lifecycle = EC2Lifecycle(self.realism)
         self.lifecycle.install()
         self.propagation = IAMPropagation(self.realism, self.cloudtrail.identity)
+        self.tagging_index = TaggingIndex(self.realism)
         self.commands = SSMCommands(self.realism, self.lifecycle)
         self.ratelimits = RateLimits(self.realism)
         self.events = EventDelivery(self.realism, self.moto_lock)
@@ -130,6 +132,7 @@ class EmulatorApp:
                   f"(waited {began - waited:.3f}s for the lock)", flush=True)
         status_code = int(captured["status"].split()[0])
         payload = self.commands.after(call, status_code, payload)
+        payload = self.tagging_index.after(call, status_code, payload)
         self.lifecycle.remember_created(call, status_code, payload)
         self.propagation.remember(call, status_code)
         headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]

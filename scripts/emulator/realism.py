@@ -22,6 +22,7 @@ stay short. Each behaviour can be switched on or off on its own and given its ow
 | cloudTrailDelivery   | events reach LookupEvents late                                     | ~5 min (up to 15) | 30 s |
 | cloudTrailScope      | STS events recorded in us-east-1 like IAM's; data events (DynamoDB items, SQS messages) absent from LookupEvents | - | - |
 | eventBridgeDelivery  | CloudTrail's events reach EventBridge late (AWS does not document it) | ~1 min | 6 s    |
+| taggingIndexLag      | tagging GetResources lists a parameter only after it was created or tagged this long ago (the index is eventually consistent) | ~1 min | 6 s |
 | rateLimits           | token buckets per service, region, access key (and API, for EC2); not scaled: a request costs what it costs on AWS | - | - |
 
 Rate limits (burst, refill per second): EC2 documents 100/20 for each non-mutating API and 200/5 for
@@ -47,6 +48,7 @@ BEHAVIOURS: dict[str, float | None] = {
     "cloudTrailDelivery": 300,
     "cloudTrailScope": None,
     "eventBridgeDelivery": 60,
+    "taggingIndexLag": 60,
     "rateLimits": None,
 }
 

@@ -426,3 +426,18 @@ def test_the_default_buckets_let_a_normal_pace_through(real):
     ec2 = client(real, "ec2", "us-east-2")
     for _ in range(60):
         ec2.describe_vpcs()
+
+
+def test_the_tagging_index_lists_a_new_parameter_only_after_its_lag(real):
+    only(real, taggingIndexLag=LONG)
+    ssm, tagging = client(real, "ssm", "eu-west-2"), client(real, "resourcegroupstaggingapi", "eu-west-2")
+    ssm.put_parameter(Name="/indexed/old", Value="v", Type="String", Tags=[{"Key": "reclaw:deployment", "Value": "x"}])
+
+    def listed():
+        page = tagging.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "reclaw:deployment"}])
+        return sorted(m["ResourceARN"].split(":parameter")[-1] for m in page["ResourceTagMappingList"])
+
+    assert "/indexed/old" not in listed()
+    assert ssm.get_parameters(Names=["/indexed/old"])["Parameters"][0]["Name"] == "/indexed/old", "the parameter's own store has it"
+    shorten(real, taggingIndexLag=0)
+    assert "/indexed/old" in listed()

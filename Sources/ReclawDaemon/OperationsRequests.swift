@@ -123,7 +123,8 @@ final class RequestHandler: ChannelDuplexHandler {
         switch request.route {
         case .health:
             let report = endpoint.health()
-            respond(context, head, status: report.healthy ? .ok : .serviceUnavailable, text: report.healthy ? "ok\n" : report.message + "\n")
+            // Healthy or not, the message names every stalled deployment with its reason.
+            respond(context, head, status: report.healthy ? .ok : .serviceUnavailable, text: report.message + "\n")
         case .metrics:
             respond(context, head, status: .ok, text: endpoint.metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .notFound:

@@ -98,7 +98,9 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         self.userAgent = userAgent
         self.errorCode = errorCode
         self.errorMessage = errorMessage
-        self.resources = resources
+        // Each resource once, however many attributes or steps named it.
+        var seen: Set<Resource> = []
+        self.resources = resources.filter { seen.insert($0).inserted }
         self.diff = diff
         self.attribution = attribution
         self.attributionStatus = attributionStatus

@@ -22,14 +22,32 @@ struct AlertContent: Sendable {
             linesTitle = "What changed"
             lines = Self.changes(diff)
         } else if let error = e.errorMessage, !error.isEmpty {
-            // An invalid spec's diagnostics come joined by "; ": one per line reads better.
-            lines = e.errorCode == "InvalidSpec" ? error.components(separatedBy: "; ") : [error]
-            linesTitle = e.errorCode == "InvalidSpec" ? "\(lines.count) error\(lines.count == 1 ? "" : "s")" : "What happened"
+            if e.errorCode == "InvalidSpec" {
+                (linesTitle, lines) = Self.diagnostics(error, count: e.details?["errors"]?.intValue)
+            } else {
+                linesTitle = "What happened"
+                lines = [error]
+            }
         } else {
             linesTitle = "What happened"
             lines = e.message.map { [$0] } ?? []
         }
         facts = Self.facts(e)
+    }
+
+    /// Diagnostics shown in an alert: at most `maxDiagnostics`, then how many more.
+    static let maxDiagnostics = 20
+
+    /// An invalid spec's diagnostics, one per line, under a title with their count: `count` is the
+    /// event's own (`details.errors`); only an event without one (older) has its lines counted,
+    /// split as it was written (one per line, or joined by "; ").
+    static func diagnostics(_ text: String, count: Int?) -> (title: String, lines: [String]) {
+        var all = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        if count == nil && all.count <= 1 { all = text.components(separatedBy: "; ") }
+        let total = count ?? all.count
+        var lines = Array(all.prefix(maxDiagnostics))
+        if total > lines.count { lines.append("… and \(total - lines.count) more (reclaw validate lists them all)") }
+        return ("\(total) error\(total == 1 ? "" : "s")", lines)
     }
 
     /// What reclaw did about the event, in one sentence.
@@ -53,7 +71,7 @@ struct AlertContent: Sendable {
         case .driftResolved:
             return "The drift is gone: AWS matches the spec again."
         case .reconcileFailed:
-            return e.errorCode == "InvalidSpec" ? "The spec is invalid: the deployment is left exactly as it was." : "The reconcile failed."
+            return e.errorCode == "InvalidSpec" ? "Stalled: the spec is invalid; the deployment is left exactly as it was until it is fixed." : "The reconcile failed."
         case .sourceFailed:
             return "The source cannot be read; the last good revision stays in force."
         default:
@@ -66,7 +84,7 @@ struct AlertContent: Sendable {
         var f: [(name: String, value: String)] = []
         if let d = e.deployment { f.append(("Deployment", d)) }
         if let r = e.revision { f.append(("Revision", r)) }
-        if !e.resources.isEmpty { f.append(("Resources", e.resources.map(\.name).joined(separator: ", "))) }
+        if !e.resources.isEmpty { f.append(("Resources", e.resources.map(\.name).uniqued().joined(separator: ", "))) }
         if let a = e.attribution, !a.isEmpty {
             f.append(("Changed by", a.map { who in
                 let kind = who.actorType.map { " [\($0)]" } ?? ""
@@ -142,5 +160,13 @@ struct AlertContent: Sendable {
         case .string(let s): return s
         default: return v.description
         }
+    }
+}
+
+extension Array where Element: Hashable {
+    /// The elements in order, each only the first time it appears.
+    func uniqued() -> [Element] {
+        var seen: Set<Element> = []
+        return filter { seen.insert($0).inserted }
     }
 }

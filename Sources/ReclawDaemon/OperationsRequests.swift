@@ -161,7 +161,8 @@ final class RequestHandler: ChannelDuplexHandler {
         switch request.route {
         case .health:
             let report = endpoint.health()
-            return Answer(request: head, status: report.healthy ? .ok : .serviceUnavailable, content: .text(report.healthy ? "ok\n" : report.message + "\n"))
+            // Healthy or not, the message names every stalled deployment with its reason.
+            return Answer(request: head, status: report.healthy ? .ok : .serviceUnavailable, content: .text(report.message + "\n"))
         case .metrics:
             return Answer(request: head, status: .ok, content: .metrics, contentType: "text/plain; version=0.0.4; charset=utf-8")
         case .notFound:

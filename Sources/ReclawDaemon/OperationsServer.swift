@@ -5,7 +5,8 @@ internal import NIOPosix
 import ServiceLifecycle
 import Synchronization
 
-/// What `/healthz` answers: 200 `ok` when healthy, 503 with the message otherwise.
+/// What `/healthz` answers: 200 when healthy, 503 otherwise, with the message (`ok`, then any
+/// stalled deployment: `ok; stalled: NAME (REASON: …)`).
 public struct HealthReport: Sendable {
     public var healthy: Bool
     public var message: String

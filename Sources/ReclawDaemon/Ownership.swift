@@ -46,7 +46,9 @@ extension ReconcileDaemon {
                 c.scheduler.enqueue(name, c.source.specs[name] != nil ? .newRevision : .prune, now: now)
             }
         }
-        for name in lost { metrics.forget(deployment: name) }
+        for name in lost { forgetConditions(name) }
+        // What the previous owner wrote is what this replica now says, until it writes its own.
+        for name in adopted { if let status = try? reconciler.state.load(name) { conditionsWritten(status) } }
         if !adopted.isEmpty { await scheduleAttributions() }
         post.yield(.wake)
     }

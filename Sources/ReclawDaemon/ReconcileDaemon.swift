@@ -39,6 +39,8 @@ public final class ReconcileDaemon: Service, Sendable {
         var alerts: AlertMemory
         /// Deployments stopped because their state or their audit record cannot be written.
         var stalled: [String: Stall] = [:]
+        /// Each deployment's conditions as last written to its status (see `ConditionSignals`).
+        var conditions: [String: [Condition]] = [:]
         /// Drift found by the drift lane that a reconcile is about to correct, by deployment.
         var findings: [String: DriftFinding] = [:]
         /// Deployments whose spec left the repository, queued to be pruned.
@@ -101,6 +103,7 @@ public final class ReconcileDaemon: Service, Sendable {
                           alerts: AlertMemory(window: options.alertWindow),
                           health: HealthTracker(started: start)))
         (events, post) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        followConditions()
         leases?.connect(listener: { [weak self] gained, lost in await self?.ownershipChanged(gained: gained, lost: lost) },
                         busy: { [weak self] in self?.busyDeployments ?? [] })
     }
@@ -119,13 +122,13 @@ public final class ReconcileDaemon: Service, Sendable {
 
     /// The service's health, for /healthz: it fails when no fetch or no drift check has completed
     /// within a few intervals (a hung loop), when the audit log cannot take events, or when a
-    /// deployment has no live replica owning it.
+    /// deployment has no live replica owning it. Stalled deployments are named, with their reason.
     public func health() -> HealthReport {
         let now = clock.now()
         let unowned = leases?.unowned.mapValues(\.description) ?? [:]
         return core.withLock { c in
             c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
-                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" }, unowned: unowned)
+                            stalled: c.stalledNotes, unowned: unowned)
         }
     }
 
@@ -254,8 +257,7 @@ public final class ReconcileDaemon: Service, Sendable {
             if changed { logger.info("the deployment's lease moved to another replica: \(message)", metadata: ["deployment": "\(name)"]) }
             return
         }
-        metrics.condition(deployment: name, type: ConditionType.stalled.rawValue, status: ConditionStatus.true.rawValue)
-        metrics.condition(deployment: name, type: ConditionType.ready.rawValue, status: ConditionStatus.false.rawValue)
+        publishConditions(name)
         guard changed else { return }
         logger.error("the deployment is stalled: \(message)", metadata: ["deployment": "\(name)", "reason": "\(reason.rawValue)"])
         await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), deployment: name, revision: revision, errorCode: reason.rawValue,
@@ -263,9 +265,10 @@ public final class ReconcileDaemon: Service, Sendable {
                    alertKey: "stalled/\(name)/\(reason.rawValue)")
     }
 
-    /// A deployment that works again is no longer stalled.
+    /// A deployment that works again is no longer stalled; its metrics say what its status says.
     func unstall(_ name: String) {
-        _ = core.withLock { $0.stalled.removeValue(forKey: name) }
+        guard core.withLock({ $0.stalled.removeValue(forKey: name) }) != nil else { return }
+        publishConditions(name)
     }
 
     /// Records an event and alerts on it: once per `alertKey` and window, or always with `force`.
@@ -282,12 +285,5 @@ public final class ReconcileDaemon: Service, Sendable {
             send = core.withLock { $0.alerts.shouldSend(alertKey, now: now) }
         }
         if send { notifier?.send(event) }
-    }
-
-    /// Publishes a deployment's conditions as metrics, from its status.
-    func publishConditions(_ status: DeploymentStatus) {
-        for type in ConditionType.allCases {
-            metrics.condition(deployment: status.deployment, type: type.rawValue, status: (status.condition(type)?.status ?? .unknown).rawValue)
-        }
     }
 }

@@ -111,7 +111,6 @@ extension ReconcileDaemon {
             if let status = try? reconciler.state.load(name) { index(status) }
             metrics.succeeded(deployment: name, at: clock.date())
             metrics.reconciled(deployment: name, kind: "apply", result: .success, seconds: seconds)
-            publish(name, ready: .true, stalled: .false)
             if p.plan.hasChanges {
                 logger.info("applied", metadata: ["deployment": "\(name)", "plan.id": "\(p.plan.id)", "steps": "\(result.outcomes.count)"])
             }
@@ -125,7 +124,6 @@ extension ReconcileDaemon {
         let blocked = result.problems.contains { if case .blocked = $0.status { return true }; return false }
         metrics.reconciled(deployment: name, kind: "apply", result: .failure, seconds: seconds)
         if reasons.contains(.driftCorrection) { await correctionFailed(name) }
-        publish(name, ready: .false, stalled: blocked ? .true : .false)
         if let failure = result.recordFailure {
             await stall(name, .auditUnavailable, "the audit log cannot record the apply: \(failure)", revision: p.plan.revision)
             return (.failed, result)
@@ -147,7 +145,6 @@ extension ReconcileDaemon {
     /// A deployment that could not be planned: its status says why, and the failure is reported once.
     private func planFailed(_ f: PlanFailure, revision: String, target: ReconcileTarget?) async {
         metrics.reconciled(deployment: f.deployment, kind: "apply", result: .failure, seconds: 0)
-        publish(f.deployment, ready: .false, stalled: .false)
         if case .aws = f.cause {
             do {
                 try reconciler.recorder.planFailed(f.deployment, revision: revision, region: target?.spec.region,
@@ -205,13 +202,7 @@ extension ReconcileDaemon {
                 return (.failed, false)
             }
         }
-        metrics.forget(deployment: name)
+        forgetConditions(name)
         return (.converged, true)
-    }
-
-    func publish(_ name: String, ready: ConditionStatus, stalled: ConditionStatus) {
-        metrics.condition(deployment: name, type: ConditionType.ready.rawValue, status: ready.rawValue)
-        metrics.condition(deployment: name, type: ConditionType.stalled.rawValue, status: stalled.rawValue)
-        metrics.condition(deployment: name, type: ConditionType.reconciling.rawValue, status: ConditionStatus.false.rawValue)
     }
 }

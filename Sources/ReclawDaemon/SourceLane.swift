@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAudit
+import ReclawJSON
 import ReclawSpec
 import ReclawState
 
@@ -121,7 +122,7 @@ extension ReconcileDaemon {
                 logger.error("\(d.description)")
             }
         }
-        for name in update.removed { metrics.forget(deployment: name) }
+        for name in update.removed { forgetConditions(name) }
         for (name, text) in update.newlyInvalid.sorted(by: { $0.key < $1.key }) where owned.contains(name) {
             // One diagnostic per line (those of unreadable files were logged above), then their count;
             // the audit event keeps them all in errorMessage.
@@ -129,15 +130,20 @@ extension ReconcileDaemon {
             for d in diagnostics where !(update.revisionChanged && d.severity == .error && load.filesWithErrors.contains(d.file)) {
                 logger.error("\(d.description)", metadata: ["deployment": "\(name)"])
             }
-            let errors = max(1, diagnostics.count)
+            let lines = diagnostics.isEmpty ? [text] : diagnostics.map(\.description)
+            let errors = lines.count
             logger.error("invalid spec: the deployment is left exactly as it was", metadata: ["deployment": "\(name)", "errors": "\(errors)"])
             do {
-                try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, message: text)
+                try reconciler.recorder.invalidSpec(name, revision: snapshot.revision, diagnostics: lines)
             } catch {
                 await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: snapshot.revision)
             }
+            // Every diagnostic, one per line (a diagnostic never holds a line break); the count
+            // travels in details.errors, so no reader has to count lines.
             await emit(AuditEvent(type: .reconcileFailed, time: clock.date(), deployment: name, revision: snapshot.revision, errorCode: "InvalidSpec",
-                                  errorMessage: text, message: "\(name): the spec at \(snapshot.revision) is invalid (\(errors) error\(errors == 1 ? "" : "s"))"),
+                                  errorMessage: lines.joined(separator: "\n"),
+                                  message: "\(name): stalled: the spec at \(snapshot.revision) is invalid (\(errors) error\(errors == 1 ? "" : "s"))",
+                                  details: ["errors": .int(errors), "stalled": .bool(true)]),
                        alertKey: nil, force: true)
         }
         report.invalid = core.withLock { $0.source.invalid.keys.sorted() }.filter(owned.contains)
@@ -177,7 +183,7 @@ extension ReconcileDaemon {
             }
             if let status, status.holds(.ready), status.lastAppliedSpec == loaded.spec {
                 do {
-                    publishConditions(try reconciler.recorder.confirmed(name, revision: revision, location: loaded.location.description))
+                    try reconciler.recorder.confirmed(name, revision: revision, location: loaded.location.description)
                     unstall(name)
                     confirmed.append(name)
                 } catch {

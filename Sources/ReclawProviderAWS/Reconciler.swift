@@ -6,6 +6,7 @@ import ReclawEngine
 import ReclawJSON
 import ReclawSpec
 import ReclawState
+import Synchronization
 
 /// A deployment to reconcile: its spec and the revision it came from.
 public struct ReconcileTarget: Sendable {
@@ -127,6 +128,8 @@ public final class Reconciler: Sendable {
     /// The VPCs' DNS attributes between observations (see `invalidateSlowAttributes`).
     public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
+    /// Deployments already warned about a role planned without a permissions boundary.
+    private let unboundedRoleWarnings = Mutex<Set<String>>([])
 
     /// `waiter` defaults to polling with the client's deadlines (`RetryPolicy.deadlines`), so one
     /// `TransientDeadlines` governs every wait.
@@ -171,13 +174,14 @@ public final class Reconciler: Sendable {
 
     /// Plans every target. One observation per region and role covers all of them. With `record`
     /// false (drift checks) no PlanComputed event is written; it is written when the plan is applied.
-    public func plan(_ targets: [ReconcileTarget], record: Bool = true) async -> [Result<PlannedDeployment, PlanFailure>] {
+    /// With `warn` false (posture, which reports it itself) a role planned without a boundary is not warned about.
+    public func plan(_ targets: [ReconcileTarget], record: Bool = true, warn: Bool = true) async -> [Result<PlannedDeployment, PlanFailure>] {
         let planIDs = Dictionary(uniqueKeysWithValues: targets.map { ($0.spec.name, UUID().uuidString.lowercased()) })
         let groups = Dictionary(grouping: targets) { GroupKey(region: $0.spec.region, roleArn: $0.spec.roleArn) }
         var results: [String: Result<PlannedDeployment, PlanFailure>] = [:]
         await withTaskGroup(of: [(String, Result<PlannedDeployment, PlanFailure>)].self) { group in
             for (key, members) in groups {
-                group.addTask { await self.plan(group: key, members, planIDs: planIDs, record: record) }
+                group.addTask { await self.plan(group: key, members, planIDs: planIDs, record: record, warn: warn) }
             }
             for await batch in group { for (name, r) in batch { results[name] = r } }
         }
@@ -191,7 +195,7 @@ public final class Reconciler: Sendable {
         await slowAttributes.invalidate(resourceIDs: resourceIDs)
     }
 
-    private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String], record: Bool) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
+    private func plan(group key: GroupKey, _ members: [ReconcileTarget], planIDs: [String: String], record: Bool, warn: Bool) async -> [(String, Result<PlannedDeployment, PlanFailure>)] {
         let first = planIDs[members[0].spec.name]!
         let groupClient = client(roleArn: key.roleArn, region: key.region, planID: first)
         let observation: Observation
@@ -275,6 +279,7 @@ public final class Reconciler: Sendable {
             let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision,
                                          otherRegions: status?.resourceRegions.filter { $0 != target.spec.region } ?? []), id: planIDs[name])
+            if warn { warnIfUnbounded(plan) }
             // A plan that changes a resource is followed by a fresh read of its slow attributes,
             // applied or not: what the cache holds is about to be (or already is) wrong. A new
             // instance profile has a known name: one made before under it is no guide.
@@ -308,6 +313,16 @@ public final class Reconciler: Sendable {
                                                                                              "resource": "\(r.id)"])
         }
         return found
+    }
+
+    /// Warns, once per deployment and process, when a plan would create the instance role and the
+    /// operator set no permissions boundary: the shipped IAM policy refuses that create.
+    private func warnIfUnbounded(_ plan: Plan) {
+        guard settings.permissionsBoundary == nil,
+              plan.actions.contains(where: { $0.key == Components.role && ($0.kind == .create || $0.kind == .replace) }),
+              unboundedRoleWarnings.withLock({ $0.insert(plan.deployment).inserted }) else { return }
+        logger.warning("the plan creates an IAM role without a permissions boundary, which the shipped IAM policy refuses; pass --permissions-boundary ARN (or set RECLAW_PERMISSIONS_BOUNDARY)",
+                       metadata: ["deployment": "\(plan.deployment)", "component": "\(Components.role)"])
     }
 
     /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until

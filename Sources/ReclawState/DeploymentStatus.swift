@@ -63,9 +63,11 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     /// Whether a condition is currently `True`.
     public func holds(_ type: ConditionType) -> Bool { condition(type)?.isTrue == true }
 
-    /// Sets a condition; its transition time changes only when its status does.
+    /// Sets a condition; its transition time changes only when its status does. The message is
+    /// bounded (`ConditionMessage`).
     public mutating func set(_ type: ConditionType, _ status: ConditionStatus, _ reason: ConditionReason, _ message: String,
                              revision: String? = nil, now: Date) {
+        let message = ConditionMessage.capped(message)
         if let i = conditions.firstIndex(where: { $0.type == type }) {
             if conditions[i].status != status { conditions[i].lastTransitionTime = now }
             conditions[i].status = status

@@ -8,17 +8,27 @@ import ReclawSpec
 public struct StatusRecorder: Sendable {
     public let store: StateStore
     public let now: @Sendable () -> Date
+    /// Where each status goes once its conditions are written.
+    public let feed: ConditionFeed
 
-    public init(store: StateStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: StateStore, now: @escaping @Sendable () -> Date = { Date() }, feed: ConditionFeed = ConditionFeed()) {
         self.store = store
         self.now = now
+        self.feed = feed
+    }
+
+    /// Changes a deployment's conditions durably, then hands the status to the feed.
+    private func write(_ deployment: String, _ change: (inout DeploymentStatus) -> Void) throws(StateError) -> DeploymentStatus {
+        let status = try store.update(deployment, change)
+        feed.written(status)
+        return status
     }
 
     /// An apply of `plan` starts.
     @discardableResult
     public func applying(_ plan: Plan) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(plan.deployment) { s in
+        return try write(plan.deployment) { s in
             s.region = s.region ?? plan.region
             s.lastAttemptedRevision = plan.revision
             s.lastAttemptedAt = now
@@ -31,14 +41,14 @@ public struct StatusRecorder: Sendable {
     @discardableResult
     public func waiting(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { $0.set(.reconciling, .true, .waiting, message, revision: revision, now: now) }
+        return try write(deployment) { $0.set(.reconciling, .true, .waiting, message, revision: revision, now: now) }
     }
 
     /// The apply goes on after the waits it reported ended.
     @discardableResult
     public func applyingAgain(_ plan: Plan) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(plan.deployment) { $0.set(.reconciling, .true, .applying, plan.summary, revision: plan.revision, now: now) }
+        return try write(plan.deployment) { $0.set(.reconciling, .true, .applying, plan.summary, revision: plan.revision, now: now) }
     }
 
     /// An apply ended. A destroy that converged removes the status; otherwise the conditions say
@@ -53,7 +63,7 @@ public struct StatusRecorder: Sendable {
                 return nil
             }
             // One region of several is empty now; the deployment lives on elsewhere.
-            return try store.update(plan.deployment) { s in
+            return try write(plan.deployment) { s in
                 s.regions.removeAll { $0 == plan.region }
                 if s.region == plan.region { s.region = s.regions.first }
             }
@@ -61,7 +71,7 @@ public struct StatusRecorder: Sendable {
         let created = result.outcomes.contains { $0.step.operation == .create && $0.succeeded }
         let now = now()
         let revision = plan.revision
-        return try store.update(plan.deployment) { s in
+        return try write(plan.deployment) { s in
             s.set(.reconciling, .false, .idle, "", revision: revision, now: now)
             if let location { s.location = location }
             // What exists after the apply, converged or not: reclaw's record of its resources. A
@@ -120,7 +130,7 @@ public struct StatusRecorder: Sendable {
     @discardableResult
     public func confirmed(_ deployment: String, revision: String, location: String?) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { s in
+        return try write(deployment) { s in
             if let location { s.location = location }
             guard s.lastAppliedRevision != revision || !s.holds(.ready) else { return }
             s.lastAppliedRevision = revision
@@ -131,11 +141,13 @@ public struct StatusRecorder: Sendable {
         }
     }
 
-    /// The spec at `revision` is invalid: the deployment is left exactly as it was.
+    /// The spec at `revision` is invalid (`diagnostics`, one per error): the deployment is left
+    /// exactly as it was. The message shows the first few and counts the rest.
     @discardableResult
-    public func invalidSpec(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
+    public func invalidSpec(_ deployment: String, revision: String, diagnostics: [String]) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { s in
+        let message = ConditionMessage.list(diagnostics)
+        return try write(deployment) { s in
             s.lastAttemptedRevision = revision
             s.set(.ready, .false, .invalidSpec, message, revision: revision, now: now)
             s.set(.stalled, .true, .invalidSpec, "fix the spec; the deployment is left as it was", revision: revision, now: now)
@@ -146,7 +158,7 @@ public struct StatusRecorder: Sendable {
     @discardableResult
     public func planFailed(_ deployment: String, revision: String, region: String?, location: String?, message: String) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { s in
+        return try write(deployment) { s in
             s.region = s.region ?? region
             if let location { s.location = location }
             s.lastAttemptedRevision = revision

@@ -33,7 +33,7 @@ struct PostureCommand: AsyncParsableCommand {
         }
         var reports: [(ReconcileTarget, [PostureCheck])] = []
         var failed: [PlanFailure] = []
-        for result in await runtime.reconciler.plan(targets, record: false) {
+        for result in await runtime.reconciler.plan(targets, record: false, warn: false) {
             switch result {
             case .failure(let f): failed.append(f)
             case .success(let planned):

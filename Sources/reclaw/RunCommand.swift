@@ -54,6 +54,9 @@ struct RunCommand: AsyncParsableCommand {
         if let metricsAddress {
             do { _ = try ListenAddress(parsing: metricsAddress) } catch { throw ValidationError("\(error)") }
         }
+        // Before the state directory is touched: a mistyped source is a usage error, not a daemon
+        // that waits forever for a directory that is not there.
+        do { _ = try SourceLocation.checked(source) } catch { throw ValidationError("--source \(error)") }
     }
 
     func run() async throws {

@@ -23,6 +23,11 @@ struct SourceOptions: ParsableArguments {
 
     @Option(name: .customLong("deployment"), help: "Only this deployment (repeatable).")
     var deployments: [String] = []
+
+    /// A SOURCE that cannot be a source is a usage error, before anything is read or written.
+    func validate() throws {
+        do { _ = try SourceLocation.checked(source) } catch { throw ValidationError("SOURCE \(error)") }
+    }
 }
 
 /// Where reclaw keeps its state and audit log, how many steps it runs at once, how long a git
@@ -114,7 +119,8 @@ struct Runtime {
     let policy: SpecPolicy
     let fetchLimits: GitFetchLimits
 
-    /// `settings` come from the commands that take `OperatorOptions` (those warn without a boundary);
+    /// `settings` come from the commands that take `OperatorOptions` (a plan that would create a
+    /// role without a boundary warns, once per deployment);
     /// `changes` tracks state writes for a lease table; `replica` is stamped on audit events.
     init(global: GlobalOptions, options: RuntimeOptions, settings: ProviderSettings? = nil, changes: StateChanges? = nil, replica: String? = nil,
          audit: AuditWrites = .always) {
@@ -122,9 +128,6 @@ struct Runtime {
         policy = options.specPolicy.policy
         fetchLimits = options.fetchLimits
         logger = global.logger()
-        if let settings, settings.permissionsBoundary == nil {
-            logger.warning("no --permissions-boundary (or RECLAW_PERMISSIONS_BOUNDARY): roles reclaw creates carry no permissions boundary, and the shipped IAM policy refuses to create them")
-        }
         environment = AWSEnvironment()
         state = StateStore(directory: options.stateDir ?? StateStore.defaultDirectory(), changes: changes)
         let auditPath = options.auditLog ?? state.directory + "/audit.log"

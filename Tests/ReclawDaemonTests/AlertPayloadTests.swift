@@ -97,7 +97,8 @@ import Testing
             total += length(name) + length(value)
         }
         #expect(total <= 6000, "the embed holds \(total) characters")
-        #expect(description?.contains("cut") == true)
+        // Cut to fit, or (an invalid spec's diagnostics) shortened by reclaw first: either way it says so.
+        #expect(description?.contains("cut") == true || description?.contains("more (reclaw validate lists them all)") == true)
     }
 
     @Test func slackAndDiscordSayWhatChangedAndWhatReclawDidAboutIt() throws {
@@ -117,6 +118,25 @@ import Testing
             #expect(a.contains("Left as it is under policy.drift: alert"))
             let c = String(decoding: hook.body(for: corrected), as: UTF8.self)
             #expect(c.contains("Corrected: reclaw put it back as the spec says.") && c.contains("tcp/22 from 0.0.0.0/0 added"))
+        }
+    }
+
+    @Test func anInvalidSpecAlertCountsTheErrorsTheEventCarriesAndNamesEachResourceOnce() throws {
+        // Diagnostics whose own text holds "; ": the count is the event's, never the pieces of its text.
+        let errors = (1...400).map { "deployments/app.yaml:\($0 + 6):3: error: unknown key 'f\($0)'; did you mean 'g'?" }
+        let invalid = AuditEvent(type: .reconcileFailed, deployment: "alpha", revision: "abc", errorCode: "InvalidSpec",
+                                 errorMessage: errors.joined(separator: "\n"), message: "alpha: stalled: the spec at abc is invalid (400 errors)",
+                                 details: ["errors": 400])
+        let repeated = AuditEvent(type: .driftDetected, deployment: "alpha",
+                                  resources: (0..<330).map { .init(type: "AWS::EC2::SecurityGroup", name: "sg-\($0 % 7)") })
+        #expect(repeated.resources.map(\.name) == (0..<7).map { "sg-\($0)" })
+        for hook in [AlertWebhook(url: "https://hooks.slack.com/services/T0/B0/X", index: 0), AlertWebhook(url: "https://discord.com/api/webhooks/1/t", index: 1)] {
+            let body = String(decoding: hook.body(for: invalid), as: UTF8.self)
+            #expect(body.contains("400 errors") && !body.contains("800 errors"), "\(body.prefix(2000))")
+            #expect(body.contains("and 380 more (reclaw validate lists them all)") || body.contains("cut"), "\(body.suffix(2000))")
+            #expect(body.contains("Stalled: the spec is invalid"))
+            let drift = String(decoding: hook.body(for: repeated), as: UTF8.self)
+            #expect(drift.components(separatedBy: "sg-3").count - 1 == 1, "\(drift.prefix(2000))")
         }
     }
 

@@ -1,16 +1,28 @@
 import Foundation
 
 /// Renders `SpecSchema.document` as a JSON Schema (draft-07, which yaml-language-server reads).
+/// The schema judges only documents reclaw reads as its own (a conditional on `apiVersion` and
+/// `kind`, as `DocumentIdentity` decides); other YAML passes, unless it hides one of reclaw's.
 public enum JSONSchemaWriter {
     public static let id = "https://reclaw.dev/schemas/v1alpha1/openclawdeployment.json"
 
     public static func document() -> JSONValue {
-        guard case .object(var root) = schema(of: SpecSchema.document) else { return .null }
-        root["$schema"] = "http://json-schema.org/draft-07/schema#"
-        root["$id"] = .string(id)
-        root["title"] = .string(SpecSchema.kind)
-        root["description"] = .string("A reclaw OpenClaw deployment on AWS (apiVersion \(SpecSchema.apiVersion)).")
-        return .object(root)
+        let deploymentRef: JSONValue = ["$ref": .string("#/definitions/" + SpecSchema.kind)]
+        return [
+            "$schema": "http://json-schema.org/draft-07/schema#",
+            "$id": .string(id),
+            "title": .string(SpecSchema.kind),
+            "description": .string("A reclaw OpenClaw deployment on AWS (apiVersion \(SpecSchema.apiVersion)); other YAML documents pass, unless they hold one of reclaw's documents inside."),
+            "definitions": .object([SpecSchema.kind: deployment(), claimName: claimsToBeReclaws, noHiddenName: noHiddenDocument]),
+            "if": ["anyOf": [claimRef, lacksIdentity]],
+            "then": deploymentRef,
+            "else": ["additionalProperties": noHiddenRef, "items": noHiddenRef],
+        ]
+    }
+
+    /// The schema of one `OpenClawDeployment` document.
+    public static func deployment() -> JSONValue {
+        schema(of: SpecSchema.document)
     }
 
     /// Key rules as JSON Schema: the length, and neither a reserved prefix (in any case) nor a
@@ -30,6 +42,7 @@ public enum JSONSchemaWriter {
             let names = keys.reservedKeys.map { NSRegularExpression.escapedPattern(for: $0) }.joined(separator: "|")
             rules.append(["not": ["pattern": .string("^\\s*(" + names + ")\\s*$")]])
         }
+        if let forbidden = keys.forbiddenCharacters { rules.append(["not": ["pattern": .string(forbidden)]]) }
         return ["minLength": .int(1), "maxLength": .int(keys.maxLength), "allOf": .array(rules)]
     }
 
@@ -53,7 +66,9 @@ public enum JSONSchemaWriter {
             if let maxItems { o["maxItems"] = .int(maxItems) }
             return .object(o)
         case let .map(value, maxProperties, _, keys):
-            var o: [String: JSONValue] = ["type": "object", "additionalProperties": schema(of: value)]
+            // reclaw reads a value as the text written: a plain 5 or true is the tag value "5" or
+            // "true", so YAML's numbers and booleans are values too.
+            var o: [String: JSONValue] = ["type": "object", "additionalProperties": ["anyOf": [schema(of: value), ["type": ["number", "boolean"]]]]]
             if let maxProperties { o["maxProperties"] = .int(maxProperties) }
             if let keys { o["propertyNames"] = propertyNames(keys) }
             return .object(o)

@@ -53,10 +53,14 @@ public struct MapKeyRules: Sendable {
     /// Keys that may not be used at all.
     public var reservedKeys: [String]
     public var maxLength: Int
+    /// A pattern matching any character a key may not hold, for the JSON Schema (an approximation
+    /// where `SpecValidator` checks more; docs/spec-reference.md lists where).
+    public var forbiddenCharacters: String?
 
-    public init(reservedPrefixes: [String], reservedKeys: [String], maxLength: Int) {
+    public init(reservedPrefixes: [String], reservedKeys: [String], maxLength: Int, forbiddenCharacters: String? = nil) {
         self.reservedPrefixes = reservedPrefixes
         self.reservedKeys = reservedKeys
         self.maxLength = maxLength
+        self.forbiddenCharacters = forbiddenCharacters
     }
 }

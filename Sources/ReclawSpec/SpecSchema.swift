@@ -6,16 +6,20 @@ public enum SpecSchema {
     public static let namePattern = "^[a-z][a-z0-9-]{0,30}[a-z0-9]$"
     public static let regionPattern = "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+$"
     public static let zonePattern = "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]+[a-z]$"
-    /// An IPv4 address: four octets of 0 to 255 without leading zeros.
-    static let ipv4Pattern = "((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-    /// Any IPv4 CIDR (`sshCidr`).
-    public static let cidrPattern = "^" + ipv4Pattern + "/([0-9]|[12][0-9]|3[0-2])$"
-    /// A VPC or subnet CIDR: AWS allows /16 to /28.
-    public static let networkCidrPattern = "^" + ipv4Pattern + "/(1[6-9]|2[0-8])$"
+    /// Any IPv4 CIDR (`sshCidr`) without host bits: `10.0.0.1/16` is refused as reclaw refuses it.
+    public static let cidrPattern = CIDRPattern.blocks(0...32)
+    /// A VPC or subnet CIDR without host bits: AWS allows /16 to /28.
+    public static let networkCidrPattern = CIDRPattern.blocks(16...28)
     /// Versions that are not pins.
     public static let unpinnedVersionPattern = "^([lL][aA][tT][eE][sS][tT]|[nN][eE][xX][tT])$"
     /// The rules of tag keys beyond their characters.
-    public static let tagKeys = MapKeyRules(reservedPrefixes: ["aws:", "reclaw:"], reservedKeys: ["Name"], maxLength: 128)
+    public static let tagKeys = MapKeyRules(reservedPrefixes: ["aws:", "reclaw:"], reservedKeys: ["Name"], maxLength: 128,
+                                            forbiddenCharacters: tagForbiddenCharacters)
+    /// The characters tag keys and values may not hold, as far as JSON Schema can say: every
+    /// ASCII character reclaw refuses; beyond ASCII reclaw alone tells letters, digits and spaces
+    /// (`\\p{L}`, `\\p{N}`, `\\p{Z}`) from other characters. A search, not an anchored match, so
+    /// that no engine's reading of `$` before a final line break matters.
+    public static let tagForbiddenCharacters = "[\\x00-\\x1f!-*,;<>?\\[-^`{-\\x7f]"
     public static let instanceTypePattern = "^[a-z][a-z0-9-]*\\.[a-z0-9]+$"
     public static let imagePattern = "^(ssm:/[A-Za-z0-9_.\\-/]+|ami-([0-9a-f]{8}|[0-9a-f]{17}))$"
     public static let versionPattern = "^[0-9A-Za-z][0-9A-Za-z.+_-]*$"
@@ -73,7 +77,7 @@ public enum SpecSchema {
                 SchemaProperty("marketplaceSubscribe", .boolean, default: .bool(SpecDefaults.marketplaceSubscribe),
                                "Allow AWS Marketplace subscriptions made through Bedrock (aws:CalledViaLast)."),
             ]), default: .object([:]), "The instance role."),
-            SchemaProperty("tags", .map(.string(maxLength: 256), maxProperties: ReclawTags.maxSpecTags,
+            SchemaProperty("tags", .map(.string(maxLength: 256, notPattern: tagForbiddenCharacters), maxProperties: ReclawTags.maxSpecTags,
                                           note: "AWS allows \(ReclawTags.awsLimit) tags per resource and reclaw sets up to \(ReclawTags.mostOnOneResource) of its own, on the instance",
                                           keys: tagKeys), default: .object([:]),
                            "Tags added to every taggable resource."),

@@ -113,6 +113,11 @@ import ReclawSpec
         ("  tags: {'  AWS:x': v}", "AWS: prefix after spaces", false),
         ("  tags: {' Name ': v}", "Name between spaces", false),
         ("  tags: {' Team': v}", "a plain key after a space", true),
+        ("  tags: {team: 5, on: true}", "number and boolean tag values", true),
+        ("  tags: {'bad<key>': x}", "a key with <", false),
+        ("  tags: {team: 'x;y'}", "a value with ;", false),
+        ("  network: {vpcCidr: 10.0.0.1/16}", "vpc host bits", false),
+        ("  instance: {sshCidr: 10.1.2.3/16}", "ssh host bits", false),
         ("  tags: {\((1...45).map { "k\($0): v" }.joined(separator: ", "))}", "45 tags", true),
         ("  tags: {\((1...46).map { "k\($0): v" }.joined(separator: ", "))}", "46 tags", false),
     ]
@@ -151,43 +156,5 @@ import ReclawSpec
             #expect(errors.isEmpty == valid, "reclaw on \(what): \(errors)")
             #expect(verdicts[i] == valid, "the JSON Schema on \(what)")
         }
-    }
-
-    @Test func thePrintedSchemaAcceptsTheExamplesAndRefusesStructuralMistakes() throws {
-        let dir = NSTemporaryDirectory() + "reclaw-schema-\(UUID().uuidString.prefix(6))"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try JSONSchemaWriter.document().render(pretty: true).write(toFile: dir + "/schema.json", atomically: true, encoding: .utf8)
-        let script = """
-        import json, sys, yaml, jsonschema
-        schema = json.load(open(sys.argv[1]))
-        jsonschema.Draft7Validator.check_schema(schema)
-        v = jsonschema.Draft7Validator(schema)
-        for path in sys.argv[2:]:
-            for doc in yaml.safe_load_all(open(path)):
-                if isinstance(doc, dict) and doc.get("kind") == "OpenClawDeployment":
-                    errors = list(v.iter_errors(json.loads(json.dumps(doc, default=str))))
-                    print(path, "valid" if not errors else "invalid")
-        """
-        let files = ["examples/openclaw-seed.yaml", "examples/multi-team/platform.yaml", "examples/multi-team/research.yaml",
-                     "examples/multi-team/support.yaml", "examples/invalid/unknown-key.yaml", "examples/invalid/missing-required.yaml",
-                     "examples/invalid/endpoints-and-iam.yaml", "examples/invalid/openclaw.yaml"].map { repoRoot + "/" + $0 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script, dir + "/schema.json"] + files
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let out = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let verdicts = out.split(separator: "\n").map { $0.replacingOccurrences(of: repoRoot + "/", with: "") }
-        #expect(verdicts == [
-            "examples/openclaw-seed.yaml valid", "examples/multi-team/platform.yaml valid",
-            "examples/multi-team/research.yaml valid", "examples/multi-team/support.yaml valid",
-            "examples/invalid/unknown-key.yaml invalid", "examples/invalid/missing-required.yaml invalid",
-            "examples/invalid/endpoints-and-iam.yaml invalid",
-            "examples/invalid/openclaw.yaml invalid", "examples/invalid/openclaw.yaml invalid",
-        ])
     }
 }

@@ -70,7 +70,10 @@ import ReclawTestSupport
         let out = try Command.check([reclaw, "schema"])
         let schema = try #require(try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any])
         #expect(schema["$schema"] as? String == "http://json-schema.org/draft-07/schema#")
-        #expect((schema["required"] as? [String]) == ["apiVersion", "kind", "metadata", "spec"])
+        // It judges reclaw's documents only: a conditional, with the deployment's schema as `then`.
+        #expect((schema["then"] as? [String: Any])?["$ref"] as? String == "#/definitions/OpenClawDeployment")
+        let deployment = (schema["definitions"] as? [String: Any])?["OpenClawDeployment"] as? [String: Any]
+        #expect((deployment?["required"] as? [String]) == ["apiVersion", "kind", "metadata", "spec"])
     }
 
     @Test func hostileFilesAreJudgedQuicklyWithBoundedMemory() throws {

@@ -58,7 +58,15 @@ public struct IAMClient: Sendable {
     /// Every role with its inline and attached policies, instance profiles and tags, from
     /// GetAccountAuthorizationDetails (one paginated call for the whole account).
     public func roles(pathPrefix: String? = nil) async throws(AWSError) -> [IAM.Role] {
+        try await authorizationDetails(pathPrefix: pathPrefix).roles
+    }
+
+    /// The roles of `roles(pathPrefix:)`, and the instance profiles that hold them (each role's
+    /// `InstanceProfileList`), from the same pages: no ListInstanceProfiles beside it. A profile
+    /// that holds no role is not in these pages.
+    public func authorizationDetails(pathPrefix: String? = nil) async throws(AWSError) -> (roles: [IAM.Role], profiles: [IAM.InstanceProfile]) {
         var roles: [IAM.Role] = []
+        var profiles: [String: IAM.InstanceProfile] = [:]
         var marker: String?
         repeat {
             var p = QueryParams()
@@ -80,10 +88,18 @@ public struct IAMClient: Sendable {
                     managedPolicyArns: m.list("AttachedManagedPolicies").compactMap { $0.string("PolicyArn") },
                     instanceProfiles: m.list("InstanceProfileList").compactMap { $0.string("InstanceProfileName") },
                     permissionsBoundary: m.at("PermissionsBoundary", "PermissionsBoundaryArn")?.text, tags: m.tags("Tags")))
+                for p in m.list("InstanceProfileList") {
+                    guard let name = p.string("InstanceProfileName") else { continue }
+                    if let pathPrefix, !(p.string("Path") ?? "/").hasPrefix(pathPrefix) { continue }
+                    let held = p.list("Roles").compactMap { $0.string("RoleName") }
+                    profiles[name] = IAM.InstanceProfile(name: name, path: p.string("Path") ?? "/", arn: p.string("Arn") ?? "",
+                                                         roles: held.isEmpty ? [m.string("RoleName") ?? ""] : held,
+                                                         tags: p.child("Tags") != nil ? p.tags("Tags") : nil)
+                }
             }
             marker = result.bool("IsTruncated") == true ? result.string("Marker") : nil
         } while marker != nil
-        return roles
+        return (roles, profiles.keys.sorted().compactMap { profiles[$0] })
     }
 
     /// Instance profiles under a path (ListInstanceProfiles does not return tags).

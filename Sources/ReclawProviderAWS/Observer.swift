@@ -60,8 +60,11 @@ public struct AWSObserver: Sendable {
     static let ownerFilter: EC2Client.Filter = ("tag-key", [OwnershipTags.deployment])
     static let dnsAttributes = ["enableDnsSupport", "enableDnsHostnames"]
 
-    /// Everything owned by reclaw in the region (and IAM), grouped by deployment name.
-    public func observe() async throws(AWSError) -> Observation {
+    /// Everything owned by reclaw in the region (and IAM), grouped by deployment name. Instance
+    /// profiles come from GetAccountAuthorizationDetails' pages, which list only those holding a
+    /// role; with `everyProfile` (destroy and prune, which must find them all) ListInstanceProfiles
+    /// is read too. A recorded profile the pages leave out is read by name before it counts as gone.
+    public func observe(everyProfile: Bool = false) async throws(AWSError) -> Observation {
         let ec2 = EC2Client(client: client, region: region, context: context)
         let iam = IAMClient(client: client, region: region, context: context)
         let ssm = SSMClient(client: client, region: region, context: context)
@@ -75,8 +78,8 @@ public struct AWSObserver: Sendable {
             async let endpoints = ec2.vpcEndpoints([Self.ownerFilter])
             async let instances = ec2.instances([Self.ownerFilter, ("instance-state-name", Self.liveInstanceStates)])
             async let volumes = ec2.volumes([Self.ownerFilter])
-            async let roles = iam.roles(pathPrefix: DesiredGraphBuilder.iamPath)
-            async let profiles = iam.instanceProfiles(pathPrefix: DesiredGraphBuilder.iamPath)
+            // Roles and the instance profiles holding them come from the same pages.
+            async let iamDetails = iam.authorizationDetails(pathPrefix: DesiredGraphBuilder.iamPath)
             async let parameters = tagging.resources(type: "ssm:parameter", tagKey: OwnershipTags.deployment)
 
             var out: [String: ObservedDeployment] = [:]
@@ -145,11 +148,12 @@ public struct AWSObserver: Sendable {
                     add(Self.instance(i, k, volume: root, latestImage: i.tags[DesiredGraphBuilder.imageTag].flatMap { imageParameters[$0] }), deployment: d)
                 }
             }
-            for role in try await roles {
+            let (roles, held) = try await iamDetails
+            let listed = everyProfile ? Self.merge(held, try await iam.instanceProfiles(pathPrefix: DesiredGraphBuilder.iamPath)) : held
+            for role in roles {
                 guard let (d, k, kind) = owner(role.tags), kind == .role else { continue }
                 add(Self.role(role, k), deployment: d)
             }
-            let listed = try await profiles
             let (readTags, tagFailures) = await profileTags(listed.filter { ($0.tags ?? [:]).isEmpty }.map(\.name), iam)
             for profile in listed {
                 var tags = profile.tags ?? [:]
@@ -224,6 +228,13 @@ public struct AWSObserver: Sendable {
     }
 
     static let profileTagsKey = "tags"
+
+    /// Profiles from two listings, each once (the second's tags where the first has none).
+    static func merge(_ a: [IAM.InstanceProfile], _ b: [IAM.InstanceProfile]) -> [IAM.InstanceProfile] {
+        var byName = Dictionary(a.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+        for p in b where byName[p.name]?.tags == nil { byName[p.name] = byName[p.name].map { var q = $0; q.tags = p.tags; return q } ?? p }
+        return byName.keys.sorted().compactMap { byName[$0] }
+    }
 
     /// Every route table of the given VPCs (main tables and tables made by hand included), in
     /// calls of at most 100 VPC ids.

@@ -302,7 +302,7 @@ public final class Reconciler: Sendable {
     private func recordedButUnlisted(_ recorded: [String: String], in observed: ObservedDeployment, client: AWSClient, region: String,
                                      context: AWSCallContext) async throws(AWSError) -> [ObservedResource] {
         let unlisted = recorded.compactMap { key, id -> RecordedResource? in
-            guard let kind = Components.kind(of: key), !kind.isGlobal, !(observed.resources[key] ?? []).contains(where: { $0.id == id }) else { return nil }
+            guard let kind = Components.kind(of: key), kind != .role, !(observed.resources[key] ?? []).contains(where: { $0.id == id }) else { return nil }
             return RecordedResource(key: key, kind: kind, id: id)
         }
         guard !unlisted.isEmpty else { return [] }
@@ -375,7 +375,8 @@ public final class Reconciler: Sendable {
     /// Every reclaw-owned deployment found in a region (for destroy and prune), without the slow
     /// attributes a deletion never needs.
     public func observe(region: String, roleArn: String?) async throws(AWSError) -> Observation {
-        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger).observe()
+        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger)
+            .observe(everyProfile: true)
     }
 
     /// A plan that deletes everything of one deployment in `region`. With `keepGlobal`, the IAM
@@ -385,7 +386,8 @@ public final class Reconciler: Sendable {
                             retiring: Bool = false) async throws(AWSError) -> PlannedDeployment {
         let planID = UUID().uuidString.lowercased()
         let acting = client(roleArn: roleArn, region: region, planID: planID)
-        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger).observe()
+        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger)
+            .observe(everyProfile: true)
         if let error = all.failures[deployment] { throw error }
         var observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
         if keepGlobal { observed.resources = observed.resources.filter { !(Components.kind(of: $0.key)?.isGlobal ?? false) } }

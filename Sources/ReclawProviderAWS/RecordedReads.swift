@@ -20,8 +20,9 @@ extension AWSObserver {
     /// Reads recorded resources that a listing did not return, by their own ids (EC2's describes
     /// by id, SSM's GetParameters by name): a listing by tag pages while others write, and the
     /// tagging API is an index that lags, so its silence is no proof a resource is gone. Returns
-    /// those that exist, normalized as the listing would have; the others are missing. IAM's
-    /// resources come from a complete listing and are not read again here.
+    /// those that exist, normalized as the listing would have; the others are missing. Roles come
+    /// from a complete listing; an instance profile that holds no role is missing from it, and is
+    /// looked for in ListInstanceProfiles (IAM's own store).
     ///
     /// An EC2 resource keeps its identity by id even without its tags (it is marked `recorded`,
     /// so its tags can be put back); a parameter is named, and a name can be taken by someone
@@ -70,6 +71,18 @@ extension AWSObserver {
                 for i in instances {
                     let root = Self.rootVolumeID(i).flatMap { id in volumes.first { $0.id == id } }
                     keep(key(.instance, i.id).map { Self.instance(i, $0, volume: root, latestImage: nil) })
+                }
+            }
+            if !ids(.instanceProfile).isEmpty {
+                let iam = IAMClient(client: client, region: region, context: context)
+                for p in try await iam.instanceProfiles(pathPrefix: DesiredGraphBuilder.iamPath) {
+                    guard let k = key(.instanceProfile, p.name) else { continue }
+                    var tags = p.tags ?? [:]
+                    if p.tags == nil { tags = try await iam.instanceProfileTags(p.name) }
+                    guard tags[OwnershipTags.deployment] == deployment else { continue }
+                    found.append(ObservedResource(key: k, kind: .instanceProfile, id: p.name,
+                                                  attributes: ["path": .string(p.path), "roles": Normalize.strings(p.roles)],
+                                                  tags: tags, details: ["arn": .string(p.arn)]))
                 }
             }
             if !ids(.parameter).isEmpty {

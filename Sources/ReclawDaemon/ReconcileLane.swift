@@ -92,7 +92,7 @@ extension ReconcileDaemon {
         // When AWS was last known to match: where a search for who drifted it starts.
         let since = before?.lastInSyncAt ?? before?.lastAppliedAt ?? clock.date().addingTimeInterval(-3600)
         if p.plan.hasChanges {
-            let record = PlanLog.record(p.plan, reclawVersion: ReclawVersion.string, timestamp: clock.date())
+            let record = PlanLog.record(p.plan, vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: clock.date())
             logger.info(record.message, metadata: record.metadata)
         }
         let result: ApplyResult
@@ -189,7 +189,7 @@ extension ReconcileDaemon {
             return (.failed, false)
         }
         for planned in plans {
-            let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", reclawVersion: ReclawVersion.string,
+            let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string,
                                         timestamp: clock.date())
             logger.info(record.message, metadata: record.metadata)
             let result: ApplyResult

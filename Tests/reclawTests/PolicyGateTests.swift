@@ -175,4 +175,41 @@ import Testing
         let after = try await w.status()
         #expect(after["lastAppliedRevision"] as? String == next && w.ready(after)?["status"] as? String == "True")
     }
+
+    @Test func applyWithADeniedPlanAppliesNothingAndSaysWhy() async throws {
+        let w = try Workspace(emulator: emulator)
+        w.dir.write("specs/app.yaml", w.spec())
+        let r = try await Command.run([RepoPaths.reclawBinary, "apply", "--auto-approve", "--policy-command", "echo 'refused by the test policy'; exit 2",
+                                       w.dir.file("specs")], environment: w.env)
+        #expect(r.status == 1 && r.stdout.contains("policy: \(w.name): denied (exit 2)"), "\(r.stdout.suffix(2000)) \(r.stderr.suffix(2000))")
+        let row = try await w.status()
+        #expect(row["lastAppliedRevision"] == nil)
+        #expect(w.ready(row)?["reason"] as? String == "PolicyDenied")
+        #expect((w.ready(row)?["message"] as? String)?.contains("refused by the test policy") == true)
+        let audit = try String(contentsOfFile: w.dir.file("state/audit.log"), encoding: .utf8)
+        #expect(audit.contains("\"eventType\":\"PolicyDenied\"") && !audit.contains("\"eventType\":\"ActionApplied\""))
+        let again = try await w.plan(w.spec())
+        #expect(again.stdout.contains("Plan: 19 to add, 0 to change, 0 to replace, 0 to destroy."), "nothing was created")
+    }
+
+    @Test func aDeniedDriftCorrectionLeavesTheDriftAndAlertsIt() async throws {
+        let w = try Workspace(emulator: emulator)
+        let receiver = try EchoServer()
+        let noCorrections = #"python3 -c 'import json, sys; sys.exit(1 if json.load(sys.stdin)["resource_drift"] else 0)'"#
+        let gate = ["--policy-command", noCorrections, "--alert-webhook", receiver.url + "/record"]
+        try w.upstream.commit(["deployments/app.yaml": w.spec()])
+        let first = try await w.run(gate)
+        #expect(first.status == 2, "\(first.stderr.suffix(3000))")
+        try await Command.check(["python3", "-c", """
+        import boto3, sys
+        ec2 = boto3.client("ec2", endpoint_url=sys.argv[1], region_name=sys.argv[2], aws_access_key_id="x", aws_secret_access_key="x")
+        sg = ec2.describe_security_groups(Filters=[{"Name": "tag:reclaw:deployment", "Values": [sys.argv[3]]}, {"Name": "tag:reclaw:component", "Values": ["instance-sg"]}])["SecurityGroups"][0]
+        ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+        """, emulator.url, w.region, w.name])
+        let second = try await w.run(gate)
+        #expect(second.stderr.contains("the policy command refused the plan"), "\(second.stderr.suffix(3000))")
+        #expect(try await w.ingress(emulator).contains("0.0.0.0/0"), "the drift stays")
+        let alerts = try await receiver.records()
+        #expect(alerts.contains("PolicyDenied") && alerts.contains("DriftDetected"), "\(alerts.prefix(3000))")
+    }
 }

@@ -47,3 +47,13 @@ if ! python_ok; then
   echo "==> pip install moto[server] boto3 pytest awscli jsonschema pyyaml cfn-lint parliament"
   python3 -m pip install -q "moto[server]>=5.1,<6" "boto3>=1.34" "pytest>=7" "awscli>=1.30" "jsonschema>=4" "pyyaml>=6" "cfn-lint>=1.0" "parliament>=1.6"
 fi
+
+# Policy tools the plan JSON is tested with (examples/policies): checkov, and regopy (a Rego engine,
+# for the conftest-style policy). In a virtualenv of their own, since checkov pins many packages;
+# about 5 minutes on a loaded 2-core machine. The tests look for them in $RECLAW_POLICY_TOOLS/bin.
+tools="${RECLAW_POLICY_TOOLS:-$HOME/.local/share/reclaw/policy-tools}"
+if ! "$tools/bin/python" -c "import checkov, regopy" 2>/dev/null; then
+  echo "==> pip install checkov regopy (into $tools)"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q "checkov>=3.2,<4" "regopy>=1.0"
+fi

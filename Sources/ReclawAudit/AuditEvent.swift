@@ -17,6 +17,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case reconcileFailed = "ReconcileFailed"
         case sourceUpdated = "SourceUpdated"
         case sourceFailed = "SourceFailed"
+        /// The operator's policy command refused a plan; nothing of it was applied.
+        case policyDenied = "PolicyDenied"
     }
 
     public struct Resource: Sendable, Hashable, Codable {

@@ -23,10 +23,13 @@ public struct DaemonOptions: Sendable {
     /// The backoff of a failing deployment: from `backoffMin`, doubling, up to `backoffMax`.
     public var backoffMin: Duration
     public var backoffMax: Duration
+    /// The operator's policy command, run on every plan with changes before it is applied.
+    public var policy: PolicyGate?
 
     public init(interval: Duration = .seconds(60), driftInterval: Duration = .seconds(300), prune: Bool = false, concurrency: Int = 4,
                 alertWindow: Duration = .seconds(3600), attributionSchedule: [Duration] = [.seconds(60), .seconds(300), .seconds(900)],
-                fetchTimeout: Duration = .seconds(120), backoffMin: Duration = .seconds(10), backoffMax: Duration = .seconds(900)) {
+                fetchTimeout: Duration = .seconds(120), backoffMin: Duration = .seconds(10), backoffMax: Duration = .seconds(900),
+                policy: PolicyGate? = nil) {
         self.interval = interval
         self.driftInterval = driftInterval
         self.prune = prune
@@ -36,6 +39,7 @@ public struct DaemonOptions: Sendable {
         self.fetchTimeout = fetchTimeout
         self.backoffMin = backoffMin
         self.backoffMax = backoffMax
+        self.policy = policy
     }
 
     var schedulerSettings: WorkScheduler.Settings {
@@ -58,12 +62,14 @@ public struct PassReport: Sendable {
     public var pruneRefused: String?
     /// Deployments stopped because their state or audit record cannot be written.
     public var stalled: [String] = []
+    /// Deployments whose plan the policy command refused: nothing of it was applied.
+    public var policyDenied: [String] = []
 
     public init() {}
 
     public var failed: Bool {
         sourceError != nil || !invalid.isEmpty || !unreadable.isEmpty || !planFailures.isEmpty || applied.values.contains { !$0.converged } || pruneRefused != nil
-            || !stalled.isEmpty
+            || !stalled.isEmpty || !policyDenied.isEmpty
     }
 
     /// 1 on any failure, 2 when changes were applied, 0 when AWS already matched.

@@ -63,6 +63,7 @@ public final class Metrics: AWSCallObserver, Sendable {
         static var httpRefusals: MetricNameDescriptor { family("reclaw_http_refusals_total", "Requests the operations endpoint refused, by reason.") }
         static var readsPaused: MetricNameDescriptor { family("reclaw_http_reads_paused_total", "Times the operations endpoint stopped reading a connection whose client left its answers unread.") }
         static var unanswered: MetricNameDescriptor { family("reclaw_http_unanswered_requests", "Requests the operations endpoint has read whose answers are not yet handed to the network.") }
+        static var policy: MetricNameDescriptor { family("reclaw_policy_evaluations_total", "Plans the policy command judged, by deployment and result (allowed, denied, timed_out, failed_to_start).") }
         static var pushes: MetricNameDescriptor { family("reclaw_push_notifications_accepted_total", "Push notifications accepted (each triggers a fetch).") }
     }
 
@@ -94,6 +95,13 @@ public final class Metrics: AWSCallObserver, Sendable {
                 s.histograms[key] = registry.makeValueHistogram(descriptor: Family.reconcileDuration, labels: labels, buckets: Self.durationBuckets)
             }
             s.histograms[key]!.record(max(0, seconds))
+        }
+    }
+
+    /// `reclaw_policy_evaluations_total{deployment,result}`.
+    public func policyEvaluated(deployment: String, result: PolicyVerdict.Result) {
+        withSeries(deployment) { s in
+            counter(&s, Family.policy, [("deployment", deployment), ("result", result.rawValue)]).increment()
         }
     }
 

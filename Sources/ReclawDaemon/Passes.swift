@@ -26,6 +26,7 @@ extension ReconcileDaemon {
         let reconciled = await reconcileQueued()
         report.applied = reconciled.applied
         report.planFailures = reconciled.failures
+        report.policyDenied = reconciled.policyDenied
         report.pruned = reconciled.pruned
         report.stalled = stalledDeployments
         return report

@@ -11,6 +11,8 @@ struct ReconcileReport: Sendable {
     var applied: [String: ApplyResult] = [:]
     var failures: [String] = []
     var pruned: [String] = []
+    /// Deployments whose plan the policy command refused.
+    var policyDenied: [String] = []
 }
 
 extension ReconcileDaemon {
@@ -40,6 +42,7 @@ extension ReconcileDaemon {
         let byName = Dictionary(targets.map { ($0.0.spec.name, $0.0) }, uniquingKeysWith: { a, _ in a })
         let planned = targets.isEmpty ? [] : await reconciler.plan(targets.map(\.0), record: false)
         let pruning = prunes
+        var denied: [String] = []
         await withTaskGroup(of: (String, ApplyResult?, ReconcileOutcome, Bool).self) { group in
             for result in planned {
                 group.addTask {
@@ -70,8 +73,10 @@ extension ReconcileDaemon {
                 if let applied { report.applied[name] = applied }
                 if outcome == .failed && !pruning.contains(name) { report.failures.append(name) }
                 if pruned { report.pruned.append(name) }
+                if outcome == .stalled && applied == nil && !pruning.contains(name) { denied.append(name) }
             }
         }
+        report.policyDenied = denied.sorted()
         report.failures.sort()
         report.pruned.sort()
         return report
@@ -92,8 +97,13 @@ extension ReconcileDaemon {
         // When AWS was last known to match: where a search for who drifted it starts.
         let since = before?.lastInSyncAt ?? before?.lastAppliedAt ?? clock.date().addingTimeInterval(-3600)
         if p.plan.hasChanges {
-            let record = PlanLog.record(p.plan, reclawVersion: ReclawVersion.string, timestamp: clock.date())
+            let record = PlanLog.record(p.plan, vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: clock.date())
             logger.info(record.message, metadata: record.metadata)
+        }
+        if p.plan.hasChanges, let gate = options.policy, !(await policyAllows(p, gate: gate, reasons: reasons)) {
+            metrics.reconciled(deployment: name, kind: "apply", result: .failure, seconds: (clock.now() - started).inSeconds)
+            publish(name, ready: .false, stalled: .true)
+            return (.stalled, nil)
         }
         let result: ApplyResult
         do {
@@ -186,7 +196,7 @@ extension ReconcileDaemon {
             return (.failed, false)
         }
         for planned in plans {
-            let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", reclawVersion: ReclawVersion.string,
+            let record = PlanLog.record(planned.plan, heading: "pruning: the spec left the repository", vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string,
                                         timestamp: clock.date())
             logger.info(record.message, metadata: record.metadata)
             let result: ApplyResult

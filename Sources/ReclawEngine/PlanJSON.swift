@@ -2,25 +2,33 @@ import Foundation
 import ReclawJSON
 
 /// Plans as one JSON document laid out as `terraform show -json` lays out a plan (docs/plan-json.md),
-/// so policies (OPA, conftest), plan summarizers and jq habits written for Terraform read it:
-/// `resource_changes[]` and `resource_drift[]` with `address`, `type`, `change.actions`, whole
-/// `before`/`after` objects and their masks. reclaw's own fields (plan id, revision, blocked
-/// reason, the per-deployment `plans[]`) sit beside them. `plan --json` and `drift --json` print it.
+/// in a provider's vocabulary (`PlanVocabulary`), so policies (checkov, OPA, conftest), plan
+/// summarizers and jq habits written for Terraform read it: `resource_changes[]` and
+/// `resource_drift[]` with `address`, `type`, `change.actions`, whole `before`/`after` objects and
+/// their masks, `prior_state` and `planned_values`. reclaw's own fields (plan id, revision, blocked
+/// reason, component, the per-deployment `plans[]`) sit beside them.
 public enum PlanJSON {
-    /// The version of this document's layout; a minor step adds fields, a major one would change them.
-    public static let formatVersion = "1.0"
+    /// The version of this document's layout; a minor step adds fields, a major one changes them.
+    public static let formatVersion = "2.0"
+    /// The Terraform release whose plan representation this layout follows; tools such as checkov
+    /// recognise a plan by the presence of `terraform_version`.
+    public static let terraformVersion = "1.9.0"
 
     /// What else goes into a deployment's entry of `plans[]` (drift's attribution), by deployment.
     public typealias PlanExtras = [String: [String: JSONValue]]
 
-    public static func document(_ plans: [Plan], reclawVersion: String, timestamp: Date, errored: Bool = false,
+    public static func document(_ plans: [Plan], vocabulary: any PlanVocabulary, reclawVersion: String, timestamp: Date, errored: Bool = false,
                                 planExtras: PlanExtras = [:], extra: [String: JSONValue] = [:]) -> JSONValue {
+        let words = PlanWords(vocabulary)
         var o: [String: JSONValue] = [
             "format_version": .string(formatVersion),
             "reclaw_version": .string(reclawVersion),
+            "terraform_version": .string(terraformVersion),
             "timestamp": .string(rfc3339(timestamp)),
-            "resource_changes": .array(plans.flatMap { p in p.actions.map { resourceChange($0, plan: p) } }),
-            "resource_drift": .array(plans.flatMap(resourceDrift)),
+            "resource_changes": .array(plans.flatMap { p in p.actions.map { resourceChange($0, plan: p, words) } }),
+            "resource_drift": .array(plans.flatMap { resourceDrift($0, words) }),
+            "prior_state": words.priorState(plans, formatVersion: formatVersion),
+            "planned_values": words.plannedValues(plans),
             "errored": .bool(errored),
             "applyable": .bool(plans.contains { $0.hasChanges } && plans.allSatisfy { $0.blocked.isEmpty }),
             "complete": .bool(!errored),
@@ -49,11 +57,12 @@ public enum PlanJSON {
         }
     }
 
-    static func resourceChange(_ a: Action, plan: Plan) -> JSONValue {
-        var change = changeObject(actions: actions(a.kind), before: a.before, after: a.after)
-        let replacePaths = a.changes.filter(\.requiresReplacement).map { JSONValue.array(path($0.attribute)) }
-        if a.kind == .replace { change["replace_paths"] = .array(replacePaths) }
-        var o = address(deployment: plan.deployment, key: a.key, kind: a.resourceKind)
+    static func resourceChange(_ a: Action, plan: Plan, _ words: PlanWords) -> JSONValue {
+        var change = words.change(actions: actions(a.kind), before: a.before, after: a.after, kind: a.resourceKind)
+        if a.kind == .replace {
+            change["replace_paths"] = .array(a.changes.filter(\.requiresReplacement).map { JSONValue.array(words.vocabulary.path($0.attribute, kind: a.resourceKind)) })
+        }
+        var o = words.address(deployment: plan.deployment, key: a.key, kind: a.resourceKind)
         o["change"] = .object(change)
         if a.kind == .replace {
             o["action_reason"] = "replace_because_cannot_update"
@@ -70,7 +79,7 @@ public enum PlanJSON {
 
     /// Changes made outside reclaw since the last apply, one entry per resource: `before` is what
     /// reclaw applied, `after` what AWS has now.
-    static func resourceDrift(_ plan: Plan) -> [JSONValue] {
+    static func resourceDrift(_ plan: Plan, _ words: PlanWords) -> [JSONValue] {
         var order: [ComponentKey] = []
         var byKey: [ComponentKey: [DriftItem]] = [:]
         // Look-alikes are no change of reclaw's resources: `plans[].look_alikes` lists them.
@@ -83,43 +92,27 @@ public enum PlanJSON {
             let action = plan.actions.first { $0.key == key && $0.before != nil && (items[0].resourceID == nil || $0.resourceID == items[0].resourceID) }
                 ?? plan.actions.first { $0.key == key }
             let kind = action?.resourceKind ?? Components.kind(of: key) ?? .vpc
-            var o = address(deployment: plan.deployment, key: key, kind: kind)
+            var o = words.address(deployment: plan.deployment, key: key, kind: kind)
             let change: [String: JSONValue]
             if items.contains(where: { $0.attribute == "(resource)" }) {
                 // Gone from AWS: what reclaw applied is the spec's resource.
-                change = changeObject(actions: ["delete"], before: action?.after, after: nil)
+                change = words.change(actions: ["delete"], before: action?.after, after: nil, kind: kind)
             } else {
                 let now = action?.before ?? ResourceValues(values: [:])
                 var then = now
                 for item in items { set(&then.values, path: path(item.attribute), to: item.expected) }
-                change = changeObject(actions: ["update"], before: then, after: now)
+                change = words.change(actions: ["update"], before: then, after: now, kind: kind)
             }
             o["change"] = .object(change)
             o["resource_id"] = items[0].resourceID.map { .string($0) } ?? .null
-            o["drifted_attributes"] = .array(items.map { .string($0.attribute) })
+            o["drifted_attributes"] = .array(items.map { .string(words.dotted($0.attribute, kind: kind)) })
             o["plan_id"] = .string(plan.id)
             o["revision"] = .string(plan.revision)
             return .object(o)
         }
     }
 
-    static func address(deployment: String, key: ComponentKey, kind: ResourceKind) -> [String: JSONValue] {
-        ["address": .string("\(deployment).\(key)"), "mode": "managed", "type": .string(kind.typeName), "name": .string(key),
-         "provider_name": "reclaw.dev/aws", "deployment": .string(deployment)]
-    }
-
-    static func changeObject(actions: [String], before: ResourceValues?, after: ResourceValues?) -> [String: JSONValue] {
-        [
-            "actions": .array(actions.map { .string($0) }),
-            "before": before.map { known($0.values) } ?? .null,
-            "after": after.map { known($0.values) } ?? .null,
-            "after_unknown": after.map { unknownMask(.object($0.values)) } ?? [:],
-            "before_sensitive": before.map(sensitiveMask) ?? false,
-            "after_sensitive": after.map(sensitiveMask) ?? false,
-        ]
-    }
-
-    /// An attribute path as Terraform writes one (`["tags", "Team"]`).
+    /// A path into reclaw's own attribute object (`["tags", "Team"]`).
     static func path(_ attribute: String) -> [JSONValue] {
         attribute.hasPrefix("tags.") ? ["tags", .string(String(attribute.dropFirst(5)))] : [.string(attribute)]
     }
@@ -136,89 +129,8 @@ public enum PlanJSON {
         }
     }
 
-    /// Values with every reference still unresolved replaced by null: Terraform leaves unknowns out of `after`.
-    static func known(_ values: [String: JSONValue]) -> JSONValue {
-        func strip(_ v: JSONValue) -> JSONValue {
-            if Ref.target(v) != nil { return .null }
-            switch v {
-            case .array(let a): return .array(a.map(strip))
-            case .object(let o): return .object(o.mapValues(strip))
-            default: return v
-            }
-        }
-        return strip(.object(values))
-    }
-
-    /// Terraform's `after_unknown`: `true` where a value is known only after apply; objects keep
-    /// only the keys that hold something unknown, lists keep one entry per element.
-    static func unknownMask(_ v: JSONValue) -> JSONValue {
-        if Ref.target(v) != nil { return true }
-        switch v {
-        case .array(let a): return .array(a.map(unknownMask))
-        case .object(let o):
-            return .object(o.compactMapValues { value -> JSONValue? in
-                let mask = unknownMask(value)
-                return mask == .bool(false) ? Optional<JSONValue>.none : mask
-            })
-        default: return false
-        }
-    }
-
-    /// Terraform's `*_sensitive`: `true` for each attribute whose value is never shown.
-    static func sensitiveMask(_ r: ResourceValues) -> JSONValue {
-        .object(Dictionary(r.sensitive.map { ($0, JSONValue.bool(true)) }, uniquingKeysWith: { a, _ in a }))
-    }
-
-    // MARK: reclaw's own per-deployment entry
-
-    /// A deployment's plan as `plan --json` has always printed it, with the drift items' values
-    /// also under Terraform's names (`before`: what reclaw applied, `after`: what AWS has).
-    static func legacy(_ plan: Plan) -> [String: JSONValue] {
-        var o: [String: JSONValue] = [
-            "id": .string(plan.id), "deployment": .string(plan.deployment), "revision": .string(plan.revision), "region": .string(plan.region),
-            "createdAt": .string(rfc3339(plan.createdAt)),
-            "notes": .array(plan.notes.map { .string($0) }),
-            "look_alikes": .array(plan.lookAlikes.map { a in
-                ["address": .string("\(plan.deployment).\(a.key)"), "resource_id": .string(a.resourceID),
-                 "recorded_id": a.recordedID.map { .string($0) } ?? .null]
-            }),
-        ]
-        o["actions"] = .array(plan.changes.map { a in
-            var entry: [String: JSONValue] = [
-                "key": .string(a.key), "resourceKind": .string(a.resourceKind.rawValue), "kind": .string(a.kind.rawValue),
-                "changes": .array(a.changes.map(attributeChange)), "reasons": .array(a.reasons.map { .string($0) }),
-            ]
-            if let id = a.resourceID { entry["resourceID"] = .string(id) }
-            if let blocked = a.blocked { entry["blocked"] = .string(blocked) }
-            return .object(entry)
-        })
-        o["drift"] = .array(plan.drift.map { item in
-            var entry: [String: JSONValue] = ["key": .string(item.key), "attribute": .string(item.attribute),
-                                              "before": item.expected ?? .null, "after": item.actual ?? .null]
-            if let id = item.resourceID { entry["resourceID"] = .string(id) }
-            if let v = item.expected { entry["expected"] = v }
-            if let v = item.actual { entry["actual"] = v }
-            return .object(entry)
-        })
-        o["blocked"] = .array(plan.blocked.map { a in ["address": .string("\(plan.deployment).\(a.key)"), "reason": .string(a.blocked ?? "")] })
-        o["summary"] = [
-            "add": .int(plan.count(.create)), "change": .int(plan.count(.update)), "replace": .int(plan.count(.replace)),
-            "destroy": .int(plan.count(.delete)), "blocked": .int(plan.blocked.count), "drift": .int(plan.drift.count),
-            "text": .string(plan.summary),
-        ]
-        return o
-    }
-
     /// `2026-11-25T01:02:03Z`, as Terraform writes its plan's timestamp.
     static func rfc3339(_ date: Date) -> String {
         ISO8601DateFormatter().string(from: date)
-    }
-
-    static func attributeChange(_ c: AttributeChange) -> JSONValue {
-        var o: [String: JSONValue] = ["attribute": .string(c.attribute), "sensitive": .bool(c.sensitive),
-                                      "requiresReplacement": .bool(c.requiresReplacement), "knownAfterApply": .bool(c.knownAfterApply)]
-        if let b = c.before { o["before"] = b }
-        if let a = c.after { o["after"] = a }
-        return .object(o)
     }
 }

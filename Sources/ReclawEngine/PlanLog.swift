@@ -13,7 +13,7 @@ public enum PlanLog {
     public static let planKey = "plan"
 
     /// The message and metadata of a plan's log record. `heading` goes before the plan's header.
-    public static func record(_ plan: Plan, heading: String? = nil, reclawVersion: String, timestamp: Date,
+    public static func record(_ plan: Plan, heading: String? = nil, vocabulary: any PlanVocabulary, reclawVersion: String, timestamp: Date,
                               metadata: Logger.Metadata = [:]) -> (message: Logger.Message, metadata: Logger.Metadata) {
         var lines = PlanRenderer.text(plan).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let header = lines.removeFirst()
@@ -22,7 +22,7 @@ public enum PlanLog {
         m["deployment"] = "\(plan.deployment)"
         m["plan.id"] = "\(plan.id)"
         m[blockKey] = .string(lines.joined(separator: "\n"))
-        m[planKey] = .stringConvertible(PlanJSON.document([plan], reclawVersion: reclawVersion, timestamp: timestamp))
+        m[planKey] = .stringConvertible(PlanJSON.document([plan], vocabulary: vocabulary, reclawVersion: reclawVersion, timestamp: timestamp))
         return ("\(heading.map { $0 + ": " } ?? "")\(header)", m)
     }
 }

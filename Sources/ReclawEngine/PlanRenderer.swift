@@ -54,8 +54,8 @@ public enum PlanRenderer {
     }
 
     /// The plans as the Terraform-shaped document of `PlanJSON`.
-    public static func json(_ plans: [Plan], reclawVersion: String, timestamp: Date, errored: Bool = false) -> JSONValue {
-        PlanJSON.document(plans, reclawVersion: reclawVersion, timestamp: timestamp, errored: errored)
+    public static func json(_ plans: [Plan], vocabulary: any PlanVocabulary, reclawVersion: String, timestamp: Date, errored: Bool = false) -> JSONValue {
+        PlanJSON.document(plans, vocabulary: vocabulary, reclawVersion: reclawVersion, timestamp: timestamp, errored: errored)
     }
 
     static func before(_ c: AttributeChange) -> String {

@@ -431,7 +431,7 @@ public final class Reconciler: Sendable {
                 continue
             }
             let record = PlanLog.record(retire.plan, heading: "emptying \(region): the deployment moved to \(planned.plan.region)",
-                                        reclawVersion: ReclawVersion.string, timestamp: now())
+                                        vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: now())
             logger.info(record.message, metadata: record.metadata)
             outcomes += try await apply(retire, recordPlan: true, shouldStop: shouldStop).outcomes
         }

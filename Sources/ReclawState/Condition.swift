@@ -48,6 +48,8 @@ public enum ConditionReason: String, Sendable, Codable, CaseIterable {
     case converged = "Converged"
     /// Another replica holds the deployment's lease.
     case notOwned = "NotOwned"
+    /// The operator's policy command refused the plan: nothing of it was applied.
+    case policyDenied = "PolicyDenied"
     /// A reason this version of reclaw does not know (written by another version).
     case unknown = "Unknown"
 

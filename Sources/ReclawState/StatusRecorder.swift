@@ -168,6 +168,19 @@ public struct StatusRecorder: Sendable {
         }
     }
 
+    /// The operator's policy command refused the plan of `revision`: nothing was applied, and a
+    /// later revision the policy allows is.
+    @discardableResult
+    public func policyDenied(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
+        let now = now()
+        return try store.update(deployment) { s in
+            s.lastAttemptedRevision = revision
+            s.lastAttemptedAt = now
+            s.set(.ready, .false, .policyDenied, message, revision: revision, now: now)
+            s.set(.stalled, .true, .policyDenied, "a revision the policy command allows is applied when it comes", revision: revision, now: now)
+        }
+    }
+
     /// A drift check found AWS matching the last applied state.
     @discardableResult
     public func inSync(_ deployment: String) throws(StateError) -> DeploymentStatus {

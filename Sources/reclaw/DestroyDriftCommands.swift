@@ -159,7 +159,7 @@ struct DriftCommand: AsyncParsableCommand {
             extras[f.deployment] = ["diff": f.diff, "attributionStatus": .string(f.attributionStatus),
                                     "attribution": .array(f.attribution.map(attribution))]
         }
-        return PlanJSON.document(findings.map(\.planned.plan), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored,
+        return PlanJSON.document(findings.map(\.planned.plan), vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored,
                                  planExtras: extras, extra: ["clean": .array(clean.map { .string($0) })])
     }
 

@@ -13,6 +13,7 @@ struct PlanCommand: AsyncParsableCommand {
     @Flag(help: "Exit 2 when there are changes, 0 when there are none.") var detailedExitcode = false
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var operatorOptions: OperatorOptions
+    @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -20,6 +21,9 @@ struct PlanCommand: AsyncParsableCommand {
         let runtime = Runtime(global: global, options: runtimeOptions, settings: operatorOptions.providerSettings, audit: .whenAsked)
         let (plans, failed) = try await planAll(runtime, sourceOptions, record: runtime.auditing)
         show(plans.map(\.plan), json: json, errored: failed)
+        if let gate = policyOptions.gate(), await judge(plans, gate: gate, json: json).values.contains(where: { !$0.allowed }) {
+            throw ExitCode(1)
+        }
         if failed { throw ExitCode(1) }
         if detailedExitcode && plans.contains(where: { $0.plan.hasChanges }) { throw ExitCode(2) }
     }
@@ -35,6 +39,7 @@ struct ApplyCommand: AsyncParsableCommand {
     @Flag(help: "Apply without asking.") var autoApprove = false
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var operatorOptions: OperatorOptions
+    @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var global: GlobalOptions
 
     func run() async throws {
@@ -44,7 +49,16 @@ struct ApplyCommand: AsyncParsableCommand {
         // The plan is recorded when it is applied (PlanComputed precedes its first step).
         let (plans, failed) = try await planAll(runtime, sourceOptions, record: false)
         show(plans.map(\.plan), json: json, errored: failed)
-        let changing = plans.filter { $0.plan.hasChanges }
+        var changing = plans.filter { $0.plan.hasChanges }
+        var allowed = plans
+        if let gate = policyOptions.gate() {
+            // A denied plan applies nothing; the others go ahead.
+            let verdicts = await judge(plans, gate: gate, json: json)
+            for p in plans { if let v = verdicts[p.name], !v.allowed { await recordDenial(p, v, gate: gate, runtime: runtime) } }
+            allowed = plans.filter { verdicts[$0.name]?.allowed ?? true }
+            changing = allowed.filter { $0.plan.hasChanges }
+        }
+        let denied = allowed.count < plans.count
         if !changing.isEmpty && !autoApprove {
             guard try confirm("Apply \(changing.count == 1 ? "these changes" : "the changes to \(changing.count) deployments")?") else {
                 printError("Apply cancelled.")
@@ -53,8 +67,8 @@ struct ApplyCommand: AsyncParsableCommand {
         }
         // Plans without changes are applied too, with no AWS call: that records the revision as
         // applied, the baseline drift is measured against, as the daemon does.
-        let converged = try await applyAll(runtime, plans)
-        if failed || !converged { throw ExitCode(1) }
+        let converged = try await applyAll(runtime, allowed)
+        if failed || !converged || denied { throw ExitCode(1) }
         if detailedExitcode && !changing.isEmpty { throw ExitCode(2) }
     }
 }
@@ -79,7 +93,7 @@ func planAll(_ runtime: Runtime, _ options: SourceOptions, record: Bool) async t
 /// Prints the plans: the text blocks, or the Terraform-shaped JSON document (docs/plan-json.md).
 func show(_ plans: [Plan], json: Bool, errored: Bool) {
     if json {
-        print(PlanRenderer.json(plans, reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored).render(pretty: true))
+        print(PlanRenderer.json(plans, vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored).render(pretty: true))
     } else {
         print(plans.map(PlanRenderer.text).joined(separator: "\n\n"))
     }

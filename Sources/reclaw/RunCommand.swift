@@ -41,6 +41,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var replicaOptions: ReplicaOptions
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var operatorOptions: OperatorOptions
+    @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -87,7 +88,8 @@ struct RunCommand: AsyncParsableCommand {
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,
             options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftEvery)!, prune: prune,
-                                   concurrency: deploymentConcurrency),
+                                   concurrency: deploymentConcurrency,
+                                   policy: policyOptions.gate(sleep: { d in try await clock.sleep(until: clock.now() + d) })),
             clock: clock, leases: leases, logger: logger)
         // The audit log is mandatory: a daemon that cannot record what it does does not start.
         do { try runtime.auditor.ensureWritable() } catch {
@@ -97,7 +99,7 @@ struct RunCommand: AsyncParsableCommand {
             "source": "\(SourceLocation(source))", "ref": "\(ref)", "path": "\(path)", "interval": "\(interval)",
             "drift-interval": "\(driftEvery)", "events-queue": "\(eventsQueue ?? "none")", "state-dir": "\(runtime.state.directory)", "alert-webhooks": "\(webhooks.count)",
             "deployment-concurrency": "\(deploymentConcurrency)", "replica": "\(replica ?? "single")",
-            "malloc-arenas": "\(arenaLimit)",
+            "malloc-arenas": "\(arenaLimit)", "policy-command": "\(policyOptions.command == nil ? "none" : "set")",
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {

@@ -50,6 +50,21 @@ import Testing
         }
     }
 
+    @Test func thePlanJSONPageAndSchemaAgreeOnTheVersionAndTheTerraformTypes() throws {
+        let page = try DeployFiles.text("docs/plan-json.md")
+        let schema = try #require(try JSONSerialization.jsonObject(with: Data(DeployFiles.text("docs/plan-json.schema.json").utf8)) as? [String: Any])
+        let properties = schema["properties"] as? [String: Any]
+        let pattern = (properties?["format_version"] as? [String: Any])?["pattern"] as? String
+        #expect(pattern == "^2\\.[0-9]+$" && page.hasPrefix("# Plan JSON, format 2.0") && page.contains("| 2.0 |"))
+        let address = ((schema["definitions"] as? [String: Any])?["address_fields"] as? [String: Any])?["properties"] as? [String: Any]
+        let types = try #require((address?["type"] as? [String: Any])?["enum"] as? [String])
+        #expect(types.count == 10)
+        for type in types { #expect(page.contains("`\(type)`"), "docs/plan-json.md does not name \(type)") }
+        for example in ["examples/policies/reclaw.rego", "examples/policies/checkov.sh"] {
+            #expect(FileManager.default.fileExists(atPath: RepoPaths.path(example)), "\(example) is missing")
+        }
+    }
+
     @Test func thePlanJSONSchemaIsItselfAValidSchema() async throws {
         try await Command.check(["python3", "-c", "import json, sys, jsonschema; jsonschema.Draft7Validator.check_schema(json.load(open(sys.argv[1])))",
                                  RepoPaths.path("docs/plan-json.schema.json")])

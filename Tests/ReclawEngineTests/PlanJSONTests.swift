@@ -4,13 +4,14 @@ import ReclawJSON
 import ReclawSpec
 import Testing
 
-/// The Terraform-shaped plan document, from plans made by the differ with plain values.
+/// The Terraform-shaped plan document, from plans made by the differ with plain values, in reclaw's
+/// own words (`ReclawVocabulary`); the provider's Terraform words are tested with it.
 @Suite struct PlanJSONTests {
     let base = DesiredGraphBuilder.build(spec(), facts: facts)
     let at = Date(timeIntervalSince1970: 1_800_000_000)
 
     func document(_ plans: [Plan]) -> JSONValue {
-        PlanJSON.document(plans, reclawVersion: "9.9.9", timestamp: at)
+        PlanJSON.document(plans, vocabulary: ReclawVocabulary(), reclawVersion: "9.9.9", timestamp: at)
     }
 
     func entry(_ doc: JSONValue, _ address: String, in list: String = "resource_changes") -> JSONValue? {
@@ -19,9 +20,9 @@ import Testing
 
     @Test func creationsHaveWholeAfterObjectsWithUnknownIdsAndSecretsMasked() throws {
         let doc = document([plan(base, ObservedDeployment(deployment: "alpha"))])
-        #expect(doc["format_version"] == "1.0" && doc["reclaw_version"] == "9.9.9" && doc["timestamp"] == "2027-01-15T08:00:00Z")
+        #expect(doc["format_version"] == "2.0" && doc["reclaw_version"] == "9.9.9" && doc["timestamp"] == "2027-01-15T08:00:00Z")
         let subnet = try #require(entry(doc, "alpha.public-subnet"))
-        #expect(subnet["type"] == "AWS::EC2::Subnet" && subnet["name"] == "public-subnet" && subnet["deployment"] == "alpha")
+        #expect(subnet["type"] == "subnet" && subnet["name"] == "public-subnet" && subnet["deployment"] == "alpha" && subnet["component"] == "public-subnet")
         #expect(subnet["change"]?["actions"] == ["create"] && subnet["change"]?["before"] == .null)
         #expect(subnet["change"]?["after"]?["cidr"] == "10.0.1.0/24" && subnet["change"]?["after"]?["vpc"] == .null)
         // Only the unknown values are true; known ones are left out of objects.
@@ -33,6 +34,13 @@ import Testing
         #expect(token["change"]?["after_sensitive"] == ["value": true] && token["change"]?["before_sensitive"] == false)
         #expect(token["change"]?["after"]?["value"] == nil)
         #expect(!doc.description.contains("$ref"), "an internal reference leaked into the document")
+        // Nothing exists yet: no prior state; every resource is planned, unknowns as null.
+        #expect(doc["prior_state"]?["values"]?["root_module"]?["resources"] == [])
+        let planned = try #require(doc["planned_values"]?["root_module"]?["resources"]?.arrayValue)
+        #expect(planned.count == base.components.count)
+        let plannedSubnet = try #require(planned.first { $0["address"] == "alpha.public-subnet" })
+        #expect(plannedSubnet["values"]?["cidr"] == "10.0.1.0/24" && plannedSubnet["values"]?["vpc"] == .null && plannedSubnet["schema_version"] == 0)
+        #expect(planned.first { $0["address"] == "alpha.param-gateway-token" }?["sensitive_values"] == ["value": true])
     }
 
     @Test func aMatchIsANoOpWhoseBeforeAndAfterAreEqual() throws {
@@ -44,6 +52,10 @@ import Testing
             #expect(c["change"]?["before"] == c["change"]?["after"], "\(c["address"] ?? .null)")
         }
         #expect(doc["changes"] == false && doc["applyable"] == false && doc["resource_drift"] == [])
+        // What exists is the prior state, and stays as it is.
+        #expect(doc["prior_state"]?["values"]?["root_module"]?["resources"]?.arrayValue?.count == base.components.count)
+        let values = { (tree: String) in doc[tree]?["values"]?["root_module"]?["resources"]?.arrayValue?.map { $0["values"] } }
+        #expect(values("prior_state") != nil && values("prior_state") == doc["planned_values"]?["root_module"]?["resources"]?.arrayValue?.map { $0["values"] })
     }
 
     @Test func replacementsNameTheirPathsAndReasonAndDeletionsOfWhatLeftTheSpecSayWhy() throws {
@@ -68,6 +80,10 @@ import Testing
         #expect(endpoint["action_reason"] == "delete_because_no_resource_config" && endpoint["change"]?["after_sensitive"] == false)
         #expect(doc["resource_changes"]?.arrayValue?.contains { $0["resource_id"] == "vpc-duplicate" } == false, "a look-alike is no change")
         #expect(doc["applyable"] == false)
+        // A blocked replacement is planned as it is now; a deletion leaves nothing planned.
+        let planned = try #require(doc["planned_values"]?["root_module"]?["resources"]?.arrayValue)
+        #expect(planned.first { $0["address"] == "alpha.vpc" }?["values"]?["cidr"] == "10.0.0.0/16")
+        #expect(!planned.contains { $0["address"] == "alpha.endpoint-bedrock-runtime" })
     }
 
     @Test func driftIsAResourceChangeFromWhatReclawAppliedToWhatAWSHas() throws {

@@ -67,16 +67,22 @@ import Testing
 
         // Nothing exists yet: 19 creations with whole `after` objects and their masks.
         let created = try await validated(try await w.reclaw("plan", "--json", w.specs), w.dir)
-        #expect(created["format_version"] as? String == "1.0")
+        #expect(created["format_version"] as? String == "2.0" && created["terraform_version"] is String)
         #expect((created["reclaw_version"] as? String)?.isEmpty == false)
         let first = changes(created)
         #expect(first.count == 19)
         #expect(first.values.allSatisfy { (change($0)["actions"] as? [String]) == ["create"] && change($0)["before"] is NSNull })
         let vpc = try #require(first["\(n).vpc"])
-        #expect(vpc["type"] as? String == "AWS::EC2::VPC" && vpc["name"] as? String == "vpc" && vpc["deployment"] as? String == n)
-        #expect((change(vpc)["after"] as? [String: Any])?["cidr"] as? String == "10.0.0.0/16")
+        #expect(vpc["type"] as? String == "aws_vpc" && vpc["name"] as? String == "vpc" && vpc["deployment"] as? String == n && vpc["component"] as? String == "vpc")
+        #expect((change(vpc)["after"] as? [String: Any])?["cidr_block"] as? String == "10.0.0.0/16")
+        // Every planned resource in planned_values, in the provider's words; nothing exists yet.
+        let plannedValues = ((created["planned_values"] as? [String: Any])?["root_module"] as? [String: Any])?["resources"] as? [[String: Any]] ?? []
+        #expect(plannedValues.count == 19)
+        let instance = try #require(plannedValues.first { $0["type"] as? String == "aws_instance" }?["values"] as? [String: Any])
+        #expect((instance["metadata_options"] as? [[String: Any]])?.first?["http_tokens"] as? String == "required")
+        #expect((instance["root_block_device"] as? [[String: Any]])?.first?["encrypted"] as? Bool == true)
         let subnet = change(first["\(n).public-subnet"])
-        #expect((subnet["after_unknown"] as? [String: Any])?["vpc"] as? Bool == true)
+        #expect((subnet["after_unknown"] as? [String: Any])?["vpc_id"] as? Bool == true)
         #expect((subnet["after_unknown"] as? [String: Any])?["id"] as? Bool == true)
         let token = change(first["\(n).param-gateway-token"])
         #expect((token["after_sensitive"] as? [String: Any])?["value"] as? Bool == true)
@@ -99,7 +105,7 @@ import Testing
         let planned = changes(edited)
         let replaced = try #require(planned["\(n).vpc"])
         #expect(change(replaced)["actions"] as? [String] == ["delete", "create"])
-        #expect(change(replaced)["replace_paths"] as? [[String]] == [["cidr"]])
+        #expect(change(replaced)["replace_paths"] as? [[String]] == [["cidr_block"]])
         #expect(replaced["action_reason"] as? String == "replace_because_cannot_update")
         #expect((replaced["blocked"] as? String)?.contains("allowReplace") == true)
         let dropped = try #require(planned["\(n).endpoint-bedrock-runtime"])
@@ -111,7 +117,7 @@ import Testing
         let before = (change(drifted)["before"] as? [String: Any])?["ingress"] as? [Any]
         let after = (change(drifted)["after"] as? [String: Any])?["ingress"] as? [[String: Any]]
         #expect(before?.isEmpty == true)
-        #expect(after?.contains { $0["fromPort"] as? Int == 22 && $0["peer"] as? String == "0.0.0.0/0" } == true)
+        #expect(after?.contains { $0["from_port"] as? Int == 22 && $0["cidr_blocks"] as? [String] == ["0.0.0.0/0"] && $0["protocol"] as? String == "tcp" } == true)
         let entry = try #require((edited["plans"] as? [[String: Any]])?.first)
         #expect((entry["summary"] as? [String: Any])?["blocked"] as? Int ?? 0 >= 1)
         let item = try #require((entry["drift"] as? [[String: Any]])?.first { $0["attribute"] as? String == "ingress" })
@@ -122,7 +128,7 @@ import Testing
         let drift = try await w.reclaw("drift", "--json", "--detailed-exitcode")
         #expect(drift.status == 2, "\(drift.stderr)")
         let report = try await validated(drift, w.dir)
-        #expect(report["format_version"] as? String == "1.0" && report["drift"] as? Bool == true)
+        #expect(report["format_version"] as? String == "2.0" && report["drift"] as? Bool == true)
         let same = try #require(changes(report, "resource_drift")["\(n).instance-sg"])
         #expect((change(same)["after"] as? [String: Any])?["ingress"] as? [[String: Any]] != nil)
         #expect(change(changes(report)["\(n).instance-sg"])["actions"] as? [String] == ["update"])

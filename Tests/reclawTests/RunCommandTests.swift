@@ -86,7 +86,7 @@ import Testing
         let plans = records.filter { $0["plan"] != nil }
         #expect(plans.count == 1)
         let plan = try #require(plans.first?["plan"] as? [String: Any])
-        #expect(plan["format_version"] as? String == "1.0")
+        #expect(plan["format_version"] as? String == "2.0")
         let changes = (plan["resource_changes"] as? [[String: Any]]) ?? []
         #expect(changes.count == 19)
         let updated = changes.filter { ($0["change"] as? [String: Any])?["actions"] as? [String] == ["update"] }.compactMap { $0["name"] as? String }

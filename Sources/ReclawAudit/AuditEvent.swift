@@ -17,6 +17,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case reconcileFailed = "ReconcileFailed"
         case sourceUpdated = "SourceUpdated"
         case sourceFailed = "SourceFailed"
+        /// The newest revision was refused for its signature (`--allowed-signers`, `--trusted-keys`).
+        case sourceRejected = "SourceRejected"
     }
 
     public struct Resource: Sendable, Hashable, Codable {

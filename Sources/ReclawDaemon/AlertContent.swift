@@ -56,6 +56,8 @@ struct AlertContent: Sendable {
             return e.errorCode == "InvalidSpec" ? "The spec is invalid: the deployment is left exactly as it was." : "The reconcile failed."
         case .sourceFailed:
             return "The source cannot be read; the last good revision stays in force."
+        case .sourceRejected:
+            return "A revision was refused for its signature: nothing of it is applied; the last verified revision stays in force."
         default:
             return nil
         }

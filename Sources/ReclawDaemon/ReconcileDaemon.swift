@@ -58,6 +58,8 @@ public final class ReconcileDaemon: Service, Sendable {
         var resourceAliases: [String: Set<String>] = [:]
         var health: HealthTracker
         var shutdownStarted: Duration?
+        /// The newest revision refused for its signature, while no later one has verified.
+        var rejected: SignatureRefusal?
         /// The scheduler's adds and retries already counted in the metrics.
         var countedQueue = (added: 0, retries: 0)
     }
@@ -125,7 +127,8 @@ public final class ReconcileDaemon: Service, Sendable {
         let unowned = leases?.unowned.mapValues(\.description) ?? [:]
         return core.withLock { c in
             c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
-                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" }, unowned: unowned)
+                            stalled: c.stalled.mapValues { "\($0.reason.rawValue): \($0.message)" }, unowned: unowned,
+                            rejected: c.rejected?.description)
         }
     }
 
@@ -286,7 +289,8 @@ public final class ReconcileDaemon: Service, Sendable {
 
     /// Publishes a deployment's conditions as metrics, from its status.
     func publishConditions(_ status: DeploymentStatus) {
-        for type in ConditionType.allCases {
+        // SourceVerified exists only where signatures are verified.
+        for type in ConditionType.allCases where type != .sourceVerified || status.condition(type) != nil {
             metrics.condition(deployment: status.deployment, type: type.rawValue, status: (status.condition(type)?.status ?? .unknown).rawValue)
         }
     }

@@ -80,7 +80,7 @@ extension GitRepository {
             try check(code, "walk the history from \(base) to \(tip)")
             out.append(hex(&next))
             if out.count > limit {
-                throw GitError(code: -1, errorClass: Int32(GIT_ERROR_REVWALK.rawValue), operation: "walk the history from \(base) to \(tip)",
+                throw GitError(code: -1, errorClass: Int32(GIT_ERROR_INVALID.rawValue), operation: "walk the history from \(base) to \(tip)",
                                message: "more than \(limit) new commits; reclaw verifies up to \(limit) at once")
             }
         }

@@ -57,7 +57,7 @@ struct GPGVerifier: Sendable {
 
     /// Reads gpgv's `--status-fd` lines (GnuPG's doc/DETAILS).
     static func outcome(statusLines: String) -> Outcome {
-        var good: String?, fingerprint: String?, noKey: String?, notValid: String?, error: String?, bad = false
+        var good: String?, fingerprint: String?, noKey: String?, notValid: String?, error: String?, errorFingerprint: String?, bad = false
         for line in statusLines.split(separator: "\n") {
             let words = line.split(separator: " ", maxSplits: 3).map(String.init)
             guard words.count >= 3, words[0] == "[GNUPG:]" else { continue }
@@ -70,13 +70,17 @@ struct GPGVerifier: Sendable {
                 let fields = line.split(separator: " ").map(String.init)
                 // The primary key's fingerprint is the tenth field after VALIDSIG; the signing key's is the first.
                 fingerprint = fields.count >= 12 ? fields[11] : fields[2]
-            case "ERRSIG": error = String(line.dropFirst(9))
+            case "ERRSIG":
+                error = String(line.dropFirst(9))
+                // GnuPG 2.2.7 and later add the signing key's fingerprint as the seventh field.
+                let fields = line.split(separator: " ").map(String.init)
+                if fields.count >= 9, fields[8] != "-" { errorFingerprint = fields[8] }
             default: continue
             }
         }
         if bad { return .bad }
         if let notValid { return .keyNotValid(keyID: notValid) }
-        if let noKey { return .noPublicKey(keyID: noKey) }
+        if let noKey { return .noPublicKey(keyID: errorFingerprint ?? noKey) }
         if let good, let fingerprint { return .good(fingerprint: fingerprint, userID: good) }
         if let error { return .failed("gpgv could not check the signature (\(error))") }
         return .failed("gpgv reported no valid signature")

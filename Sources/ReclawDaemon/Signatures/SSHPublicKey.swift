@@ -5,11 +5,13 @@ import Foundation
 /// An SSH public key reclaw can verify signatures with: Ed25519, ECDSA on P-256 and P-384, RSA
 /// (rsa-sha2-256 and rsa-sha2-512 signatures).
 struct SSHPublicKey: Sendable {
+    /// The key's numbers, checked by making the key once (swift-crypto's keys are not Sendable on
+    /// every platform, so they are made again to verify).
     enum Material: Sendable {
-        case ed25519(Curve25519.Signing.PublicKey)
-        case p256(P256.Signing.PublicKey)
-        case p384(P384.Signing.PublicKey)
-        case rsa(_RSA.Signing.PublicKey, bits: Int)
+        case ed25519([UInt8])
+        case p256([UInt8])
+        case p384([UInt8])
+        case rsa(n: [UInt8], e: [UInt8])
     }
 
     /// The key type as written in key files (`ssh-ed25519`, `ecdsa-sha2-nistp256`, `ssh-rsa`, ...).
@@ -43,19 +45,27 @@ struct SSHPublicKey: Sendable {
         do {
             switch type {
             case "ssh-ed25519":
-                material = .ed25519(try Curve25519.Signing.PublicKey(rawRepresentation: try reader.string()))
+                let raw = try reader.string()
+                _ = try Curve25519.Signing.PublicKey(rawRepresentation: raw)
+                material = .ed25519(raw)
             case "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384":
                 let curve = try reader.text()
                 let point = try reader.string()
                 guard curve == (type == "ecdsa-sha2-nistp256" ? "nistp256" : "nistp384") else {
                     throw SignatureFormatError("the key's curve \(curve) does not match its type \(type)")
                 }
-                material = type == "ecdsa-sha2-nistp256" ? .p256(try P256.Signing.PublicKey(x963Representation: point))
-                                                         : .p384(try P384.Signing.PublicKey(x963Representation: point))
+                if type == "ecdsa-sha2-nistp256" {
+                    _ = try P256.Signing.PublicKey(x963Representation: point)
+                    material = .p256(point)
+                } else {
+                    _ = try P384.Signing.PublicKey(x963Representation: point)
+                    material = .p384(point)
+                }
             case "ssh-rsa":
                 let e = try reader.mpint()
                 let n = try reader.mpint()
-                material = .rsa(try _RSA.Signing.PublicKey(n: n, e: e), bits: n.count * 8)
+                _ = try _RSA.Signing.PublicKey(n: n, e: e)
+                material = .rsa(n: n, e: e)
             default:
                 throw SignatureFormatError("unknown key type \(type)")
             }
@@ -74,21 +84,23 @@ struct SSHPublicKey: Sendable {
         let algorithm = try reader.text()
         let bytes = try reader.string()
         switch material {
-        case .ed25519(let key):
-            guard algorithm == "ssh-ed25519" else { return false }
+        case .ed25519(let raw):
+            guard algorithm == "ssh-ed25519", let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else { return false }
             return key.isValidSignature(bytes, for: data)
-        case .p256(let key):
-            guard algorithm == "ecdsa-sha2-nistp256", let raw = try Self.ecdsaRaw(bytes, size: 32),
+        case .p256(let point):
+            guard algorithm == "ecdsa-sha2-nistp256", let key = try? P256.Signing.PublicKey(x963Representation: point),
+                  let raw = try Self.ecdsaRaw(bytes, size: 32),
                   let sig = try? P256.Signing.ECDSASignature(rawRepresentation: raw) else { return false }
             return key.isValidSignature(sig, for: data)
-        case .p384(let key):
-            guard algorithm == "ecdsa-sha2-nistp384", let raw = try Self.ecdsaRaw(bytes, size: 48),
+        case .p384(let point):
+            guard algorithm == "ecdsa-sha2-nistp384", let key = try? P384.Signing.PublicKey(x963Representation: point),
+                  let raw = try Self.ecdsaRaw(bytes, size: 48),
                   let sig = try? P384.Signing.ECDSASignature(rawRepresentation: raw) else { return false }
             return key.isValidSignature(sig, for: data)
-        case .rsa(let key, let bits):
+        case .rsa(let n, let e):
             // SHA-1 (`ssh-rsa`) signatures are refused, as OpenSSH refuses them for SSHSIG.
-            let size = (bits + 7) / 8
-            guard bytes.count <= size else { return false }
+            let size = n.count
+            guard bytes.count <= size, let key = try? _RSA.Signing.PublicKey(n: n, e: e) else { return false }
             let sig = _RSA.Signing.RSASignature(rawRepresentation: [UInt8](repeating: 0, count: size - bytes.count) + bytes)
             switch algorithm {
             case "rsa-sha2-256": return key.isValidSignature(sig, for: SHA256.hash(data: data), padding: .insecurePKCS1v1_5)

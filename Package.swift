@@ -64,6 +64,8 @@ let package = Package(
             "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
             "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
+            // RSA keys of SSH commit signatures (RSA has no home in Crypto proper).
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

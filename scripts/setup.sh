@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what reclaw needs to build and test on a fresh Debian machine: the three C libraries'
 # -dev packages (and git, for the tests' repositories; systemd and binutils, whose systemd-analyze
-# and readelf check the files under deploy/), promtool (Prometheus' own check of the /metrics
+# and readelf check the files under deploy/; gpgv, which verifies OpenPGP commit signatures, and gnupg,
+# whose gpg the tests sign commits with), promtool (Prometheus' own check of the /metrics
 # output), then moto and the Python test tools (cfn-lint checks the CloudFormation template,
 # parliament the IAM policies).
 # Safe to run again: it installs only what is missing.
@@ -10,7 +11,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl openssh-server openssh-client systemd binutils)
+packages=(libgit2-dev libcurl4-openssl-dev libyaml-dev pkg-config git openssl openssh-server openssh-client systemd binutils gpgv gnupg)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

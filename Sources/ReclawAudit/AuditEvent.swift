@@ -19,6 +19,8 @@ public struct AuditEvent: Sendable, Hashable, Codable {
         case sourceFailed = "SourceFailed"
         /// The operator's policy command refused a plan; nothing of it was applied.
         case policyDenied = "PolicyDenied"
+        /// The newest revision was refused for its signature (`--allowed-signers`, `--trusted-keys`).
+        case sourceRejected = "SourceRejected"
     }
 
     public struct Resource: Sendable, Hashable, Codable {

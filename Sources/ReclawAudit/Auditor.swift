@@ -55,7 +55,7 @@ public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
         // A plan is logged whole where it is made; its PlanComputed line would only repeat the summary.
         let level: Logger.Level = event.eventType == .awsApiCall ? (event.errorCode == nil ? .debug : .info)
             : event.eventType == .planComputed ? .debug
-            : [.actionFailed, .reconcileFailed, .sourceFailed, .driftDetected].contains(event.eventType) ? .warning : .info
+            : [.actionFailed, .reconcileFailed, .sourceFailed, .sourceRejected, .driftDetected].contains(event.eventType) ? .warning : .info
         logger.log(level: level, "\(event.message ?? event.eventType.rawValue)", metadata: metadata)
         for sink in sinks { await sink.deliver(event) }
     }

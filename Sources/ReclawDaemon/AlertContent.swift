@@ -74,6 +74,8 @@ struct AlertContent: Sendable {
             return e.errorCode == "InvalidSpec" ? "Stalled: the spec is invalid; the deployment is left exactly as it was until it is fixed." : "The reconcile failed."
         case .sourceFailed:
             return "The source cannot be read; the last good revision stays in force."
+        case .sourceRejected:
+            return "A revision was refused for its signature: nothing of it is applied; the last verified revision stays in force."
         default:
             return nil
         }

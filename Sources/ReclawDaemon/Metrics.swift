@@ -37,11 +37,12 @@ public final class Metrics: AWSCallObserver, Sendable {
 
         static var reconcileTotal: MetricNameDescriptor { family("reclaw_reconcile_total", "Reconciles by deployment, kind (apply, drift, attribution, prune) and result.") }
         static var reconcileDuration: MetricNameDescriptor { family("reclaw_reconcile_duration_seconds", "Time one reconcile of one deployment took, by kind.") }
-        static var condition: MetricNameDescriptor { family("reclaw_deployment_condition", "The status of each condition (Ready, Reconciling, Stalled) per deployment: 1 for the current status.") }
+        static var condition: MetricNameDescriptor { family("reclaw_deployment_condition", "The status of each condition (Ready, Reconciling, Stalled, and SourceVerified when signatures are verified) per deployment: 1 for the current status.") }
         static var lastSuccess: MetricNameDescriptor { family("reclaw_last_successful_reconcile_timestamp_seconds", "When each deployment last reconciled successfully (Unix seconds).") }
         static var drifted: MetricNameDescriptor { family("reclaw_drifted_resources", "Attributes found drifted at the last drift check, per deployment.") }
         static var sourceFailures: MetricNameDescriptor { family("reclaw_source_failures_total", "Fetches of the source that failed.") }
         static var sourceFetches: MetricNameDescriptor { family("reclaw_source_fetches_total", "Fetches of the source by result.") }
+        static var sourceRejections: MetricNameDescriptor { family("reclaw_source_rejections_total", "Revisions refused for their signature, by reason (unsigned, untrusted_signer, bad_signature, key_not_valid).") }
         static var sourceLastFetch: MetricNameDescriptor { family("reclaw_source_last_fetch_timestamp_seconds", "When the source was last fetched successfully (Unix seconds).") }
         static var queueDepth: MetricNameDescriptor { family("reclaw_workqueue_depth", "Deployments waiting in the work queue.") }
         static var queueAdds: MetricNameDescriptor { family("reclaw_workqueue_adds_total", "Deployments added to the work queue.") }
@@ -164,6 +165,11 @@ public final class Metrics: AWSCallObserver, Sendable {
         } else {
             registry.makeCounter(descriptor: Family.sourceFailures).increment()
         }
+    }
+
+    /// `reclaw_source_rejections_total{reason}`: a revision refused for its signature.
+    public func sourceRejected(reason: String) {
+        registry.makeCounter(descriptor: Family.sourceRejections, labels: [("reason", reason)]).increment()
     }
 
     // MARK: the work queue

@@ -60,6 +60,8 @@ public final class ReconcileDaemon: Service, Sendable {
         var resourceAliases: [String: Set<String>] = [:]
         var health: HealthTracker
         var shutdownStarted: Duration?
+        /// The newest revision refused for its signature, while no later one has verified.
+        var rejected: SignatureRefusal?
         /// The scheduler's adds and retries already counted in the metrics.
         var countedQueue = (added: 0, retries: 0)
     }
@@ -128,7 +130,7 @@ public final class ReconcileDaemon: Service, Sendable {
         let unowned = leases?.unowned.mapValues(\.description) ?? [:]
         return core.withLock { c in
             c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
-                            stalled: c.stalledNotes, unowned: unowned)
+                            stalled: c.stalledNotes, unowned: unowned, rejected: c.rejected?.description)
         }
     }
 

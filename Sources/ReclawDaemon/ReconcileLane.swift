@@ -102,7 +102,6 @@ extension ReconcileDaemon {
         }
         if p.plan.hasChanges, let gate = options.policy, !(await policyAllows(p, gate: gate, reasons: reasons)) {
             metrics.reconciled(deployment: name, kind: "apply", result: .failure, seconds: (clock.now() - started).inSeconds)
-            publish(name, ready: .false, stalled: .true)
             return (.stalled, nil)
         }
         let result: ApplyResult

@@ -81,9 +81,16 @@ extension ReconcileDaemon {
         var report = FetchReport()
         let snapshot: SourceSnapshot
         do {
-            snapshot = try await source.snapshot()
+            snapshot = try await source.snapshot(verifiedSince: self.revision)
         } catch {
             let revision = self.revision
+            if let refusal = error.refusal {
+                report.error = error.message
+                report.revision = revision
+                metrics.sourceFetched(succeeded: true, at: clock.date())
+                await sourceRejected(refusal)
+                return report
+            }
             report.error = error.message
             report.revision = revision
             metrics.sourceFetched(succeeded: false, at: clock.date())
@@ -97,6 +104,7 @@ extension ReconcileDaemon {
         }
         metrics.sourceFetched(succeeded: true, at: clock.date())
         report.revision = snapshot.revision
+        if let note = snapshot.verificationNote, self.revision == nil { logger.notice("\(note)") }
         let load = source.load(snapshot)
         let now = clock.now()
         let (update, previous, names) = core.withLock { c -> (SourceState.Update, String?, Set<String>) in
@@ -116,8 +124,10 @@ extension ReconcileDaemon {
         core.withLock { $0.scheduler.track(owned, now: now) }
         if update.revisionChanged {
             logger.info("new revision", metadata: ["revision": "\(snapshot.revision)", "previous": "\(previous ?? "none")"])
+            let signed = snapshot.signer.map { ", signed by \($0)" } ?? ""
             await emit(AuditEvent(type: .sourceUpdated, time: clock.date(), revision: snapshot.revision,
-                                  message: "source \(source.location) at \(snapshot.revision) (was \(previous ?? "none"))"), alertKey: nil)
+                                  message: "source \(source.location) at \(snapshot.revision) (was \(previous ?? "none"))\(signed)",
+                                  details: snapshot.signer.map(Self.details)), alertKey: nil)
             for d in load.diagnostics where d.severity == .error && load.filesWithErrors.contains(d.file) {
                 logger.error("\(d.description)")
             }
@@ -155,6 +165,7 @@ extension ReconcileDaemon {
                                   errorMessage: "\(file): \(reason)", message: "\(file) cannot be read at \(snapshot.revision): \(reason)"),
                        alertKey: nil, force: true)
         }
+        if let signer = snapshot.signer { await sourceVerified(signer, revision: snapshot.revision, names: owned, changed: update.revisionChanged) }
         await queueChanged(update, revision: snapshot.revision, owned: owned)
         if update.first { await scheduleAttributions() }
         if options.prune && (update.revisionChanged || update.first || leases != nil) {

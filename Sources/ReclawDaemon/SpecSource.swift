@@ -29,10 +29,17 @@ public enum SourceLocation: Sendable, Equatable, CustomStringConvertible {
 public struct SourceSnapshot: Sendable {
     public var revision: String
     public var tree: SpecTree
+    /// Who signed the revision, when signatures are verified.
+    public var signer: VerifiedSigner?
+    /// What the verification did not cover (with `--verify-history` and no verified revision yet,
+    /// only the tip was checked).
+    public var verificationNote: String?
 
-    public init(revision: String, tree: SpecTree) {
+    public init(revision: String, tree: SpecTree, signer: VerifiedSigner? = nil, verificationNote: String? = nil) {
         self.revision = revision
         self.tree = tree
+        self.signer = signer
+        self.verificationNote = verificationNote
     }
 
     /// The readable spec files.
@@ -55,13 +62,22 @@ public struct SourceError: Error, Sendable, CustomStringConvertible {
         case busy
         /// The tree is over `SpecTreeLimits`, or its path is missing, a link or not a directory.
         case invalidTree
+        /// The revision's signature is refused (`refusal` says why).
+        case rejected
     }
 
     public var code: Code
     public var message: String
+    public var refusal: SignatureRefusal?
     public init(_ message: String, code: Code = .unavailable) {
         self.code = code
         self.message = message
+    }
+
+    public init(_ refusal: SignatureRefusal) {
+        code = .rejected
+        message = refusal.description
+        self.refusal = refusal
     }
     public var description: String { message }
 }
@@ -79,10 +95,13 @@ public final class SpecSource: Sendable {
     public let loader: SpecLoader
     public let limits: SpecTreeLimits
     public let fetchLimits: GitFetchLimits
+    /// The signatures a git revision must carry; nil to accept any.
+    public let signatures: SignaturePolicy?
 
     public init(location: SourceLocation, ref: String = "main", path: String = ".", cacheDirectory: String,
                 credentials: GitCredentials? = nil, sshTrust: SSHTrust = SSHTrust(), policy: SpecPolicy = SpecPolicy(),
-                limits: SpecTreeLimits = SpecTreeLimits(), fetchLimits: GitFetchLimits = GitFetchLimits()) {
+                limits: SpecTreeLimits = SpecTreeLimits(), fetchLimits: GitFetchLimits = GitFetchLimits(),
+                signatures: SignaturePolicy? = nil) {
         self.location = location
         self.ref = ref
         self.path = path
@@ -92,6 +111,7 @@ public final class SpecSource: Sendable {
         self.loader = SpecLoader(policy: policy)
         self.limits = limits
         self.fetchLimits = fetchLimits
+        self.signatures = signatures
     }
 
     /// Loads a snapshot's specs: its files, and its unreadable entries as errors.
@@ -117,7 +137,9 @@ public final class SpecSource: Sendable {
     /// A git source answers by the fetch timeout (plus a moment): the fetch is stopped then, and
     /// should the thread still be stuck (in a DNS lookup, say), the caller stops waiting, and the
     /// next snapshot fails at once until that thread is gone, rather than piling threads up.
-    public func snapshot() async throws(SourceError) -> SourceSnapshot {
+    /// With `--verify-history`, every commit since `verifiedSince` (the last verified revision)
+    /// must verify too.
+    public func snapshot(verifiedSince: String? = nil) async throws(SourceError) -> SourceSnapshot {
         guard case .git(let url) = location else {
             let result: Result<SourceSnapshot, SourceError> = await withCheckedContinuation { continuation in
                 Thread.detachNewThread { [self] in
@@ -138,7 +160,7 @@ public final class SpecSource: Sendable {
             await withCheckedContinuation { continuation in
                 once.set(continuation)
                 Thread.detachNewThread { [self] in
-                    let result = Result { () throws(SourceError) in try self.read() }
+                    let result = Result { () throws(SourceError) in try self.read(verifiedSince: verifiedSince) }
                     FetchesInFlight.shared.end(key)
                     once.resume(result)
                 }
@@ -166,7 +188,7 @@ public final class SpecSource: Sendable {
         }
     }
 
-    func read() throws(SourceError) -> SourceSnapshot {
+    func read(verifiedSince: String? = nil) throws(SourceError) -> SourceSnapshot {
         switch location {
         case .directory(let dir):
             let root = path == "." ? dir : dir + "/" + path
@@ -195,7 +217,16 @@ public final class SpecSource: Sendable {
                 let repo = try openCache()
                 try repo.fetch(from: url, credentials: credentials, verifyHostKey: sshTrust.isEmpty ? nil : sshTrust.verifier, limits: fetchLimits)
                 let commit = try repo.resolve(ref)
-                return SourceSnapshot(revision: commit, tree: try GitSpecTree.read(repo, commit: commit, path: path, limits: limits))
+                var snapshot = SourceSnapshot(revision: commit, tree: SpecTree())
+                if let signatures {
+                    let (signer, note) = try signatures.check(repo, ref: ref, tip: commit, since: verifiedSince)
+                    snapshot.signer = signer
+                    snapshot.verificationNote = note
+                }
+                snapshot.tree = try GitSpecTree.read(repo, commit: commit, path: path, limits: limits)
+                return snapshot
+            } catch let error as SignatureRefusal {
+                throw SourceError(error)
             } catch let error as GitError {
                 throw SourceError("\(context): \(error)", code: error.timedOut ? .timedOut : .unavailable)
             } catch let error as SpecTreeError {

@@ -103,3 +103,36 @@ public struct GitTreeEntryInfo: Sendable, Hashable {
         }
     }
 }
+
+/// Owns a git_odb_object.
+final class GitODBObjectHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_odb_object_free(pointer) }
+}
+
+/// Owns a git_odb.
+final class GitODBHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_odb_free(pointer) }
+}
+
+/// Owns a git_revwalk.
+final class GitRevwalkHandle {
+    let pointer: OpaquePointer
+    init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    deinit { git_revwalk_free(pointer) }
+}
+
+/// Owns the memory of a git_buf libgit2 filled.
+final class GitBufferHandle {
+    var buffer = git_buf()
+    init() {}
+    deinit { git_buf_dispose(&buffer) }
+
+    var bytes: [UInt8] {
+        guard let ptr = buffer.ptr, buffer.size > 0 else { return [] }
+        return Array(UnsafeRawBufferPointer(start: ptr, count: buffer.size))
+    }
+}

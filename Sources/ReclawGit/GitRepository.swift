@@ -12,8 +12,8 @@ public enum GitCredentials: Sendable {
 /// A bare repository used as a cache of a remote: fetch into it, resolve refs, read files at a
 /// commit without any working tree. One instance owns one git_repository handle.
 public final class GitRepository: @unchecked Sendable {
-    private let pointer: OpaquePointer
-    private let lock = NSLock()
+    let pointer: OpaquePointer
+    let lock = NSLock()
     public let path: String
 
     private init(pointer: OpaquePointer, path: String) {

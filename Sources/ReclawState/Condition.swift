@@ -5,6 +5,8 @@ public enum ConditionType: String, Sendable, Codable, CaseIterable {
     case ready = "Ready"
     case reconciling = "Reconciling"
     case stalled = "Stalled"
+    /// The revision in force passed `--allowed-signers`/`--trusted-keys` (set only when they are given).
+    case sourceVerified = "SourceVerified"
 }
 
 /// A condition's status in the Kubernetes convention: `"True"`, `"False"` or `"Unknown"`.
@@ -50,6 +52,10 @@ public enum ConditionReason: String, Sendable, Codable, CaseIterable {
     case notOwned = "NotOwned"
     /// The operator's policy command refused the plan: nothing of it was applied.
     case policyDenied = "PolicyDenied"
+    /// The tip of the ref carries a signature by a trusted key.
+    case signatureVerified = "SignatureVerified"
+    /// The tip of the ref was refused for its signature; the last verified revision stays in force.
+    case signatureRefused = "SignatureRefused"
     /// A reason this version of reclaw does not know (written by another version).
     case unknown = "Unknown"
 

@@ -39,6 +39,9 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
     /// Why no live replica owns the deployment, when one of the replicas saw that (its lease names
     /// an owner that does not renew it, or none).
     public var unowned: String?
+    /// Who signed the revision in force (principal or OpenPGP user id, and key fingerprint), when
+    /// signatures are verified.
+    public var verifiedSigner: String?
 
     public init(deployment: String) {
         self.deployment = deployment
@@ -83,7 +86,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case deployment, region, regions, lastAppliedRevision, lastAttemptedRevision, lastAppliedAt, lastAttemptedAt, lastPlanID, lastAppliedSpec,
-             lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner, unowned
+             lastApplied, resourceIDs, location, conditions, lastDriftCheckAt, lastInSyncAt, drift, driftFingerprint, owner, unowned, verifiedSigner
     }
 
     /// Reads status files of earlier versions too (fields added since are optional).
@@ -108,6 +111,7 @@ public struct DeploymentStatus: Sendable, Codable, Hashable {
         driftFingerprint = try c.decodeIfPresent(String.self, forKey: .driftFingerprint)
         owner = try c.decodeIfPresent(String.self, forKey: .owner)
         unowned = try c.decodeIfPresent(String.self, forKey: .unowned)
+        verifiedSigner = try c.decodeIfPresent(String.self, forKey: .verifiedSigner)
     }
 }
 

@@ -18,7 +18,7 @@ public struct StatusRecorder: Sendable {
     }
 
     /// Changes a deployment's conditions durably, then hands the status to the feed.
-    private func write(_ deployment: String, _ change: (inout DeploymentStatus) -> Void) throws(StateError) -> DeploymentStatus {
+    func write(_ deployment: String, _ change: (inout DeploymentStatus) -> Void) throws(StateError) -> DeploymentStatus {
         let status = try store.update(deployment, change)
         feed.written(status)
         return status
@@ -173,7 +173,7 @@ public struct StatusRecorder: Sendable {
     @discardableResult
     public func policyDenied(_ deployment: String, revision: String, message: String) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { s in
+        return try write(deployment) { s in
             s.lastAttemptedRevision = revision
             s.lastAttemptedAt = now
             s.set(.ready, .false, .policyDenied, message, revision: revision, now: now)

@@ -42,9 +42,11 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var runtimeOptions: RuntimeOptions
     @OptionGroup var operatorOptions: OperatorOptions
     @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var signatures: SignatureOptions
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
+        try signatures.validate(source: source)
         for (name, value) in [("--interval", interval), ("--drift-interval", driftEvery), ("--lease-duration", replicaOptions.leaseDuration)] {
             guard let d = DurationText.parse(value), d > .zero else { throw ValidationError("\(name) takes a duration such as 30s, 1m or 5m") }
         }
@@ -85,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
                                     concurrency: runtimeOptions.concurrency, settings: operatorOptions.providerSettings)
         let daemon = ReconcileDaemon(
-            source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path])), reconciler: reconciler,
+            source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path] + signatures.arguments)), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,
             options: DaemonOptions(interval: DurationText.parse(interval)!, driftInterval: DurationText.parse(driftEvery)!, prune: prune,
                                    concurrency: deploymentConcurrency,
@@ -251,6 +253,7 @@ struct StatusCommand: AsyncParsableCommand {
         lines.append("  Last applied revision:   \(s.lastAppliedRevision ?? "none")\(s.lastAppliedAt.map { " at \(seconds($0))" } ?? "")")
         lines.append("  Last attempted revision: \(s.lastAttemptedRevision ?? "none")\(s.lastAttemptedAt.map { " at \(seconds($0))" } ?? "")")
         if let location = s.location { lines.append("  Spec: \(location)") }
+        if let signer = s.verifiedSigner { lines.append("  Signed by: \(signer)") }
         let elsewhere = s.resourceRegions.filter { $0 != s.region }
         if !elsewhere.isEmpty { lines.append("  Resources also in: \(elsewhere.joined(separator: ", ")) (deleted once \(s.region ?? "?") is Ready)") }
         lines.append("  Drift: \(s.drift.isEmpty ? "none" : s.drift.joined(separator: "; "))\(s.lastDriftCheckAt.map { " (checked \(seconds($0)))" } ?? "")")

@@ -24,9 +24,12 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .customLong("deployment"), help: "Only this deployment (repeatable).")
     var deployments: [String] = []
 
+    @OptionGroup var signatures: SignatureOptions
+
     /// A SOURCE that cannot be a source is a usage error, before anything is read or written.
     func validate() throws {
         do { _ = try SourceLocation.checked(source) } catch { throw ValidationError("SOURCE \(error)") }
+        try signatures.validate(source: source)
     }
 }
 
@@ -154,12 +157,14 @@ struct Runtime {
         let location = SourceLocation(options.source)
         var credentials: GitCredentials?
         var trust = SSHTrust()
+        var signatures: SignaturePolicy?
         if case .git(let url) = location {
+            signatures = try options.signatures.policy()
             do { credentials = try GitCredentialSettings.credentials(for: url) } catch { throw CLIError(error.message) }
             do { trust = try SSHTrust.fromEnvironment() } catch { throw CLIError(error.message) }
         }
         return SpecSource(location: location, ref: options.ref, path: options.path, cacheDirectory: state.directory,
-                          credentials: credentials, sshTrust: trust, policy: policy, fetchLimits: fetchLimits)
+                          credentials: credentials, sshTrust: trust, policy: policy, fetchLimits: fetchLimits, signatures: signatures)
     }
 
     /// Reads the source and its specs; invalid specs are printed, the valid ones returned.
@@ -169,6 +174,8 @@ struct Runtime {
         do { snapshot = try await source.snapshot() } catch {
             throw CLIError(error.message)
         }
+        if let note = snapshot.verificationNote { logger.notice("\(note)") }
+        if let signer = snapshot.signer { logger.info("the revision is signed", metadata: ["revision": "\(snapshot.revision)", "signer": "\(signer)"]) }
         let load = source.load(snapshot)
         for d in load.diagnostics { printError(d.description) }
         for s in load.skipped { logger.debug("skipped a document", metadata: ["file": "\(s.file)", "line": "\(s.line)", "reason": "\(s.reason)"]) }

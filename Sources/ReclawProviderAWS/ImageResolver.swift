@@ -9,15 +9,25 @@ struct ImageResolver {
     let client: AWSClient
     let region: String
     let context: AWSCallContext
+    let cache: ImageCache
 
-    func resolve(_ reference: String) async throws(AWSError) -> EC2.Image {
-        let id = reference.hasPrefix("ssm:")
-            ? try await SSMClient(client: client, region: region, context: context).parameterValue(String(reference.dropFirst(4)))
-            : reference
+    /// `aliases`: the AMI behind each `ssm:` reference, already read with the observation; a
+    /// reference missing from it is read on its own.
+    func resolve(_ reference: String, aliases: [String: String] = [:]) async throws(AWSError) -> EC2.Image {
+        let id: String
+        if !reference.hasPrefix("ssm:") {
+            id = reference
+        } else if let known = aliases[reference] {
+            id = known
+        } else {
+            id = try await SSMClient(client: client, region: region, context: context).parameterValue(String(reference.dropFirst(4)))
+        }
+        if let image = await cache.image(id, region: region) { return image }
         guard let image = try await EC2Client(client: client, region: region, context: context).images(ids: [id]).first else {
             throw AWSError(kind: .service, code: "InvalidAMIID.NotFound", message: "image \(id) (from \(reference)) does not exist in \(region)",
                            service: "ec2", operation: "DescribeImages", region: region)
         }
+        await cache.store(image, region: region)
         return image
     }
 
@@ -29,5 +39,25 @@ struct ImageResolver {
         graph.components[i].attributes["imageArchitecture"] = DesiredAttribute(.string(image.architecture), .createOnly)
         graph.components[i].attributes["rootDeviceName"] = DesiredAttribute(.string(image.rootDeviceName), .createOnly)
         return graph
+    }
+}
+
+/// AMIs described so far, by region and id: an AMI id always names the same image (its
+/// architecture and root device never change), so each is described once per process. Bounded:
+/// the oldest half is dropped past `limit`.
+actor ImageCache {
+    private var images: [String: EC2.Image] = [:]
+    private var order: [String] = []
+    let limit = 512
+
+    func image(_ id: String, region: String) -> EC2.Image? { images["\(region)/\(id)"] }
+
+    func store(_ image: EC2.Image, region: String) {
+        let key = "\(region)/\(image.id)"
+        if images.updateValue(image, forKey: key) == nil { order.append(key) }
+        if order.count > limit {
+            for old in order.prefix(limit / 2) { images[old] = nil }
+            order.removeFirst(limit / 2)
+        }
     }
 }

@@ -16,7 +16,7 @@ extension AWSDriver {
         if let id = d.string("imageId"), let architecture = d.string("imageArchitecture"), let root = d.string("rootDeviceName") {
             image = EC2.Image(id: id, architecture: architecture, name: "", rootDeviceName: root, creationDate: "")
         } else {
-            image = try await ImageResolver(client: client, region: c.region, context: callContext(c)).resolve(reference)
+            image = try await ImageResolver(client: client, region: c.region, context: callContext(c), cache: ImageCache()).resolve(reference)
         }
         let imageId = image.id
         let type = d.string("instanceType")!

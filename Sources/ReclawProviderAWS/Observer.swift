@@ -11,10 +11,13 @@ public struct Observation: Sendable {
     public var deployments: [String: ObservedDeployment]
     /// By deployment name: the first read that failed for one of its resources.
     public var failures: [String: AWSError]
+    /// The AMI behind each `ssm:` image reference read with the deployments' parameters.
+    public var imageAliases: [String: String]
 
-    public init(deployments: [String: ObservedDeployment] = [:], failures: [String: AWSError] = [:]) {
+    public init(deployments: [String: ObservedDeployment] = [:], failures: [String: AWSError] = [:], imageAliases: [String: String] = [:]) {
         self.deployments = deployments
         self.failures = failures
+        self.imageAliases = imageAliases
     }
 }
 
@@ -64,7 +67,10 @@ public struct AWSObserver: Sendable {
     /// profiles come from GetAccountAuthorizationDetails' pages, which list only those holding a
     /// role; with `everyProfile` (destroy and prune, which must find them all) ListInstanceProfiles
     /// is read too. A recorded profile the pages leave out is read by name before it counts as gone.
-    public func observe(everyProfile: Bool = false) async throws(AWSError) -> Observation {
+    ///
+    /// `imageAliases` (`ssm:/aws/service/…` references) are read in the same GetParameters calls as
+    /// the deployments' parameters, with those the instances were launched from: one read per pass.
+    public func observe(everyProfile: Bool = false, imageAliases: Set<String> = []) async throws(AWSError) -> Observation {
         let ec2 = EC2Client(client: client, region: region, context: context)
         let iam = IAMClient(client: client, region: region, context: context)
         let ssm = SSMClient(client: client, region: region, context: context)
@@ -73,7 +79,6 @@ public struct AWSObserver: Sendable {
             async let vpcs = ec2.vpcs([Self.ownerFilter])
             async let subnets = ec2.subnets([Self.ownerFilter])
             async let gateways = ec2.internetGateways([Self.ownerFilter])
-            async let tables = ec2.routeTables([Self.ownerFilter])
             async let groups = ec2.securityGroups([Self.ownerFilter])
             async let endpoints = ec2.vpcEndpoints([Self.ownerFilter])
             async let instances = ec2.instances([Self.ownerFilter, ("instance-state-name", Self.liveInstanceStates)])
@@ -105,8 +110,9 @@ public struct AWSObserver: Sendable {
             for (id, error) in dnsFailures { if let (_, d, _) = ownedVpcs.first(where: { $0.0.id == id }) { fail(d, error) } }
             for (v, d, k) in ownedVpcs { add(Self.vpc(v, k, dns: dnsValues[v.id]), deployment: d) }
 
-            let ownedTables = try await tables
-            let allTables = ownedTables + (try await vpcTables).filter { t in !ownedTables.contains { $0.id == t.id } }
+            // One read of every route table of the owned VPCs: reclaw's own tables and the main ones.
+            let allTables = try await vpcTables
+            let ownedTables = allTables.filter { owner($0.tags)?.2 == .routeTable }
             for s in try await subnets {
                 if let (d, k, kind) = owner(s.tags), kind == .subnet { add(Self.subnet(s, k, served: Self.effectiveTable(of: s, in: allTables)), deployment: d) }
             }
@@ -131,21 +137,12 @@ public struct AWSObserver: Sendable {
                     for (d, _) in untagged { fail(d, error) }
                 }
             }
-            var imageParameters: [String: String] = [:]
-            for parameter in Set(running.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }.filter { $0.hasPrefix("ssm:") }) {
-                do {
-                    imageParameters[parameter] = try await ssm.parameterValue(String(parameter.dropFirst(4)))
-                } catch {
-                    // Only the note about a newer AMI depends on it.
-                    logger.warning("cannot read an image parameter; no newer-AMI note this time", metadata: ["parameter": "\(parameter)", "aws.error_code": "\(error.code)"])
-                }
-            }
             // Every instance with the tags is a candidate; which one is reclaw's is its recorded id's
             // business (`Identity`), never its state.
             for i in running {
                 if let (d, k, kind) = owner(i.tags), kind == .instance {
                     let root = Self.rootVolumeID(i).flatMap { volumesByID[$0] } ?? volumesByID.values.first { $0.instanceId == i.id }
-                    add(Self.instance(i, k, volume: root, latestImage: i.tags[DesiredGraphBuilder.imageTag].flatMap { imageParameters[$0] }), deployment: d)
+                    add(Self.instance(i, k, volume: root, latestImage: nil), deployment: d)
                 }
             }
             let (roles, held) = try await iamDetails
@@ -177,7 +174,19 @@ public struct AWSObserver: Sendable {
             }
             let owned = try await parameters
             let names = owned.compactMap { Self.parameterName(arn: $0.arn) }
-            let values = Dictionary(try await ssm.parameters(names).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            // The image references of the plan and of the running instances, in the same calls.
+            let aliases = imageAliases.union(running.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }).filter { $0.hasPrefix("ssm:") }
+            let values = Dictionary(try await ssm.parameters(names + aliases.map { String($0.dropFirst(4)) }).map { ($0.name, $0) },
+                                    uniquingKeysWith: { a, _ in a })
+            let amis = Dictionary(uniqueKeysWithValues: aliases.compactMap { a in values[String(a.dropFirst(4))]?.value.map { (a, $0) } })
+            for (d, var deployment) in out {
+                for (i, r) in (deployment.resources[Components.instance] ?? []).enumerated() {
+                    if let latest = r.tags[DesiredGraphBuilder.imageTag].flatMap({ amis[$0] }) {
+                        deployment.resources[Components.instance]![i].details["latestImage"] = .string(latest)
+                    }
+                }
+                out[d] = deployment
+            }
             for (arn, tags) in owned {
                 guard let name = Self.parameterName(arn: arn), let (d, k, kind) = owner(tags), kind == .parameter else { continue }
                 var attributes: [String: JSONValue] = [:]
@@ -189,7 +198,7 @@ public struct AWSObserver: Sendable {
                 }
                 add(ObservedResource(key: k, kind: .parameter, id: name, attributes: attributes, tags: tags, details: ["arn": .string(arn)]), deployment: d)
             }
-            return Observation(deployments: out, failures: failures)
+            return Observation(deployments: out, failures: failures, imageAliases: amis)
         } catch let error as AWSError {
             throw error
         } catch {

@@ -128,6 +128,7 @@ public final class Reconciler: Sendable {
     /// The VPCs' DNS attributes between observations (see `invalidateSlowAttributes`).
     public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
+    private let imageCache = ImageCache()
     /// Deployments already warned about a role planned without a permissions boundary.
     private let unboundedRoleWarnings = Mutex<Set<String>>([])
 
@@ -205,25 +206,26 @@ public final class Reconciler: Sendable {
         let images: [String: EC2.Image]
         // A group of one names its deployment in every call (and so in CloudTrail's userAgent).
         let context = AWSCallContext(deployment: members.count == 1 ? members[0].spec.name : nil, planID: first)
-        // Observation, the account id and the images a launch would use are independent: one round.
-        let resolver = ImageResolver(client: groupClient, region: key.region, context: context)
+        // Observation reads the image references with the deployments' parameters; the AMIs behind
+        // them are described once per process (an AMI id's image never changes).
+        let resolver = ImageResolver(client: groupClient, region: key.region, context: context, cache: imageCache)
         let references = Set(members.map(\.spec.instance.image))
         do {
             async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes,
-                                         readConcurrency: concurrency, logger: logger).observe()
+                                         readConcurrency: concurrency, logger: logger).observe(imageAliases: references)
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
-            async let resolved = withTaskGroup(of: (String, EC2.Image?).self) { group in
+            (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
+            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
+                                    permissionsBoundary: settings.permissionsBoundary)
+            let aliases = observation.imageAliases
+            images = await withTaskGroup(of: (String, EC2.Image?).self) { group in
                 // An image that cannot be resolved now does not block drift (it is create-only); a
                 // launch resolves it again and fails there with AWS's error.
-                for reference in references { group.addTask { (reference, try? await resolver.resolve(reference)) } }
+                for reference in references { group.addTask { (reference, try? await resolver.resolve(reference, aliases: aliases)) } }
                 var out: [String: EC2.Image] = [:]
                 for await (reference, image) in group { if let image { out[reference] = image } }
                 return out
             }
-            (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
-            facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
-                                    permissionsBoundary: settings.permissionsBoundary)
-            images = await resolved
         } catch {
             let error = error as? AWSError ?? AWSError(kind: .transport, code: "Error", message: "\(error)", service: "reclaw", operation: "observe", region: key.region)
             // Reported once per deployment by the caller (the failures returned); here only for debugging.

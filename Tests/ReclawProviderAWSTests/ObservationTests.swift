@@ -62,9 +62,13 @@ import Testing
         #expect(service(one, "iam").filter { !$0.key.hasSuffix("ListInstanceProfileTags") } == service(ten, "iam").filter { !$0.key.hasSuffix("ListInstanceProfileTags") })
         #expect(one["ec2 DescribeVpcAttribute"] == nil && ten["ec2 DescribeVpcAttribute"] == nil)
         // SSM's GetParameters (ten names a call, four parameters per deployment) and the tagging
-        // API grow by pages of every reclaw parameter in the region (printed above); the
-        // per-image GetParameter does not grow.
+        // API grow by pages of every reclaw parameter in the region (printed above); image
+        // references ride in the same GetParameters calls.
         #expect(ten["ssm GetParameter"] == one["ssm GetParameter"])
+        // One read per resource type: route tables once, image references inside GetParameters,
+        // instance profiles from GetAccountAuthorizationDetails, AMIs described once per process.
+        #expect(one.values.reduce(0, +) <= 12, "\(one)")
+        #expect(one["ec2 DescribeRouteTables"] == 1 && one["ec2 DescribeImages"] == nil && one["iam ListInstanceProfiles"] == nil)
         // The slow attributes were read once, by the first observation after the VPCs were made.
         #expect(oneFirst["ec2 DescribeVpcAttribute"] == 2 && tenFirst["ec2 DescribeVpcAttribute"] == 20)
     }

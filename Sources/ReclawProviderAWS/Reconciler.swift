@@ -129,6 +129,9 @@ public final class Reconciler: Sendable {
     public let slowAttributes: SlowAttributeCache
     private let accounts = AccountCache()
     private let imageCache = ImageCache()
+    private let batcher = ObservationBatcher()
+    /// How long a plan waits for others to share its region's observation.
+    public let observationWindow: Duration
     /// Deployments already warned about a role planned without a permissions boundary.
     private let unboundedRoleWarnings = Mutex<Set<String>>([])
 
@@ -136,10 +139,12 @@ public final class Reconciler: Sendable {
     /// `TransientDeadlines` governs every wait.
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter? = nil,
                 interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
+                observationWindow: Duration = .milliseconds(100),
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.settings = settings
         self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
+        self.observationWindow = observationWindow
         self.now = now
         recorder = StatusRecorder(store: state, now: now)
         self.client = client
@@ -210,9 +215,15 @@ public final class Reconciler: Sendable {
         // them are described once per process (an AMI id's image never changes).
         let resolver = ImageResolver(client: groupClient, region: key.region, context: context, cache: imageCache)
         let references = Set(members.map(\.spec.instance.image))
+        let request = ObservationBatcher.Request(imageAliases: references, deployments: Set(members.map(\.spec.name)))
         do {
-            async let seen = AWSObserver(client: groupClient, region: key.region, context: context, slowAttributes: slowAttributes,
-                                         readConcurrency: concurrency, logger: logger).observe(imageAliases: references)
+            // Plans asked for within a short window share one observation of the region.
+            async let seen = batcher.observe(.init(region: key.region, roleArn: key.roleArn), request, window: observationWindow) {
+                [slowAttributes, concurrency, logger] request async throws(AWSError) -> Observation in
+                let shared = AWSCallContext(deployment: request.deployments.count == 1 ? request.deployments.first : nil, planID: first)
+                return try await AWSObserver(client: groupClient, region: key.region, context: shared, slowAttributes: slowAttributes,
+                                             readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases)
+            }
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,

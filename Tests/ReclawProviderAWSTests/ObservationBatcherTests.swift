@@ -1,0 +1,74 @@
+import Foundation
+@testable import ReclawProviderAWS
+import ReclawAWS
+import ReclawTestSupport
+import Synchronization
+import Testing
+
+/// Plans asked for together read their region once.
+@Suite struct ObservationBatcherTests {
+    @Test func plansAskingWithinTheWindowShareOneObservationThatStartsAfterAllOfThem() async throws {
+        let batcher = ObservationBatcher()
+        let runs = Runs()
+        let key = ObservationBatcher.Key(region: "eu-west-1", roleArn: nil)
+        let results = try await withThrowingTaskGroup(of: Observation.self) { group in
+            for i in 0..<5 {
+                group.addTask {
+                    try await batcher.observe(key, .init(imageAliases: ["ssm:/img/\(i)"], deployments: ["d\(i)"]), window: .milliseconds(300)) { request in
+                        runs.value.withLock { $0.append(request) }
+                        return Observation(imageAliases: ["ran": "\(request.deployments.count)"])
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let ran = runs.value.withLock { $0 }
+        #expect(ran.count == 1 && ran[0].deployments.count == 5 && ran[0].imageAliases.count == 5)
+        #expect(results.count == 5 && results.allSatisfy { $0.imageAliases["ran"] == "5" })
+        #expect(await batcher.observations == 1)
+    }
+
+    @Test func aFailedObservationFailsEveryPlanThatSharedItAndTheNextAskRunsAgain() async throws {
+        let batcher = ObservationBatcher()
+        let key = ObservationBatcher.Key(region: "eu-west-1", roleArn: nil)
+        let failure = AWSError(kind: .service, code: "UnauthorizedOperation", message: "no", service: "ec2", operation: "DescribeVpcs", region: "eu-west-1")
+        let outcomes = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<3 {
+                group.addTask {
+                    do {
+                        _ = try await batcher.observe(key, .init(imageAliases: [], deployments: ["d\(i)"]), window: .milliseconds(200)) { _ async throws(AWSError) -> Observation in
+                            throw failure
+                        }
+                        return true
+                    } catch { return false }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes == [false, false, false])
+        _ = try await batcher.observe(key, .init(imageAliases: [], deployments: ["d"]), window: .zero) { _ in Observation() }
+        #expect(await batcher.observations == 2)
+    }
+
+    @Test func deploymentsPlannedTogetherByTheirOwnJobsReadTheRegionOnce() async throws {
+        let key = "AKIDBATCH" + String(UUID().uuidString.filter(\.isHexDigit).prefix(11)).uppercased()
+        let h = Harness(accessKey: key)
+        let region = "eu-central-1"
+        let specs = (0..<4).map { _ in testSpec("batch", region: region) }
+        // Four jobs, each planning its own deployment, at the same moment.
+        let plans = await withTaskGroup(of: Bool.self) { group in
+            for spec in specs {
+                group.addTask { (try? await h.reconciler.plan([ReconcileTarget(spec: spec, revision: "r1")], record: false).first?.get()) != nil }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(plans.allSatisfy { $0 })
+        let vpcReads = try await h.emulator.requests(service: "ec2", operation: "DescribeVpcs").filter { $0["accessKeyId"] as? String == key }
+        #expect(vpcReads.count == 1, "\(vpcReads.count) observations of one region for four plans asked together")
+    }
+}
+
+/// The requests an observation ran for, as the batcher handed them over.
+final class Runs: Sendable {
+    let value = Mutex<[ObservationBatcher.Request]>([])
+}

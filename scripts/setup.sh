@@ -52,8 +52,9 @@ fi
 # Policy tools the plan JSON is tested with (examples/policies): checkov, and regopy (a Rego engine,
 # for the conftest-style policy). In a virtualenv of their own, since checkov pins many packages;
 # about 5 minutes on a loaded 2-core machine. The tests look for them in $RECLAW_POLICY_TOOLS/bin.
+# Only the tests need them: scripts/test.sh asks with --policy-tools; the demo does not wait for them.
 tools="${RECLAW_POLICY_TOOLS:-$HOME/.local/share/reclaw/policy-tools}"
-if ! "$tools/bin/python" -c "import checkov, regopy" 2>/dev/null; then
+if [ "${1:-}" = "--policy-tools" ] && ! "$tools/bin/python" -c "import checkov, regopy" 2>/dev/null; then
   echo "==> pip install checkov regopy (into $tools)"
   python3 -m venv "$tools"
   "$tools/bin/pip" install -q "checkov>=3.2,<4" "regopy>=1.0"

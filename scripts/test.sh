@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh
+scripts/setup.sh --policy-tools
 
 echo "==> swift build --build-tests"
 swift build --build-tests

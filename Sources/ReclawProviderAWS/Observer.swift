@@ -70,7 +70,10 @@ public struct AWSObserver: Sendable {
     ///
     /// `imageAliases` (`ssm:/aws/service/…` references) are read in the same GetParameters calls as
     /// the deployments' parameters, with those the instances were launched from: one read per pass.
-    public func observe(everyProfile: Bool = false, imageAliases: Set<String> = []) async throws(AWSError) -> Observation {
+    /// With `only`, the batched listings still cover the region, but nothing of another deployment
+    /// is read one by one (DNS attributes, profile tags, parameter values) or returned: a job reads
+    /// what it needs, and the cost of one deployment does not grow with the fleet around it.
+    public func observe(everyProfile: Bool = false, imageAliases: Set<String> = [], only: Set<String>? = nil) async throws(AWSError) -> Observation {
         let ec2 = EC2Client(client: client, region: region, context: context)
         let iam = IAMClient(client: client, region: region, context: context)
         let ssm = SSMClient(client: client, region: region, context: context)
@@ -96,7 +99,8 @@ public struct AWSObserver: Sendable {
                 if failures[deployment] == nil { failures[deployment] = error }
             }
             func owner(_ tags: [String: String]) -> (String, ComponentKey, ResourceKind)? {
-                guard let d = tags[OwnershipTags.deployment], let k = tags[OwnershipTags.component], let kind = Components.kind(of: k) else { return nil }
+                guard let d = tags[OwnershipTags.deployment], only?.contains(d) ?? true,
+                      let k = tags[OwnershipTags.component], let kind = Components.kind(of: k) else { return nil }
                 return (d, k, kind)
             }
             let ownedVpcs = try await vpcs.compactMap { v -> (EC2.Vpc, String, ComponentKey)? in
@@ -151,7 +155,9 @@ public struct AWSObserver: Sendable {
                 guard let (d, k, kind) = owner(role.tags), kind == .role else { continue }
                 add(Self.role(role, k), deployment: d)
             }
-            let (readTags, tagFailures) = await profileTags(listed.filter { ($0.tags ?? [:]).isEmpty }.map(\.name), iam)
+            // Tags are read for profiles named as a deployment of `only` (or every one without it).
+            let unread = listed.filter { p in (p.tags ?? [:]).isEmpty && (only == nil || Self.deployment(ofProfile: p.name).map { only!.contains($0) } == true) }
+            let (readTags, tagFailures) = await profileTags(unread.map(\.name), iam)
             for profile in listed {
                 var tags = profile.tags ?? [:]
                 if tags.isEmpty {
@@ -173,9 +179,9 @@ public struct AWSObserver: Sendable {
                 }
             }
             let owned = try await parameters
-            let names = owned.compactMap { Self.parameterName(arn: $0.arn) }
+            let names = owned.filter { owner($0.tags) != nil }.compactMap { Self.parameterName(arn: $0.arn) }
             // The image references of the plan and of the running instances, in the same calls.
-            let aliases = imageAliases.union(running.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }).filter { $0.hasPrefix("ssm:") }
+            let aliases = imageAliases.union(running.filter { owner($0.tags) != nil }.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }).filter { $0.hasPrefix("ssm:") }
             let values = Dictionary(try await ssm.parameters(names + aliases.map { String($0.dropFirst(4)) }).map { ($0.name, $0) },
                                     uniquingKeysWith: { a, _ in a })
             let amis = Dictionary(uniqueKeysWithValues: aliases.compactMap { a in values[String(a.dropFirst(4))]?.value.map { (a, $0) } })

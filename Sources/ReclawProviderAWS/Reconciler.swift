@@ -124,7 +124,7 @@ public final class Reconciler: Sendable {
                 [slowAttributes, concurrency, logger] request async throws(AWSError) -> Observation in
                 let shared = AWSCallContext(deployment: request.deployments.count == 1 ? request.deployments.first : nil, planID: first)
                 return try await AWSObserver(client: groupClient, region: key.region, context: shared, slowAttributes: slowAttributes,
-                                             readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases)
+                                             readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases, only: request.deployments)
             }
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)

@@ -72,3 +72,23 @@ import Testing
 final class Runs: Sendable {
     let value = Mutex<[ObservationBatcher.Request]>([])
 }
+
+/// A job reads what it needs: the region's listings are shared, but nothing of another deployment
+/// is read one by one.
+@Suite struct OneDeploymentsReadsTests {
+    @Test func planningOneDeploymentReadsTheSlowAttributesOfItsOwnVpcOnlyWhateverElseIsInTheRegion() async throws {
+        let region = "ap-northeast-3"
+        let builder = Harness()
+        let specs = [testSpec("mine", region: region), testSpec("other", region: region), testSpec("other", region: region)]
+        for planned in try await builder.reconciler.plan(specs.map { ReconcileTarget(spec: $0, revision: "r1") }).map({ try $0.get() }) {
+            #expect(try await builder.reconciler.apply(planned).converged)
+        }
+        // Another reconciler, with no slow attributes cached yet, plans the first deployment alone.
+        let key = "AKIDONLY" + String(UUID().uuidString.filter(\.isHexDigit).prefix(12)).uppercased()
+        let h = Harness(accessKey: key)
+        let planned = try #require(await h.reconciler.plan([ReconcileTarget(spec: specs[0], revision: "r1")], record: false).first).get()
+        #expect(planned.observed["vpc"] != nil)
+        let reads = try await h.emulator.requests(service: "ec2", operation: "DescribeVpcAttribute").filter { $0["accessKeyId"] as? String == key }
+        #expect(reads.count == 2, "DNS attributes of \(reads.count / 2) VPCs read to plan one deployment")
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawDaemon
+import ReclawTestSupport
 import Testing
 
 /// The policy command as the gate runs it: through /bin/sh, the plan in a private file and on
@@ -27,13 +28,17 @@ import Testing
         #expect(missing.result == .denied && missing.status == 127)
     }
 
-    @Test func aCommandStillRunningWhenTheTimeoutPassesIsStoppedAndDenies() async {
-        let started = ContinuousClock.now
+    @Test func aCommandStillRunningWhenTheTimeoutPassesIsStoppedAndDenies() async throws {
+        let pidFile = FileManager.default.temporaryDirectory.appendingPathComponent("reclaw-gate-\(UUID().uuidString).pid").path
+        defer { try? FileManager.default.removeItem(atPath: pidFile) }
         // The injected sleep returns at once: the timeout has passed as far as the gate knows.
-        let late = await PolicyGate(command: "sleep 30", timeout: .seconds(60), sleep: { _ in }).evaluate(planJSON: plan, deployment: "a", revision: "r")
+        let late = await PolicyGate(command: "echo $$ > \(pidFile); exec sleep 300", timeout: .seconds(60), sleep: { _ in })
+            .evaluate(planJSON: plan, deployment: "a", revision: "r")
         #expect(late.result == .timedOut && !late.allowed)
         #expect(late.describe(timeout: .seconds(60)) == "denied (no answer within 60s)")
-        #expect(ContinuousClock.now - started < .seconds(20))
+        // The command was stopped, not left running (nor waited for).
+        let pid = try #require(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(await waitUntil(30) { kill(pid, 0) != 0 }, "the policy command \(pid) still runs")
     }
 
     @Test func outputIsBounded() async {

@@ -159,8 +159,8 @@ import Testing
         let elapsed = ContinuousClock.now - started
         #expect(r.status == 1)
         #expect(r.stderr.contains("timed out after 2 s"), "\(r.stderr)")
-        // Without a deadline it would wait forever; the bound leaves room for a loaded machine.
-        #expect(elapsed < .seconds(30), "took \(elapsed)")
+        // Without a deadline it would wait forever; the bound leaves room for a heavily loaded machine.
+        #expect(elapsed < .seconds(120), "took \(elapsed)")
         let bad = try await Command.run([reclaw, "run", "--once", "--source", "git://\(silent.url)/specs.git", "--fetch-timeout", "soon"])
         #expect(bad.status == 64 && bad.stderr.contains("--fetch-timeout takes a duration"))
     }

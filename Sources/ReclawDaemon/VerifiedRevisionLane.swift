@@ -59,7 +59,8 @@ extension ReconcileDaemon {
         _ = await take(snapshot)
     }
 
-    /// Records the revision just verified and in force, so a restart keeps it.
+    /// Records the revision just verified and in force, so a restart keeps it; written once per
+    /// revision.
     func recordVerified(_ snapshot: SourceSnapshot) async {
         guard verifiesSignatures, let signer = snapshot.signer else { return }
         let record = VerifiedRevision(source: source.location.description, ref: source.ref, revision: snapshot.revision,
@@ -73,7 +74,8 @@ extension ReconcileDaemon {
         do {
             try reconciler.state.saveVerifiedRevision(record)
         } catch {
-            core.withLock { $0.recordedVerified = previous }
+            // Said once per revision; the next verified revision is written again. An older record
+            // is still a verified revision, and `--verify-history` checks every commit since it.
             logger.error("the verified revision cannot be recorded; after a restart an earlier one would be in force",
                          metadata: ["revision": "\(record.revision)", "error": "\(error.message)"])
             await emit(AuditEvent(type: .sourceFailed, time: clock.date(), revision: record.revision, errorCode: error.code.rawValue,

@@ -65,7 +65,7 @@ import Testing
         let base = "http://127.0.0.1:\(port)"
         let region = "eu-west-3"
         let first = uniqueName("signed"), second = uniqueName("sneaked")
-        let arguments = ["run", "--source", upstream.url, "--allowed-signers", allowed, "--interval", "1s", "--drift-interval", "2s",
+        let arguments = ["run", "--source", upstream.url, "--allowed-signers", allowed, "--interval", "1s", "--drift-interval", "5s",
                          "--metrics-address", "127.0.0.1:\(port)", "--alert-webhook", receiver.url + "/record"]
 
         try upstream.signWithSSH(try keys.ssh("alice"))
@@ -90,9 +90,13 @@ import Testing
         }
         let metrics = await get(base + "/metrics")?.body ?? "no /metrics"
         #expect(counted, "\(metrics.split(separator: "\n").filter { $0.contains("rejection") })")
+        // Named, and not a liveness failure (a 503 here would only come from a slow loop on a busy machine).
+        let named = await waitUntil(60) {
+            let health = await get(base + "/healthz")
+            return health?.status == 200 && health?.body.contains("source rejected: commit \(unsigned) refused: unsigned") == true
+        }
         let health = await get(base + "/healthz")
-        #expect(health?.status == 200 && health?.body.contains("source rejected: commit \(unsigned)") == true
-                && health?.body.contains("unsigned") == true, "\(health?.body ?? "no /healthz")")
+        #expect(named, "\(health?.status ?? 0) \(health?.body ?? "no /healthz")")
         let status = try await Command.check([RepoPaths.reclawBinary, "status"], environment: env)
         #expect(status.contains("SourceVerified: False (SignatureRefused)") && status.contains("unsigned"), "\(status)")
         #expect(await waitUntil(30) { (try? await receiver.records())?.contains("SourceRejected") == true }, "no alert")
@@ -132,6 +136,55 @@ import Testing
         #expect(try await row(first, env)?["lastAppliedRevision"] as? String == next)
         restarted.stop()
         #expect(restarted.process.terminationStatus == 0, "\(restarted.text.suffix(2000))")
+    }
+
+    @Test func afterARestartVerifyHistoryChecksEveryCommitSinceTheRecordedRevision() async throws {
+        try keys.ssh("alice")
+        let allowed = keys.allowedSigners(["alice@example.com namespaces=\"git\" \(try keys.publicKey("alice"))"])
+        let upstream = try Upstream()
+        let dir = TemporaryDirectory("reclaw-signed-history")
+        let env = ["RECLAW_STATE_DIR": dir.file("state"), "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"]
+        let run = [RepoPaths.reclawBinary, "run", "--source", upstream.url, "--allowed-signers", allowed, "--verify-history", "--once"]
+        try upstream.signWithSSH(try keys.ssh("alice"))
+        let signed = try upstream.commit(["README": "signed"])
+        let first = try await Command.run(run, environment: env)
+        #expect(first.stderr.contains("only the tip \(signed) was verified"), "\(first.stderr.suffix(2000))")
+        #expect(try String(contentsOfFile: dir.file("state/source/verified-revision.json"), encoding: .utf8).contains(signed))
+
+        try upstream.stopSigning()
+        let sneaked = try upstream.commit(["README": "unsigned"])
+        try upstream.signWithSSH(try keys.ssh("alice"))
+        try upstream.commit(["README": "signed on top"])
+        let second = try await Command.run(run, environment: env)
+        #expect(second.status == 1, "\(second.stderr.suffix(2000))")
+        let rejected = events(dir.file("state/audit.log"), "SourceRejected")
+        #expect(rejected.count == 1 && rejected.first?["revision"] as? String == sneaked, "\(rejected)")
+        #expect((rejected.first?["message"] as? String)?.contains("revision \(signed) stays in force") == true, "\(rejected)")
+        #expect(!second.stderr.contains("only the tip"), "\(second.stderr.suffix(2000))")
+    }
+
+    @Test func aRecordedRevisionWhoseKeyWasRemovedIsNotPutBackInForce() async throws {
+        try keys.ssh("alice")
+        try keys.ssh("bob")
+        let alice = keys.allowedSigners(["alice@example.com namespaces=\"git\" \(try keys.publicKey("alice"))"])
+        let bob = keys.allowedSigners(["bob@example.com namespaces=\"git\" \(try keys.publicKey("bob"))"], file: "bob")
+        let upstream = try Upstream()
+        let dir = TemporaryDirectory("reclaw-signed-revoked")
+        let env = ["RECLAW_STATE_DIR": dir.file("state"), "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"]
+        func run(_ allowed: String) async throws -> CommandResult {
+            try await Command.run([RepoPaths.reclawBinary, "run", "--source", upstream.url, "--allowed-signers", allowed, "--once"], environment: env)
+        }
+        try upstream.signWithSSH(try keys.ssh("alice"))
+        let signed = try upstream.commit(["README": "signed by alice"])
+        _ = try await run(alice)
+        #expect(try String(contentsOfFile: dir.file("state/source/verified-revision.json"), encoding: .utf8).contains(signed))
+        try upstream.stopSigning()
+        try upstream.commit(["README": "unsigned"])
+        let refused = try await run(bob)
+        #expect(refused.status == 1, "\(refused.stderr.suffix(2000))")
+        #expect(refused.stderr.contains("no longer verifies") && !refused.stderr.contains("is in force, as recorded"), "\(refused.stderr.suffix(2000))")
+        let rejected = events(dir.file("state/audit.log"), "SourceRejected")
+        #expect((rejected.last?["message"] as? String)?.contains("revision none stays in force") == true, "\(rejected)")
     }
 
     @Test func anUnreadableVerifiedRevisionStopsTheDaemonFromApplying() async throws {

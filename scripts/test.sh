@@ -21,6 +21,7 @@ python3 -m pytest -q scripts/emulator
 serial='OperationsEndpointTests|TransientTests|SourceTests|ControllerTests|DriftAndAlertTests|FetchDeadlineTests'
 serial+='|RealisticModeTests|RealisticDaemonTests|RealisticAuditTests'
 serial+='|EventDrivenDriftTests|EventsCommandTests|ReplicaTests|TamperedLeaseTests|WireFenceTests|EventFloodTests'
+serial+='|SignedDaemonTests'
 
 echo "==> swift test: everything else, in parallel"
 swift test --skip-build --skip "$serial"

@@ -40,11 +40,12 @@ struct HealthTracker: Sendable {
     mutating func driftCompleted(at now: Duration) { lastDrift = now }
 
     /// Unhealthy when shutting down, when no fetch completed within three intervals plus the fetch
-    /// timeout, (with deployments to check) no drift check within three drift intervals, while a
-    /// deployment has no live replica owning it, or while the newest revision is refused for its
-    /// signature.
+    /// timeout, (with deployments to check) no drift check within three drift intervals, or while a
+    /// deployment has no live replica owning it. A source held back (its newest revision refused
+    /// for its signature, or its verified revision unreadable) is named like a stall: a restart
+    /// does not fix it, so it never fails the liveness probe.
     func report(now: Duration, options: DaemonOptions, tracked: Bool, shuttingDown: Bool, stalled: [String: String],
-                unowned: [String: String] = [:], rejected: String? = nil) -> HealthReport {
+                unowned: [String: String] = [:], sourceHeld: SourceHold? = nil) -> HealthReport {
         if shuttingDown { return HealthReport(healthy: false, message: "shutting down") }
         var problems: [String] = []
         let fetchLimit = options.interval * 3 + options.fetchTimeout
@@ -58,8 +59,7 @@ struct HealthTracker: Sendable {
         for (name, why) in unowned.sorted(by: { $0.key < $1.key }) {
             problems.append("unowned: no live replica owns \(name) (\(why))")
         }
-        if let rejected { problems.append("source rejected: \(rejected); the last verified revision stays in force") }
-        let notes = stalled.sorted { $0.key < $1.key }.map { "stalled: \($0.key) (\($0.value))" }
+        let notes = (sourceHeld.map { [$0.note] } ?? []) + stalled.sorted { $0.key < $1.key }.map { "stalled: \($0.key) (\($0.value))" }
         if !problems.isEmpty { return HealthReport(healthy: false, message: (problems + notes).joined(separator: "; ")) }
         return HealthReport(healthy: true, message: (["ok"] + notes).joined(separator: "; "))
     }

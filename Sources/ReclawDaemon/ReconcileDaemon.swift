@@ -62,6 +62,10 @@ public final class ReconcileDaemon: Service, Sendable {
         var shutdownStarted: Duration?
         /// The newest revision refused for its signature, while no later one has verified.
         var rejected: SignatureRefusal?
+        /// The verified-revision file that cannot be read: nothing is applied until it can.
+        var verifiedStateError: StateError?
+        /// The verified revision last recorded in the state directory.
+        var recordedVerified: VerifiedRevision?
         /// The scheduler's adds and retries already counted in the metrics.
         var countedQueue = (added: 0, retries: 0)
     }
@@ -130,7 +134,7 @@ public final class ReconcileDaemon: Service, Sendable {
         let unowned = leases?.unowned.mapValues(\.description) ?? [:]
         return core.withLock { c in
             c.health.report(now: now, options: options, tracked: !c.scheduler.tracked.isEmpty, shuttingDown: c.scheduler.shuttingDown,
-                            stalled: c.stalledNotes, unowned: unowned, rejected: c.rejected?.description)
+                            stalled: c.stalledNotes, unowned: unowned, sourceHeld: c.sourceHold)
         }
     }
 

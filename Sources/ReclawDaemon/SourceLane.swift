@@ -79,10 +79,14 @@ extension ReconcileDaemon {
 
     func fetch() async -> FetchReport {
         var report = FetchReport()
+        let recorded: VerifiedRevision?
+        do { recorded = try recordedVerifiedRevision() } catch { return await verifiedRevisionUnreadable(error) }
+        core.withLock { $0.verifiedStateError = nil }
         let snapshot: SourceSnapshot
         do {
-            snapshot = try await source.snapshot(verifiedSince: self.revision)
+            snapshot = try await source.snapshot(verifiedSince: self.revision ?? recorded?.revision)
         } catch {
+            if let recorded { await restore(recorded) }
             let revision = self.revision
             if let refusal = error.refusal {
                 report.error = error.message
@@ -103,8 +107,16 @@ extension ReconcileDaemon {
             return report
         }
         metrics.sourceFetched(succeeded: true, at: clock.date())
-        report.revision = snapshot.revision
         if let note = snapshot.verificationNote, self.revision == nil { logger.notice("\(note)") }
+        let taken = await take(snapshot)
+        await recordVerified(snapshot)
+        return taken
+    }
+
+    /// Puts a revision in force: reads its specs and queues what changed.
+    func take(_ snapshot: SourceSnapshot) async -> FetchReport {
+        var report = FetchReport()
+        report.revision = snapshot.revision
         let load = source.load(snapshot)
         let now = clock.now()
         let (update, previous, names) = core.withLock { c -> (SourceState.Update, String?, Set<String>) in

@@ -188,6 +188,22 @@ public final class SpecSource: Sendable {
         }
     }
 
+    /// An earlier revision from the cache whose commit verifies again under today's keys (a key
+    /// removed since it was recorded no longer vouches for it), with its signer.
+    public func verifiedSnapshot(at revision: String) throws(SourceError) -> SourceSnapshot {
+        var snapshot = try snapshot(at: revision)
+        guard let signatures else { return snapshot }
+        let object: GitSignedObject
+        do { object = try openCache().signedCommit(revision) } catch {
+            throw SourceError("cannot read revision \(revision): \(error)")
+        }
+        switch signatures.verify(object) {
+        case .success(let signer): snapshot.signer = signer
+        case .failure(let refusal): throw SourceError(refusal)
+        }
+        return snapshot
+    }
+
     func read(verifiedSince: String? = nil) throws(SourceError) -> SourceSnapshot {
         switch location {
         case .directory(let dir):

@@ -66,8 +66,12 @@ extension AWSDriver {
             try await iam.createInstanceProfile(name: name, path: d.string("path") ?? DesiredGraphBuilder.iamPath, tags: d.tags)
         } catch {
             guard error.code == "EntityAlreadyExists" else { throw error }
-            throw AWSError(kind: .service, code: "NotOwned", message: "an instance profile named \(name) already exists and is not managed by reclaw; reclaw will not adopt it",
-                           service: "iam", operation: "CreateInstanceProfile", region: c.region, requestID: error.requestID)
+            // Made with reclaw's tags by a create of this deployment cut short before its role was
+            // added: the same create, carried on. Anyone else's is never adopted.
+            guard (try? await iam.instanceProfileTags(name))?[OwnershipTags.deployment] == c.deployment else {
+                throw AWSError(kind: .service, code: "NotOwned", message: "an instance profile named \(name) already exists and is not managed by reclaw; reclaw will not adopt it",
+                               service: "iam", operation: "CreateInstanceProfile", region: c.region, requestID: error.requestID)
+            }
         }
         for role in d.strings("roles") { try await iam.addRole(role, toProfile: name) }
         return name

@@ -10,7 +10,9 @@ import ReclawState
 /// What exists before a plan is made: creates interrupted in an earlier run, and recorded resources
 /// a listing left out.
 extension Reconciler {
-    /// A create that was in flight when reclaw stopped may still land: AWS had the request. Until
+    /// A create that was in flight when reclaw stopped may still land: AWS had the request. Looked
+    /// for again with every instance profile listed: one made by a create cut short before its role
+    /// was added holds no role, and GetAccountAuthorizationDetails' pages leave it out. Until
     /// its resource shows up (or the grace period ends) observe again, so it is adopted rather than
     /// made twice. Journal entries older than the grace period, or whose resource exists, are closed.
     /// A journal that cannot be read fails its deployment alone (in `failures`).
@@ -53,7 +55,7 @@ extension Reconciler {
                 throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for interrupted creates", service: "reclaw", operation: "observe", region: region)
             }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
-                                             readConcurrency: concurrency, logger: logger).observe()
+                                             readConcurrency: concurrency, logger: logger).observe(everyProfile: true)
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 @testable import ReclawProviderAWS
+import ReclawEngine
 import ReclawAWS
 import ReclawTestSupport
 import Synchronization
@@ -90,5 +91,23 @@ final class Runs: Sendable {
         #expect(planned.observed["vpc"] != nil)
         let reads = try await h.emulator.requests(service: "ec2", operation: "DescribeVpcAttribute").filter { $0["accessKeyId"] as? String == key }
         #expect(reads.count == 2, "DNS attributes of \(reads.count / 2) VPCs read to plan one deployment")
+    }
+}
+
+/// An instance profile that holds no role is missing from GetAccountAuthorizationDetails' pages:
+/// reclaw's own is still found, and given its role back, never made again.
+@Suite struct RolelessProfileTests {
+    @Test func aRecordedProfileWhoseRoleWasTakenOffIsFoundAndGivenItsRoleBack() async throws {
+        let h = Harness()
+        let spec = testSpec("roleless", region: "eu-west-2")
+        try await h.apply(spec)
+        let profile = "reclaw-\(spec.name)-instance"
+        _ = try await asSomeoneElse(h.emulator, """
+        client("iam", "us-east-1").remove_role_from_instance_profile(InstanceProfileName=sys.argv[2], RoleName=sys.argv[2])
+        """, [profile])
+        let planned = try #require(await h.reconciler.plan([ReconcileTarget(spec: spec, revision: "r2")]).first).get()
+        let action = planned.plan.actions.first { $0.key == "instance-profile" }
+        #expect(action?.kind == .update && action?.resourceID == profile, "\(PlanRenderer.text(planned.plan))")
+        #expect(try await h.reconciler.apply(planned).converged)
     }
 }

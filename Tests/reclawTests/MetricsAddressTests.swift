@@ -56,8 +56,10 @@ import Testing
             let process = try Command.launch(arguments + extra, environment: environment)
             async let logs = Command.offThread { String(decoding: (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
             do { try await check() } catch {
-                process.terminate()
-                _ = try await logs
+                // Failed already: stopped for sure, so a daemon that missed its SIGTERM never hangs the suite.
+                kill(process.processIdentifier, SIGKILL)
+                let stderr = try await logs
+                Issue.record("the daemon's log: \(stderr.suffix(2000))")
                 throw error
             }
             kill(process.processIdentifier, SIGTERM)

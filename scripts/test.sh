@@ -20,7 +20,7 @@ python3 -m pytest -q scripts/emulator
 # Suites that measure deadlines, or run daemons against emulators of their own.
 serial='OperationsEndpointTests|TransientTests|SourceTests|ControllerTests|DriftAndAlertTests|FetchDeadlineTests'
 serial+='|RealisticModeTests|RealisticDaemonTests|RealisticAuditTests'
-serial+='|EventDrivenDriftTests|EventsCommandTests|ReplicaTests|TamperedLeaseTests|WireFenceTests|EventFloodTests'
+serial+='|EventDrivenDriftTests|EventsCommandTests|ReplicaTests|TamperedLeaseTests|WireFenceTests|EventFloodTests|FairShareTests'
 
 echo "==> swift test: everything else, in parallel"
 swift test --skip-build --skip "$serial"

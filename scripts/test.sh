@@ -22,6 +22,7 @@ serial='OperationsEndpointTests|TransientTests|SourceTests|ControllerTests|Drift
 serial+='|RealisticModeTests|RealisticDaemonTests|RealisticAuditTests'
 serial+='|EventDrivenDriftTests|EventsCommandTests|ReplicaTests|TamperedLeaseTests|WireFenceTests|EventFloodTests'
 serial+='|SignedDaemonTests'
+serial+='|FairShareTests'
 
 echo "==> swift test: everything else, in parallel"
 swift test --skip-build --skip "$serial"

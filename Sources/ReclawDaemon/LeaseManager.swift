@@ -114,7 +114,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
                     (i.shuttingDown && i.coordinator.held.isEmpty) || (i.finalRounds.map { $0 >= 3 } ?? false)
                 }
                 if done { break }
-                await sleep(until: clock.now() + (inner.withLock { $0.finalRounds != nil } ? .milliseconds(200) : period))
+                await sleep(until: nextRound())
             }
         } onGracefulShutdown: {
             // The group shuts the daemon down first: by now no deployment is busy.
@@ -127,6 +127,27 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         // A last try to leave nothing held (the table may have been unreachable).
         if !inner.withLock({ $0.coordinator.held.isEmpty }) { await round() }
         metrics.replicaActive(replica, false)
+    }
+
+    /// When the next round runs: a period from now, sooner when the join interval ends before
+    /// that, and soon while the last rounds release what is left.
+    private func nextRound() -> Duration {
+        let now = clock.now()
+        let (final, joinsAt) = inner.withLock { ($0.finalRounds != nil, $0.coordinator.joinsAt) }
+        if final { return now + .milliseconds(200) }
+        let next = now + period
+        guard let joinsAt, joinsAt > now else { return next }
+        return min(next, joinsAt)
+    }
+
+    /// Announces this replica, waits the join interval, and runs the first round that may take
+    /// leases (for `reclaw run --once`, which works only on what it holds after that).
+    public func join() async {
+        await round()
+        while let at = inner.withLock({ $0.coordinator.joinsAt }), clock.now() < at, !Task.isCancelled {
+            await sleep(until: at)
+        }
+        await round()
     }
 
     /// Waits until `deadline`, or less when woken; a tenth of a second at a time.

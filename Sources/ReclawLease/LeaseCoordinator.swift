@@ -7,7 +7,10 @@ import Foundation
 /// this replica's own clock, and never longer than this replica's own lease duration, whatever a
 /// record claims. Deployments are spread evenly over the live replicas (rendezvous
 /// hashing with a cap of ⌈deployments / replicas⌉ each), and a held lease stops counting as held a
-/// safety margin before it could be taken elsewhere.
+/// safety margin before it could be taken elsewhere. A replica announces itself (its heartbeat)
+/// and waits a join interval before it takes any lease, so replicas started together see each
+/// other; per round it takes at most ⌈free leases / live replicas⌉ of the free ones (counting
+/// only the replicas still short of their share), plus the released leases rendezvous assigns it.
 public struct LeaseCoordinator: Sendable {
     /// The longest lease a replica may take (`--lease-duration`): a dead owner's deployments wait
     /// at most this long, plus a round, for another replica.
@@ -20,12 +23,17 @@ public struct LeaseCoordinator: Sendable {
         public var duration: Duration
         /// After this long without a successful renewal, no new AWS call starts under the lease.
         public var renewDeadline: Duration
+        /// How long after its first heartbeat is written a replica waits before it takes a lease:
+        /// by then the heartbeats of peers started at the same time are in the table. One round
+        /// (a fifth of the lease) unless told.
+        public var joinInterval: Duration
 
-        public init(replica: String, duration: Duration, renewDeadline: Duration? = nil) {
+        public init(replica: String, duration: Duration, renewDeadline: Duration? = nil, joinInterval: Duration? = nil) {
             let duration = min(duration, LeaseCoordinator.maximumDuration)
             self.replica = replica
             self.duration = duration
             self.renewDeadline = min(renewDeadline ?? duration * 2 / 3, duration * 2 / 3)
+            self.joinInterval = max(joinInterval ?? duration / 5, .zero)
         }
 
         var durationMs: Int { Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) }
@@ -61,12 +69,21 @@ public struct LeaseCoordinator: Sendable {
     /// Since when each deployment has had no owner at all (released, or no item), on this clock.
     private var ownerlessSince: [String: Duration] = [:]
     private var unownedNow: [String: Unowned] = [:]
+    /// When this replica's first heartbeat was sent (and written), on this clock.
+    private var announcedAt: Duration?
     /// This replica's lease, shortened to the shortest any live replica announces in its heartbeat
     /// (never below the minimum): a replica with a shorter lease takes a record unchanged for that
     /// long, so this one renews, and stops starting calls, within it.
     public private(set) var effectiveDuration: Duration
     public private(set) var acquisitions = 0
     public private(set) var losses = 0
+
+    /// When this replica may take its first lease: a join interval after its first heartbeat was
+    /// written; nil until that heartbeat is written.
+    public var joinsAt: Duration? { announcedAt.map { $0 + settings.joinInterval } }
+
+    /// Whether this replica has announced itself and waited the join interval.
+    public func hasJoined(now: Duration) -> Bool { joinsAt.map { now >= $0 } ?? false }
 
     public init(settings: Settings) {
         self.settings = settings
@@ -89,6 +106,13 @@ public struct LeaseCoordinator: Sendable {
         let want = Self.assignment(deployments: Array(deployments), replicas: live)
         let records = Dictionary(leases.map { ($0.deployment, $0) }, uniquingKeysWith: { a, _ in a })
         judge(now: now, records: records, deployments: deployments, live: Set(live))
+        let joined = hasJoined(now: now)
+        // Free leases (no item, or an owner that stopped renewing) are taken a fair share per
+        // round; released ones (a handover) go to the replica rendezvous assigns them to.
+        let free = deployments.filter { d in
+            holds[d] == nil && records[d].map { !$0.isReleased && takeable($0, now) } ?? true
+        }
+        var quota = Self.fairShare(free: free.count, of: live, holding: holdingCounts(records, live: live, now: now), want: want)
         var actions: [Action] = []
         if shuttingDown {
             actions.append(.retire(settings.replica))
@@ -113,7 +137,11 @@ public struct LeaseCoordinator: Sendable {
                     next.owner = ""
                     actions.append(.release(next, expecting: hold.version))
                 }
-            } else if !shuttingDown, deployments.contains(d), want[d] == settings.replica {
+            } else if joined, !shuttingDown, deployments.contains(d), want[d] == settings.replica {
+                if free.contains(d) {
+                    guard quota > 0 else { continue }
+                    quota -= 1
+                }
                 let version = nextVersion()
                 guard let record else {
                     actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: version, epoch: 1,
@@ -121,7 +149,7 @@ public struct LeaseCoordinator: Sendable {
                     continue
                 }
                 // A released lease, or one whose owner has stopped renewing it for a whole lease.
-                if record.isReleased || record.owner == settings.replica || !isFresh("lease#\(d)", durationMs: record.durationMs, now) {
+                if record.isReleased || takeable(record, now) {
                     actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: version, epoch: record.epoch + 1,
                                                         durationMs: settings.durationMs), expecting: record.version))
                 }
@@ -134,6 +162,8 @@ public struct LeaseCoordinator: Sendable {
     /// then, never from when the answer came).
     public mutating func applied(_ action: Action, _ outcome: Outcome, sentAt: Duration) {
         switch (action, outcome) {
+        case (.heartbeat, .written):
+            if announcedAt == nil { announcedAt = sentAt }
         case (.heartbeat, _), (.retire, _):
             break
         case (.acquire(let r, _), .written):
@@ -206,6 +236,28 @@ public struct LeaseCoordinator: Sendable {
     /// claim, but never longer than this replica's own lease.
     private func bounded(_ durationMs: Int) -> Duration {
         min(.milliseconds(max(durationMs, 1)), settings.duration)
+    }
+
+    /// How many free leases a replica takes in one round: the free ones divided among the live
+    /// replicas still short of their rendezvous share (this one among them), rounded up.
+    public static func fairShare(free: Int, of live: [String], holding: [String: Int], want: [String: String]) -> Int {
+        let shares = Dictionary(grouping: want.values, by: { $0 }).mapValues(\.count)
+        let short = live.filter { holding[$0, default: 0] < shares[$0, default: 0] }.count
+        return (free + max(short, 1) - 1) / max(short, 1)
+    }
+
+    /// The leases each live replica holds, as the table shows them (this replica's from its own holds).
+    private func holdingCounts(_ records: [String: LeaseRecord], live: [String], now: Duration) -> [String: Int] {
+        var out: [String: Int] = [settings.replica: holds.count]
+        let peers = Set(live).subtracting([settings.replica])
+        for r in records.values where peers.contains(r.owner) && !takeable(r, now) { out[r.owner, default: 0] += 1 }
+        return out
+    }
+
+    /// Whether a lease another replica may still name can be taken: its record is this replica's
+    /// own (from before a restart), or its owner has not renewed it for a whole (bounded) lease.
+    private func takeable(_ record: LeaseRecord, _ now: Duration) -> Bool {
+        record.owner == settings.replica || !isFresh("lease#\(record.deployment)", durationMs: record.durationMs, now)
     }
 
     private mutating func expire(now: Duration) {

@@ -139,14 +139,15 @@ struct RunCommand: AsyncParsableCommand {
 
     /// One source pass and one drift pass; alerts are delivered before returning. As a replica, it
     /// first takes the leases it can (its share among the live replicas, all of them when alone),
-    /// works on those deployments only, and releases them before it exits.
+    /// works on those deployments only, and releases them before it exits. It takes them a join
+    /// interval after announcing itself, so replicas started together share the deployments.
     func runOnce(_ daemon: ReconcileDaemon, notifier: AlertNotifier?, leases: LeaseManager?) async -> Int32 {
         await withTaskGroup(of: Int32.self) { group in
             if let notifier { group.addTask { try? await notifier.run(); return 0 } }
             group.addTask {
                 if let leases {
                     _ = await daemon.sourcePass()  // reads the deployments; owns none yet
-                    await leases.round()
+                    await leases.join()
                 }
                 let report = await daemon.sourcePass()
                 let drift = await daemon.driftPass()

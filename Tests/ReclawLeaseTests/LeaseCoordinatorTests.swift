@@ -40,6 +40,13 @@ import Testing
         LeaseCoordinator(settings: .init(replica: id, duration: lease))
     }
 
+    /// A replica that announced itself a join interval before `at`, so it may take leases from `at` on.
+    static func joined(_ c: LeaseCoordinator, _ table: inout Table, at: Duration = .zero) -> LeaseCoordinator {
+        var c = c
+        round(&c, &table, now: at - c.settings.joinInterval, deployments: [])
+        return c
+    }
+
     let deployments = Set((0..<30).map { "d\($0)" })
 
     @Test func thirtyDeploymentsSpreadEvenlyOverThreeReplicasEachOwnedByOne() {
@@ -87,7 +94,7 @@ import Testing
 
     @Test func aReplicaThatCannotRenewStopsStartingCallsBeforeItsLeaseCanBeTaken() {
         var table = Table()
-        var a = Self.replica("a")
+        var a = Self.joined(Self.replica("a"), &table)
         Self.round(&a, &table, now: .zero, deployments: ["d1"])
         #expect(a.hold("d1", now: .seconds(13)) != nil)
         // The table is unreachable: no renewal lands.
@@ -100,7 +107,7 @@ import Testing
 
     @Test func aReplicaPausedPastItsLeaseLearnsItLostItAndHoldsNothing() {
         var table = Table()
-        var a = Self.replica("a"), b = Self.replica("b")
+        var a = Self.joined(Self.replica("a"), &table), b = Self.replica("b")
         Self.round(&a, &table, now: .zero, deployments: ["d1"])
         // b has never seen a renew; a is stopped (SIGSTOP). b waits a lease, then takes it.
         for t in stride(from: 0, through: 24, by: 4) { Self.round(&b, &table, now: .seconds(t), deployments: ["d1"]) }
@@ -167,9 +174,10 @@ import Testing
 
     @Test func everyChangeOfOwnerIncrementsTheEpoch() {
         var table = Table()
-        var a = Self.replica("a"), b = Self.replica("b")
+        var a = Self.joined(Self.replica("a"), &table)
         Self.round(&a, &table, now: .zero, deployments: ["d1"])
         #expect(table.leases["d1"]?.epoch == 1)
+        var b = Self.joined(Self.replica("b"), &table, at: .seconds(5))
         Self.round(&a, &table, now: .seconds(4), deployments: ["d1"], shuttingDown: true)
         Self.round(&b, &table, now: .seconds(5), deployments: ["d1"])
         #expect(table.leases["d1"]?.owner == "b" && table.leases["d1"]?.epoch == 2)
@@ -200,10 +208,10 @@ import Testing
 
     @Test func aReplicaStartedWithAHugeDurationThatDiesLosesItsDeploymentsAfterTheOthersOwnLease() {
         var table = Table()
-        var a = LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(90 * 24 * 3600)))
+        var a = Self.joined(LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(90 * 24 * 3600))), &table)
         #expect(a.settings.duration == LeaseCoordinator.maximumDuration)
         #expect(a.settings.renewDeadline < a.settings.duration)
-        var b = Self.replica("b")
+        var b = Self.joined(Self.replica("b"), &table)
         for t in [0, 4] {
             Self.round(&a, &table, now: .seconds(t), deployments: deployments)
             Self.round(&b, &table, now: .seconds(t), deployments: deployments)
@@ -251,8 +259,8 @@ import Testing
 
     @Test func aReplicaWithALongerLeaseStopsStartingCallsBeforeAPeerWithAShorterOneMayTakeItsLeases() {
         var table = Table()
-        var a = LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(60)))
-        var b = Self.replica("b")
+        var a = Self.joined(LeaseCoordinator(settings: .init(replica: "a", duration: .seconds(60))), &table)
+        var b = Self.joined(Self.replica("b"), &table)
         for t in [0, 4] {
             Self.round(&a, &table, now: .seconds(t), deployments: deployments)
             Self.round(&b, &table, now: .seconds(t), deployments: deployments)

@@ -97,15 +97,21 @@ public struct AWSClient: Sendable {
     /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
     public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
+        try await jsonResponse(service, operation, region: region, body, context: context).value
+    }
+
+    /// A JSON-protocol call's response and its request id (from the headers: JSON bodies carry none).
+    public func jsonResponse(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
+                             context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> (value: JSONValue, requestID: String?) {
         guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }
         let response = try await send(
             service, operation, region: region, body: Array(body.description.utf8),
             headers: [("Content-Type", "application/x-amz-json-\(version)"), ("X-Amz-Target", "\(prefix).\(operation)")],
             parameters: Sanitizer.json(service, operation, body), named: [], context: context,
             decodeError: { status, bytes in Self.jsonError(bytes) })
-        if response.body.isEmpty { return [:] }
+        if response.body.isEmpty { return ([:], response.requestID) }
         do {
-            return try JSONValue.parse(String(decoding: response.body, as: UTF8.self))
+            return (try JSONValue.parse(String(decoding: response.body, as: UTF8.self)), response.requestID)
         } catch {
             throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not JSON", httpStatus: response.status,
                            service: service.rawValue, operation: operation, region: region, requestID: response.requestID)
@@ -323,6 +329,6 @@ public struct AWSClient: Sendable {
 
     static func bodyRequestID(_ body: [UInt8]) -> String? {
         guard body.first == UInt8(ascii: "<"), let root = XMLElement.parse(body) else { return nil }
-        return root.string("requestId") ?? root.at("ResponseMetadata", "RequestId")?.text
+        return root.requestID
     }
 }

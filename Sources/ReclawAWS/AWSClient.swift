@@ -155,7 +155,7 @@ public struct AWSClient: Sendable {
             while true {
                 attempt += 1
                 do { try await limiter.acquire() } catch {
-                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
                 if mutating, let observer = shared.observer {
                     try await observer.admit(AWSCallIntent(service: service, operation: operation, region: region, context: context))
@@ -198,14 +198,13 @@ public struct AWSClient: Sendable {
                     response = Response(status: r.status, body: r.body, requestID: failure.requestID)
                 } catch {
                     if error.isCancelled {
-                        throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                        throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                     }
                     if error.isPastDeadline {
                         throw AWSError(kind: .refused, code: "LeaseNotHeld", message: "not sent: the lease that allowed it ended before it could start",
                                        service: service.rawValue, operation: operation, region: region)
                     }
-                    failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
-                    failure.attempts = attempt
+                    failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region, attempts: attempt)
                 }
                 await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
                 log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
@@ -233,11 +232,8 @@ public struct AWSClient: Sendable {
                     throw failure
                 }
                 guard let cost = quota.acquire(for: failure) else {
-                    var exhausted = failure
-                    exhausted.kind = .retryQuotaExhausted
-                    exhausted.message = "retry quota exhausted for \(key); last error: \(failure.code): \(failure.message)"
                     await waiting.end(.gaveUp(code: failure.code))
-                    throw exhausted
+                    throw failure.quotaExhausted(key)
                 }
                 spent += cost
                 let delay = shared.retry.delay(after: attempt)
@@ -246,7 +242,7 @@ public struct AWSClient: Sendable {
                     "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
                 do { try await Task.sleep(for: delay) } catch {
-                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
             }
         } catch {
@@ -275,7 +271,7 @@ public struct AWSClient: Sendable {
             "deployment": "\(context.deployment ?? "")",
         ])
         do { try await Task.sleep(for: delay) } catch {
-            throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+            throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
         }
     }
 

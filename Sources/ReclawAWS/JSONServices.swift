@@ -229,7 +229,7 @@ func patiently<T>(_ body: () async throws(AWSError) -> T) async throws(AWSError)
     var wait = Duration.milliseconds(600)
     for _ in 0..<10 {
         do { return try await body() } catch {
-            guard error.isThrottling || error.kind == .retryQuotaExhausted && error.message.contains("Throttling") else { throw error }
+            guard error.isThrottling else { throw error }
         }
         try? await Task.sleep(for: wait)
         wait = min(wait * 2, .seconds(10))

@@ -97,15 +97,21 @@ public struct AWSClient: Sendable {
     /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
     public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
+        try await jsonResponse(service, operation, region: region, body, context: context).value
+    }
+
+    /// A JSON-protocol call's response and its request id (from the headers: JSON bodies carry none).
+    public func jsonResponse(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
+                             context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> (value: JSONValue, requestID: String?) {
         guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }
         let response = try await send(
             service, operation, region: region, body: Array(body.description.utf8),
             headers: [("Content-Type", "application/x-amz-json-\(version)"), ("X-Amz-Target", "\(prefix).\(operation)")],
             parameters: Sanitizer.json(service, operation, body), named: [], context: context,
             decodeError: { status, bytes in Self.jsonError(bytes) })
-        if response.body.isEmpty { return [:] }
+        if response.body.isEmpty { return ([:], response.requestID) }
         do {
-            return try JSONValue.parse(String(decoding: response.body, as: UTF8.self))
+            return (try JSONValue.parse(String(decoding: response.body, as: UTF8.self)), response.requestID)
         } catch {
             throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not JSON", httpStatus: response.status,
                            service: service.rawValue, operation: operation, region: region, requestID: response.requestID)
@@ -149,7 +155,7 @@ public struct AWSClient: Sendable {
             while true {
                 attempt += 1
                 do { try await limiter.acquire() } catch {
-                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
                 if mutating, let observer = shared.observer {
                     try await observer.admit(AWSCallIntent(service: service, operation: operation, region: region, context: context))
@@ -192,14 +198,13 @@ public struct AWSClient: Sendable {
                     response = Response(status: r.status, body: r.body, requestID: failure.requestID)
                 } catch {
                     if error.isCancelled {
-                        throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                        throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                     }
                     if error.isPastDeadline {
                         throw AWSError(kind: .refused, code: "LeaseNotHeld", message: "not sent: the lease that allowed it ended before it could start",
                                        service: service.rawValue, operation: operation, region: region)
                     }
-                    failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region)
-                    failure.attempts = attempt
+                    failure = AWSError.transport(error, service: service.rawValue, operation: operation, region: region, attempts: attempt)
                 }
                 await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
                 log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
@@ -227,11 +232,8 @@ public struct AWSClient: Sendable {
                     throw failure
                 }
                 guard let cost = quota.acquire(for: failure) else {
-                    var exhausted = failure
-                    exhausted.kind = .retryQuotaExhausted
-                    exhausted.message = "retry quota exhausted for \(key); last error: \(failure.code): \(failure.message)"
                     await waiting.end(.gaveUp(code: failure.code))
-                    throw exhausted
+                    throw failure.quotaExhausted(key)
                 }
                 spent += cost
                 let delay = shared.retry.delay(after: attempt)
@@ -240,7 +242,7 @@ public struct AWSClient: Sendable {
                     "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
                 do { try await Task.sleep(for: delay) } catch {
-                    throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+                    throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
             }
         } catch {
@@ -269,7 +271,7 @@ public struct AWSClient: Sendable {
             "deployment": "\(context.deployment ?? "")",
         ])
         do { try await Task.sleep(for: delay) } catch {
-            throw AWSError(kind: .transport, code: "Cancelled", message: "the call was cancelled", service: service.rawValue, operation: operation, region: region)
+            throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
         }
     }
 
@@ -323,6 +325,6 @@ public struct AWSClient: Sendable {
 
     static func bodyRequestID(_ body: [UInt8]) -> String? {
         guard body.first == UInt8(ascii: "<"), let root = XMLElement.parse(body) else { return nil }
-        return root.string("requestId") ?? root.at("ResponseMetadata", "RequestId")?.text
+        return root.requestID
     }
 }

@@ -22,20 +22,21 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         case refused
     }
 
-    public var kind: Kind
+    public let kind: Kind
     /// AWS's error code (`AuthFailure`, `Throttling`, ...), or a reclaw code for local failures.
-    public var code: String
-    public var message: String
-    public var httpStatus: Int?
+    public let code: String
+    public let message: String
+    public let httpStatus: Int?
     /// The service's short name (ec2, iam, ssm, ...).
-    public var service: String
-    public var operation: String
-    public var region: String
-    public var requestID: String?
+    public let service: String
+    public let operation: String
+    public let region: String
+    public let requestID: String?
     /// How many times the call was sent.
-    public var attempts: Int
+    public let attempts: Int
     /// curl's code, for transport errors.
-    public var transportCode: Int?
+    public let transportCode: Int?
+    private let meaning: Meaning
 
     public init(kind: Kind, code: String, message: String, httpStatus: Int? = nil, service: String, operation: String,
                 region: String = "", requestID: String? = nil, attempts: Int = 1, transportCode: Int? = nil) {
@@ -49,15 +50,35 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         self.requestID = requestID
         self.attempts = attempts
         self.transportCode = transportCode
+        self.meaning = Meaning(kind: kind, code: code, message: message)
     }
 
-    static func transport(_ e: HTTPError, service: String, operation: String, region: String) -> AWSError {
+    static func transport(_ e: HTTPError, service: String, operation: String, region: String, attempts: Int = 1) -> AWSError {
         AWSError(kind: .transport, code: e.isTimeout ? "RequestTimeout" : "ConnectionError", message: e.message,
-                 service: service, operation: operation, region: region, transportCode: e.code)
+                 service: service, operation: operation, region: region, attempts: attempts, transportCode: e.code)
     }
 
     static func credentials(_ message: String, code: String = "CredentialsError") -> AWSError {
         AWSError(kind: .credentials, code: code, message: message, service: "credentials", operation: "resolve")
+    }
+
+    /// The task was cancelled before the call, or the wait, finished. Nothing more was sent.
+    public static func cancelled(service: String, operation: String, region: String = "", waitingFor what: String? = nil) -> AWSError {
+        AWSError(kind: .transport, code: "Cancelled", message: what.map { "cancelled while waiting for \($0)" } ?? "the call was cancelled",
+                 service: service, operation: operation, region: region)
+    }
+
+    /// This error once the client-side retry budget for `key` is spent.
+    func quotaExhausted(_ key: String) -> AWSError {
+        AWSError(kind: .retryQuotaExhausted, code: code, message: "retry quota exhausted for \(key); last error: \(code): \(message)",
+                 httpStatus: httpStatus, service: service, operation: operation, region: region, requestID: requestID,
+                 attempts: attempts, transportCode: transportCode)
+    }
+
+    /// The same error with `note` added to its message.
+    public func noting(_ note: String) -> AWSError {
+        AWSError(kind: kind, code: code, message: message.isEmpty ? note : message + " " + note, httpStatus: httpStatus,
+                 service: service, operation: operation, region: region, requestID: requestID, attempts: attempts, transportCode: transportCode)
     }
 
     public var description: String {
@@ -72,12 +93,15 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         return s
     }
 
-    /// AWS refused the request as throttled.
-    public var isThrottling: Bool { RetryPolicy.throttlingCodes.contains(code) }
+    /// AWS refused the request as throttled (a retry-quota error keeps the last failure's code).
+    public var isThrottling: Bool { meaning == .throttling }
 
     /// The named resource does not exist (`*.NotFound`, `NoSuchEntity`, `ParameterNotFound`, ...).
-    public var isNotFound: Bool {
-        code.hasSuffix(".NotFound") || code.hasSuffix("NotFound") || code == "NoSuchEntity" || code == "ParameterNotFound"
-            || code == "ResourceNotFoundException" || code == "InvalidParameterValue" && message.lowercased().contains("does not exist")
-    }
+    public var isNotFound: Bool { meaning == .notFound }
+
+    /// The task was cancelled (see `cancelled(service:operation:region:waitingFor:)`).
+    public var isCancelled: Bool { meaning == .cancelled }
+
+    /// EC2 does not know an instance profile IAM has just made (it has not propagated yet).
+    public var isInstanceProfileNotPropagated: Bool { meaning == .instanceProfileNotPropagated }
 }

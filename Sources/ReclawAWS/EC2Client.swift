@@ -40,45 +40,45 @@ public struct EC2Client: Sendable {
     // MARK: describe
 
     public func vpcs(_ filters: [Filter]) async throws(AWSError) -> [EC2.Vpc] {
-        try await describe("DescribeVpcs", listName: "vpcSet", filters: filters).map(EC2.Vpc.init)
+        try await describe("DescribeVpcs", listName: "vpcSet", filters: filters, as: EC2.Vpc.init)
     }
 
     public func subnets(_ filters: [Filter]) async throws(AWSError) -> [EC2.Subnet] {
-        try await describe("DescribeSubnets", listName: "subnetSet", filters: filters).map(EC2.Subnet.init)
+        try await describe("DescribeSubnets", listName: "subnetSet", filters: filters, as: EC2.Subnet.init)
     }
 
     public func internetGateways(_ filters: [Filter]) async throws(AWSError) -> [EC2.InternetGateway] {
-        try await describe("DescribeInternetGateways", listName: "internetGatewaySet", filters: filters).map(EC2.InternetGateway.init)
+        try await describe("DescribeInternetGateways", listName: "internetGatewaySet", filters: filters, as: EC2.InternetGateway.init)
     }
 
     public func routeTables(_ filters: [Filter]) async throws(AWSError) -> [EC2.RouteTable] {
-        try await describe("DescribeRouteTables", listName: "routeTableSet", filters: filters).map(EC2.RouteTable.init)
+        try await describe("DescribeRouteTables", listName: "routeTableSet", filters: filters, as: EC2.RouteTable.init)
     }
 
     public func securityGroups(_ filters: [Filter]) async throws(AWSError) -> [EC2.SecurityGroup] {
-        try await describe("DescribeSecurityGroups", listName: "securityGroupInfo", filters: filters).map(EC2.SecurityGroup.init)
+        try await describe("DescribeSecurityGroups", listName: "securityGroupInfo", filters: filters, as: EC2.SecurityGroup.init)
     }
 
     public func vpcEndpoints(_ filters: [Filter], ids: [String] = []) async throws(AWSError) -> [EC2.VpcEndpoint] {
         var extra = QueryParams()
         extra.addList("VpcEndpointId", ids)
-        return try await describe("DescribeVpcEndpoints", listName: "vpcEndpointSet", filters: filters, extra: extra).map(EC2.VpcEndpoint.init)
+        return try await describe("DescribeVpcEndpoints", listName: "vpcEndpointSet", filters: filters, extra: extra, as: EC2.VpcEndpoint.init)
     }
 
     public func instances(_ filters: [Filter]) async throws(AWSError) -> [EC2.Instance] {
         let reservations = try await describe("DescribeInstances", listName: "reservationSet", filters: filters)
-        return reservations.flatMap { $0.list("instancesSet") }.map(EC2.Instance.init)
+        return identified(reservations.flatMap { $0.list("instancesSet") }, "DescribeInstances", EC2.Instance.init)
     }
 
     public func volumes(_ filters: [Filter]) async throws(AWSError) -> [EC2.Volume] {
-        try await describe("DescribeVolumes", listName: "volumeSet", filters: filters).map(EC2.Volume.init)
+        try await describe("DescribeVolumes", listName: "volumeSet", filters: filters, as: EC2.Volume.init)
     }
 
     public func images(ids: [String]) async throws(AWSError) -> [EC2.Image] {
         guard !ids.isEmpty else { return [] }
         var p = QueryParams()
         p.addList("ImageId", ids)
-        return try await call("DescribeImages", p).list("imagesSet").map(EC2.Image.init)
+        return identified(try await call("DescribeImages", p).list("imagesSet"), "DescribeImages", EC2.Image.init)
     }
 
     /// One attribute of one VPC (`enableDnsSupport` or `enableDnsHostnames`): EC2 answers one per call.
@@ -94,11 +94,11 @@ public struct EC2Client: Sendable {
     /// The instance profile associations of the given instances (or all of the region).
     public func instanceProfileAssociations(instanceIds: [String]) async throws(AWSError) -> [EC2.InstanceProfileAssociation] {
         try await describe("DescribeIamInstanceProfileAssociations", listName: "iamInstanceProfileAssociationSet",
-                           filters: instanceIds.isEmpty ? [] : [("instance-id", instanceIds)]).map(EC2.InstanceProfileAssociation.init)
+                           filters: instanceIds.isEmpty ? [] : [("instance-id", instanceIds)], as: EC2.InstanceProfileAssociation.init)
     }
 
     public func networkInterfaces(_ filters: [Filter]) async throws(AWSError) -> [EC2.NetworkInterface] {
-        try await describe("DescribeNetworkInterfaces", listName: "networkInterfaceSet", filters: filters).map(EC2.NetworkInterface.init)
+        try await describe("DescribeNetworkInterfaces", listName: "networkInterfaceSet", filters: filters, as: EC2.NetworkInterface.init)
     }
 
     // MARK: VPC, subnets, gateway, routes
@@ -107,7 +107,7 @@ public struct EC2Client: Sendable {
         var p = QueryParams()
         p.add("CidrBlock", cidr)
         p.addTagSpecification(["vpc"], tags: tags)
-        return try await call("CreateVpc", p).at("vpc", "vpcId")?.text ?? ""
+        return try await created("CreateVpc", p, at: "vpc", "vpcId")
     }
 
     /// Sets one VPC attribute (EnableDnsSupport or EnableDnsHostnames); EC2 takes one per call.
@@ -124,7 +124,7 @@ public struct EC2Client: Sendable {
         p.add("CidrBlock", cidr)
         p.add("AvailabilityZone", zone)
         p.addTagSpecification(["subnet"], tags: tags)
-        return try await call("CreateSubnet", p).at("subnet", "subnetId")?.text ?? ""
+        return try await created("CreateSubnet", p, at: "subnet", "subnetId")
     }
 
     public func modifySubnetMapPublicIp(_ subnetId: String, _ value: Bool) async throws(AWSError) {
@@ -137,7 +137,7 @@ public struct EC2Client: Sendable {
     public func createInternetGateway(tags: [String: String]) async throws(AWSError) -> String {
         var p = QueryParams()
         p.addTagSpecification(["internet-gateway"], tags: tags)
-        return try await call("CreateInternetGateway", p).at("internetGateway", "internetGatewayId")?.text ?? ""
+        return try await created("CreateInternetGateway", p, at: "internetGateway", "internetGatewayId")
     }
 
     public func attachInternetGateway(_ id: String, vpcId: String) async throws(AWSError) {
@@ -152,7 +152,7 @@ public struct EC2Client: Sendable {
         var p = QueryParams()
         p.add("VpcId", vpcId)
         p.addTagSpecification(["route-table"], tags: tags)
-        return try await call("CreateRouteTable", p).at("routeTable", "routeTableId")?.text ?? ""
+        return try await created("CreateRouteTable", p, at: "routeTable", "routeTableId")
     }
 
     public func createRoute(tableId: String, destination: String, gatewayId: String) async throws(AWSError) {
@@ -168,12 +168,12 @@ public struct EC2Client: Sendable {
     }
 
     public func associateRouteTable(tableId: String, subnetId: String) async throws(AWSError) -> String {
-        try await call("AssociateRouteTable", ["RouteTableId": tableId, "SubnetId": subnetId]).string("associationId") ?? ""
+        try await created("AssociateRouteTable", ["RouteTableId": tableId, "SubnetId": subnetId], at: "associationId")
     }
 
     /// Moves a subnet's association (or the main one) to another table; returns the new association id.
     public func replaceRouteTableAssociation(associationId: String, tableId: String) async throws(AWSError) -> String {
-        try await call("ReplaceRouteTableAssociation", ["AssociationId": associationId, "RouteTableId": tableId]).string("newAssociationId") ?? ""
+        try await created("ReplaceRouteTableAssociation", ["AssociationId": associationId, "RouteTableId": tableId], at: "newAssociationId")
     }
 
     public func disassociateRouteTable(associationId: String) async throws(AWSError) {
@@ -188,7 +188,7 @@ public struct EC2Client: Sendable {
         p.add("GroupDescription", description)
         p.add("VpcId", vpcId)
         p.addTagSpecification(["security-group"], tags: tags)
-        return try await call("CreateSecurityGroup", p).string("groupId") ?? ""
+        return try await created("CreateSecurityGroup", p, at: "groupId")
     }
 
     /// Authorizes or revokes rules: `action` is AuthorizeSecurityGroupIngress/Egress or RevokeSecurityGroupIngress/Egress.
@@ -223,7 +223,7 @@ public struct EC2Client: Sendable {
         p.addList("SecurityGroupId", groupIds)
         p.add("ClientToken", clientToken)
         p.addTagSpecification(["vpc-endpoint"], tags: tags)
-        return try await call("CreateVpcEndpoint", p).at("vpcEndpoint", "vpcEndpointId")?.text ?? ""
+        return try await created("CreateVpcEndpoint", p, at: "vpcEndpoint", "vpcEndpointId")
     }
 
     public func modifyVpcEndpoint(_ id: String, addSubnets: [String] = [], removeSubnets: [String] = [], addGroups: [String] = [],
@@ -314,7 +314,7 @@ public struct EC2Client: Sendable {
                 p.add("TagSpecification.\(i).Tag.\(j + 1).Value", v)
             }
         }
-        return try await call("RunInstances", p).list("instancesSet").first?.string("instanceId") ?? ""
+        return try EC2.launchedInstanceID(try await call("RunInstances", p), region: region)
     }
 
     public func instanceAction(_ action: String, _ id: String) async throws(AWSError) {
@@ -337,14 +337,14 @@ public struct EC2Client: Sendable {
 
     /// Gives an instance that has none an instance profile; returns the association id.
     public func associateInstanceProfile(instanceId: String, profileName: String) async throws(AWSError) -> String {
-        try await call("AssociateIamInstanceProfile", ["InstanceId": instanceId, "IamInstanceProfile.Name": profileName])
-            .at("iamInstanceProfileAssociation", "associationId")?.text ?? ""
+        try await created("AssociateIamInstanceProfile", ["InstanceId": instanceId, "IamInstanceProfile.Name": profileName],
+                          at: "iamInstanceProfileAssociation", "associationId")
     }
 
     /// Swaps the profile of an existing association in place (the instance keeps running).
     public func replaceInstanceProfileAssociation(_ associationId: String, profileName: String) async throws(AWSError) -> String {
-        try await call("ReplaceIamInstanceProfileAssociation", ["AssociationId": associationId, "IamInstanceProfile.Name": profileName])
-            .at("iamInstanceProfileAssociation", "associationId")?.text ?? ""
+        try await created("ReplaceIamInstanceProfileAssociation", ["AssociationId": associationId, "IamInstanceProfile.Name": profileName],
+                          at: "iamInstanceProfileAssociation", "associationId")
     }
 
     // MARK: deletion and tags

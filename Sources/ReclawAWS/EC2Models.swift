@@ -155,39 +155,46 @@ public enum EC2 {
 }
 
 extension EC2.Vpc {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "", state: x.string("state") ?? "", tags: x.tags())
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("vpcId") else { return nil }
+        self.init(id: id, cidrBlock: x.string("cidrBlock") ?? "", state: x.string("state") ?? "", tags: x.tags())
     }
 }
 
 extension EC2.Subnet {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("subnetId") ?? "", vpcId: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("subnetId") else { return nil }
+        self.init(id: id, vpcId: x.string("vpcId") ?? "", cidrBlock: x.string("cidrBlock") ?? "",
                   availabilityZone: x.string("availabilityZone") ?? "", mapPublicIpOnLaunch: x.bool("mapPublicIpOnLaunch") ?? false,
                   tags: x.tags())
     }
 }
 
 extension EC2.InternetGateway {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("internetGatewayId") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("internetGatewayId") else { return nil }
+        self.init(id: id,
                   attachedVpcs: x.list("attachmentSet").filter { ["attached", "available", "attaching"].contains($0.string("state") ?? "") }.compactMap { $0.string("vpcId") },
                   tags: x.tags())
     }
 }
 
 extension EC2.RouteTable {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("routeTableId") ?? "", vpcId: x.string("vpcId") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("routeTableId") else { return nil }
+        self.init(id: id, vpcId: x.string("vpcId") ?? "",
                   routes: x.list("routeSet").map { EC2.Route(destination: $0.string("destinationCidrBlock") ?? "", gatewayId: $0.string("gatewayId"), state: $0.string("state") ?? "active") },
-                  associations: x.list("associationSet").map { EC2.RouteTableAssociation(id: $0.string("routeTableAssociationId") ?? "", subnetId: $0.string("subnetId"), main: $0.bool("main") ?? false) },
+                  associations: x.list("associationSet").compactMap { a in
+                      a.nonEmpty("routeTableAssociationId").map { EC2.RouteTableAssociation(id: $0, subnetId: a.string("subnetId"), main: a.bool("main") ?? false) }
+                  },
                   tags: x.tags())
     }
 }
 
 extension EC2.SecurityGroup {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("groupId") ?? "", name: x.string("groupName") ?? "", description: x.string("groupDescription") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("groupId") else { return nil }
+        self.init(id: id, name: x.string("groupName") ?? "", description: x.string("groupDescription") ?? "",
                   vpcId: x.string("vpcId") ?? "", ingress: Self.rules(x.list("ipPermissions")), egress: Self.rules(x.list("ipPermissionsEgress")),
                   tags: x.tags())
     }
@@ -205,8 +212,9 @@ extension EC2.SecurityGroup {
 }
 
 extension EC2.VpcEndpoint {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("vpcEndpointId") ?? "", vpcId: x.string("vpcId") ?? "", serviceName: x.string("serviceName") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("vpcEndpointId") else { return nil }
+        self.init(id: id, vpcId: x.string("vpcId") ?? "", serviceName: x.string("serviceName") ?? "",
                   type: x.string("vpcEndpointType") ?? "", state: (x.string("state") ?? "").lowercased(),
                   privateDnsEnabled: x.bool("privateDnsEnabled") ?? false,
                   subnetIds: x.list("subnetIdSet").map(\.text), groupIds: x.list("groupSet").compactMap { $0.string("groupId") },
@@ -215,12 +223,13 @@ extension EC2.VpcEndpoint {
 }
 
 extension EC2.Instance {
-    init(_ x: XMLElement) {
+    init?(_ x: XMLElement) {
         var volumes: [String: String] = [:]
         for m in x.list("blockDeviceMapping") {
             if let d = m.string("deviceName"), let v = m.at("ebs", "volumeId")?.text { volumes[d] = v }
         }
-        self.init(id: x.string("instanceId") ?? "", state: x.at("instanceState", "name")?.text ?? "", type: x.string("instanceType") ?? "",
+        guard let id = x.nonEmpty("instanceId") else { return nil }
+        self.init(id: id, state: x.at("instanceState", "name")?.text ?? "", type: x.string("instanceType") ?? "",
                   imageId: x.string("imageId") ?? "", subnetId: x.string("subnetId"), vpcId: x.string("vpcId"),
                   securityGroupIds: x.list("groupSet").compactMap { $0.string("groupId") },
                   instanceProfileArn: x.at("iamInstanceProfile", "arn")?.text, httpTokens: x.at("metadataOptions", "httpTokens")?.text,
@@ -230,31 +239,51 @@ extension EC2.Instance {
 }
 
 extension EC2.Volume {
-    init(_ x: XMLElement) {
+    init?(_ x: XMLElement) {
         let attachment = x.list("attachmentSet").first
-        self.init(id: x.string("volumeId") ?? "", size: x.int("size") ?? 0, type: x.string("volumeType") ?? "",
+        guard let id = x.nonEmpty("volumeId") else { return nil }
+        self.init(id: id, size: x.int("size") ?? 0, type: x.string("volumeType") ?? "",
                   encrypted: x.bool("encrypted") ?? false, state: x.string("status") ?? "",
                   instanceId: attachment?.string("instanceId"), device: attachment?.string("device"), tags: x.tags())
     }
 }
 
 extension EC2.Image {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("imageId") ?? "", architecture: x.string("architecture") ?? "", name: x.string("name") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("imageId") else { return nil }
+        self.init(id: id, architecture: x.string("architecture") ?? "", name: x.string("name") ?? "",
                   rootDeviceName: x.string("rootDeviceName") ?? "/dev/sda1", creationDate: x.string("creationDate") ?? "")
     }
 }
 
 extension EC2.NetworkInterface {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("networkInterfaceId") ?? "", vpcId: x.string("vpcId") ?? "", subnetId: x.string("subnetId") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("networkInterfaceId") else { return nil }
+        self.init(id: id, vpcId: x.string("vpcId") ?? "", subnetId: x.string("subnetId") ?? "",
                   status: x.string("status") ?? "", groupIds: x.list("groupSet").compactMap { $0.string("groupId") })
     }
 }
 
 extension EC2.InstanceProfileAssociation {
-    init(_ x: XMLElement) {
-        self.init(id: x.string("associationId") ?? "", instanceId: x.string("instanceId") ?? "",
+    init?(_ x: XMLElement) {
+        guard let id = x.nonEmpty("associationId") else { return nil }
+        self.init(id: id, instanceId: x.string("instanceId") ?? "",
                   profileArn: x.at("iamInstanceProfile", "arn")?.text, state: x.string("state") ?? "")
     }
+}
+
+extension EC2 {
+    /// The id of the instance a RunInstances response launched; a response without one is an error.
+    static func launchedInstanceID(_ response: XMLElement, region: String) throws(AWSError) -> String {
+        guard let id = response.list("instancesSet").first?.nonEmpty("instanceId") else {
+            throw AWSError.malformedResponse(missing: "instancesSet.item.instanceId", service: "ec2", operation: "RunInstances",
+                                             region: region, requestID: response.requestID)
+        }
+        return id
+    }
+}
+
+extension XMLElement {
+    /// The text of a child when present and not empty.
+    func nonEmpty(_ name: String) -> String? { string(name).flatMap { $0.isEmpty ? nil : $0 } }
 }

@@ -36,8 +36,9 @@ public struct SQSClient: Sendable {
 
     /// Makes the queue with `attributes` and returns its URL.
     public func createQueue(_ name: String, attributes: [String: String]) async throws(AWSError) -> String {
-        let r = try await call("CreateQueue", ["QueueName": .string(name), "Attributes": .object(attributes.mapValues { .string($0) })])
-        return r["QueueUrl"]?.stringValue ?? ""
+        let r = try await client.jsonResponse(.sqs, "CreateQueue", region: region,
+                                              ["QueueName": .string(name), "Attributes": .object(attributes.mapValues { .string($0) })])
+        return try r.value.required(["QueueUrl"], service: AWSService.sqs.rawValue, operation: "CreateQueue", region: region, requestID: r.requestID)
     }
 
     public func attributes(_ url: String, names: [String] = ["All"]) async throws(AWSError) -> [String: String] {
@@ -121,9 +122,9 @@ public struct EventBridgeClient: Sendable {
 
     /// Makes or updates the rule (enabled); returns its ARN.
     public func putRule(_ name: String, pattern: String, description: String) async throws(AWSError) -> String {
-        let r = try await call("PutRule", ["Name": .string(name), "EventPattern": .string(pattern), "State": "ENABLED",
-                                           "Description": .string(description)])
-        return r["RuleArn"]?.stringValue ?? ""
+        let r = try await client.jsonResponse(.events, "PutRule", region: region, ["Name": .string(name), "EventPattern": .string(pattern),
+                                                                                  "State": "ENABLED", "Description": .string(description)])
+        return try r.value.required(["RuleArn"], service: AWSService.events.rawValue, operation: "PutRule", region: region, requestID: r.requestID)
     }
 
     public func targets(rule: String) async throws(AWSError) -> [EventBridgeTarget] {
@@ -133,7 +134,9 @@ public struct EventBridgeClient: Sendable {
             var body: [String: JSONValue] = ["Rule": .string(rule)]
             if let token { body["NextToken"] = .string(token) }
             let r = try await call("ListTargetsByRule", .object(body))
-            out += (r["Targets"]?.arrayValue ?? []).map { EventBridgeTarget(id: $0["Id"]?.stringValue ?? "", arn: $0["Arn"]?.stringValue ?? "") }
+            out += (r["Targets"]?.arrayValue ?? []).compactMap { t in
+                t["Id"]?.stringValue.flatMap { $0.isEmpty ? nil : EventBridgeTarget(id: $0, arn: t["Arn"]?.stringValue ?? "") }
+            }
             token = r["NextToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
         return out

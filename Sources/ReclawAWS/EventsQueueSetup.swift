@@ -78,7 +78,10 @@ public struct EventsQueueSetup: Sendable {
         let created = url == nil
         if url == nil { url = try await sqs.createQueue(queue, attributes: Self.queueAttributes) }
         guard let url else { preconditionFailure("unreachable") }
-        let queueArn = try await sqs.attributes(url, names: ["QueueArn"])["QueueArn"] ?? ""
+        guard let queueArn = try await sqs.attributes(url, names: ["QueueArn"])["QueueArn"], !queueArn.isEmpty else {
+            throw AWSError.malformedResponse(missing: "Attributes.QueueArn", service: AWSService.sqs.rawValue, operation: "GetQueueAttributes",
+                                             region: region, requestID: nil)
+        }
         let ruleArn = try await events.putRule(rule, pattern: Self.eventPattern.description,
                                                description: "CloudTrail's EC2, IAM and SSM API calls, for reclaw's drift checks")
         var attributes = Self.queueAttributes

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawJSON
+import Logging
 
 /// IAM resources as reclaw observes them.
 public enum IAM {
@@ -76,6 +77,10 @@ public struct IAMClient: Sendable {
             let r = try await call("GetAccountAuthorizationDetails", p)
             let result = r.child("GetAccountAuthorizationDetailsResult") ?? r
             for m in result.list("RoleDetailList") {
+                guard let roleName = m.nonEmpty("RoleName") else {
+                    client.logger.warning("skipping an item without an id", metadata: ["aws.operation": "GetAccountAuthorizationDetails"])
+                    continue
+                }
                 let path = m.string("Path") ?? "/"
                 if let pathPrefix, !path.hasPrefix(pathPrefix) { continue }
                 var inline: [String: JSONValue] = [:]
@@ -83,7 +88,7 @@ public struct IAMClient: Sendable {
                     if let name = p.string("PolicyName") { inline[name] = IAM.policyDocument(p.string("PolicyDocument") ?? "") }
                 }
                 roles.append(IAM.Role(
-                    name: m.string("RoleName") ?? "", path: path, arn: m.string("Arn") ?? "",
+                    name: roleName, path: path, arn: m.string("Arn") ?? "",
                     trustPolicy: IAM.policyDocument(m.string("AssumeRolePolicyDocument") ?? ""), inlinePolicies: inline,
                     managedPolicyArns: m.list("AttachedManagedPolicies").compactMap { $0.string("PolicyArn") },
                     instanceProfiles: m.list("InstanceProfileList").compactMap { $0.string("InstanceProfileName") },
@@ -93,7 +98,7 @@ public struct IAMClient: Sendable {
                     if let pathPrefix, !(p.string("Path") ?? "/").hasPrefix(pathPrefix) { continue }
                     let held = p.list("Roles").compactMap { $0.string("RoleName") }
                     profiles[name] = IAM.InstanceProfile(name: name, path: p.string("Path") ?? "/", arn: p.string("Arn") ?? "",
-                                                         roles: held.isEmpty ? [m.string("RoleName") ?? ""] : held,
+                                                         roles: held.isEmpty ? [roleName] : held,
                                                          tags: p.child("Tags") != nil ? p.tags("Tags") : nil)
                 }
             }
@@ -114,8 +119,12 @@ public struct IAMClient: Sendable {
             let result = r.child("ListInstanceProfilesResult") ?? r
             // Some implementations ignore PathPrefix: filter here too.
             for m in result.list("InstanceProfiles") where (m.string("Path") ?? "/").hasPrefix(pathPrefix) {
+                guard let name = m.nonEmpty("InstanceProfileName") else {
+                    client.logger.warning("skipping an item without an id", metadata: ["aws.operation": "ListInstanceProfiles"])
+                    continue
+                }
                 out.append(IAM.InstanceProfile(
-                    name: m.string("InstanceProfileName") ?? "", path: m.string("Path") ?? "/", arn: m.string("Arn") ?? "",
+                    name: name, path: m.string("Path") ?? "/", arn: m.string("Arn") ?? "",
                     roles: m.list("Roles").compactMap { $0.string("RoleName") }, tags: m.child("Tags") != nil ? m.tags("Tags") : nil))
             }
             marker = result.bool("IsTruncated") == true ? result.string("Marker") : nil

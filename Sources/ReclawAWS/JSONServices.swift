@@ -1,5 +1,6 @@
 import Foundation
 import ReclawJSON
+import Logging
 
 /// An SSM parameter as observed (the value of a SecureString is never read).
 public struct SSMParameter: Sendable, Hashable {
@@ -35,9 +36,10 @@ public struct SSMClient: Sendable {
                 group.addTask {
                     do {
                         let r = try await call("GetParameters", ["Names": .array(batch.map { .string($0) }), "WithDecryption": false])
-                        return .success((r["Parameters"]?.arrayValue ?? []).map { p in
+                        return .success((r["Parameters"]?.arrayValue ?? []).compactMap { p in
+                            guard let name = p["Name"]?.stringValue, !name.isEmpty else { return nil }
                             let type = p["Type"]?.stringValue ?? "String"
-                            return SSMParameter(name: p["Name"]?.stringValue ?? "", type: type,
+                            return SSMParameter(name: name, type: type,
                                                 value: type == "SecureString" ? nil : p["Value"]?.stringValue,
                                                 version: p["Version"]?.intValue ?? 0, arn: p["ARN"]?.stringValue)
                         })
@@ -105,11 +107,12 @@ public struct SSMClient: Sendable {
                             executionTimeoutSeconds: Int? = nil) async throws(AWSError) -> String {
         var parameters: [String: JSONValue] = ["commands": .array(commands.map { .string($0) })]
         if let executionTimeoutSeconds { parameters["executionTimeout"] = [.string(String(max(1, executionTimeoutSeconds)))] }
-        let r = try await call("SendCommand", [
+        let r = try await client.jsonResponse(.ssm, "SendCommand", region: region, [
             "InstanceIds": [.string(instanceId)], "DocumentName": "AWS-RunShellScript", "Comment": .string(String(comment.prefix(100))),
             "TimeoutSeconds": .int(max(30, timeoutSeconds)), "Parameters": .object(parameters),
-        ])
-        return r["Command"]?["CommandId"]?.stringValue ?? ""
+        ], context: context)
+        return try r.value.required(["Command", "CommandId"], service: AWSService.ssm.rawValue, operation: "SendCommand", region: region,
+                                    requestID: r.requestID)
     }
 
     /// A command's status on an instance (Pending, InProgress, Success, Failed, TimedOut, Cancelled...).
@@ -147,7 +150,11 @@ public struct TaggingClient: Sendable {
             for m in r["ResourceTagMappingList"]?.arrayValue ?? [] {
                 var tags: [String: String] = [:]
                 for t in m["Tags"]?.arrayValue ?? [] { if let k = t["Key"]?.stringValue { tags[k] = t["Value"]?.stringValue ?? "" } }
-                out.append((m["ResourceARN"]?.stringValue ?? "", tags))
+                guard let arn = m["ResourceARN"]?.stringValue, !arn.isEmpty else {
+                    client.logger.warning("skipping an item without an id", metadata: ["aws.operation": "GetResources", "aws.region": "\(region)"])
+                    continue
+                }
+                out.append((arn, tags))
             }
             token = r["PaginationToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
         } while token != nil
@@ -222,7 +229,7 @@ func patiently<T>(_ body: () async throws(AWSError) -> T) async throws(AWSError)
     var wait = Duration.milliseconds(600)
     for _ in 0..<10 {
         do { return try await body() } catch {
-            guard error.isThrottling || error.kind == .retryQuotaExhausted && error.message.contains("Throttling") else { throw error }
+            guard error.isThrottling else { throw error }
         }
         try? await Task.sleep(for: wait)
         wait = min(wait * 2, .seconds(10))

@@ -14,7 +14,8 @@ public struct STS: Sendable {
     public func callerIdentity(context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> (account: String, arn: String, userID: String) {
         let r = try await client.query(.sts, "GetCallerIdentity", region: region, context: context)
         let result = r.child("GetCallerIdentityResult")
-        return (result?.string("Account") ?? "", result?.string("Arn") ?? "", result?.string("UserId") ?? "")
+        let account = try r.required(["GetCallerIdentityResult", "Account"], service: AWSService.sts.rawValue, operation: "GetCallerIdentity", region: region)
+        return (account, result?.string("Arn") ?? "", result?.string("UserId") ?? "")
     }
 
     /// Credentials for `roleArn`, with a session name and source identity CloudTrail will show.

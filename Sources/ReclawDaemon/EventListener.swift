@@ -106,7 +106,7 @@ public final class EventListener: Service, Sendable {
                 let attributes = try await sqs.attributes(url, names: ["VisibilityTimeout"])
                 queue = QueueHandle(url: url, visibility: max(Int(attributes["VisibilityTimeout"] ?? "") ?? 30, 2))
             } catch {
-                if Task.isCancelled || error.code == "Cancelled" { return }
+                if Task.isCancelled || error.isCancelled { return }
                 report(&reported, region: region, code: error.code, message: "the queue \(settings.queue) in \(region) cannot be read: \(error)")
                 if await pause() { return }
                 continue
@@ -134,7 +134,7 @@ public final class EventListener: Service, Sendable {
             while !Task.isCancelled {
                 let messages: [SQSMessage]
                 do { messages = try await sqs.receive(queue.url, waitSeconds: settings.waitSeconds) } catch let error as AWSError {
-                    if error.code != "Cancelled" { failure = error }
+                    if !error.isCancelled { failure = error }
                     break
                 } catch { break }
                 for message in messages {
@@ -214,7 +214,7 @@ public final class EventListener: Service, Sendable {
                 }
             } catch {
                 // The message comes back after its visibility timeout and is handled again: harmless.
-                if Task.isCancelled || error.code == "Cancelled" { return }
+                if Task.isCancelled || error.isCancelled { return }
                 logger.warning("a queue message could not be deleted; it will be handled again", metadata: [
                     "aws.region": "\(region)", "aws.error_code": "\(error.code)", "aws.request_id": "\(error.requestID ?? "")"])
             }

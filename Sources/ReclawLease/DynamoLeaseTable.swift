@@ -129,7 +129,7 @@ public struct DynamoLeaseTable: Sendable {
                                service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
             }
             do { try await Task.sleep(for: pollEvery) } catch {
-                throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled", service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
+                throw AWSError.cancelled(service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
             }
         }
     }

@@ -208,7 +208,7 @@ public struct AWSObserver: Sendable {
         } catch let error as AWSError {
             throw error
         } catch {
-            throw AWSError(kind: .transport, code: "Cancelled", message: "\(error)", service: "reclaw", operation: "observe", region: region)
+            throw AWSError.cancelled(service: "reclaw", operation: "observe", region: region)
         }
     }
 
@@ -283,8 +283,7 @@ public struct AWSObserver: Sendable {
             } catch let error as AWSError {
                 return (id, .failure(error))
             } catch {
-                return (id, .failure(AWSError(kind: .transport, code: "Cancelled", message: "\(error)", service: "ec2",
-                                              operation: "DescribeVpcAttribute", region: region)))
+                return (id, .failure(AWSError.cancelled(service: "ec2", operation: "DescribeVpcAttribute", region: region)))
             }
         }
         for (id, result) in results {

@@ -52,7 +52,7 @@ extension Reconciler {
             }
             logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
             do { try await Task.sleep(for: .seconds(1)) } catch {
-                throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for interrupted creates", service: "reclaw", operation: "observe", region: region)
+                throw AWSError.cancelled(service: "reclaw", operation: "observe", region: region, waitingFor: "interrupted creates")
             }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
                                              readConcurrency: concurrency, logger: logger).observe(everyProfile: true)

@@ -99,7 +99,7 @@ extension AWSObserver {
         } catch let error as AWSError {
             throw error
         } catch {
-            throw AWSError(kind: .transport, code: "Cancelled", message: "\(error)", service: "reclaw", operation: "observe", region: region)
+            throw AWSError.cancelled(service: "reclaw", operation: "observe", region: region)
         }
         return found
     }

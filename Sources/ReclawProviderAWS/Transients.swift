@@ -29,8 +29,8 @@ extension AWSDriver {
     /// ReplaceIamInstanceProfileAssociation), repeated while IAM has not propagated a new profile
     /// to EC2 (InvalidParameterValue "Invalid IAM Instance Profile name").
     func whenProfilePropagated<T>(_ profile: String, _ call: () async throws(AWSError) -> T) async throws(AWSError) -> T {
-        try await waiter.retrying("instance profile \(profile) to propagate from IAM to EC2", on: ["Invalid IAM Instance Profile", "iamInstanceProfile"],
-                                  deadline: waiter.deadlines.iamPropagation, body: call)
+        try await waiter.retrying("instance profile \(profile) to propagate from IAM to EC2", deadline: waiter.deadlines.iamPropagation,
+                                  while: { (error: AWSError) async throws(AWSError) -> Bool in error.isInstanceProfileNotPropagated }, body: call)
     }
 
     /// SendCommand, repeated while SSM answers InvalidInstanceId for an instance that is pending or

@@ -63,12 +63,12 @@ public struct Waiter: Sendable {
         }
     }
 
-    /// Repeats `body` while it fails with one of `codes` (or a message containing one), until the
-    /// deadline; then the last error is thrown, saying how long it was waited out.
+    /// Repeats `body` while it fails with one of AWS's error `codes`, until the deadline; then the
+    /// last error is thrown, saying how long it was waited out.
     public func retrying<T>(_ what: String, on codes: Set<String>, deadline: Duration? = nil,
                             body: () async throws(AWSError) -> T) async throws(AWSError) -> T {
         try await retrying(what, deadline: deadline, while: { error in
-            codes.contains(error.code) || codes.contains(where: { error.message.contains($0) })
+            codes.contains(error.code)
         }, body: body)
     }
 
@@ -96,9 +96,7 @@ public struct Waiter: Sendable {
                 }
                 guard ContinuousClock.now + delay < end else {
                     await progress.end(.gaveUp(code: error.code))
-                    var last = error
-                    last.message += (last.message.isEmpty ? "" : " ") + "(still refused after \(limit.spokenDuration) of waiting for \(what))"
-                    throw last
+                    throw error.noting("(still refused after \(limit.spokenDuration) of waiting for \(what))")
                 }
                 await progress.note(what, deadline: limit)
             }
@@ -109,8 +107,9 @@ public struct Waiter: Sendable {
 
     private func sleep(_ delay: Duration, _ what: String, progress: inout WaitProgress) async throws(AWSError) {
         do { try await Task.sleep(for: delay) } catch {
-            await progress.end(.failed(code: "Cancelled"))
-            throw AWSError(kind: .transport, code: "Cancelled", message: "cancelled while waiting for \(what)", service: "reclaw", operation: "wait")
+            let cancelled = AWSError.cancelled(service: "reclaw", operation: "wait", waitingFor: what)
+            await progress.end(.failed(code: cancelled.code))
+            throw cancelled
         }
     }
 }

@@ -62,6 +62,9 @@ public final class ReconcileDaemon: Service, Sendable {
         var shutdownStarted: Duration?
         /// The newest revision refused for its signature, while no later one has verified.
         var rejected: SignatureRefusal?
+        /// The signer of the newest verified revision, for deployments whose status is first
+        /// written after it was fetched (a first apply).
+        var verified: (signer: VerifiedSigner, revision: String)?
         /// The scheduler's adds and retries already counted in the metrics.
         var countedQueue = (added: 0, retries: 0)
     }

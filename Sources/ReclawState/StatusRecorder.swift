@@ -62,10 +62,13 @@ public struct StatusRecorder: Sendable {
                 try store.remove(plan.deployment)
                 return nil
             }
-            // One region of several is empty now; the deployment lives on elsewhere.
+            // One region of several is empty now; the deployment lives on elsewhere, and nothing
+            // is being applied to it any more.
+            let now = now()
             return try write(plan.deployment) { s in
                 s.regions.removeAll { $0 == plan.region }
                 if s.region == plan.region { s.region = s.regions.first }
+                s.set(.reconciling, .false, .idle, "", revision: plan.revision, now: now)
             }
         }
         let created = result.outcomes.contains { $0.step.operation == .create && $0.succeeded }

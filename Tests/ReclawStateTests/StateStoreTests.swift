@@ -264,6 +264,25 @@ import ReclawTestSupport
     }
 }
 
+@Suite struct RegionMoveStatusTests {
+    @Test func emptyingTheOldRegionLeavesTheDeploymentNotReconciling() throws {
+        let dir = TemporaryDirectory()
+        let recorder = StatusRecorder(store: StateStore(directory: dir.path))
+        try recorder.store.update("alpha") { s in
+            s.region = "us-east-2"
+            s.regions = ["us-east-2", "us-west-2"]
+        }
+        let retire = Plan(deployment: "alpha", revision: "r2", region: "us-west-2", actions: [])
+        try recorder.applying(retire)
+        #expect(try recorder.store.load("alpha")?.holds(.reconciling) == true)
+        let status = try #require(try recorder.applied(retire, result: ApplyResult(outcomes: [], ids: [:]), desired: nil, spec: nil,
+                                                       location: nil, retiring: true))
+        #expect(status.regions == ["us-east-2"] && status.region == "us-east-2")
+        #expect(status.condition(.reconciling)?.status == .false)
+        #expect(status.condition(.reconciling)?.reason == .idle)
+    }
+}
+
 /// A clock the test moves.
 private final class LockedDate: @unchecked Sendable {
     private let lock = NSLock()

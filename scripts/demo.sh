@@ -3,16 +3,18 @@
 # repository, against the local AWS emulator. Ctrl-C stops reclaw (gracefully) and the emulator.
 #
 #   RECLAW_DEMO_DIR   where the demo keeps its repository, state and emulator (default /tmp/reclaw-demo)
-#   RECLAW_DEMO_ONCE  set to 1 for one pass and exit (0 or 2 is success), as the tests do
+#   RECLAW_DEMO_ONCE  set to 1 for one pass and exit (0 or 2 is success)
+#   RECLAW_BUILD_DIR  swift build's --scratch-path, for a build kept outside the clone (default .build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DEMO="${RECLAW_DEMO_DIR:-/tmp/reclaw-demo}"
 
 scripts/setup.sh
-echo "==> swift build"
-swift build
-RECLAW="$ROOT/.build/debug/reclaw"
+BUILD="${RECLAW_BUILD_DIR:-$ROOT/.build}"
+echo "==> swift build --scratch-path $BUILD"
+swift build --scratch-path "$BUILD"
+RECLAW="$BUILD/debug/reclaw"
 
 # A fresh start each time: the emulator keeps its AWS in memory, so reclaw's state goes too.
 python3 scripts/emulator/emulator.py stop --state-dir "$DEMO/emulator" >/dev/null 2>&1 || true

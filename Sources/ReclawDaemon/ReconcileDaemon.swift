@@ -66,6 +66,9 @@ public final class ReconcileDaemon: Service, Sendable {
         var verifiedStateError: StateError?
         /// The verified revision last recorded in the state directory.
         var recordedVerified: VerifiedRevision?
+        /// The signer of the newest verified revision, for deployments whose status is first
+        /// written after it was fetched (a first apply).
+        var verified: (signer: VerifiedSigner, revision: String)?
         /// The scheduler's adds and retries already counted in the metrics.
         var countedQueue = (added: 0, retries: 0)
     }

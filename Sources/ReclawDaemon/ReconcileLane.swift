@@ -115,6 +115,7 @@ extension ReconcileDaemon {
         let seconds = (clock.now() - started).inSeconds
         if result.converged {
             unstall(name)
+            await signerAfterApply(name)
             // The event index only speeds drift up; a status that cannot be read here is stalled by
             // the next pass that needs it, and polling still checks this deployment meanwhile.
             if let status = try? reconciler.state.load(name) { index(status) }

@@ -42,7 +42,10 @@ extension ReconcileDaemon {
     /// The tip verified: a refusal in force is over, and the signer is recorded in each status.
     func sourceVerified(_ signer: VerifiedSigner, revision: String, names: Set<String>, changed: Bool) async {
         let wasRejected = core.withLock { c -> Bool in
-            defer { c.rejected = nil }
+            defer {
+                c.rejected = nil
+                c.verified = (signer, revision)
+            }
             return c.rejected != nil
         }
         if wasRejected { logger.notice("the source verifies again", metadata: ["revision": "\(revision)", "signer": "\(signer)"]) }
@@ -54,6 +57,20 @@ extension ReconcileDaemon {
             } catch {
                 await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: revision)
             }
+        }
+    }
+
+    /// A deployment whose status did not exist when its revision verified (its first apply) gets
+    /// the signer and the `SourceVerified` condition once the apply has written its status.
+    func signerAfterApply(_ name: String) async {
+        guard let verified = core.withLock({ $0.rejected == nil ? $0.verified : nil }) else { return }
+        let (signer, revision) = verified
+        guard let status = try? reconciler.state.load(name), status.condition(.sourceVerified) == nil else { return }
+        do {
+            try reconciler.recorder.sourceVerification(name, verified: true, message: "signed by \(signer)", revision: revision,
+                                                       signer: signer.description)
+        } catch {
+            await stall(name, .stateUnavailable, "its state cannot be written: \(error)", revision: revision)
         }
     }
 

@@ -62,10 +62,13 @@ public struct StatusRecorder: Sendable {
                 try store.remove(plan.deployment)
                 return nil
             }
-            // One region of several is empty now; the deployment lives on elsewhere.
+            // One region of several is empty now; the deployment lives on elsewhere, and nothing
+            // is being applied to it any more.
+            let now = now()
             return try write(plan.deployment) { s in
                 s.regions.removeAll { $0 == plan.region }
                 if s.region == plan.region { s.region = s.regions.first }
+                s.set(.reconciling, .false, .idle, "", revision: plan.revision, now: now)
             }
         }
         let created = result.outcomes.contains { $0.step.operation == .create && $0.succeeded }
@@ -135,9 +138,11 @@ public struct StatusRecorder: Sendable {
             guard s.lastAppliedRevision != revision || !s.holds(.ready) else { return }
             s.lastAppliedRevision = revision
             s.lastAttemptedRevision = revision
+            s.lastAttemptedAt = now
             s.lastAppliedAt = now
             s.set(.ready, .true, .reconciliationSucceeded, "applied revision \(revision)", revision: revision, now: now)
             s.set(.stalled, .false, .converged, "", revision: revision, now: now)
+            if !s.holds(.reconciling) { s.set(.reconciling, .false, .idle, "", revision: revision, now: now) }
         }
     }
 
@@ -149,8 +154,10 @@ public struct StatusRecorder: Sendable {
         let message = ConditionMessage.list(diagnostics)
         return try write(deployment) { s in
             s.lastAttemptedRevision = revision
+            s.lastAttemptedAt = now
             s.set(.ready, .false, .invalidSpec, message, revision: revision, now: now)
             s.set(.stalled, .true, .invalidSpec, "fix the spec; the deployment is left as it was", revision: revision, now: now)
+            if !s.holds(.reconciling) { s.set(.reconciling, .false, .idle, "", revision: revision, now: now) }
         }
     }
 
@@ -201,7 +208,10 @@ public struct StatusRecorder: Sendable {
         try store.update(deployment) { s in
             changed = s.driftFingerprint != fingerprint
             s.lastDriftCheckAt = now
-            s.drift = items.map { "\($0.key) \($0.attribute): \(($0.expected ?? .null).description) → \(($0.actual ?? .null).description)" }
+            s.drift = items.map { item in
+                let id = item.resourceID.map { " (\($0))" } ?? ""
+                return "\(item.key)\(id) \(item.attribute): \((item.expected ?? .null).description) → \((item.actual ?? .null).description)"
+            }
             s.driftFingerprint = fingerprint
         }
         return changed

@@ -216,3 +216,80 @@ import ReclawTestSupport
         #expect(throws: StateError.self) { _ = try CreateJournal(stateDirectory: dir.path).begin(deployment: "alpha", component: "vpc", planID: "p") }
     }
 }
+
+@Suite struct StatusRecorderConfirmationTests {
+    @Test func aConfirmedRevisionIsAttemptedAtTheTimeItIsConfirmedAndEveryConditionNamesIt() throws {
+        let dir = TemporaryDirectory()
+        let clock = LockedDate(Date(timeIntervalSince1970: 1_000))
+        let recorder = StatusRecorder(store: StateStore(directory: dir.path), now: { clock.value })
+        try recorder.store.update("alpha") { s in
+            s.lastAppliedRevision = "r1"
+            s.lastAttemptedRevision = "r1"
+            s.lastAttemptedAt = Date(timeIntervalSince1970: 1_000)
+            s.lastAppliedAt = Date(timeIntervalSince1970: 1_000)
+            s.set(.ready, .true, .reconciliationSucceeded, "applied revision r1", revision: "r1", now: Date(timeIntervalSince1970: 1_000))
+            s.set(.reconciling, .false, .idle, "", revision: "r1", now: Date(timeIntervalSince1970: 1_000))
+            s.set(.stalled, .false, .converged, "", revision: "r1", now: Date(timeIntervalSince1970: 1_000))
+        }
+        // r2 changes another deployment's spec only: alpha's is confirmed, later, without an apply.
+        clock.value = Date(timeIntervalSince1970: 2_000)
+        let status = try recorder.confirmed("alpha", revision: "r2", location: nil)
+        #expect(status.lastAttemptedRevision == "r2")
+        #expect(status.lastAttemptedAt == Date(timeIntervalSince1970: 2_000))
+        #expect(status.lastAppliedAt == Date(timeIntervalSince1970: 2_000))
+        #expect(status.conditions.map(\.observedRevision) == ["r2", "r2", "r2"])
+        #expect(status.condition(.reconciling)?.status == .false)
+
+        // r3 breaks alpha's spec: it is attempted at r3's time, and no condition still names r2.
+        clock.value = Date(timeIntervalSince1970: 3_000)
+        let invalid = try recorder.invalidSpec("alpha", revision: "r3", diagnostics: ["alpha.yaml:8:5: error: unknown key"])
+        #expect(invalid.lastAttemptedRevision == "r3")
+        #expect(invalid.lastAttemptedAt == Date(timeIntervalSince1970: 3_000))
+        #expect(invalid.lastAppliedRevision == "r2")
+        #expect(invalid.conditions.map(\.observedRevision) == ["r3", "r3", "r3"])
+        #expect(invalid.condition(.stalled)?.reason == .invalidSpec)
+    }
+}
+
+@Suite struct StatusDriftTests {
+    @Test func eachDriftLineNamesTheComponentItsResourceIDAndTheAttribute() throws {
+        let dir = TemporaryDirectory()
+        let recorder = StatusRecorder(store: StateStore(directory: dir.path))
+        try recorder.drifted("alpha", items: [
+            DriftItem(key: "instance-sg", resourceID: "sg-0abc", attribute: "ingress", expected: nil, actual: nil),
+            DriftItem(key: "vpc", resourceID: nil, attribute: "enableDnsHostnames", expected: nil, actual: nil),
+        ], fingerprint: "f1")
+        let status = try #require(try recorder.store.load("alpha"))
+        #expect(status.drift == ["instance-sg (sg-0abc) ingress: null → null", "vpc enableDnsHostnames: null → null"])
+    }
+}
+
+@Suite struct RegionMoveStatusTests {
+    @Test func emptyingTheOldRegionLeavesTheDeploymentNotReconciling() throws {
+        let dir = TemporaryDirectory()
+        let recorder = StatusRecorder(store: StateStore(directory: dir.path))
+        try recorder.store.update("alpha") { s in
+            s.region = "us-east-2"
+            s.regions = ["us-east-2", "us-west-2"]
+        }
+        let retire = Plan(deployment: "alpha", revision: "r2", region: "us-west-2", actions: [])
+        try recorder.applying(retire)
+        #expect(try recorder.store.load("alpha")?.holds(.reconciling) == true)
+        let status = try #require(try recorder.applied(retire, result: ApplyResult(outcomes: [], ids: [:]), desired: nil, spec: nil,
+                                                       location: nil, retiring: true))
+        #expect(status.regions == ["us-east-2"] && status.region == "us-east-2")
+        #expect(status.condition(.reconciling)?.status == .false)
+        #expect(status.condition(.reconciling)?.reason == .idle)
+    }
+}
+
+/// A clock the test moves.
+private final class LockedDate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var date: Date
+    init(_ date: Date) { self.date = date }
+    var value: Date {
+        get { lock.withLock { date } }
+        set { lock.withLock { date = newValue } }
+    }
+}

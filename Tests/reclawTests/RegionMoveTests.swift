@@ -57,6 +57,7 @@ import Testing
         #expect(counts["role"] == 1 && counts["instance-profile"] == 1, "the IAM role the new region uses was deleted: \(counts)")
         let status = try await w.reclaw("status", "--json")
         #expect(status.stdout.contains("\"regions\" : [\n      \"\(new)\"\n    ]"), "\(status.stdout)")
+        #expect(!status.stdout.contains("\"reason\" : \"Applying\""), "the move is over but Reconciling still says Applying: \(status.stdout)")
         // Later reconciles plan the new region alone: nothing left to move.
         #expect(try await w.reclaw("plan", "--detailed-exitcode", w.specs).status == 0)
     }

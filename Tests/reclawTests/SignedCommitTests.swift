@@ -78,6 +78,10 @@ import Testing
         let applied = try await Command.run(run, environment: env)
         #expect(applied.status == 2, "\(applied.stderr.suffix(3000))")
         #expect(events(log, "SourceUpdated").contains { ($0["details"] as? [String: Any])?["signer"] as? String == "alice@example.com" })
+        // A deployment first applied at a signed revision names its signer at once.
+        let signed = try await Command.run([RepoPaths.reclawBinary, "status"], environment: env)
+        #expect(signed.stdout.contains("Signed by: alice@example.com"), "\(signed.stdout)")
+        #expect(signed.stdout.contains("SourceVerified: True (SignatureVerified)"), "\(signed.stdout)")
 
         try upstream.stopSigning()
         let unsigned = try upstream.commit(["b.yaml": minimalSpec(second, region: region)])

@@ -131,22 +131,19 @@ import ReclawTestSupport
 
     @Test func aCancelledTaskCancelsItsRequest() async throws {
         let server = try EchoServer()
-        let task = Task { try await client.send(HTTPRequest(url: server.url + "/slow?ms=5000")) }
+        // A request that ran its course would answer (after 20 s) instead of throwing.
+        let task = Task { try await client.send(HTTPRequest(url: server.url + "/slow?ms=20000")) }
         try await Task.sleep(for: .milliseconds(200))
         task.cancel()
-        let start = ContinuousClock.now
         await #expect { try await task.value } throws: { ($0 as! HTTPError).isCancelled }
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 
     @Test func aTaskCancelledBeforeItsRequestIsSentNeverSendsIt() async throws {
         let server = try EchoServer()
-        let start = ContinuousClock.now
         let task = Task {
             withUnsafeCurrentTask { $0?.cancel() }
-            return try await client.send(HTTPRequest(url: server.url + "/slow?ms=5000"))
+            return try await client.send(HTTPRequest(url: server.url + "/slow?ms=20000"))
         }
         await #expect { try await task.value } throws: { ($0 as! HTTPError).isCancelled }
-        #expect(ContinuousClock.now - start < .seconds(2))
     }
 }

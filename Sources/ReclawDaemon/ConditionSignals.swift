@@ -28,8 +28,8 @@ extension ReconcileDaemon {
         let (written, stall) = core.withLock { ($0.conditions[name], $0.stalled[name]) }
         let stalled = stall.map { $0.reason != .notOwned } ?? false
         guard written != nil || stalled else { return }
-        // SourceVerified exists only where signatures are verified.
-        for type in ConditionType.allCases where type != .sourceVerified || written?.contains(where: { $0.type == type }) == true {
+        // SourceVerified exists only where signatures are verified, Drifted once a drift check ran.
+        for type in ConditionType.allCases where (type != .sourceVerified && type != .drifted) || written?.contains(where: { $0.type == type }) == true {
             var status = written?.first { $0.type == type }?.status ?? .unknown
             if stalled && type == .stalled { status = .true }
             if stalled && type == .ready { status = .false }

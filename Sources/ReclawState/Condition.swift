@@ -5,6 +5,9 @@ public enum ConditionType: String, Sendable, Codable, CaseIterable {
     case ready = "Ready"
     case reconciling = "Reconciling"
     case stalled = "Stalled"
+    /// AWS differs from the last applied revision (drift left under `policy.drift: alert`, or not
+    /// yet corrected), as Argo CD shows OutOfSync. Set once a drift check has run.
+    case drifted = "Drifted"
     /// The revision in force passed `--allowed-signers`/`--trusted-keys` (set only when they are given).
     case sourceVerified = "SourceVerified"
 }
@@ -38,6 +41,10 @@ public enum ConditionReason: String, Sendable, Codable, CaseIterable {
     case replacementBlocked = "ReplacementBlocked"
     /// A component cannot be told apart from resources that carry its tags (look-alikes).
     case duplicateResource = "DuplicateResource"
+    /// A drift check found AWS differing from the last applied revision.
+    case driftDetected = "DriftDetected"
+    /// A drift check or an apply found AWS matching the last applied revision.
+    case inSync = "InSync"
     /// A shutdown stopped the apply between steps.
     case interrupted = "Interrupted"
     /// The deployment's state file cannot be read or written.

@@ -91,6 +91,7 @@ public struct StatusRecorder: Sendable {
                 s.lastApplied = desired
                 s.lastAppliedSpec = spec
                 s.drift = []
+                if s.condition(.drifted) != nil { s.set(.drifted, .false, .inSync, "", revision: revision, now: now) }
                 s.driftFingerprint = nil
                 s.set(.ready, .true, .reconciliationSucceeded, "applied revision \(revision)", revision: revision, now: now)
                 s.set(.stalled, .false, .converged, "", revision: revision, now: now)
@@ -192,11 +193,12 @@ public struct StatusRecorder: Sendable {
     @discardableResult
     public func inSync(_ deployment: String) throws(StateError) -> DeploymentStatus {
         let now = now()
-        return try store.update(deployment) { s in
+        return try write(deployment) { s in
             s.lastDriftCheckAt = now
             s.lastInSyncAt = now
             s.drift = []
             s.driftFingerprint = nil
+            s.set(.drifted, .false, .inSync, "", revision: s.lastAppliedRevision, now: now)
         }
     }
 
@@ -205,9 +207,12 @@ public struct StatusRecorder: Sendable {
     public func drifted(_ deployment: String, items: [DriftItem], fingerprint: String) throws(StateError) -> Bool {
         let now = now()
         var changed = false
-        try store.update(deployment) { s in
+        try write(deployment) { s in
             changed = s.driftFingerprint != fingerprint
             s.lastDriftCheckAt = now
+            let attributes = items.map { "\($0.key) \($0.attribute)" }
+            let shown = attributes.prefix(5).joined(separator: ", ") + (attributes.count > 5 ? " and \(attributes.count - 5) more" : "")
+            s.set(.drifted, .true, .driftDetected, shown, revision: s.lastAppliedRevision, now: now)
             s.drift = items.map { item in
                 let id = item.resourceID.map { " (\($0))" } ?? ""
                 return "\(item.key)\(id) \(item.attribute): \((item.expected ?? .null).description) → \((item.actual ?? .null).description)"

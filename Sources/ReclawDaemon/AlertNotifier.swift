@@ -15,10 +15,32 @@ public struct AlertWebhook: Sendable {
     /// How the webhook is named in logs: never its URL, which holds a secret.
     public let label: String
 
+    /// `url` may name its format in the scheme: `slack+https://…`, `discord+https://…` or
+    /// `generic+https://…` (the prefix is not sent); otherwise Slack and Discord are known by host.
+    /// An unknown prefix falls back to the generic format; `format(of:)` reports it.
     public init(url: String, index: Int) {
-        self.url = url
-        kind = Self.kind(of: url)
+        let chosen = try? Self.format(of: url)
+        self.url = chosen?.url ?? url
+        kind = chosen?.kind ?? Self.kind(of: url)
         label = "alert webhook #\(index + 1) (\(kind.rawValue))"
+    }
+
+    /// A webhook's format prefix that reclaw does not know (`teams+https://…`).
+    public struct UnknownFormat: Error, CustomStringConvertible {
+        public let prefix: String
+        public var description: String {
+            "unknown alert webhook format '\(prefix)+': use slack+, discord+ or generic+ before http(s)://"
+        }
+    }
+
+    /// The format an operator chose with a `FORMAT+http(s)://` scheme and the URL without it;
+    /// nil when the URL names no format.
+    public static func format(of spec: String) throws(UnknownFormat) -> (kind: Kind, url: String)? {
+        guard let colon = spec.firstIndex(of: ":"), let plus = spec[..<colon].firstIndex(of: "+") else { return nil }
+        let prefix = String(spec[..<plus])
+        let rest = String(spec[spec.index(after: plus)...])
+        guard let kind = Kind(rawValue: prefix.lowercased()) else { throw UnknownFormat(prefix: prefix) }
+        return (kind, rest)
     }
 
     /// Slack and Discord are recognized by their webhook hosts exactly (`notdiscord.com` is not

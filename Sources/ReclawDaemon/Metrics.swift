@@ -16,6 +16,8 @@ public final class Metrics: AWSCallObserver, Sendable {
     let registry = PrometheusCollectorRegistry()
     private let series = Mutex<[String: DeploymentSeries]>([:])
     private let unownedSeries = Mutex<[String: Gauge]>([:])
+    /// When this process started, for `process_start_time_seconds`.
+    let startTime = ProcessMetrics.startTime()
 
     /// The metrics of one deployment, kept to be removed together.
     struct DeploymentSeries {
@@ -82,6 +84,7 @@ public final class Metrics: AWSCallObserver, Sendable {
         _ = registry.makeCounter(descriptor: Family.readsPaused)
         _ = registry.makeGauge(descriptor: Family.unanswered)
         _ = registry.makeCounter(descriptor: Family.queueRetries)
+        registerAtZero()
     }
 
     // MARK: reconciles, per deployment
@@ -270,9 +273,9 @@ public final class Metrics: AWSCallObserver, Sendable {
         registry.makeCounter(descriptor: Family.pushes).increment()
     }
 
-    /// The Prometheus text exposition format (version 0.0.4).
+    /// The Prometheus text exposition format (version 0.0.4), the `process_*` series read now.
     public func render() -> String {
-        registry.emitToString()
+        registry.emitToString() + ProcessMetrics.read(startedAt: startTime).rendered
     }
 
     // MARK: helpers

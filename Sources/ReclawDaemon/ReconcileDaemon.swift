@@ -242,12 +242,15 @@ public final class ReconcileDaemon: Service, Sendable {
     }
 
     func publishQueueMetrics(now: Duration) {
-        let (depth, running, longest, added, retried) = core.withLock { c in
+        let (depth, running, longest, added, retried, timings, unfinished) = core.withLock { c in
             defer { c.countedQueue = (c.scheduler.added, c.scheduler.retries) }
             return (c.scheduler.depth, c.scheduler.running, c.scheduler.longestRunning(now: now),
-                    c.scheduler.added - c.countedQueue.added, c.scheduler.retries - c.countedQueue.retries)
+                    c.scheduler.added - c.countedQueue.added, c.scheduler.retries - c.countedQueue.retries,
+                    c.scheduler.takeTimings(), c.scheduler.unfinishedWork(now: now))
         }
         metrics.queue(depth: depth, running: running, longestRunningSeconds: longest.inSeconds)
+        metrics.queueTimings(queued: timings.queued.map(\.inSeconds), worked: timings.worked.map(\.inSeconds),
+                             unfinishedSeconds: unfinished.inSeconds)
         for _ in 0..<added { metrics.queueAdded() }
         for _ in 0..<retried { metrics.queueRetried() }
     }

@@ -89,6 +89,8 @@ public struct WorkScheduler: Sendable {
         var queued: Set<WorkReason> = []
         var lane: Lane?
         var startedAt: Duration?
+        /// When it last joined the queue (a retry: when its backoff ends), for the queue duration.
+        var queuedAt: Duration?
         var nextDrift: Duration
         var failures = 0
         var notBefore: Duration?
@@ -113,6 +115,10 @@ public struct WorkScheduler: Sendable {
     /// Work handed out so far, and retries among it (for metrics).
     public private(set) var added = 0
     public private(set) var retries = 0
+    /// Time reconciles waited in the queue and took to run, not yet taken by `takeTimings()`.
+    private var queueWaits: [Duration] = []
+    private var workTimes: [Duration] = []
+    static let maxTimings = 4096
 
     public init(settings: Settings, seed: UInt64 = 0x5EED) {
         self.settings = settings
@@ -140,7 +146,10 @@ public struct WorkScheduler: Sendable {
     public mutating func enqueue(_ name: String, _ reason: WorkReason, now: Duration) {
         var entry = entries[name] ?? Entry(nextDrift: now + settings.driftInterval)
         if reason == .prune { entry.removed = false }
-        if entry.queued.isEmpty { added += 1 }
+        if entry.queued.isEmpty {
+            added += 1
+            entry.queuedAt = now
+        }
         entry.queued.insert(reason)
         if reason == .newRevision || reason == .prune { entry.notBefore = nil }
         entries[name] = entry
@@ -243,6 +252,10 @@ public struct WorkScheduler: Sendable {
 
     private mutating func start(_ name: String, _ lane: Lane, now: Duration) {
         if lane == .reconcile, entries[name]!.queued.contains(.retry) { retries += 1 }
+        if lane == .reconcile, let queuedAt = entries[name]!.queuedAt {
+            Self.keep(&queueWaits, max(.zero, now - queuedAt))
+            entries[name]!.queuedAt = nil
+        }
         entries[name]!.lane = lane
         entries[name]!.startedAt = now
         if lane == .reconcile { entries[name]!.queued = [] }
@@ -269,6 +282,7 @@ public struct WorkScheduler: Sendable {
     /// A deployment's reconcile ended.
     public mutating func reconciled(_ name: String, _ outcome: ReconcileOutcome, now: Duration) {
         guard var e = entries[name] else { return }
+        if e.lane == .reconcile, let startedAt = e.startedAt { Self.keep(&workTimes, max(.zero, now - startedAt)) }
         e.lane = nil
         e.startedAt = nil
         switch outcome {
@@ -279,6 +293,7 @@ public struct WorkScheduler: Sendable {
         case .failed:
             e.failures += 1
             e.notBefore = now + backoff(e.failures)
+            if e.queued.isEmpty { e.queuedAt = e.notBefore }
             e.queued.insert(.retry)
         case .stalled:
             e.failures += 1
@@ -301,7 +316,10 @@ public struct WorkScheduler: Sendable {
                 e.nextDrift = now + settings.driftInterval
             case .drifted(correct: true):
                 e.nextDrift = now + settings.driftInterval
-                if e.queued.isEmpty { added += 1 }
+                if e.queued.isEmpty {
+                    added += 1
+                    e.queuedAt = now
+                }
                 e.queued.insert(.driftCorrection)
             case .failed:
                 e.nextDrift = now + min(settings.driftInterval, backoff(1))
@@ -367,6 +385,25 @@ public struct WorkScheduler: Sendable {
     /// How long the longest-running deployment has been handled.
     public func longestRunning(now: Duration) -> Duration {
         entries.values.compactMap { $0.startedAt.map { now - $0 } }.max() ?? .zero
+    }
+
+    /// How long the reconciles running now have been running, summed (controller-runtime's
+    /// `workqueue_unfinished_work_seconds`).
+    public func unfinishedWork(now: Duration) -> Duration {
+        entries.values.filter { $0.lane == .reconcile }.compactMap { $0.startedAt.map { max(.zero, now - $0) } }
+            .reduce(.zero, +)
+    }
+
+    /// The time each reconcile handed out since the last call waited in the queue, and the time
+    /// each one that ended took.
+    public mutating func takeTimings() -> (queued: [Duration], worked: [Duration]) {
+        defer { queueWaits = []; workTimes = [] }
+        return (queueWaits, workTimes)
+    }
+
+    private static func keep(_ list: inout [Duration], _ value: Duration) {
+        if list.count >= maxTimings { list.removeFirst(list.count - maxTimings + 1) }
+        list.append(value)
     }
 
     public func isBusy(_ name: String) -> Bool { entries[name]?.lane != nil }

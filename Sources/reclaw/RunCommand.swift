@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     var driftInterval: String?
     @Option(help: "Also check a deployment for drift as soon as CloudTrail's event of a change to it arrives on this SQS queue (see `reclaw events setup`).")
     var eventsQueue: String?
-    @Option(name: .customLong("alert-webhook"), help: "Send drift and failure alerts here (repeatable; Slack and Discord URLs get their own format).")
+    @Option(name: .customLong("alert-webhook"), help: "Send drift and failure alerts here (repeatable; Slack and Discord URLs get their own format; slack+https://, discord+https:// or generic+https:// chooses it).")
     var alertWebhooks: [String] = []
     @Option(name: .customLong("alert-webhook-file"),
             help: "A file of alert webhook URLs, one per line, so they stay out of the command line (repeatable; # starts a comment).")
@@ -57,6 +57,7 @@ struct RunCommand: AsyncParsableCommand {
         if let metricsAddress {
             do { _ = try ListenAddress(parsing: metricsAddress) } catch { throw ValidationError("\(error)") }
         }
+        for url in alertWebhooks { try Self.checkWebhook(url, at: "--alert-webhook") }
         // Before the state directory is touched: a mistyped source is a usage error, not a daemon
         // that waits forever for a directory that is not there.
         do { _ = try SourceLocation.checked(source) } catch { throw ValidationError("--source \(error)") }
@@ -173,12 +174,19 @@ struct RunCommand: AsyncParsableCommand {
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
-            guard let url = URLComponents(string: line), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+            try checkWebhook(line, at: "\(file):\(number + 1)")
+            let plain = (try? AlertWebhook.format(of: line))?.url ?? line
+            guard let url = URLComponents(string: plain), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
                 throw CLIError("\(file):\(number + 1): not an http(s) URL")
             }
             urls.append(line)
         }
         return urls
+    }
+
+    /// A webhook whose scheme names a format reclaw does not know is a usage error (exit 64).
+    static func checkWebhook(_ url: String, at place: String) throws {
+        do { _ = try AlertWebhook.format(of: url) } catch { throw ValidationError("\(place): \(error)") }
     }
 
     /// The signer of generic alert webhooks' deliveries, from the secret file or the environment.

@@ -106,7 +106,9 @@ import Testing
         let text = m.render()
         #expect(!text.contains(#"deployment="alpha""#))
         #expect(text.contains(#"reclaw_reconcile_total{deployment="beta",kind="prune",result="skipped"} 1"#))
-        let baseline = text.utf8.count
+        // The process_* series read the process now: their values vary between renders.
+        func registered(_ text: String) -> Int { text.split(separator: "\n").filter { !$0.hasPrefix("process_") }.joined().utf8.count }
+        let baseline = registered(text)
         // Months of deployments coming and going.
         for i in 0..<500 {
             let name = "d\(i)"
@@ -116,7 +118,7 @@ import Testing
             m.drifted(deployment: name, resources: 0)
             m.forget(deployment: name)
         }
-        #expect(m.render().utf8.count == baseline)
+        #expect(registered(m.render()) == baseline)
     }
 
     @Test func eachInstanceHasItsOwnRegistry() {

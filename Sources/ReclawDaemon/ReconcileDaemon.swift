@@ -185,7 +185,8 @@ public final class ReconcileDaemon: Service, Sendable {
             self.leases?.beginShutdown()
             self.post.yield(.wake)
         }
-        notifier?.finish()
+        // The notifier is a service of its own, shut down after the daemon in the service group's
+        // order: ending it here raced that order ("a service has finished unexpectedly", exit 1).
     }
 
     /// Wakes the loop when the scheduler's next timer is due (at least once a second, so a shutdown

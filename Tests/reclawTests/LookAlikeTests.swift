@@ -8,26 +8,7 @@ import Testing
 @Suite struct LookAlikeTests {
     let emulator = Emulator.shared
 
-    struct Workspace {
-        let dir = TemporaryDirectory("reclaw-lookalike")
-        let name = uniqueName("twin")
-        let region: String
-        var env: [String: String]
-        var specs: String { dir.file("specs") }
-
-        init(emulator: Emulator, region: String, extra: String = "") {
-            self.region = region
-            env = emulator.environment
-            env["RECLAW_STATE_DIR"] = dir.file("state")
-            dir.write("specs/app.yaml", minimalSpec(name, region: region, extra: extra))
-        }
-
-        func reclaw(_ args: String...) async throws -> CommandResult {
-            try await Command.run([RepoPaths.reclawBinary] + args, environment: env)
-        }
-
-        var auditLog: String { (try? String(contentsOfFile: dir.file("state/audit.log"), encoding: .utf8)) ?? "" }
-    }
+    typealias Workspace = PlanApplyCommandTests.Workspace
 
     /// Runs boto3 against the emulator's EC2 in `region` with the deployment's name as `name`;
     /// `script` reads `ec2`, `name` and `args`, and prints its answer.
@@ -86,7 +67,8 @@ import Testing
         // The daemon reports the look-alike once, as drift it leaves alone even under policy.drift: correct.
         let run = try await w.reclaw("run", "--source", w.specs, "--once")
         #expect(run.status == 2, "drift was not reported: \(run.stderr.suffix(3000))")
-        let detected = w.auditLog.split(separator: "\n").filter { $0.contains("\"eventType\":\"DriftDetected\"") && $0.contains(copy) }
+        let audit = (try? String(contentsOfFile: w.dir.file("state/audit.log"), encoding: .utf8)) ?? ""
+        let detected = audit.split(separator: "\n").filter { $0.contains("\"eventType\":\"DriftDetected\"") && $0.contains(copy) }
         #expect(detected.count == 1 && detected.first?.contains("DuplicateResource") == true, "\(detected)")
         #expect(try await state(w, original) == "stopped")
         #expect(try await state(w, copy) == "running")

@@ -27,36 +27,39 @@ let package = Package(
         // Linux calls Swift's Glibc module does not expose (fallocate, malloc_trim).
         .target(name: "CSystemShim"),
 
+        // The one clock every read of time and every sleep goes through (a manual one in tests).
+        .target(name: "ReclawTime"),
+
         // Thin owning wrappers over the C libraries.
         .target(name: "ReclawYAML", dependencies: ["CYAML"]),
-        .target(name: "ReclawGit", dependencies: ["CGit2"]),
-        .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim"]),
+        .target(name: "ReclawGit", dependencies: ["CGit2", "ReclawTime"]),
+        .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim", "ReclawTime"]),
 
         // Domain modules.
         .target(name: "ReclawJSON"),
-        .target(name: "ReclawAWS", dependencies: [
+        .target(name: "ReclawAWS", dependencies: ["ReclawTime",
             "ReclawHTTP", "ReclawJSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawSpec", dependencies: ["ReclawYAML", "ReclawJSON"]),
-        .target(name: "ReclawEngine", dependencies: [
+        .target(name: "ReclawEngine", dependencies: ["ReclawTime",
             "ReclawSpec", "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec"]),
-        .target(name: "ReclawAudit", dependencies: [
+        .target(name: "ReclawState", dependencies: ["ReclawTime", "ReclawEngine", "ReclawSpec"]),
+        .target(name: "ReclawAudit", dependencies: ["ReclawTime",
             "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawState", "CSystemShim",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ReclawProviderAWS", dependencies: [
+        .target(name: "ReclawProviderAWS", dependencies: ["ReclawTime",
             "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAudit", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Several replicas sharing deployments through DynamoDB leases.
-        .target(name: "ReclawLease", dependencies: ["ReclawAWS", "ReclawJSON"]),
-        .target(name: "ReclawDaemon", dependencies: [
+        .target(name: "ReclawLease", dependencies: ["ReclawTime", "ReclawAWS", "ReclawJSON"]),
+        .target(name: "ReclawDaemon", dependencies: ["ReclawTime",
             "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
             "ReclawHTTP", "ReclawJSON", "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -71,6 +74,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "reclaw", dependencies: [
+            "ReclawTime",
             "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
             "ReclawAWS", "ReclawGit", "ReclawHTTP", "ReclawJSON", "ReclawState", "ReclawLease",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -83,7 +87,7 @@ let package = Package(
 
         .testTarget(name: "ReclawYAMLTests", dependencies: ["ReclawYAML"]),
         .testTarget(name: "ReclawGitTests", dependencies: ["ReclawGit", "ReclawTestSupport"]),
-        .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport", "ReclawTime"]),
         .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawJSON", "ReclawHTTP", "ReclawTestSupport",
                                                          .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
@@ -99,7 +103,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
-            "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
+            "ReclawDaemon", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP", "ReclawJSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

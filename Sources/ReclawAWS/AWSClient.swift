@@ -3,6 +3,7 @@ import Logging
 import ReclawHTTP
 import ReclawJSON
 import Synchronization
+import ReclawTime
 
 /// Sends signed requests to AWS over libcurl: endpoint resolution, SigV4, retries with backoff,
 /// a retry quota and an adaptive rate limit per service and region, error decoding, request ids,
@@ -142,7 +143,7 @@ public struct AWSClient: Sendable {
         let limiter = shared.limiter(key)
         let mutating = Sanitizer.isMutating(operation)
         let deadlines = shared.retry.deadlines
-        let firstAttempt = ContinuousClock.now
+        let firstAttempt = Clocks.now()
         var spent = 0
         var attempt = 0
         // Failures counted against maxAttempts (transients waited out are not), and the retries of each transient.
@@ -163,16 +164,16 @@ public struct AWSClient: Sendable {
                 let creds = try await credentials.credentials()
                 var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
                 if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
-                    SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
+                    SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Clocks.date())
                 }
                 // Fenced at the wire: credentials may have taken long (AssumeRole waiting out IAM),
                 // so the lease is checked again now, and the request may not start after it ends.
-                var notAfter: ContinuousClock.Instant?
+                var notAfter: Duration?
                 if mutating, let observer = shared.observer, let left = try observer.fence(AWSCallIntent(service: service, operation: operation, region: region, context: context)) {
-                    notAfter = .now + left
+                    notAfter = Clocks.now() + left
                 }
-                let started = ContinuousClock.now
-                let time = Date()
+                let started = Clocks.now()
+                let time = Clocks.date()
                 var failure: AWSError
                 var response: Response?
                 do {
@@ -209,7 +210,7 @@ public struct AWSClient: Sendable {
                 await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
                 log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
                 if failure.isThrottling { limiter.throttled() }
-                let now = ContinuousClock.now
+                let now = Clocks.now()
                 if let window = deadlines?.eventualConsistency,
                    let fresh = shared.fresh.retryUntil(failure, named: named, region: region, now: now, window: window) {
                     // A new id not visible yet: try again (a last time once its window has passed).
@@ -241,7 +242,7 @@ public struct AWSClient: Sendable {
                     "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.error_code": "\(failure.code)",
                     "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
-                do { try await Task.sleep(for: delay) } catch {
+                do { try await Clocks.sleep(for: delay) } catch {
                     throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
             }
@@ -256,7 +257,7 @@ public struct AWSClient: Sendable {
     private func noteIDs(_ operation: String, response: [UInt8], named: [String], region: String) {
         guard let window = shared.retry.deadlines?.eventualConsistency else { return }
         if FreshIDs.creates(operation) {
-            shared.fresh.remember(response, named: named, region: region, now: .now, window: window)
+            shared.fresh.remember(response, named: named, region: region, now: Clocks.now(), window: window)
         } else if FreshIDs.deletes(operation) {
             shared.fresh.forget(named)
         }
@@ -270,27 +271,27 @@ public struct AWSClient: Sendable {
             "aws.request_id": "\(failure.requestID ?? "")", "retry": "\(retry)", "delay": "\(delay.spokenDuration)",
             "deployment": "\(context.deployment ?? "")",
         ])
-        do { try await Task.sleep(for: delay) } catch {
+        do { try await Clocks.sleep(for: delay) } catch {
             throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
         }
     }
 
     private func observe(_ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?, _ error: AWSError?,
-                         _ mutating: Bool, _ attempt: Int, _ started: ContinuousClock.Instant, _ time: Date, _ context: AWSCallContext,
+                         _ mutating: Bool, _ attempt: Int, _ started: Duration, _ time: Date, _ context: AWSCallContext,
                          _ creds: AWSCredentials, _ parameters: JSONValue, _ responseText: String?) async {
         guard let observer = shared.observer else { return }
         await observer.record(AWSCallRecord(
             service: service, operation: operation, region: region, requestID: requestID, httpStatus: status,
             errorCode: error?.code, errorMessage: error?.message, isMutating: mutating, attempt: attempt,
-            duration: ContinuousClock.now - started, time: time, context: context, userAgent: context.userAgent + shared.userAgentSuffix,
+            duration: Clocks.now() - started, time: time, context: context, userAgent: context.userAgent + shared.userAgentSuffix,
             accessKeyId: creds.accessKeyId, requestParameters: parameters, responseText: responseText))
     }
 
     private func log(_ level: Logger.Level, _ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?,
-                     _ error: AWSError?, _ attempt: Int, _ started: ContinuousClock.Instant, _ context: AWSCallContext) {
+                     _ error: AWSError?, _ attempt: Int, _ started: Duration, _ context: AWSCallContext) {
         var metadata: Logger.Metadata = [
             "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.region": "\(region)",
-            "attempt": "\(attempt)", "duration_ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000)",
+            "attempt": "\(attempt)", "duration_ms": "\((Clocks.now() - started).components.attoseconds / 1_000_000_000_000_000 + (Clocks.now() - started).components.seconds * 1000)",
         ]
         if let requestID { metadata["aws.request_id"] = "\(requestID)" }
         if let status { metadata["http.status"] = "\(status)" }

@@ -3,6 +3,7 @@ import Foundation
 import ReclawAWS
 internal import ReclawState
 import Synchronization
+import ReclawTime
 
 /// The audit log: JSON Lines appended with O_APPEND and fsync'd before `append` returns, so an
 /// event reported done survives a `kill -9`. It is mandatory: `ensureWritable` reserves disk for the
@@ -76,7 +77,7 @@ public final class AuditLog: Sendable {
     public func append(_ event: AuditEvent) throws(AuditLogError) {
         try append(line: event.jsonLine)
         if event.eventType == .awsApiCall, let id = event.requestID {
-            requests.withLock { $0?.insert(id, at: event.date ?? Date()) }
+            requests.withLock { $0?.insert(id, at: event.date ?? Clocks.date()) }
         }
     }
 
@@ -185,7 +186,7 @@ public final class AuditLog: Sendable {
 
     /// Request ids of the AWS calls reclaw made since `since`: its own footprints in CloudTrail. The
     /// log is read once, back to the retention window; afterwards the ids come from memory.
-    public func requestIDs(since: Date, now: Date = Date()) -> Set<String> {
+    public func requestIDs(since: Date, now: Date = Clocks.date()) -> Set<String> {
         requests.withLock { index in
             if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
             index!.prune(before: now.addingTimeInterval(-requestRetention))
@@ -198,7 +199,7 @@ public final class AuditLog: Sendable {
 
     /// Whether reclaw made the AWS call with this request id (within the retention window): a
     /// lookup, for callers that ask once per CloudTrail event.
-    public func madeRequest(_ id: String, now: Date = Date()) -> Bool {
+    public func madeRequest(_ id: String, now: Date = Clocks.date()) -> Bool {
         requests.withLock { index in
             if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
             return index!.contains(id, since: now.addingTimeInterval(-requestRetention))

@@ -5,6 +5,7 @@ import ReclawAudit
 import ReclawHTTP
 import ReclawJSON
 import ServiceLifecycle
+import ReclawTime
 
 /// Where an alert goes, and in which shape.
 public struct AlertWebhook: Sendable {
@@ -96,7 +97,7 @@ public final class AlertNotifier: Service, Sendable {
     /// `metrics` counts each attempt's outcome (delivered, refused, failed) and each alert dropped;
     /// `signer` signs generic deliveries; `now` is the clock of their timestamps.
     public init(urls: [String], http: HTTPClient = .shared, logger: Logger, attempts: Int = 5, firstDelay: Duration = .seconds(1),
-                metrics: Metrics? = nil, signer: WebhookSigner? = nil, now: @escaping @Sendable () -> Date = { Date() }) {
+                metrics: Metrics? = nil, signer: WebhookSigner? = nil, now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         webhooks = urls.enumerated().map { AlertWebhook(url: $1, index: $0) }
         self.signer = signer
         self.now = now
@@ -148,7 +149,7 @@ public final class AlertNotifier: Service, Sendable {
                 logger.warning("alert delivery failed", metadata: ["webhook": "\(hook.label)", "error.code": "\(error.code)", "attempt": "\(attempt)"])
             }
             if attempt < attempts {
-                try? await Task.sleep(for: delay)
+                try? await Clocks.sleep(for: delay)
                 delay = delay * 2
             }
         }

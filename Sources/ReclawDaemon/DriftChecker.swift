@@ -7,6 +7,7 @@ import ReclawJSON
 import ReclawProviderAWS
 import ReclawSpec
 import ReclawState
+import ReclawTime
 
 /// Drift found on one deployment, with who caused it when CloudTrail says.
 public struct DriftFinding: Sendable {
@@ -52,7 +53,7 @@ public struct DriftChecker: Sendable {
     public var onObserved: (@Sendable (ObservedDeployment) -> Void)?
 
     public init(reconciler: Reconciler, attributor: DriftAttributor? = nil, ownRequestIDs: @escaping @Sendable () -> Set<String>,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.reconciler = reconciler
         self.attributor = attributor ?? DriftAttributor(client: reconciler.client)
         self.ownRequestIDs = ownRequestIDs
@@ -118,7 +119,7 @@ public struct DriftChecker: Sendable {
 
     /// The audit event for a finding: DriftDetected, or DriftCorrected once the correction converged.
     /// `policy` is the deployment's `policy.drift` when it decided what happened (in `details.driftPolicy`).
-    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil, time: Date = Date(),
+    public static func event(_ finding: DriftFinding, corrected: Bool, revision: String? = nil, time: Date = Clocks.date(),
                              policy: DeploymentSpec.Policy.Drift? = nil) -> AuditEvent {
         let who = finding.attribution.isEmpty
             ? (finding.attributionStatus == "pending" ? "CloudTrail has not delivered the change yet" : "the change could not be attributed")

@@ -4,6 +4,7 @@ import ReclawAWS
 import ReclawAudit
 import ServiceLifecycle
 import Synchronization
+import ReclawTime
 
 /// Wakes drift checks from CloudTrail's events: long-polls the SQS queue an EventBridge rule feeds
 /// in every region the source's deployments use (and the partition's home region, where IAM's

@@ -3,6 +3,7 @@ import Logging
 internal import NIOCore
 internal import NIOHTTP1
 import Synchronization
+import ReclawTime
 
 /// What every connection of the operations endpoint shares: the limits, the push gate, the
 /// refusal log and the table of open connections.
@@ -68,9 +69,14 @@ final class Endpoint: Sendable {
 /// was answered). At the limit, a new connection closes the one stuck longest.
 final class ConnectionTable: Sendable {
     let limit: Int
-    private let open = Mutex<[ObjectIdentifier: (channel: any Channel, since: NIODeadline)]>([:])
+    private let open = Mutex<[ObjectIdentifier: (channel: any Channel, since: Duration)]>([:])
+    /// The server's clock (NIO's threads have no task to ask).
+    private let clock: any TimeSource
 
-    init(limit: Int) { self.limit = max(1, limit) }
+    init(limit: Int, clock: any TimeSource = Clocks.current) {
+        self.limit = max(1, limit)
+        self.clock = clock
+    }
 
     /// Admits `channel`; returns the connection to close to make room, if any.
     func admit(_ channel: any Channel) -> (any Channel)? {
@@ -80,7 +86,7 @@ final class ConnectionTable: Sendable {
                 table[oldest.key] = nil
                 evicted = oldest.value.channel
             }
-            table[ObjectIdentifier(channel)] = (channel, .now())
+            table[ObjectIdentifier(channel)] = (channel, clock.now())
             return evicted
         }
     }
@@ -88,7 +94,7 @@ final class ConnectionTable: Sendable {
     func progressed(_ channel: any Channel) {
         open.withLock { table in
             let id = ObjectIdentifier(channel)
-            if table[id] != nil { table[id]!.since = .now() }
+            if table[id] != nil { table[id]!.since = clock.now() }
         }
     }
 

@@ -4,6 +4,7 @@ internal import NIOCore
 internal import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import ReclawTime
 
 /// What `/healthz` answers: 200 when healthy, 503 otherwise, with the message (`ok`, then any
 /// stalled deployment: `ok; stalled: NAME (REASON: …)`).
@@ -76,7 +77,7 @@ public final class OperationsServer: Service, Sendable {
     public init(address: String, metrics: Metrics, secret: String?, limits: OperationsLimits = OperationsLimits(),
                 pushPolicy: PushGate.Policy = PushGate.Policy(), logger: Logger,
                 health: @escaping @Sendable () -> HealthReport, onPush: @escaping @Sendable () -> Void,
-                now: @escaping @Sendable () -> Date = { Date() }) async throws {
+                now: @escaping @Sendable () -> Date = { Clocks.date() }) async throws {
         let parsed = try ListenAddress(parsing: address)
         endpoint = Endpoint(limits: limits, metrics: metrics, gate: try PushGate(secret: secret, policy: pushPolicy, now: now),
                             refusals: RefusalLog(logger: logger, now: now), health: health, onPush: onPush, logger: logger)

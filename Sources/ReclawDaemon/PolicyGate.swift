@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ReclawTime
 
 /// The operator's policy command (`--policy-command`, `RECLAW_POLICY_COMMAND`), run on each
 /// deployment's plan before it is applied. The plan JSON goes to a file of its own in a private
@@ -18,7 +19,7 @@ public struct PolicyGate: Sendable {
 
     /// `sleep` waits out the timeout (an injected clock in tests; cancellation ends it early).
     public init(command: String, timeout: Duration = PolicyGate.defaultTimeout,
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Clocks.sleep(for: $0) }) {
         self.command = command
         self.timeout = timeout
         self.sleep = sleep

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import ReclawTime
 
 /// The standard `process_*` series of Prometheus client libraries, read from `/proc/self` when
 /// `/metrics` is scraped.
@@ -36,7 +37,7 @@ public struct ProcessMetrics: Sendable, Equatable {
         let boot = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("btime ") }
             .flatMap { Double($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) }
-        guard let boot, let start = Double(field(statFields(), 22)) else { return Date().timeIntervalSince1970.rounded(.down) }
+        guard let boot, let start = Double(field(statFields(), 22)) else { return Clocks.date().timeIntervalSince1970.rounded(.down) }
         return boot + start / ticks
     }
 

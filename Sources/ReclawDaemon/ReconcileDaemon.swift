@@ -10,6 +10,7 @@ import ReclawState
 import ServiceLifecycle
 import Synchronization
 import UnixSignals
+import ReclawTime
 
 /// The GitOps daemon: a controller with a per-deployment work queue. `WorkScheduler` decides what
 /// runs when; this service only does the I/O: it fetches the source, reconciles queued deployments
@@ -144,6 +145,11 @@ public final class ReconcileDaemon: Service, Sendable {
     // MARK: the service loop
 
     public func run() async throws {
+        // Everything the daemon starts reads time on the daemon's clock.
+        await Clocks.$current.withValue(clock) { await serve() }
+    }
+
+    private func serve() async {
         await withGracefulShutdownHandler {
             // Discarding: a job's task is freed when it ends. (A plain task group keeps every
             // finished child until its result is read, so a daemon that never stops would keep them all.)

@@ -4,6 +4,7 @@ import ReclawEngine
 import ReclawGit
 import ReclawSpec
 import ReclawState
+import ReclawTime
 
 /// Where specs come from: a local directory, or a git repository fetched into a bare cache and read
 /// at a commit without a working tree.
@@ -156,21 +157,36 @@ public final class SpecSource: Sendable {
         // Whichever comes first answers: the fetch, its deadline, or the caller giving up (a
         // shutdown); a fetch thread still stuck is left to end on its own deadline.
         let once = ResumeOnce<Result<SourceSnapshot, SourceError>>()
-        let result: Result<SourceSnapshot, SourceError> = await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                once.set(continuation)
-                Thread.detachNewThread { [self] in
-                    let result = Result { () throws(SourceError) in try self.read(verifiedSince: verifiedSince) }
-                    FetchesInFlight.shared.end(key)
-                    once.resume(result)
-                }
-                DispatchQueue.global().asyncAfter(deadline: .now() + bound.inSeconds) {
-                    once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): fetch timed out after \(Int(timeout.inSeconds)) s; the fetch thread is still stuck and is left to end",
-                                                     code: .timedOut)))
+        let result = await withTaskGroup(of: Result<SourceSnapshot, SourceError>?.self) { group in
+            group.addTask { [self] in
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        once.set(continuation)
+                        Thread.detachNewThread { [self] in
+                            let result = Result { () throws(SourceError) in try self.read(verifiedSince: verifiedSince) }
+                            FetchesInFlight.shared.end(key)
+                            once.resume(result)
+                        }
+                    }
+                } onCancel: {
+                    once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): the fetch was abandoned (shutting down)", code: .unavailable)))
                 }
             }
-        } onCancel: {
-            once.resume(.failure(SourceError("git source \(shown) (ref \(self.ref)): the fetch was abandoned (shutting down)", code: .unavailable)))
+            group.addTask { [ref] in
+                // The deadline, on the daemon's clock.
+                guard (try? await Clocks.sleep(for: bound)) != nil else { return nil }
+                once.resume(.failure(SourceError("git source \(shown) (ref \(ref)): fetch timed out after \(Int(timeout.inSeconds)) s; the fetch thread is still stuck and is left to end",
+                                                 code: .timedOut)))
+                return nil
+            }
+            var answer: Result<SourceSnapshot, SourceError>?
+            for await result in group where answer == nil {
+                if let result {
+                    answer = result
+                    group.cancelAll()
+                }
+            }
+            return answer ?? .failure(SourceError("git source \(shown) (ref \(ref)): the fetch was abandoned (shutting down)", code: .unavailable))
         }
         return try result.get()
     }
@@ -258,17 +274,17 @@ public final class SpecSource: Sendable {
 final class FetchesInFlight: @unchecked Sendable {
     static let shared = FetchesInFlight()
     private let lock = NSLock()
-    private var running: [String: (url: String, since: ContinuousClock.Instant)] = [:]
+    private var running: [String: (url: String, since: Duration)] = [:]
 
     func begin(_ key: String, url: String) throws(SourceError) {
         lock.lock()
         defer { lock.unlock() }
         if let other = running[key] {
-            let seconds = Int((ContinuousClock.now - other.since).inSeconds)
+            let seconds = Int((Clocks.now() - other.since).inSeconds)
             throw SourceError("git source \(url): a fetch started \(seconds) s ago is still running past its deadline; not starting another until it ends",
                               code: .busy)
         }
-        running[key] = (url, ContinuousClock.now)
+        running[key] = (url, Clocks.now())
     }
 
     func end(_ key: String) {

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawJSON
+import ReclawTime
 
 /// One attribute's change, `before → after`; sensitive values are never kept.
 public struct AttributeChange: Sendable, Hashable, Codable {
@@ -128,7 +129,7 @@ public struct Plan: Sendable, Hashable, Codable {
     public var lookAlikes: [LookAlike]
 
     public init(id: String = UUID().uuidString.lowercased(), deployment: String, revision: String, region: String,
-                createdAt: Date = Date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = [], lookAlikes: [LookAlike] = []) {
+                createdAt: Date = Clocks.date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = [], lookAlikes: [LookAlike] = []) {
         self.id = id
         self.deployment = deployment
         self.revision = revision

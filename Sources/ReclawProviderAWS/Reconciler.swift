@@ -7,6 +7,7 @@ import ReclawJSON
 import ReclawSpec
 import ReclawState
 import Synchronization
+import ReclawTime
 
 /// Plans and applies deployments against AWS: batched observation per region and role, plans with
 /// drift against the last applied state, applies through the executor, and records state and
@@ -42,7 +43,7 @@ public final class Reconciler: Sendable {
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter? = nil,
                 interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
                 observationWindow: Duration = .milliseconds(100),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.settings = settings
         self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace

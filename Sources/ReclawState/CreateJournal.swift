@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ReclawTime
 
 /// A create that was started and not yet confirmed, kept so a crash in between is visible and the
 /// retried create reuses its idempotency token.
@@ -50,7 +51,7 @@ public final class CreateJournal: Sendable {
 
     /// Records a create about to be sent and returns its client token: the token of an interrupted
     /// create of the same component when there is one, so AWS recognises the retry.
-    public func begin(deployment: String, component: String, planID: String, now: Date = Date()) throws(StateError) -> String {
+    public func begin(deployment: String, component: String, planID: String, now: Date = Clocks.date()) throws(StateError) -> String {
         try lock.withLock { _ throws(StateError) -> String in
             var entries = try read(deployment)
             if let open = entries.first(where: { $0.component == component }) { return open.clientToken }

@@ -9,6 +9,7 @@ import ReclawLease
 import ReclawProviderAWS
 import ReclawState
 import ServiceLifecycle
+import ReclawTime
 
 /// `reclaw run`: the GitOps daemon.
 struct RunCommand: AsyncParsableCommand {
@@ -78,7 +79,8 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("an alert webhook secret is set, but no generic alert webhook receives signed alerts (Slack and Discord are not signed)")
         }
         let notifier = webhooks.isEmpty ? nil : AlertNotifier(urls: webhooks, logger: Logger(label: "reclaw.alerts"), metrics: metrics, signer: signer)
-        let clock = SystemClock()
+        // The one clock of the process: given to every service, and bound for every task they start.
+        let clock = SystemClock.shared
         let leases = try await replicaOptions.leaseManager(runtime: runtime, changes: changes, metrics: metrics, clock: clock, prune: prune)
         // Every AWS call is counted by the metrics as well as audited, and fenced by the lease.
         let created = eventsQueue == nil ? nil : CreatedResources()
@@ -106,7 +108,7 @@ struct RunCommand: AsyncParsableCommand {
         ])
         defer { withExtendedLifetime(lock) {} }
         if once {
-            let code = await runOnce(daemon, notifier: notifier, leases: leases)
+            let code = await Clocks.$current.withValue(clock) { await runOnce(daemon, notifier: notifier, leases: leases) }
             if code != 0 { throw ExitCode(code) }
             return
         }
@@ -131,7 +133,7 @@ struct RunCommand: AsyncParsableCommand {
             services.append(.init(service: server, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup))
         }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        try await Clocks.$current.withValue(clock) { try await group.run() }
         logger.info("reclaw stopped")
     }
 
@@ -337,7 +339,7 @@ struct StatusRow: Encodable {
 
     init(unreadable name: String, _ error: StateError) {
         deployment = name
-        conditions = [Condition(type: .ready, status: .unknown, reason: .stateUnavailable, message: "\(error)", lastTransitionTime: Date())]
+        conditions = [Condition(type: .ready, status: .unknown, reason: .stateUnavailable, message: "\(error)", lastTransitionTime: Clocks.date())]
         drift = []
         self.error = "\(error)"
     }

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAudit
 @testable import ReclawDaemon
+import ReclawTime
 import ReclawEngine
 import ReclawJSON
 import Testing

@@ -44,20 +44,23 @@ let package = Package(
             "ReclawSpec", "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The AWS resources of an OpenClaw deployment, declared once: kinds, components, policies,
+        // the desired graph, the posture checks, and their CloudFormation and Terraform names.
+        .target(name: "ReclawCatalog", dependencies: ["ReclawEngine", "ReclawJSON", "ReclawSpec"]),
         .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec"]),
         .target(name: "ReclawAudit", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawState", "CSystemShim",
+            "ReclawAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawState", "CSystemShim",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawProviderAWS", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAudit", "ReclawState",
+            "ReclawAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAudit", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Several replicas sharing deployments through DynamoDB leases.
         .target(name: "ReclawLease", dependencies: ["ReclawAWS", "ReclawJSON"]),
         .target(name: "ReclawDaemon", dependencies: [
-            "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
+            "ReclawGit", "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
             "ReclawHTTP", "ReclawJSON", "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
             // RSA keys of SSH commit signatures (RSA has no home in Crypto proper).
@@ -71,7 +74,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "reclaw", dependencies: [
-            "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
+            "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
             "ReclawAWS", "ReclawGit", "ReclawHTTP", "ReclawJSON", "ReclawState", "ReclawLease",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -88,14 +91,14 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec"]),
-        .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawEngine", "ReclawJSON", "ReclawSpec"]),
+        .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec"]),
         .testTarget(name: "ReclawStateTests", dependencies: ["ReclawState", "ReclawEngine", "ReclawTestSupport"]),
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
-            "ReclawProviderAWS", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
+            "ReclawProviderAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawAuditTests", dependencies: [
-            "ReclawAudit", "ReclawAWS", "ReclawJSON", "ReclawTestSupport", "ReclawProviderAWS", "ReclawSpec", "ReclawState", "ReclawEngine",
+            "ReclawAudit", "ReclawAWS", "ReclawCatalog", "ReclawJSON", "ReclawTestSupport", "ReclawProviderAWS", "ReclawSpec", "ReclawState", "ReclawEngine",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [

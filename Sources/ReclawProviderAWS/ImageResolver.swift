@@ -1,4 +1,5 @@
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 

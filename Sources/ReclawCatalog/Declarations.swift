@@ -75,6 +75,10 @@ public enum Declarations {
             .init(.keyName, ["key_name"], update: .replace),
             // Not an attribute of the provider's instance: the digest of the settings it converged to.
             .init(.config, ["config_digest"]),
+            // Not attributes of the provider's instance: the image the reference resolved to, passed to the create.
+            .init(.imageId, ["imageId"], update: .createOnly),
+            .init(.imageArchitecture, ["imageArchitecture"], update: .createOnly),
+            .init(.rootDeviceName, ["rootDeviceName"], update: .createOnly),
         ]),
     ]
 

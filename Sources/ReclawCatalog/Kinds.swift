@@ -37,6 +37,8 @@ public enum AttributeKey: String, Sendable, Hashable, CaseIterable {
     case roles
     case type, value
     case instanceType, image, subnet, instanceProfile, httpTokens, rootVolumeGiB, rootVolumeType, rootVolumeEncrypted, keyName, config
+    /// What the image reference resolved to when the instance was planned: set at creation only.
+    case imageId, imageArchitecture, rootDeviceName
 }
 
 /// One attribute of a kind, declared once: how it changes, how it compares, and where it lands in

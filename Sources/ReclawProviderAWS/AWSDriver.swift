@@ -162,12 +162,12 @@ func absent(_ body: () async throws(AWSError) -> Void) async throws(AWSError) ->
 }
 
 extension DesiredComponent {
-    func string(_ name: String) -> String? { attributes[name]?.value.stringValue }
-    func bool(_ name: String) -> Bool? { attributes[name]?.value.boolValue }
-    func int(_ name: String) -> Int? { attributes[name]?.value.intValue }
-    func strings(_ name: String) -> [String] { attributes[name]?.value.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func string(_ key: AttributeKey) -> String? { self[key]?.value.stringValue }
+    func bool(_ key: AttributeKey) -> Bool? { self[key]?.value.boolValue }
+    func int(_ key: AttributeKey) -> Int? { self[key]?.value.intValue }
+    func strings(_ key: AttributeKey) -> [String] { self[key]?.value.arrayValue?.compactMap(\.stringValue) ?? [] }
 }
 
 extension ObservedResource {
-    func strings(_ name: String) -> [String] { attributes[name]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func strings(_ key: AttributeKey) -> [String] { self[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 }

@@ -41,7 +41,7 @@ let package = Package(
         ]),
         .target(name: "ReclawSpec", dependencies: ["ReclawYAML", "ReclawJSON"]),
         .target(name: "ReclawEngine", dependencies: [
-            "ReclawSpec", "ReclawJSON",
+            "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The AWS resources of an OpenClaw deployment, declared once: kinds, components, policies,

@@ -25,6 +25,10 @@ public struct AWSSchema: ProviderSchema {
 
     public var globalKindsInWords: String { "the IAM role and instance profile" }
 
+    public func comparableTags(_ tags: [String: String]) -> [String: String] { Normalize.comparableTags(tags) }
+
+    public func userTags(_ tags: [String: String]) -> [String: String] { Normalize.userTags(tags) }
+
     public func notes(_ observed: ObservedDeployment) -> [String] {
         guard let instance = observed[Components.instance], let latest = instance.details["latestImage"]?.stringValue,
               let running = instance.details["imageId"]?.stringValue, latest != running else { return [] }

@@ -3,7 +3,7 @@ import ReclawJSON
 extension Differ {
     // MARK: parts
 
-    static func creationChanges(_ component: DesiredComponent, _ resolved: [String: JSONValue]) -> [AttributeChange] {
+    static func creationChanges(_ component: DesiredComponent, _ resolved: [String: JSONValue], schema: any ProviderSchema) -> [AttributeChange] {
         var changes = component.attributes.keys.sorted().compactMap { name -> AttributeChange? in
             let a = component.attributes[name]!
             let value = resolved[name]!
@@ -11,7 +11,7 @@ extension Differ {
             return AttributeChange(attribute: name, before: nil, after: Ref.isUnresolved(value) ? nil : value, sensitive: a.sensitive,
                                    knownAfterApply: Ref.isUnresolved(value))
         }
-        let userTags = component.tags.filter { !$0.key.hasPrefix("reclaw:") && $0.key != OwnershipTags.name }
+        let userTags = schema.userTags(component.tags)
         if !userTags.isEmpty {
             changes.append(AttributeChange(attribute: "tags", before: nil, after: .object(userTags.mapValues { .string($0) })))
         }
@@ -30,7 +30,7 @@ extension Differ {
             }
         }
         values["id"] = .string(r.id)
-        values["tags"] = .object(Normalize.comparableTags(r.tags).mapValues { .string($0) })
+        values["tags"] = .object(schema.comparableTags(r.tags).mapValues { .string($0) })
         return ResourceValues(values: values, sensitive: sensitive)
     }
 
@@ -128,7 +128,7 @@ extension Differ {
                     items.append(DriftItem(key: component.key, resourceID: current.id, attribute: name, expected: expected, actual: actual))
                 }
             }
-            for change in tagChanges(want: component.tags, have: Normalize.comparableTags(current.tags)) {
+            for change in tagChanges(want: component.tags, have: schema.comparableTags(current.tags)) {
                 items.append(DriftItem(key: component.key, resourceID: current.id, attribute: change.attribute, expected: change.after, actual: change.before))
             }
         }

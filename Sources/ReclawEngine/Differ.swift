@@ -54,7 +54,7 @@ public enum Differ {
             guard let current = observed[component.key] else {
                 changingIDs.insert(component.key)
                 actions.append(Action(key: component.key, resourceKind: component.kind, kind: .create,
-                                      changes: creationChanges(component, resolved),
+                                      changes: creationChanges(component, resolved, schema: schema),
                                       reasons: [input.lastApplied?[component.key] == nil ? "new in the spec" : "missing in AWS (deleted outside reclaw?)"],
                                       after: desiredValues(component, resolved, before: nil, keepsID: false, schema: schema)))
                 continue
@@ -79,7 +79,7 @@ public enum Differ {
                     blockKind = .change
                 }
             }
-            let tagChanges = Self.tagChanges(want: component.tags, have: Normalize.comparableTags(current.tags))
+            let tagChanges = Self.tagChanges(want: component.tags, have: schema.comparableTags(current.tags))
             if !tagChanges.isEmpty {
                 changes += tagChanges
                 reasons.append(reason(forTags: component, input: input, current: current))

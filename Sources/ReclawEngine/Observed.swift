@@ -1,5 +1,4 @@
 import ReclawJSON
-import ReclawSpec
 
 /// A resource as read back from AWS, with attributes normalized to the same shapes the desired
 /// graph uses, so the two can be compared value for value.
@@ -63,9 +62,4 @@ public enum Normalize {
     }
 
     public static func strings(_ values: [String]) -> JSONValue { set(values.map { .string($0) }) }
-
-    /// Tags reclaw compares: all but AWS's own and reclaw's internal bookkeeping tags.
-    public static func comparableTags(_ tags: [String: String]) -> [String: String] {
-        tags.filter { !$0.key.lowercased().hasPrefix("aws:") && $0.key != ReclawTags.image && $0.key != ReclawTags.config }
-    }
 }

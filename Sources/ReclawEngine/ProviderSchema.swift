@@ -26,6 +26,12 @@ public protocol ProviderSchema: Sendable {
 
     /// The kinds that serve every region, in words, for the note of a region move.
     var globalKindsInWords: String { get }
+
+    /// The tags compared with the desired ones: all but the provider's own and bookkeeping tags.
+    func comparableTags(_ tags: [String: String]) -> [String: String]
+
+    /// The tags a creation shows: those the spec's author wrote, not the ownership tags.
+    func userTags(_ tags: [String: String]) -> [String: String]
 }
 
 /// How one attribute is compared and shown.

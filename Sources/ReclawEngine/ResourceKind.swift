@@ -1,5 +1,3 @@
-import ReclawSpec
-
 /// The key of one component of a deployment (docs/contracts.md, "Components"): `instance`, `role`, ...
 public typealias ComponentKey = String
 
@@ -22,19 +20,4 @@ public struct ResourceKind: RawRepresentable, Sendable, Hashable, Codable, Custo
     }
 
     public var description: String { rawValue }
-}
-
-/// reclaw's ownership tags (docs/contracts.md, "Ownership tags").
-public enum OwnershipTags {
-    public static let deployment = ReclawTags.deployment
-    public static let component = ReclawTags.component
-    public static let name = ReclawTags.name
-
-    public static func tags(deployment: String, component: ComponentKey, extra: [String: String]) -> [String: String] {
-        var t = extra
-        t[self.deployment] = deployment
-        t[self.component] = component
-        t[name] = "\(deployment)-\(component)"
-        return t
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawState
 

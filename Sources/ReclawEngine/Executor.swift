@@ -145,7 +145,7 @@ public struct Executor: Sendable {
         let deleteKeys = Set(deletions.map(\.key))
         let deleteDeps: (Step) -> [Step] = { step in
             // A deletion waits for the deletions of everything that depends on it.
-            deletions.filter { other in other != step && Components.dependencies(of: other.key).contains(step.key) && deleteKeys.contains(other.key) }
+            deletions.filter { other in other != step && (plan.dependencies[other.key] ?? []).contains(step.key) && deleteKeys.contains(other.key) }
         }
         let phase1 = await run(deletions, dependencies: deleteDeps, plan: plan, ids: ids, records: records) { step, context in
             guard let resource = resourcesByID["\(step.key)/\(step.resourceID ?? "")"] else { return nil }
@@ -169,7 +169,7 @@ public struct Executor: Sendable {
             }
             // A step built on a component that neither exists nor is being built (it is held back)
             // would act on an unresolved reference: held back too.
-            let deps = desired?[action.key]?.dependsOn ?? Components.dependencies(of: action.key)
+            let deps = desired?[action.key]?.dependsOn ?? plan.dependencies[action.key] ?? []
             if let missing = deps.first(where: { known[$0] == nil && !building.contains($0) && desired?[$0] != nil }) {
                 outcomes.append(StepOutcome(step: step, status: .blocked("held back: \(missing) is neither there nor being built"), resourceID: action.resourceID))
                 continue
@@ -178,7 +178,7 @@ public struct Executor: Sendable {
         }
         let buildKeys = Set(builds.map(\.key))
         let buildDeps: (Step) -> [Step] = { step in
-            let deps = desired?[step.key]?.dependsOn ?? Components.dependencies(of: step.key)
+            let deps = desired?[step.key]?.dependsOn ?? plan.dependencies[step.key] ?? []
             return builds.filter { deps.contains($0.key) && buildKeys.contains($0.key) }
         }
         let actionsByKey = Dictionary(runnable.filter { $0.kind != .delete }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })

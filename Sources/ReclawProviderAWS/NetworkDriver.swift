@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -7,18 +8,19 @@ import ReclawJSON
 extension AWSDriver {
     func createVpc(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
-        let id = try await ec2.createVpc(cidr: d.string("cidr")!, tags: d.tags)
+        let id = try await ec2.createVpc(cidr: d.string(.cidr)!, tags: d.tags)
         // EC2 takes one attribute per call; the two are independent.
-        async let support: Void = ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool("enableDnsSupport") ?? true)
-        async let hostnames: Void = ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool("enableDnsHostnames") ?? true)
+        async let support: Void = ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool(.enableDnsSupport) ?? true)
+        async let hostnames: Void = ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool(.enableDnsHostnames) ?? true)
         _ = try await (support, hostnames)
         return id
     }
 
     /// Turns the DNS attributes back on; support first, since hostnames need it.
     func updateVpc(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        for attribute in ["enableDnsSupport", "enableDnsHostnames"] where changed.contains(attribute) {
-            try await ec2(c).modifyVpcAttribute(r.id, attribute.prefix(1).uppercased() + attribute.dropFirst(), d.bool(attribute) ?? true)
+        for attribute in [AttributeKey.enableDnsSupport, .enableDnsHostnames] where changed.contains(attribute) {
+            let name = attribute.rawValue
+            try await ec2(c).modifyVpcAttribute(r.id, name.prefix(1).uppercased() + name.dropFirst(), d.bool(attribute) ?? true)
         }
     }
 
@@ -28,12 +30,12 @@ extension AWSDriver {
 
     func createGateway(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let id = try await ec2(c).createInternetGateway(tags: d.tags)
-        if let vpc = d.string("vpc") { try await ec2(c).attachInternetGateway(id, vpcId: vpc) }
+        if let vpc = d.string(.vpc) { try await ec2(c).attachInternetGateway(id, vpcId: vpc) }
         return id
     }
 
     func updateGateway(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        guard changed.contains("vpc"), let vpc = d.string("vpc") else { return }
+        guard changed.contains(.vpc), let vpc = d.string(.vpc) else { return }
         for attached in r.details["attachedVpcs"]?.arrayValue?.compactMap(\.stringValue) ?? [] where attached != vpc {
             try await ec2(c).detachInternetGateway(r.id, vpcId: attached)
         }
@@ -54,13 +56,13 @@ extension AWSDriver {
     }
 
     func createSubnet(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
-        let id = try await ec2(c).createSubnet(vpcId: d.string("vpc")!, cidr: d.string("cidr")!, zone: d.string("availabilityZone")!, tags: d.tags)
-        if d.bool("mapPublicIpOnLaunch") == true { try await ec2(c).modifySubnetMapPublicIp(id, true) }
+        let id = try await ec2(c).createSubnet(vpcId: d.string(.vpc)!, cidr: d.string(.cidr)!, zone: d.string(.availabilityZone)!, tags: d.tags)
+        if d.bool(.mapPublicIpOnLaunch) == true { try await ec2(c).modifySubnetMapPublicIp(id, true) }
         return id
     }
 
     func updateSubnet(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        if changed.contains("mapPublicIpOnLaunch") { try await ec2(c).modifySubnetMapPublicIp(r.id, d.bool("mapPublicIpOnLaunch") ?? false) }
+        if changed.contains(.mapPublicIpOnLaunch) { try await ec2(c).modifySubnetMapPublicIp(r.id, d.bool(.mapPublicIpOnLaunch) ?? false) }
         // internetGatewayRoutes needs nothing here: the table that serves the subnet is reclaw's
         // private-rt again once its own update (which runs after this one) deletes a route added to
         // it or moves the subnet's association back. reclaw never edits the main table.
@@ -68,13 +70,13 @@ extension AWSDriver {
 
     func createRouteTable(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
-        let id = try await ec2.createRouteTable(vpcId: d.string("vpc")!, tags: d.tags)
+        let id = try await ec2.createRouteTable(vpcId: d.string(.vpc)!, tags: d.tags)
         // Routes and subnet associations are independent of each other.
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for route in Self.routes(d.attributes["routes"]?.value) {
+            for route in Self.routes(d[.routes]?.value) {
                 group.addTask { try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway) }
             }
-            for subnet in d.strings("subnets") {
+            for subnet in d.strings(.subnets) {
                 group.addTask { try await associate(subnet, with: id, ec2) }
             }
             try await group.waitForAll()
@@ -84,9 +86,9 @@ extension AWSDriver {
 
     func updateRouteTable(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
         let ec2 = ec2(c)
-        if changed.contains("routes") {
-            let want = Self.routes(d.attributes["routes"]?.value)
-            let have = Self.routes(r.attributes["routes"])
+        if changed.contains(.routes) {
+            let want = Self.routes(d[.routes]?.value)
+            let have = Self.routes(r[.routes])
             for route in want where !have.contains(where: { $0 == route }) {
                 if have.contains(where: { $0.destination == route.destination }) {
                     try await ec2.replaceRoute(tableId: r.id, destination: route.destination, gatewayId: route.gateway)
@@ -98,8 +100,8 @@ extension AWSDriver {
                 try await ec2.deleteRoute(tableId: r.id, destination: route.destination)
             }
         }
-        if changed.contains("subnets") {
-            let want = Set(d.strings("subnets")), have = Set(r.strings("subnets"))
+        if changed.contains(.subnets) {
+            let want = Set(d.strings(.subnets)), have = Set(r.strings(.subnets))
             let associations = r.details["associations"]?.objectValue ?? [:]
             for subnet in have.subtracting(want) {
                 if let id = associations[subnet]?.stringValue { try await ec2.disassociateRouteTable(associationId: id) }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec

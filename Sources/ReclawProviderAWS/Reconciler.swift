@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -192,7 +193,7 @@ public final class Reconciler: Sendable {
                 logger.warning("a look-alike carries this deployment's tags; reclaw neither uses nor deletes it",
                                metadata: ["deployment": "\(name)", "component": "\(a.key)", "resource": "\(a.resourceID)", "recorded": "\(a.recordedID ?? "none")"])
             }
-            let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
+            let plan = Differ.plan(.init(schema: AWSSchema(), desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision,
                                          otherRegions: status?.resourceRegions.filter { $0 != target.spec.region } ?? []), id: planIDs[name])
             if warn { warnIfUnbounded(plan) }

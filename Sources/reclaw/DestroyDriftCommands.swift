@@ -3,6 +3,7 @@ import Foundation
 import ReclawAudit
 import ReclawAWS
 import ReclawDaemon
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawProviderAWS
 import ReclawTime

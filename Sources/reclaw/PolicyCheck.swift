@@ -2,6 +2,7 @@ import Foundation
 import ReclawAWS
 import ReclawAudit
 import ReclawDaemon
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS

@@ -5,6 +5,7 @@ import ReclawAWS
 import ReclawAudit
 import ReclawDaemon
 import ReclawGit
+import ReclawCatalog
 import ReclawEngine
 import ReclawProviderAWS
 import ReclawSpec

@@ -1,3 +1,4 @@
+import ReclawEngine
 import ReclawJSON
 import ReclawSpec
 
@@ -37,63 +38,72 @@ public enum DesiredGraphBuilder {
     public static func build(_ spec: DeploymentSpec, facts: DeploymentFacts) -> DesiredGraph {
         let name = spec.name
         func tags(_ key: ComponentKey) -> [String: String] { OwnershipTags.tags(deployment: name, component: key, extra: spec.tags) }
-        func component(_ key: ComponentKey, _ attributes: [String: DesiredAttribute], name resourceName: String? = nil) -> DesiredComponent {
-            DesiredComponent(key: key, kind: Components.kind(of: key)!, dependsOn: Components.dependencies(of: key), attributes: attributes,
-                             tags: tags(key), name: resourceName)
+        // What a change of each attribute takes comes from the kind's declaration.
+        func component(_ key: ComponentKey, _ values: [AttributeKey: JSONValue], override: [AttributeKey: DesiredAttribute] = [:],
+                       name resourceName: String? = nil) -> DesiredComponent {
+            let kind = Components.kind(of: key)!
+            var attributes: [String: DesiredAttribute] = [:]
+            for (attribute, value) in values {
+                let declared = Declarations[kind]?.attributes[attribute]
+                assert(declared != nil, "\(attribute) is not declared for \(kind)")
+                attributes[attribute.rawValue] = DesiredAttribute(value, declared?.update ?? .inPlace)
+            }
+            for (attribute, desired) in override { attributes[attribute.rawValue] = desired }
+            return DesiredComponent(key: key, kind: kind, dependsOn: Components.dependencies(of: key), attributes: attributes, tags: tags(key),
+                                    name: resourceName)
         }
         let allTraffic: JSONValue = .array([rule("all", nil, nil, .string("0.0.0.0/0"))])
         var c: [DesiredComponent] = []
         c.append(component(Components.vpc, [
-            "cidr": .init(.string(spec.network.vpcCidr), .replace),
-            // Private DNS of the endpoints needs both; read on a slower cadence (one call each per VPC).
-            "enableDnsSupport": .init(true),
-            "enableDnsHostnames": .init(true),
+            .cidr: .string(spec.network.vpcCidr),
+            .enableDnsSupport: true,
+            .enableDnsHostnames: true,
         ]))
-        c.append(component(Components.igw, ["vpc": .init(Ref.to(Components.vpc))]))
+        c.append(component(Components.igw, [.vpc: Ref.to(Components.vpc)]))
         for (key, cidr, mapPublic) in [(Components.publicSubnet, spec.network.publicSubnetCidr, true), (Components.privateSubnet, spec.network.privateSubnetCidr, false)] {
-            var attributes: [String: DesiredAttribute] = [
-                "vpc": .init(Ref.to(Components.vpc), .replace),
-                "cidr": .init(.string(cidr), .replace),
-                "availabilityZone": .init(.string(spec.network.availabilityZone), .replace),
-                "mapPublicIpOnLaunch": .init(.bool(mapPublic)),
+            var attributes: [AttributeKey: JSONValue] = [
+                .vpc: Ref.to(Components.vpc),
+                .cidr: .string(cidr),
+                .availabilityZone: .string(spec.network.availabilityZone),
+                .mapPublicIpOnLaunch: .bool(mapPublic),
             ]
             // Whatever table serves the private subnet (its own, or the VPC's main table when it has
             // none) must not route to an internet gateway. Restored through private-rt: reclaw never
             // edits the main table, which it does not own.
-            if !mapPublic { attributes["internetGatewayRoutes"] = .init([]) }
+            if !mapPublic { attributes[.internetGatewayRoutes] = [] }
             c.append(component(key, attributes))
         }
         c.append(component(Components.publicRouteTable, [
-            "vpc": .init(Ref.to(Components.vpc), .replace),
-            "routes": .init([["destination": "0.0.0.0/0", "gateway": Ref.to(Components.igw)]]),
-            "subnets": .init([Ref.to(Components.publicSubnet)]),
+            .vpc: Ref.to(Components.vpc),
+            .routes: [["destination": "0.0.0.0/0", "gateway": Ref.to(Components.igw)]],
+            .subnets: [Ref.to(Components.publicSubnet)],
         ]))
         c.append(component(Components.privateRouteTable, [
-            "vpc": .init(Ref.to(Components.vpc), .replace),
-            "routes": .init([]),
-            "subnets": .init([Ref.to(Components.privateSubnet)]),
+            .vpc: Ref.to(Components.vpc),
+            .routes: [],
+            .subnets: [Ref.to(Components.privateSubnet)],
         ]))
         let ingress: JSONValue = spec.instance.sshCidr.map { .array([rule("tcp", 22, 22, .string($0))]) } ?? []
         c.append(component(Components.instanceSG, [
-            "vpc": .init(Ref.to(Components.vpc), .replace),
-            "groupName": .init(.string("\(name)-instance-sg"), .createOnly),
-            "ingress": .init(ingress),
-            "egress": .init(allTraffic),
+            .vpc: Ref.to(Components.vpc),
+            .groupName: .string("\(name)-instance-sg"),
+            .ingress: ingress,
+            .egress: allTraffic,
         ]))
         if !spec.network.vpcEndpoints.isEmpty {
             c.append(component(Components.endpointSG, [
-                "vpc": .init(Ref.to(Components.vpc), .replace),
-                "groupName": .init(.string("\(name)-endpoint-sg"), .createOnly),
-                "ingress": .init(.array([rule("tcp", 443, 443, Ref.to(Components.instanceSG))])),
-                "egress": .init(allTraffic),
+                .vpc: Ref.to(Components.vpc),
+                .groupName: .string("\(name)-endpoint-sg"),
+                .ingress: .array([rule("tcp", 443, 443, Ref.to(Components.instanceSG))]),
+                .egress: allTraffic,
             ]))
             for service in spec.network.vpcEndpoints {
                 c.append(component(Components.endpoint(service), [
-                    "vpc": .init(Ref.to(Components.vpc), .replace),
-                    "serviceName": .init(.string("com.amazonaws.\(spec.region).\(service)"), .replace),
-                    "privateDns": .init(true),
-                    "subnets": .init([Ref.to(Components.privateSubnet)]),
-                    "securityGroups": .init([Ref.to(Components.endpointSG)]),
+                    .vpc: Ref.to(Components.vpc),
+                    .serviceName: .string("com.amazonaws.\(spec.region).\(service)"),
+                    .privateDns: true,
+                    .subnets: [Ref.to(Components.privateSubnet)],
+                    .securityGroups: [Ref.to(Components.endpointSG)],
                 ]))
             }
         }
@@ -103,18 +113,18 @@ public enum DesiredGraphBuilder {
         ]
         if spec.iam.marketplaceSubscribe { inline["marketplace"] = Policies.canonical(Policies.marketplace) }
         let role = roleName(name)
-        var roleAttributes: [String: DesiredAttribute] = [
-            "path": .init(.string(iamPath), .replace),
-            "trustPolicy": .init(Policies.canonical(Policies.trust)),
-            "managedPolicies": .init(.array(spec.iam.managedPolicyArns.sorted().map { .string($0) })),
-            "inlinePolicies": .init(.object(inline)),
+        var roleAttributes: [AttributeKey: JSONValue] = [
+            .path: .string(iamPath),
+            .trustPolicy: Policies.canonical(Policies.trust),
+            .managedPolicies: .array(spec.iam.managedPolicyArns.sorted().map { .string($0) }),
+            .inlinePolicies: .object(inline),
         ]
         // Only compared when the operator gave one: without it reclaw neither sets nor removes a boundary.
-        if let boundary = facts.permissionsBoundary { roleAttributes["permissionsBoundary"] = .init(.string(boundary)) }
+        if let boundary = facts.permissionsBoundary { roleAttributes[.permissionsBoundary] = .string(boundary) }
         c.append(component(Components.role, roleAttributes, name: role))
         c.append(component(Components.instanceProfile, [
-            "path": .init(.string(iamPath), .replace),
-            "roles": .init([.string(role)]),
+            .path: .string(iamPath),
+            .roles: [.string(role)],
         ], name: role))
         let parameters: [(ComponentKey, String, String?)] = [
             (Components.gatewayToken, "gateway-token", nil),
@@ -123,25 +133,27 @@ public enum DesiredGraphBuilder {
             (Components.gatewayPort, "gateway-port", String(spec.openclaw.gatewayPort)),
         ]
         for (key, leaf, value) in parameters {
-            var attributes: [String: DesiredAttribute] = ["type": .init(value == nil ? "SecureString" : "String", .replace)]
-            // The gateway token is generated once, on creation, and never read, shown or overwritten.
-            attributes["value"] = value.map { .init(.string($0)) } ?? .init(.null, .createOnly, sensitive: true)
-            c.append(component(key, attributes, name: parameterName(name, leaf)))
+            let type: JSONValue = value == nil ? "SecureString" : "String"
+            if let value {
+                c.append(component(key, [.type: type, .value: .string(value)], name: parameterName(name, leaf)))
+            } else {
+                // The gateway token is generated once, on creation, and never read, shown or overwritten.
+                c.append(component(key, [.type: type], override: [.value: DesiredAttribute(.null, .createOnly, sensitive: true)],
+                                   name: parameterName(name, leaf)))
+            }
         }
         c.append(component(Components.instance, [
-            "instanceType": .init(.string(spec.instance.type)),
-            "image": .init(.string(spec.instance.image), .replace),
-            "subnet": .init(Ref.to(Components.publicSubnet), .replace),
-            "securityGroups": .init([Ref.to(Components.instanceSG)]),
-            // The profile reclaw made; a swapped association is put back in place.
-            "instanceProfile": .init(.string(role)),
-            "httpTokens": .init("required"),
-            "rootVolumeGiB": .init(.int(spec.instance.rootVolumeGiB)),
-            "rootVolumeType": .init("gp3"),
-            // EBS cannot encrypt a volume in place: only a new instance (allowReplace) restores it.
-            "rootVolumeEncrypted": .init(true, .replace),
-            "keyName": .init(spec.instance.keyName.map { .string($0) } ?? .null, .replace),
-            "config": .init(.string(configDigest(spec))),
+            .instanceType: .string(spec.instance.type),
+            .image: .string(spec.instance.image),
+            .subnet: Ref.to(Components.publicSubnet),
+            .securityGroups: [Ref.to(Components.instanceSG)],
+            .instanceProfile: .string(role),
+            .httpTokens: "required",
+            .rootVolumeGiB: .int(spec.instance.rootVolumeGiB),
+            .rootVolumeType: "gp3",
+            .rootVolumeEncrypted: true,
+            .keyName: spec.instance.keyName.map { .string($0) } ?? .null,
+            .config: .string(configDigest(spec)),
         ]))
         // Keep only dependencies on components that exist in this deployment (no endpoint-sg without endpoints).
         let present = Set(c.map(\.key))

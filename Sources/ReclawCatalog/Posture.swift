@@ -1,3 +1,4 @@
+import ReclawEngine
 import ReclawJSON
 
 /// One line of the seed's security table (docs/security.md) checked against what AWS has: whether the
@@ -41,11 +42,11 @@ public enum Posture {
         var ids: [ComponentKey: String] { observed.ids }
 
         func want(_ key: ComponentKey, _ attribute: String) -> JSONValue? {
-            desired[key]?.attributes[attribute].map { Differ.comparable(attribute, Ref.resolve($0.value, ids: ids)) }
+            desired[key].flatMap { c in c.attributes[attribute].map { AWSSchema().comparable(attribute, of: c.kind, Ref.resolve($0.value, ids: ids)) } }
         }
 
         func have(_ key: ComponentKey, _ attribute: String) -> JSONValue? {
-            observed[key]?.attributes[attribute].map { Differ.comparable(attribute, $0) }
+            observed[key].flatMap { r in r.attributes[attribute].map { AWSSchema().comparable(attribute, of: r.kind, $0) } }
         }
 
         func name(_ key: ComponentKey) -> String { observed[key].map { "\(key) \($0.id)" } ?? key }

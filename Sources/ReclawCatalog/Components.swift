@@ -1,32 +1,4 @@
-import ReclawJSON
-import ReclawSpec
-
-/// The key of one component of a deployment (docs/contracts.md, "Components"): `vpc`, `endpoint-ssm`, `instance`, ...
-public typealias ComponentKey = String
-
-/// What kind of AWS resource a component is; decides which driver handles it.
-public enum ResourceKind: String, Sendable, Codable, Hashable, CaseIterable {
-    case vpc, internetGateway, subnet, routeTable, securityGroup, vpcEndpoint, role, instanceProfile, parameter, instance
-
-    /// IAM is global: the role and instance profile serve the deployment in every region.
-    public var isGlobal: Bool { self == .role || self == .instanceProfile }
-
-    /// The CloudFormation-style type name used in audit events.
-    public var typeName: String {
-        switch self {
-        case .vpc: return "AWS::EC2::VPC"
-        case .internetGateway: return "AWS::EC2::InternetGateway"
-        case .subnet: return "AWS::EC2::Subnet"
-        case .routeTable: return "AWS::EC2::RouteTable"
-        case .securityGroup: return "AWS::EC2::SecurityGroup"
-        case .vpcEndpoint: return "AWS::EC2::VPCEndpoint"
-        case .role: return "AWS::IAM::Role"
-        case .instanceProfile: return "AWS::IAM::InstanceProfile"
-        case .parameter: return "AWS::SSM::Parameter"
-        case .instance: return "AWS::EC2::Instance"
-        }
-    }
-}
+import ReclawEngine
 
 /// The fixed component keys, and the kind each one is.
 public enum Components {
@@ -79,20 +51,5 @@ public enum Components {
         case instance: return .instance
         default: return key.hasPrefix("endpoint-") ? .vpcEndpoint : nil
         }
-    }
-}
-
-/// reclaw's ownership tags (docs/contracts.md, "Ownership tags").
-public enum OwnershipTags {
-    public static let deployment = ReclawTags.deployment
-    public static let component = ReclawTags.component
-    public static let name = ReclawTags.name
-
-    public static func tags(deployment: String, component: ComponentKey, extra: [String: String]) -> [String: String] {
-        var t = extra
-        t[self.deployment] = deployment
-        t[self.component] = component
-        t[name] = "\(deployment)-\(component)"
-        return t
     }
 }

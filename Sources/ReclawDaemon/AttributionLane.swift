@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAudit
+import ReclawController
 import ReclawEngine
 import ReclawState
 

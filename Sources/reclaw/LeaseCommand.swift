@@ -2,8 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawClock
+import ReclawController
 import ReclawDaemon
 import ReclawLease
+import ReclawOperations
 import ReclawState
 
 /// How a daemon runs as one of several replicas sharing deployments through DynamoDB leases.

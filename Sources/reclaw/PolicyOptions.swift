@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReclawController
 import ReclawDaemon
 
 /// `--policy-command CMD [--policy-timeout 60s]` (`RECLAW_POLICY_COMMAND`): the operator's policy

@@ -2,11 +2,17 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawAlerts
 import ReclawAudit
+import ReclawClock
+import ReclawController
 import ReclawDaemon
+import ReclawEvents
 import ReclawGit
 import ReclawLease
+import ReclawOperations
 import ReclawProviderAWS
+import ReclawSource
 import ReclawState
 import ServiceLifecycle
 

@@ -3,10 +3,13 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
-import ReclawGit
 import ReclawEngine
+import ReclawGit
 import ReclawProviderAWS
+import ReclawSignatures
+import ReclawSource
 import ReclawSpec
 import ReclawState
 

@@ -1,7 +1,10 @@
 import Foundation
+@testable import ReclawAlerts
 import ReclawAudit
-@testable import ReclawDaemon
+import ReclawClock
+@testable import ReclawController
 import ReclawEngine
+@testable import ReclawEvents
 import ReclawJSON
 import Testing
 

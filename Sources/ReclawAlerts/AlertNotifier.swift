@@ -4,6 +4,7 @@ import ReclawAWS
 import ReclawAudit
 import ReclawHTTP
 import ReclawJSON
+import ReclawOperations
 import ServiceLifecycle
 
 /// Where an alert goes, and in which shape.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawClock
 import ServiceLifecycle
 import Synchronization
 
@@ -39,7 +40,7 @@ public final class EventListener: Service, Sendable {
         }
     }
 
-    let daemon: ReconcileDaemon
+    let daemon: any ChangeEventTarget
     let client: AWSClient
     let settings: Settings
     let clock: any DaemonClock
@@ -51,7 +52,7 @@ public final class EventListener: Service, Sendable {
 
     /// `client` should record its calls in the metrics only: reading a queue changes nothing in AWS.
     /// `created` is an observer of the daemon's own AWS client.
-    public init(daemon: ReconcileDaemon, client: AWSClient, settings: Settings, created: CreatedResources? = nil, clock: any DaemonClock = SystemClock(),
+    public init(daemon: any ChangeEventTarget, client: AWSClient, settings: Settings, created: CreatedResources? = nil, clock: any DaemonClock = SystemClock(),
                 logger: Logger) {
         self.daemon = daemon
         self.created = created
@@ -61,7 +62,7 @@ public final class EventListener: Service, Sendable {
         self.logger = logger
     }
 
-    var metrics: Metrics { daemon.metrics }
+    var metrics: any EventCounters { daemon.eventCounters }
 
     /// The regions whose queue this listener reads now.
     public var regions: Set<String> { listening.withLock { $0 } }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 internal import NIOCore
 internal import NIOHTTP1
+import ReclawController
 import Synchronization
 
 /// What every connection of the operations endpoint shares: the limits, the push gate, the

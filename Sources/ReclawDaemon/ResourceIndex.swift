@@ -22,12 +22,7 @@ extension ReconcileDaemon: ChangeEventTarget {
     }
 
     /// Whether this daemon handles `deployment`'s drift checks, another replica does, or none.
-    public func routing(_ deployment: String) -> EventRouting {
-        core.withLock { c in
-            if c.scheduler.tracked.contains(deployment) { return .here }
-            return c.source.specs[deployment] != nil ? .elsewhere : .nowhere
-        }
-    }
+    public func routing(_ deployment: String) -> EventRouting { core.withLock { $0.routing(deployment) } }
 
     /// Indexes every status in the state directory, so events can be mapped before the first
     /// reconcile of this run has observed each deployment.
@@ -59,45 +54,14 @@ extension ReconcileDaemon: ChangeEventTarget {
         }
     }
 
-    /// Remembers the ids an observation found (each resource's, and those of the associations,
-    /// volumes and route tables it names), so an event naming only one of them can be mapped.
-    func index(observed: ObservedDeployment) {
-        var ids: Set<String> = []
-        var aliases: [String: Set<String>] = [:]
-        for resource in observed.resources.values.joined() {
-            ids.insert(resource.id)
-            var named: Set<String> = []
-            AWSResourceIDs.collectIDs(.object(resource.details), into: &named)
-            ids.formUnion(named)
-            for id in named where id != resource.id { aliases[id, default: []].insert(resource.id) }
-        }
-        let name = observed.deployment
-        core.withLock { c in
-            for id in ids { c.resourceIndex[id] = name }
-            for (alias, owners) in aliases { c.resourceAliases[alias, default: []].formUnion(owners) }
-        }
-    }
+    /// Remembers the ids an observation found, so an event naming only one of them can be mapped.
+    func index(observed: ObservedDeployment) { core.withLock { $0.index(observed: observed) } }
 
-    /// The resources these names stand for: themselves, and what an alias among them (an
-    /// association, a volume, a rule) belongs to.
-    public func resources(named names: [String]) -> [String] {
-        core.withLock { c in
-            Array(Set(names).union(names.flatMap { c.resourceAliases[$0] ?? [] })).sorted()
-        }
-    }
+    /// The resources these names stand for: themselves, and what an alias among them belongs to.
+    public func resources(named names: [String]) -> [String] { core.withLock { $0.resources(named: names) } }
 
-    /// Remembers the rule, association, interface and volume ids an event about a deployment names
-    /// (a security group rule's `sgr-` id comes with its group's), so a later event naming only them maps too.
+    /// Remembers the rule, association, interface and volume ids an event about a deployment names.
     public func index(eventNames names: [String], deployment: String) {
-        let learned = names.filter { name in AWSResourceIDs.isAWSID(name) && AWSResourceIDs.learnedPrefixes.contains { name.hasPrefix($0) } }
-        guard !learned.isEmpty else { return }
-        core.withLock { c in
-            // The known resources the same event named: what the learned ids belong to.
-            let owners = Set(names.filter { !learned.contains($0) && c.resourceIndex[$0] == deployment && AWSResourceIDs.isAWSID($0) })
-            for id in learned where c.resourceIndex[id] == nil || c.resourceIndex[id] == deployment {
-                c.resourceIndex[id] = deployment
-                if !owners.isEmpty { c.resourceAliases[id, default: []].formUnion(owners) }
-            }
-        }
+        core.withLock { $0.index(eventNames: names, deployment: deployment) }
     }
 }

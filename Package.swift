@@ -82,7 +82,7 @@ let package = Package(
         ]),
         // The operations endpoint: its HTTP server, the metrics registry, the push gate.
         .target(name: "ReclawOperations", dependencies: [
-            "ReclawAWS", "ReclawController", "ReclawEngine", "ReclawEvents", "ReclawSignatures", "CSystemShim",
+            "ReclawAWS", "ReclawController", "ReclawEngine", "ReclawEvents", "ReclawLease", "ReclawSignatures", "CSystemShim",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -101,7 +101,7 @@ let package = Package(
         // Several replicas sharing deployments through DynamoDB leases: the coordinator and the
         // manager that does its I/O.
         .target(name: "ReclawLease", dependencies: [
-            "ReclawAWS", "ReclawClock", "ReclawJSON", "ReclawOperations", "ReclawState",
+            "ReclawAWS", "ReclawClock", "ReclawJSON", "ReclawState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawClock
-import ReclawOperations
 import ReclawState
 import ServiceLifecycle
 import Synchronization
@@ -19,7 +18,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     let clock: any DaemonClock
     let stateDirectory: String
     let changes: StateChanges
-    let metrics: Metrics
+    let metrics: any LeaseCounters
     let logger: Logger
 
     struct Inner: Sendable {
@@ -53,7 +52,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     public let prune: Bool
 
     public init(table: DynamoLeaseTable, settings: LeaseCoordinator.Settings, clock: any DaemonClock, stateDirectory: String,
-                changes: StateChanges, metrics: Metrics, prune: Bool = false, logger: Logger) {
+                changes: StateChanges, metrics: any LeaseCounters, prune: Bool = false, logger: Logger) {
         self.prune = prune
         self.table = table
         self.settings = settings

@@ -3,6 +3,7 @@ import Prometheus
 import ReclawAWS
 import ReclawController
 import ReclawEvents
+import ReclawLease
 import Synchronization
 
 /// How one reconcile of one deployment ended, as `reclaw_reconcile_total{result}` counts it.
@@ -284,3 +285,6 @@ public final class Metrics: AWSCallObserver, Sendable {
 
 /// The listener of CloudTrail's events counts them here.
 extension Metrics: EventCounters {}
+
+/// A replica's lease manager counts its leases here.
+extension Metrics: LeaseCounters {}

@@ -60,26 +60,68 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Several replicas sharing deployments through DynamoDB leases.
-        .target(name: "ReclawLease", dependencies: ["ReclawTime", "ReclawAWS", "ReclawJSON"]),
-        .target(name: "ReclawDaemon", dependencies: ["ReclawTime",
-            "ReclawGit", "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
-            "ReclawHTTP", "ReclawJSON", "CSystemShim",
+        // SSH and OpenPGP commit signatures, checked against the operator's trusted keys.
+        .target(name: "ReclawSignatures", dependencies: [
+            "ReclawGit",
             .product(name: "Crypto", package: "swift-crypto"),
             // RSA keys of SSH commit signatures (RSA has no home in Crypto proper).
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // The source: fetching the repository, reading its specs, SSH host trust.
+        .target(name: "ReclawSource", dependencies: ["ReclawTime",
+            "ReclawEngine", "ReclawGit", "ReclawSignatures", "ReclawSpec", "ReclawState",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // CloudTrail's change events: the SQS listener and the triage of each event.
+        .target(name: "ReclawEvents", dependencies: [
+            "ReclawAWS", "ReclawAudit", "ReclawTime", "ReclawJSON", "ReclawState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        // The controller's state and decisions: the work scheduler, drift checks, the policy gate, health.
+        .target(name: "ReclawController", dependencies: ["ReclawTime", "ReclawCatalog",
+            "ReclawAWS", "ReclawAudit", "ReclawEngine", "ReclawEvents", "ReclawJSON", "ReclawProviderAWS", "ReclawSignatures", "ReclawSpec",
+            "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The operations endpoint: its HTTP server, the metrics registry, the push gate.
+        .target(name: "ReclawOperations", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawController", "ReclawEngine", "ReclawEvents", "ReclawLease", "ReclawSignatures", "CSystemShim",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Alerts: the webhook notifier, its Slack, Discord and generic formats, their signatures.
+        .target(name: "ReclawAlerts", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawAudit", "ReclawController", "ReclawEngine", "ReclawHTTP", "ReclawJSON", "ReclawOperations",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Several replicas sharing deployments through DynamoDB leases: the coordinator and the
+        // manager that does its I/O.
+        .target(name: "ReclawLease", dependencies: [
+            "ReclawAWS", "ReclawTime", "ReclawJSON", "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The service that wires the parts: the reconcile daemon and its lanes.
+        .target(name: "ReclawDaemon", dependencies: ["ReclawCatalog",
+            "ReclawAWS", "ReclawAlerts", "ReclawAudit", "ReclawTime", "ReclawController", "ReclawEngine", "ReclawEvents",
+            "ReclawJSON", "ReclawLease", "ReclawOperations", "ReclawProviderAWS", "ReclawSignatures", "ReclawSource", "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "reclaw", dependencies: [
             "ReclawTime",
             "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
             "ReclawAWS", "ReclawGit", "ReclawHTTP", "ReclawJSON", "ReclawState", "ReclawLease",
+            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,6 +150,7 @@ let package = Package(
         .testTarget(name: "ReclawDaemonTests", dependencies: [
             "ReclawDaemon", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP", "ReclawJSON",
+            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import Foundation
 import ReclawAWS
 import ReclawAudit
 import ReclawCatalog
+import ReclawController
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawJSON

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
-import ReclawAudit
 import ReclawAWS
+import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawCatalog
 import ReclawEngine

@@ -3,11 +3,14 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
-import ReclawDaemon
-import ReclawGit
 import ReclawCatalog
+import ReclawController
+import ReclawDaemon
 import ReclawEngine
+import ReclawGit
 import ReclawProviderAWS
+import ReclawSignatures
+import ReclawSource
 import ReclawSpec
 import ReclawState
 

@@ -1,8 +1,11 @@
 import Foundation
+@testable import ReclawAlerts
 import ReclawAudit
-@testable import ReclawDaemon
 import ReclawTime
+@testable import ReclawController
+@testable import ReclawDaemon
 import ReclawEngine
+@testable import ReclawEvents
 import ReclawJSON
 import Testing
 

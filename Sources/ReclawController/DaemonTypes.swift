@@ -42,7 +42,7 @@ public struct DaemonOptions: Sendable {
         self.policy = policy
     }
 
-    var schedulerSettings: WorkScheduler.Settings {
+    package var schedulerSettings: WorkScheduler.Settings {
         WorkScheduler.Settings(interval: interval, driftInterval: driftInterval, workers: concurrency, backoffMin: backoffMin, backoffMax: backoffMax)
     }
 }

@@ -2,86 +2,10 @@ import Crypto
 import Foundation
 import ReclawEngine
 import ReclawGit
+import ReclawSignatures
 import ReclawSpec
 import ReclawState
 import ReclawTime
-
-/// Where specs come from: a local directory, or a git repository fetched into a bare cache and read
-/// at a commit without a working tree.
-public enum SourceLocation: Sendable, Equatable, CustomStringConvertible {
-    case directory(String)
-    case git(url: String)
-
-    /// A URL with a scheme is a git remote; anything else is a local directory.
-    public init(_ text: String) {
-        if text.contains("://") { self = .git(url: text) } else { self = .directory(text) }
-    }
-
-    public var description: String {
-        switch self {
-        case .directory(let p): return p
-        case .git(let url): return GitRepository.redacted(url)
-        }
-    }
-}
-
-/// The spec files of one revision, read under `SpecTree`'s rules: every spec-named path, the
-/// readable files, and the unreadable ones with why.
-public struct SourceSnapshot: Sendable {
-    public var revision: String
-    public var tree: SpecTree
-    /// Who signed the revision, when signatures are verified.
-    public var signer: VerifiedSigner?
-    /// What the verification did not cover (with `--verify-history` and no verified revision yet,
-    /// only the tip was checked).
-    public var verificationNote: String?
-
-    public init(revision: String, tree: SpecTree, signer: VerifiedSigner? = nil, verificationNote: String? = nil) {
-        self.revision = revision
-        self.tree = tree
-        self.signer = signer
-        self.verificationNote = verificationNote
-    }
-
-    /// The readable spec files.
-    public var files: [SpecFile] { tree.files }
-    /// Spec-named paths that exist but cannot be read (links, too large, ...), with why.
-    public var unreadable: [String: String] { tree.unreadable }
-    /// Every spec-named path in the tree, in any form.
-    public var paths: Set<String> { tree.paths }
-}
-
-/// A failure to read the source as a whole (unreachable or silent remote, unknown ref, missing
-/// directory, a tree over the limits). The last good revision stays in force.
-public struct SourceError: Error, Sendable, CustomStringConvertible {
-    public enum Code: String, Sendable {
-        /// The remote or directory cannot be read.
-        case unavailable
-        /// The fetch did not finish by its deadline.
-        case timedOut
-        /// A fetch into the same cache is still running (stuck past its deadline).
-        case busy
-        /// The tree is over `SpecTreeLimits`, or its path is missing, a link or not a directory.
-        case invalidTree
-        /// The revision's signature is refused (`refusal` says why).
-        case rejected
-    }
-
-    public var code: Code
-    public var message: String
-    public var refusal: SignatureRefusal?
-    public init(_ message: String, code: Code = .unavailable) {
-        self.code = code
-        self.message = message
-    }
-
-    public init(_ refusal: SignatureRefusal) {
-        code = .rejected
-        message = refusal.description
-        self.refusal = refusal
-    }
-    public var description: String { message }
-}
 
 /// Reads spec files from a source, at a ref and under a path, with the same rules for a
 /// directory and a git commit; loads them with the operator's `SpecPolicy`.
@@ -343,36 +267,4 @@ private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
 
 extension Duration {
     var timeInterval: TimeInterval { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
-
-/// Git credentials from the environment, never logged: a token for HTTP(S)
-/// (`RECLAW_GIT_TOKEN`, with `RECLAW_GIT_USERNAME`, or a git-credentials file in
-/// `RECLAW_GIT_CREDENTIALS_FILE`) and a key file for SSH (`RECLAW_GIT_SSH_KEY`); the SSH
-/// server itself is checked against `SSHTrust`. A credentials file that is named but cannot be read
-/// is an error, not an anonymous fetch.
-public enum GitCredentialSettings {
-    public static func credentials(for url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(SourceError) -> GitCredentials? {
-        if url.hasPrefix("ssh://") || (url.contains("@") && !url.contains("://")) {
-            guard let key = environment["RECLAW_GIT_SSH_KEY"], !key.isEmpty else { return nil }
-            return .sshKey(username: environment["RECLAW_GIT_SSH_USER"] ?? "git", privateKeyPath: key,
-                           publicKeyPath: environment["RECLAW_GIT_SSH_PUBLIC_KEY"], passphrase: environment["RECLAW_GIT_SSH_PASSPHRASE"])
-        }
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") else { return nil }
-        if let token = environment["RECLAW_GIT_TOKEN"], !token.isEmpty {
-            return .token(username: environment["RECLAW_GIT_USERNAME"] ?? "x-access-token", token: token)
-        }
-        if let file = environment["RECLAW_GIT_CREDENTIALS_FILE"], !file.isEmpty {
-            let text: String
-            do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
-                throw SourceError("cannot read RECLAW_GIT_CREDENTIALS_FILE \(file): \((error as NSError).localizedDescription)")
-            }
-            let host = URLComponents(string: url)?.host
-            for line in text.split(whereSeparator: \.isNewline) {
-                guard let entry = URLComponents(string: String(line)), entry.host != nil, entry.host == host,
-                      let user = entry.user, let password = entry.password else { continue }
-                return .token(username: user.removingPercentEncoding ?? user, token: password.removingPercentEncoding ?? password)
-            }
-        }
-        return nil
-    }
 }

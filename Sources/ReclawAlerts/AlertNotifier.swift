@@ -4,6 +4,7 @@ import ReclawAWS
 import ReclawAudit
 import ReclawHTTP
 import ReclawJSON
+import ReclawOperations
 import ServiceLifecycle
 import ReclawTime
 

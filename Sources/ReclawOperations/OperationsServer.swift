@@ -2,20 +2,10 @@ import Foundation
 import Logging
 internal import NIOCore
 internal import NIOPosix
+import ReclawController
 import ServiceLifecycle
 import Synchronization
 import ReclawTime
-
-/// What `/healthz` answers: 200 when healthy, 503 otherwise, with the message (`ok`, then any
-/// stalled deployment: `ok; stalled: NAME (REASON: …)`).
-public struct HealthReport: Sendable {
-    public var healthy: Bool
-    public var message: String
-    public init(healthy: Bool, message: String) {
-        self.healthy = healthy
-        self.message = message
-    }
-}
 
 /// The bounds that keep the endpoint safe to expose: whatever a client sends, it holds a bounded
 /// amount of memory for a bounded time, and the daemon's own work never waits for it.

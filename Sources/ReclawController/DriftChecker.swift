@@ -21,6 +21,16 @@ public struct DriftFinding: Sendable {
     /// `attributed`, `pending` (CloudTrail has not delivered yet) or `unavailable` (it could not be asked).
     public var attributionStatus: String
 
+    package init(deployment: String, region: String, planned: PlannedDeployment, items: [DriftItem], attribution: [AuditEvent.Attribution],
+                 attributionStatus: String) {
+        self.deployment = deployment
+        self.region = region
+        self.planned = planned
+        self.items = items
+        self.attribution = attribution
+        self.attributionStatus = attributionStatus
+    }
+
     /// Per attribute, what reclaw applied (`before`) and what AWS has now (`after`).
     public var diff: JSONValue { Self.diff(of: items) }
 

@@ -1,4 +1,6 @@
 import Prometheus
+import ReclawEvents
+import ReclawSignatures
 
 /// The series a dashboard expects before anything happened: documented counters at zero, with
 /// the label values known up front, and controller-runtime's workqueue timings.

@@ -1,61 +1,5 @@
 import Foundation
 
-/// Why a deployment is queued for a reconcile (plan, then apply what differs).
-public enum WorkReason: String, Sendable, Hashable, CaseIterable {
-    /// Its spec is new or changed, or it is not converged yet.
-    case newRevision
-    /// A drift check found drift that its policy says to correct.
-    case driftCorrection
-    /// The last attempt failed; this one comes after a backoff.
-    case retry
-    /// Its spec left the repository and `--prune` is on: destroy it.
-    case prune
-}
-
-/// One deployment handed out for a reconcile, with why it was queued.
-public struct ReconcileItem: Sendable, Hashable {
-    public var name: String
-    public var reasons: Set<WorkReason>
-
-    public init(name: String, reasons: Set<WorkReason>) {
-        self.name = name
-        self.reasons = reasons
-    }
-}
-
-/// A unit of work the daemon runs. Deployments in one job are observed together (one batched
-/// observation per region), then handled one by one.
-public enum Job: Sendable, Hashable {
-    /// Fetch the source and read its specs.
-    case fetch
-    /// Plan and apply each of these deployments.
-    case reconcile([ReconcileItem])
-    /// Compare these deployments with what was last applied.
-    case driftCheck([String])
-    /// Look up in CloudTrail who caused these deployments' pending drift.
-    case attribute([String])
-}
-
-/// How a deployment's reconcile ended, as far as scheduling goes.
-public enum ReconcileOutcome: Sendable, Hashable {
-    /// AWS matches the spec (or the deployment was destroyed).
-    case converged
-    /// It failed; try again after a backoff.
-    case failed
-    /// It cannot progress until its spec changes (a blocked replacement): no automatic retry.
-    case stalled
-}
-
-/// How a deployment's drift check ended.
-public enum DriftOutcome: Sendable, Hashable {
-    case clean
-    /// Drift was found; `correct` queues a reconcile that undoes it.
-    case drifted(correct: Bool)
-    case failed
-    /// Not checked (never applied, or busy).
-    case skipped
-}
-
 /// The daemon's scheduling as a value: which deployment is queued, running, backing off or due for
 /// a drift check, and what to start next. It never reads a clock and never does I/O; the daemon
 /// feeds it the time and the outcomes, and starts the jobs it hands out. Shaped after
@@ -63,26 +7,6 @@ public enum DriftOutcome: Sendable, Hashable {
 /// by at most one worker at a time; fetching, drift checks and attribution each have a lane of
 /// their own, so none waits for an apply.
 public struct WorkScheduler: Sendable {
-    public struct Settings: Sendable {
-        public var interval: Duration
-        public var driftInterval: Duration
-        public var workers: Int
-        public var backoffMin: Duration
-        public var backoffMax: Duration
-        /// Drift checks due within this window of each other run together (one batched observation).
-        public var driftCoalesce: Duration
-
-        public init(interval: Duration, driftInterval: Duration, workers: Int, backoffMin: Duration = .seconds(10),
-                    backoffMax: Duration = .seconds(900), driftCoalesce: Duration? = nil) {
-            self.interval = interval
-            self.driftInterval = driftInterval
-            self.workers = max(1, workers)
-            self.backoffMin = backoffMin
-            self.backoffMax = max(backoffMin, backoffMax)
-            self.driftCoalesce = driftCoalesce ?? driftInterval / 10
-        }
-    }
-
     enum Lane: Sendable, Hashable { case reconcile, drift, attribution }
 
     struct Entry: Sendable {
@@ -104,12 +28,12 @@ public struct WorkScheduler: Sendable {
 
     public let settings: Settings
     private(set) var entries: [String: Entry] = [:]
-    private var fetchDue: Duration? = .zero
-    private var fetchRunning = false
+    private(set) var fetchDue: Duration? = .zero
+    private(set) var fetchRunning = false
     private var fetchAgain = false
     private var fetchFailures = 0
-    private var driftRunning = false
-    private var attributionRunning = false
+    private(set) var driftRunning = false
+    private(set) var attributionRunning = false
     private var random: SplitMix64
     public private(set) var shuttingDown = false
     /// Work handed out so far, and retries among it (for metrics).
@@ -244,7 +168,7 @@ public struct WorkScheduler: Sendable {
         return free
     }
 
-    private func isIdle(_ e: Entry) -> Bool { e.lane == nil && e.queued.isEmpty && e.notBefore == nil && !e.removed }
+    func isIdle(_ e: Entry) -> Bool { e.lane == nil && e.queued.isEmpty && e.notBefore == nil && !e.removed }
 
     private func isReadyToReconcile(_ e: Entry, now: Duration) -> Bool {
         e.lane == nil && !e.queued.isEmpty && (e.notBefore.map { $0 <= now } ?? true)
@@ -355,45 +279,6 @@ public struct WorkScheduler: Sendable {
         return min(settings.backoffMax, base) * random.jitter(0.2)
     }
 
-    // MARK: what it can tell
-
-    /// When something next becomes due that could start then; nil when nothing will without an
-    /// outside event. Work held back by a busy lane or by full workers is left out: the end of
-    /// the running work wakes the daemon anyway.
-    public func nextWakeup() -> Duration? {
-        guard !shuttingDown else { return nil }
-        var times: [Duration] = []
-        if !fetchRunning, let due = fetchDue { times.append(due) }
-        let workersFree = entries.values.filter { $0.lane == .reconcile }.count < settings.workers
-        for e in entries.values where e.lane == nil {
-            if workersFree && !e.queued.isEmpty { times.append(e.notBefore ?? .zero) }
-            if !driftRunning && isIdle(e) { times.append(e.nextDrift) }
-            if !attributionRunning, let a = e.nextAttribution { times.append(a) }
-        }
-        return times.min()
-    }
-
-    /// Deployments waiting to be reconciled.
-    public var depth: Int { entries.values.filter { $0.lane == nil && !$0.queued.isEmpty }.count }
-
-    /// Deployments being handled, by any lane.
-    public var running: Int { entries.values.filter { $0.lane != nil }.count }
-
-    /// Whether anything is running (the fetch included).
-    public var isBusy: Bool { fetchRunning || running > 0 }
-
-    /// How long the longest-running deployment has been handled.
-    public func longestRunning(now: Duration) -> Duration {
-        entries.values.compactMap { $0.startedAt.map { now - $0 } }.max() ?? .zero
-    }
-
-    /// How long the reconciles running now have been running, summed (controller-runtime's
-    /// `workqueue_unfinished_work_seconds`).
-    public func unfinishedWork(now: Duration) -> Duration {
-        entries.values.filter { $0.lane == .reconcile }.compactMap { $0.startedAt.map { max(.zero, now - $0) } }
-            .reduce(.zero, +)
-    }
-
     /// The time each reconcile handed out since the last call waited in the queue, and the time
     /// each one that ended took.
     public mutating func takeTimings() -> (queued: [Duration], worked: [Duration]) {
@@ -404,32 +289,5 @@ public struct WorkScheduler: Sendable {
     private static func keep(_ list: inout [Duration], _ value: Duration) {
         if list.count >= maxTimings { list.removeFirst(list.count - maxTimings + 1) }
         list.append(value)
-    }
-
-    public func isBusy(_ name: String) -> Bool { entries[name]?.lane != nil }
-    public func isQueued(_ name: String) -> Bool { entries[name]?.queued.isEmpty == false }
-    public func failures(_ name: String) -> Int { entries[name]?.failures ?? 0 }
-    public func nextDrift(_ name: String) -> Duration? { entries[name]?.nextDrift }
-    public func nextAttribution(_ name: String) -> Duration? { entries[name]?.nextAttribution }
-    public var tracked: Set<String> { Set(entries.keys) }
-}
-
-/// A small, seedable random source for jitter, so schedules are reproducible in tests.
-struct SplitMix64: Sendable {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A factor in [1 - spread, 1 + spread].
-    mutating func jitter(_ spread: Double) -> Double {
-        1 - spread + 2 * spread * Double(next() >> 11) / Double(1 << 53)
     }
 }

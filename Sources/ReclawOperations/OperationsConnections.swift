@@ -2,6 +2,7 @@ import Foundation
 import Logging
 internal import NIOCore
 internal import NIOHTTP1
+import ReclawController
 import Synchronization
 import ReclawTime
 

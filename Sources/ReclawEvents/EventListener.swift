@@ -2,9 +2,9 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawTime
 import ServiceLifecycle
 import Synchronization
-import ReclawTime
 
 /// Wakes drift checks from CloudTrail's events: long-polls the SQS queue an EventBridge rule feeds
 /// in every region the source's deployments use (and the partition's home region, where IAM's
@@ -40,10 +40,10 @@ public final class EventListener: Service, Sendable {
         }
     }
 
-    let daemon: ReconcileDaemon
+    let daemon: any ChangeEventTarget
     let client: AWSClient
     let settings: Settings
-    let clock: any DaemonClock
+    let clock: any TimeSource
     let logger: Logger
     /// The ids reclaw's own calls made, when the AWS client reports them here too.
     let created: CreatedResources?
@@ -52,7 +52,7 @@ public final class EventListener: Service, Sendable {
 
     /// `client` should record its calls in the metrics only: reading a queue changes nothing in AWS.
     /// `created` is an observer of the daemon's own AWS client.
-    public init(daemon: ReconcileDaemon, client: AWSClient, settings: Settings, created: CreatedResources? = nil, clock: any DaemonClock = SystemClock(),
+    public init(daemon: any ChangeEventTarget, client: AWSClient, settings: Settings, created: CreatedResources? = nil, clock: any TimeSource = SystemClock(),
                 logger: Logger) {
         self.daemon = daemon
         self.created = created
@@ -62,7 +62,7 @@ public final class EventListener: Service, Sendable {
         self.logger = logger
     }
 
-    var metrics: Metrics { daemon.metrics }
+    var metrics: any EventCounters { daemon.eventCounters }
 
     /// The regions whose queue this listener reads now.
     public var regions: Set<String> { listening.withLock { $0 } }

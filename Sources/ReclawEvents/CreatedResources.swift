@@ -22,7 +22,7 @@ public final class CreatedResources: AWSCallObserver, Sendable {
         guard call.isMutating, call.errorCode == nil, let deployment = call.context.deployment, let response = call.responseText else { return }
         var named = NameCollector()
         named.collect(call.requestParameters)
-        let owners = Set(named.found.filter(ReconcileDaemon.isAWSID))
+        let owners = Set(named.found.filter(AWSResourceIDs.isAWSID))
         let made = Self.ids(in: response).subtracting(owners)
         guard !made.isEmpty else { return }
         entries.withLock { e in
@@ -42,6 +42,6 @@ public final class CreatedResources: AWSCallObserver, Sendable {
 
     /// AWS ids in a response body (XML or JSON): its words that look like one.
     static func ids(in text: String) -> Set<String> {
-        Set(text.split { !($0.isLetter || $0.isNumber || $0 == "-") }.lazy.map(String.init).filter(ReconcileDaemon.isAWSID))
+        Set(text.split { !($0.isLetter || $0.isNumber || $0 == "-") }.lazy.map(String.init).filter(AWSResourceIDs.isAWSID))
     }
 }

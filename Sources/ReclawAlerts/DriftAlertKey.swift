@@ -1,4 +1,5 @@
 import ReclawAudit
+import ReclawController
 import ReclawEngine
 import ReclawJSON
 

@@ -9,7 +9,7 @@ extension SignaturePolicy {
     /// commit since `since`. Throws the first `SignatureRefusal` (oldest commit first), or a
     /// `GitError` when the repository cannot be read; returns the tip's signer and a note when
     /// the history was not checked.
-    func check(_ repository: GitRepository, ref: String, tip commit: String, since: String?) throws -> (VerifiedSigner, String?) {
+    package func check(_ repository: GitRepository, ref: String, tip commit: String, since: String?) throws -> (VerifiedSigner, String?) {
         let tip = try repository.signedTip(ref)
         var note: String?
         if verifyHistory {

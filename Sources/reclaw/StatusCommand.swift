@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ReclawLease
 import ReclawState
+import ReclawTime
 
 /// `reclaw status`: what reclaw knows about each deployment. A status file that cannot be read
 /// is named, and the others are still shown.

@@ -81,9 +81,8 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// Appends and fsyncs one line. Lines appended at the same time share one write and one fsync
-    /// (a group commit): whoever holds the file writes every line waiting, and each caller returns
-    /// once its own line is durable, or throws when it could not be.
+    /// Appends and fsyncs one line; lines appended at the same time share one write and one fsync
+    /// (`LineBatch`), and each caller returns once its own is durable, or throws when it is not.
     public func append(line: String) throws(AuditLogError) {
         let ticket = batch.enqueue(Array((line + "\n").utf8))
         try handle.withLock { h throws(AuditLogError) in

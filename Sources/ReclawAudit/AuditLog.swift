@@ -29,6 +29,7 @@ public final class AuditLog: Sendable {
     static let reserveMargin: Int64 = 64 << 10
 
     private let handle = Mutex(Handle())
+    private let batch = LineBatch()
     private let requests: Mutex<RequestIndex?> = Mutex(nil)
 
     public init(path: String, maxBytes: Int = 64 << 20, keep: Int = 5, requestRetention: TimeInterval = 2 * 86400) {
@@ -81,28 +82,45 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// Appends and fsyncs one line; lines appended at the same time share one write and one fsync
+    /// (`LineBatch`), and each caller returns once its own is durable, or throws when it is not.
     public func append(line: String) throws(AuditLogError) {
+        let ticket = batch.enqueue(Array((line + "\n").utf8))
         try handle.withLock { h throws(AuditLogError) in
+            // Written (or failed) with the lines of a caller who held the file before.
+            if let ended = batch.ended(ticket) {
+                if let failure = ended { throw failure }
+                return
+            }
+            let lines = batch.takeWaiting()
+            let bytes = lines.flatMap { $0.bytes }
+            var failure: AuditLogError?
+            do throws(AuditLogError) { try writeDurably(bytes, &h) } catch { failure = error }
+            batch.end(lines.map { $0.ticket }.filter { $0 != ticket }, failure)
+            if let failure { throw failure }
+        }
+    }
+
+    /// Writes lines whole and fsyncs them; on failure, takes back what was written.
+    private func writeDurably(_ bytes: [UInt8], _ h: inout Handle) throws(AuditLogError) {
+        try prepare(&h)
+        if maxBytes > 0, lseek(h.fd, 0, SEEK_END) >= maxBytes {
+            close(h.fd)
+            h = Handle()
+            try rotate()
             try prepare(&h)
-            if maxBytes > 0, lseek(h.fd, 0, SEEK_END) >= maxBytes {
-                close(h.fd)
-                h = Handle()
-                try rotate()
-                try prepare(&h)
-            }
-            let bytes = Array((line + "\n").utf8)
-            // Space first: a line that cannot be written whole is not started.
-            try reserve(&h, Int64(bytes.count))
-            let start = lseek(h.fd, 0, SEEK_END)
-            do throws(AuditLogError) {
-                try writeAll(h.fd, bytes)
-                guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
-            } catch {
-                // A line written part-way is taken back; if that fails too, the next write fences it.
-                let end = lseek(h.fd, 0, SEEK_END)
-                if end > start && !(ftruncate(h.fd, start) == 0 && fsync(h.fd) == 0) { h.needsFence = true }
-                throw error
-            }
+        }
+        // Space first: a line that cannot be written whole is not started.
+        try reserve(&h, Int64(bytes.count))
+        let start = lseek(h.fd, 0, SEEK_END)
+        do throws(AuditLogError) {
+            try writeAll(h.fd, bytes)
+            guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            // A line written part-way is taken back; if that fails too, the next write fences it.
+            let end = lseek(h.fd, 0, SEEK_END)
+            if end > start && !(ftruncate(h.fd, start) == 0 && fsync(h.fd) == 0) { h.needsFence = true }
+            throw error
         }
     }
 

@@ -36,11 +36,20 @@ public struct AWSDriver: ActionDriver {
 
     /// Every create is journaled: if reclaw stops while it is in flight, the next run knows to look
     /// for what it made before making another.
+    /// The journal and the record are durable files, written off the threads that run tasks
+    /// (`BlockingIO`) so the other steps go on while this one waits for the disk.
     public func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
-        _ = try journal?.begin(deployment: context.deployment, component: component.key, planID: context.planID)
+        let key = component.key
+        if let journal {
+            _ = try await BlockingIO.run { () throws(StateError) in
+                try journal.begin(deployment: context.deployment, component: key, planID: context.planID)
+            }
+        }
         let id = try await dispatchCreate(component, context: context)
-        try recordCreated?(component.key, id)
-        try journal?.end(deployment: context.deployment, component: component.key)
+        if let recordCreated { try await BlockingIO.run { () throws in try recordCreated(key, id) } }
+        if let journal {
+            try await BlockingIO.run { () throws(StateError) in try journal.end(deployment: context.deployment, component: key) }
+        }
         return id
     }
 

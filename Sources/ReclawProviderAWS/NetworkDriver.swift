@@ -70,18 +70,38 @@ extension AWSDriver {
 
     func createRouteTable(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
+        let subnets = d.strings(.subnets)
+        // Which table routes each subnet now does not depend on the new table: it is read while
+        // the table is made, not after, so the association takes one round trip less.
+        async let current = currentAssociations(subnets, ec2)
         let id = try await ec2.createRouteTable(vpcId: d.string(.vpc)!, tags: d.tags)
+        let associations = try await current
         // Routes and subnet associations are independent of each other.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for route in Self.routes(d[.routes]?.value) {
                 group.addTask { try await ec2.createRoute(tableId: id, destination: route.destination, gatewayId: route.gateway) }
             }
-            for subnet in d.strings(.subnets) {
-                group.addTask { try await associate(subnet, with: id, ec2) }
+            for subnet in subnets {
+                group.addTask { try await associate(subnet, with: id, current: associations[subnet] ?? nil, ec2) }
             }
             try await group.waitForAll()
         }
         return id
+    }
+
+    /// For each subnet, the table and association that route it explicitly (nil: the VPC's main table).
+    func currentAssociations(_ subnets: [String], _ ec2: EC2Client) async throws -> [String: (table: String, association: String)?] {
+        try await withThrowingTaskGroup(of: (String, (table: String, association: String)?).self) { group in
+            for subnet in subnets { group.addTask { (subnet, try await currentAssociation(subnet, ec2)) } }
+            var out: [String: (table: String, association: String)?] = [:]
+            for try await (subnet, association) in group { out[subnet] = association }
+            return out
+        }
+    }
+
+    func currentAssociation(_ subnet: String, _ ec2: EC2Client) async throws -> (table: String, association: String)? {
+        try await ec2.routeTables([("association.subnet-id", [subnet])])
+            .lazy.compactMap { t in t.associations.first { !$0.main && $0.subnetId == subnet }.map { (t.id, $0.id) } }.first
     }
 
     func updateRouteTable(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
@@ -113,8 +133,11 @@ extension AWSDriver {
     /// Makes `table` the one that routes `subnet`: a subnet associated with another table by hand
     /// has that association moved; one on the VPC's main table gets its own association.
     func associate(_ subnet: String, with table: String, _ ec2: EC2Client) async throws {
-        let current = try await ec2.routeTables([("association.subnet-id", [subnet])])
-            .lazy.compactMap { t in t.associations.first { !$0.main && $0.subnetId == subnet }.map { (t.id, $0.id) } }.first
+        try await associate(subnet, with: table, current: try await currentAssociation(subnet, ec2), ec2)
+    }
+
+    /// The same, knowing the subnet's `current` association.
+    func associate(_ subnet: String, with table: String, current: (table: String, association: String)?, _ ec2: EC2Client) async throws {
         if let (other, association) = current {
             guard other != table else { return }
             _ = try await ec2.replaceRouteTableAssociation(associationId: association, tableId: table)

@@ -135,7 +135,7 @@ import Testing
         for r in ["r1", "r2", "r3"] { try fleet.start(r) }
 
         // Each deployment applied by exactly one replica, spread evenly.
-        #expect(try await waitUntil(300) { try await fleet.applied(first).count == 30 }, "\(fleet.log("r1").suffix(3000))")
+        #expect(try await waitUntil(300, every: .seconds(1)) { try await fleet.applied(first).count == 30 }, "\(fleet.log("r1").suffix(3000))")
         let owners = try await fleet.owners()
         let shares = Dictionary(grouping: owners.values, by: { $0 }).mapValues(\.count)
         #expect(shares.count == 3 && shares.values.allSatisfy { (7...13).contains($0) }, "\(shares)")
@@ -202,7 +202,7 @@ import Testing
         try await Task.sleep(for: .seconds(Self.lease * 1.5))
         try await emulator.removeFault(outage)
         let fourth = try fleet.commit(version: "2026.5.0")
-        #expect(try await waitUntil(240) { try await fleet.applied(fourth).count == 30 })
+        #expect(try await waitUntil(240, every: .seconds(1)) { try await fleet.applied(fourth).count == 30 })
         try await fleet.expectOneOfEach()
     }
 }

@@ -69,8 +69,8 @@ import Testing
 
     @Test func aColdCreateInTwoRegionsWaitsOutEveryTransientAndMakesExactlyOneOfEachResource() async throws {
         // The second deployment acts through a deployer role made just now: AssumeRole refuses it until IAM propagates it
-        // (long enough here that a loaded machine cannot miss it).
-        let emulator = try Self.emulator(["iamPropagation": ["seconds": 12]])
+        // (long enough here that a loaded machine cannot miss it, shorter than the 24 s deadline).
+        let emulator = try Self.emulator(["iamPropagation": ["seconds": 20]])
         defer { emulator.stop() }
         let h = Self.harness(emulator)
         let deployer = uniqueName("deployer")
@@ -111,8 +111,9 @@ import Testing
     }
 
     @Test func editsReachAJustCreatedInstanceOnceItsAgentRegistersAndAFailingScriptIsReportedOnce() async throws {
-        // The agent registers a while after the instance runs: longer than the rest of the apply here.
-        let emulator = try Self.emulator(["ssmAgentRegistration": ["seconds": 18]])
+        // The agent registers a while after the instance runs: longer than the rest of the apply here,
+        // even with the other suites' daemons running beside it.
+        let emulator = try Self.emulator(["ssmAgentRegistration": ["seconds": 40]])
         defer { emulator.stop() }
         let h = Self.harness(emulator)
         let spec = testSpec("agent", region: "ap-northeast-1")

@@ -163,7 +163,8 @@ import Testing
         let replayed = try #require(first.noticed.last)
         first.stop(SIGKILL)
         try await emulator.removeFault(slow)
-        #expect(try await queued(queue, region: region) == 1, "the killed daemon's message was deleted before its check")
+        // At least that message (events of reclaw's own may still be on their way); the replay below names it.
+        #expect(try await queued(queue, region: region) >= 1, "the killed daemon's message was deleted before its check")
 
         let second = try Daemon(source: upstream.url, queue: queue, env: env, log: dir.file("second.log"))
         defer { second.stop() }

@@ -5,7 +5,7 @@ bounds wall-clock time measures the machine, not reclaw). Target: each well unde
 legal lists growing linearly with their length.
 
 Inputs: an alias bomb (9^13 nodes if expanded), 10,000 levels of flow nesting, 1,000 levels of block
-nesting, a file over 1 MiB, binary content, and lists of 50,000 / 100,000 / 150,000 items (the
+nesting, a file over 1 MiB, binary content, and lists of 30,000 / 60,000 / 90,000 / 150,000 items (the
 last over the node limit).
 
 usage: bench/parser.py [--reclaw .build/debug/reclaw] [--runs 3]
@@ -32,7 +32,7 @@ def inputs():
     yield "deep block nesting", "\n".join(" " * i + "k:" for i in range(1_000)).encode()
     yield "over one MiB", ("a: " + "x" * (1 << 20)).encode()
     yield "binary", bytes([0x7F, 0x45, 0x4C, 0x46, 2, 1, 1, 0]) + bytes(4096)
-    for n in (50_000, 100_000, 150_000):
+    for n in (30_000, 60_000, 90_000, 150_000):
         yield f"list of {n:,}", ("a: [" + ",".join(["1"] * n) + "]").encode()
 
 

@@ -24,13 +24,10 @@ import Testing
             try upstream.commit(["slow.yaml": DaemonHarness.spec(slow, region: region)])
             #expect(await eventually(.seconds(120)) { h.status(slow)?.condition(.reconciling)?.reason == .applying })
             try await h.emulator.openPort(22, deployment: fast, region: region)
-            let opened = Date()
             #expect(await eventually(.seconds(60)) { (try? await h.emulator.openPorts(deployment: fast, region: region))?.isEmpty == true },
                     "the drift on \(fast) waited for \(slow)'s apply")
-            let took = Date().timeIntervalSince(opened)
             #expect(h.status(slow)?.holds(.ready) != true, "the slow apply finished first; the test proves nothing")
-            // The drift interval is 2 s; the bound leaves room for a loaded machine (bench/controller.py measures it).
-            #expect(took < 30, "corrected \(took)s after the change, with a drift interval of 2s")
+            // How soon after the change it was corrected is bench/controller.py's figure.
             #expect(h.events(.driftCorrected).contains { $0.deployment == fast })
             try await h.emulator.removeFault(delay)
         }

@@ -190,14 +190,15 @@ import Testing
 
     @Test func aMessageStaysHiddenWhileItsCheckWaitsAndIsHandledOnce() async throws {
         let s = try await Setup(region: "ap-northeast-2")
-        // A two-second visibility timeout, and a drift check that takes longer: the listener must
-        // keep extending it, or the message comes back and is handled twice.
+        // A six-second visibility timeout, and a drift check that takes more than twice as long: the
+        // listener must keep extending it, or the message comes back and is handled twice. (It
+        // extends at half the timeout: two seconds were too short a margin on a loaded machine.)
         let sqs = SQSClient(client: s.h.client, region: s.region)
-        try await sqs.setAttributes(try #require(try await sqs.queueURL(s.queue)), ["VisibilityTimeout": "2"])
+        try await sqs.setAttributes(try #require(try await sqs.queueURL(s.queue)), ["VisibilityTimeout": "6"])
         try await s.h.running(with: [s.listener]) {
             try await s.ready()
             let slow = try await Self.emulator.injectDelay(service: "ec2", region: s.region, userAgent: "reclaw/", operation: "DescribeSecurityGroups",
-                                                           milliseconds: 7000, count: 1)
+                                                           milliseconds: 15000, count: 1)
             let matched = s.counter("reclaw_events_matched_total")
             _ = try await Self.tamper("ingress", s.name, region: s.region)
             _ = try await s.corrected(since: .now, within: Self.bound)

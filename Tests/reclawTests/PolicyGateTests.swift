@@ -123,6 +123,13 @@ import Testing
         #expect(gated.status == 1 && gated.stdout.contains("policy: \(w.name): denied (exit 1)") && gated.stdout.contains("CKV_AWS_24"), "\(gated.stdout.suffix(3000))")
     }
 
+    /// Whether `pid` is a live process (an unreaped zombie has ended).
+    static func isRunning(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[close...].hasPrefix(") Z")
+    }
+
     @Test func planPrintsTheVerdictOfTheCommandItRanOnAPrivateCopyOfThePlan() async throws {
         let w = try Workspace(emulator: emulator)
         let allow = """
@@ -135,12 +142,16 @@ import Testing
         #expect(denied.status == 1 && denied.stderr.contains("policy: \(w.name): denied (exit 3)") && denied.stderr.contains("no: not on Fridays"))
         #expect((try? JSONSerialization.jsonObject(with: Data(denied.stdout.utf8))) != nil, "standard output is still the plan document")
         var env = w.env
-        env["RECLAW_POLICY_COMMAND"] = "sleep 30"
+        // A command that would outlive the test: the plan's end proves reclaw stopped waiting, and the
+        // command's pid gone proves it was ended, not left behind.
+        let pidFile = w.dir.file("policy.pid")
+        env["RECLAW_POLICY_COMMAND"] = "echo $$ > \(pidFile); exec sleep 600"
         w.dir.write("specs/app.yaml", w.spec())
-        let started = ContinuousClock.now
         let late = try await Command.run([RepoPaths.reclawBinary, "plan", "--policy-timeout", "1s", w.dir.file("specs")], environment: env)
         #expect(late.status == 1 && late.stdout.contains("denied (no answer within 1s)"), "\(late.stdout.suffix(1000))")
-        #expect(ContinuousClock.now - started < .seconds(25))
+        let pid = try #require(Int32(String(decoding: FileManager.default.contents(atPath: pidFile) ?? Data(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)), "the policy command never started")
+        #expect(await waitUntil(30) { !Self.isRunning(pid) }, "the policy command \(pid) still runs")
     }
 
     @Test func runAppliesWhatThePolicyAllowsRefusesWhatItDeniesThenAppliesTheNextAllowedCommit() async throws {

@@ -153,14 +153,11 @@ import Testing
         let silent = try ServerProcess.stalling(.silent)
         defer { silent.stop() }
         let dir = TemporaryDirectory()
-        let started = ContinuousClock.now
+        // Without a deadline it would wait forever: the run ending, with the deadline named, is the check.
         let r = try await Command.run([reclaw, "run", "--once", "--source", "git://\(silent.url)/specs.git", "--fetch-timeout", "2s",
                                        "--state-dir", dir.file("state")])
-        let elapsed = ContinuousClock.now - started
         #expect(r.status == 1)
         #expect(r.stderr.contains("timed out after 2 s"), "\(r.stderr)")
-        // Without a deadline it would wait forever; the bound leaves room for a heavily loaded machine.
-        #expect(elapsed < .seconds(120), "took \(elapsed)")
         let bad = try await Command.run([reclaw, "run", "--once", "--source", "git://\(silent.url)/specs.git", "--fetch-timeout", "soon"])
         #expect(bad.status == 64 && bad.stderr.contains("--fetch-timeout takes a duration"))
     }

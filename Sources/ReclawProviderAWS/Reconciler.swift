@@ -287,15 +287,3 @@ public final class Reconciler: Sendable {
     /// A step outcome in words.
     public static func describe(_ status: StepOutcome.Status) -> String { StatusRecorder.describe(status) }
 }
-
-/// Account ids by credentials, looked up once with STS GetCallerIdentity.
-actor AccountCache {
-    private var accounts: [String: String] = [:]
-
-    func account(for key: String, client: AWSClient, region: String) async throws(AWSError) -> String {
-        if let a = accounts[key] { return a }
-        let a = try await STS(client: client, region: region).callerIdentity().account
-        accounts[key] = a
-        return a
-    }
-}

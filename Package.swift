@@ -128,12 +128,12 @@ let package = Package(
         ]),
 
         // Shared test helpers: the local AWS emulator, temporary git repositories.
-        .target(name: "ReclawTestSupport", dependencies: ["ReclawAWS", "ReclawHTTP", .product(name: "Logging", package: "swift-log")], path: "Tests/ReclawTestSupport"),
+        .target(name: "ReclawTestSupport", dependencies: ["ReclawAWS", "ReclawHTTP", "ReclawTime", .product(name: "Logging", package: "swift-log")], path: "Tests/ReclawTestSupport"),
 
         .testTarget(name: "ReclawYAMLTests", dependencies: ["ReclawYAML"]),
         .testTarget(name: "ReclawGitTests", dependencies: ["ReclawGit", "ReclawTestSupport"]),
         .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport", "ReclawTime"]),
-        .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawJSON", "ReclawHTTP", "ReclawTestSupport",
+        .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawJSON", "ReclawHTTP", "ReclawTestSupport", "ReclawTime",
                                                          .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec"]),
@@ -141,6 +141,7 @@ let package = Package(
         .testTarget(name: "ReclawStateTests", dependencies: ["ReclawState", "ReclawEngine", "ReclawTestSupport"]),
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
             "ReclawProviderAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
+            "ReclawTime",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawAuditTests", dependencies: [
@@ -155,7 +156,8 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ReclawLeaseTests", dependencies: ["ReclawLease", "ReclawAWS", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawLeaseTests", dependencies: ["ReclawLease", "ReclawAWS", "ReclawTestSupport", "ReclawTime", "ReclawState",
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "reclawTests", dependencies: ["ReclawTestSupport", "ReclawHTTP"]),
         // The files under deploy/ and docs/, checked against the code they describe.
         .testTarget(name: "DeployTests", dependencies: ["ReclawAWS", "ReclawSpec", "ReclawYAML", "ReclawJSON", "ReclawTestSupport"]),

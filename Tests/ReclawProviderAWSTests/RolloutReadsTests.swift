@@ -49,4 +49,32 @@ import Testing
         let reads = try await h.emulator.requests(service: "ec2", operation: "DescribeVpcAttribute").filter { $0["accessKeyId"] as? String == key }.count
         #expect(reads == before, "\(reads - before) DNS attributes read back after the correction set them")
     }
+
+    @Test("observing a few deployments lists their parameters alone, however many the region holds")
+    func parameterListingCoversTheDeploymentsAsked() async throws {
+        let key = Self.key("AKIDPAGE")
+        let h = Harness(accessKey: key)
+        let region = "ap-south-1"
+        let mine = uniqueName("mine"), crowd = uniqueName("crowd")
+        // 102 parameters of other deployments: several pages of the region-wide listing.
+        _ = try await asSomeoneElse(h.emulator, """
+        ssm = client("ssm", sys.argv[4])
+        def put(deployment, name):
+            ssm.put_parameter(Name=name, Value="v", Type="String", Tags=[{"Key": "reclaw:deployment", "Value": deployment},
+                              {"Key": "reclaw:component", "Value": "param-model"}, {"Key": "reclaw:managed-by", "Value": "reclaw"}])
+        for i in range(102):
+            put(f"{sys.argv[3]}-{i}", f"/reclaw/{sys.argv[3]}-{i}/model")
+        put(sys.argv[2], f"/reclaw/{sys.argv[2]}/model")
+        """, [mine, crowd, region])
+        func listings() async throws -> Int {
+            try await h.emulator.requests(service: "tagging", operation: "GetResources").filter { $0["accessKeyId"] as? String == key }.count
+        }
+        let observer = AWSObserver(client: h.client, region: region)
+        let scoped = try await observer.observe(only: [mine])
+        #expect(scoped.deployments[mine]?["param-model"]?.id == "/reclaw/\(mine)/model")
+        #expect(try await listings() == 1)
+        let everything = try await observer.observe()
+        #expect(everything.deployments.keys.filter { $0.hasPrefix(crowd) }.count == 102)
+        #expect(try await listings() > 2, "the region-wide listing pages")
+    }
 }

@@ -27,52 +27,101 @@ let package = Package(
         // Linux calls Swift's Glibc module does not expose (fallocate, malloc_trim).
         .target(name: "CSystemShim"),
 
+        // The one clock every read of time and every sleep goes through (a manual one in tests).
+        .target(name: "ReclawTime"),
+
         // Thin owning wrappers over the C libraries.
         .target(name: "ReclawYAML", dependencies: ["CYAML"]),
-        .target(name: "ReclawGit", dependencies: ["CGit2"]),
-        .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim"]),
+        .target(name: "ReclawGit", dependencies: ["CGit2", "ReclawTime"]),
+        .target(name: "ReclawHTTP", dependencies: ["CCurl", "CCurlShim", "ReclawTime"]),
 
         // Domain modules.
         .target(name: "ReclawJSON"),
-        .target(name: "ReclawAWS", dependencies: [
+        .target(name: "ReclawAWS", dependencies: ["ReclawTime",
             "ReclawHTTP", "ReclawJSON",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "ReclawSpec", dependencies: ["ReclawYAML", "ReclawJSON"]),
-        .target(name: "ReclawEngine", dependencies: [
-            "ReclawSpec", "ReclawJSON",
+        .target(name: "ReclawEngine", dependencies: ["ReclawTime",
+            "ReclawJSON",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ReclawState", dependencies: ["ReclawEngine", "ReclawSpec"]),
-        .target(name: "ReclawAudit", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawState", "CSystemShim",
+        // The AWS resources of an OpenClaw deployment, declared once: kinds, components, policies,
+        // the desired graph, the posture checks, and their CloudFormation and Terraform names.
+        .target(name: "ReclawCatalog", dependencies: ["ReclawEngine", "ReclawJSON", "ReclawSpec"]),
+        .target(name: "ReclawState", dependencies: ["ReclawTime", "ReclawEngine", "ReclawSpec"]),
+        .target(name: "ReclawAudit", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawState", "CSystemShim",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "ReclawProviderAWS", dependencies: [
-            "ReclawAWS", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAudit", "ReclawState",
+        .target(name: "ReclawProviderAWS", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAudit", "ReclawState",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Several replicas sharing deployments through DynamoDB leases.
-        .target(name: "ReclawLease", dependencies: ["ReclawAWS", "ReclawJSON"]),
-        .target(name: "ReclawDaemon", dependencies: [
-            "ReclawGit", "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawAWS", "ReclawState", "ReclawLease",
-            "ReclawHTTP", "ReclawJSON", "CSystemShim",
+        // SSH and OpenPGP commit signatures, checked against the operator's trusted keys.
+        .target(name: "ReclawSignatures", dependencies: [
+            "ReclawGit",
             .product(name: "Crypto", package: "swift-crypto"),
             // RSA keys of SSH commit signatures (RSA has no home in Crypto proper).
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
+        // The source: fetching the repository, reading its specs, SSH host trust.
+        .target(name: "ReclawSource", dependencies: ["ReclawTime",
+            "ReclawEngine", "ReclawGit", "ReclawSignatures", "ReclawSpec", "ReclawState",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // CloudTrail's change events: the SQS listener and the triage of each event.
+        .target(name: "ReclawEvents", dependencies: [
+            "ReclawAWS", "ReclawAudit", "ReclawTime", "ReclawJSON", "ReclawState",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
+        // The controller's state and decisions: the work scheduler, drift checks, the policy gate, health.
+        .target(name: "ReclawController", dependencies: ["ReclawTime", "ReclawCatalog",
+            "ReclawAWS", "ReclawAudit", "ReclawEngine", "ReclawEvents", "ReclawJSON", "ReclawProviderAWS", "ReclawSignatures", "ReclawSpec",
+            "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The operations endpoint: its HTTP server, the metrics registry, the push gate.
+        .target(name: "ReclawOperations", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawController", "ReclawEngine", "ReclawEvents", "ReclawLease", "ReclawSignatures", "CSystemShim",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // Alerts: the webhook notifier, its Slack, Discord and generic formats, their signatures.
+        .target(name: "ReclawAlerts", dependencies: ["ReclawTime",
+            "ReclawAWS", "ReclawAudit", "ReclawController", "ReclawEngine", "ReclawHTTP", "ReclawJSON", "ReclawOperations",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Several replicas sharing deployments through DynamoDB leases: the coordinator and the
+        // manager that does its I/O.
+        .target(name: "ReclawLease", dependencies: [
+            "ReclawAWS", "ReclawTime", "ReclawJSON", "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The service that wires the parts: the reconcile daemon and its lanes.
+        .target(name: "ReclawDaemon", dependencies: ["ReclawCatalog",
+            "ReclawAWS", "ReclawAlerts", "ReclawAudit", "ReclawTime", "ReclawController", "ReclawEngine", "ReclawEvents",
+            "ReclawJSON", "ReclawLease", "ReclawOperations", "ReclawProviderAWS", "ReclawSignatures", "ReclawSource", "ReclawState",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ]),
         .executableTarget(name: "reclaw", dependencies: [
-            "ReclawSpec", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
+            "ReclawTime",
+            "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
             "ReclawAWS", "ReclawGit", "ReclawHTTP", "ReclawJSON", "ReclawState", "ReclawLease",
+            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -83,24 +132,25 @@ let package = Package(
 
         .testTarget(name: "ReclawYAMLTests", dependencies: ["ReclawYAML"]),
         .testTarget(name: "ReclawGitTests", dependencies: ["ReclawGit", "ReclawTestSupport"]),
-        .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport"]),
+        .testTarget(name: "ReclawHTTPTests", dependencies: ["ReclawHTTP", "ReclawTestSupport", "ReclawTime"]),
         .testTarget(name: "ReclawAWSTests", dependencies: ["ReclawAWS", "ReclawJSON", "ReclawHTTP", "ReclawTestSupport",
                                                          .product(name: "Logging", package: "swift-log")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ReclawSpecTests", dependencies: ["ReclawSpec"]),
-        .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawEngine", "ReclawJSON", "ReclawSpec"]),
+        .testTarget(name: "ReclawEngineTests", dependencies: ["ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec"]),
         .testTarget(name: "ReclawStateTests", dependencies: ["ReclawState", "ReclawEngine", "ReclawTestSupport"]),
         .testTarget(name: "ReclawProviderAWSTests", dependencies: [
-            "ReclawProviderAWS", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
+            "ReclawProviderAWS", "ReclawCatalog", "ReclawEngine", "ReclawJSON", "ReclawSpec", "ReclawAWS", "ReclawAudit", "ReclawState", "ReclawTestSupport",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawAuditTests", dependencies: [
-            "ReclawAudit", "ReclawAWS", "ReclawJSON", "ReclawTestSupport", "ReclawProviderAWS", "ReclawSpec", "ReclawState", "ReclawEngine",
+            "ReclawAudit", "ReclawAWS", "ReclawCatalog", "ReclawJSON", "ReclawTestSupport", "ReclawProviderAWS", "ReclawSpec", "ReclawState", "ReclawEngine",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
-            "ReclawDaemon", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
+            "ReclawDaemon", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP", "ReclawJSON",
+            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import Logging
 import ReclawHTTP
 import ReclawJSON
 import Synchronization
+import ReclawTime
 
 /// Sends signed requests to AWS over libcurl: endpoint resolution, SigV4, retries with backoff,
 /// a retry quota and an adaptive rate limit per service and region, error decoding, request ids,
@@ -73,51 +74,6 @@ public struct AWSClient: Sendable {
     /// How calls are retried, and how long transients are waited out.
     public var retryPolicy: RetryPolicy { shared.retry }
 
-    // MARK: protocols
-
-    /// A query-protocol call (EC2, IAM, STS); returns the response document's root element.
-    public func query(_ service: AWSService, _ action: String, region: String, _ params: QueryParams = QueryParams(),
-                      context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> XMLElement {
-        guard case .query(let version, let ec2) = service.wireProtocol else { preconditionFailure("\(service) is not a query service") }
-        var pairs: [(String, String)] = [("Action", action), ("Version", version)]
-        pairs += params.pairs
-        let body = Array(URIEncoding.form(pairs).utf8)
-        let response = try await send(
-            service, action, region: region, body: body,
-            headers: [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
-            parameters: Sanitizer.query(service, action, params), named: params.pairs.filter { !$0.0.hasPrefix("Filter.") }.map(\.1), context: context,
-            decodeError: { status, bytes in Self.queryError(bytes, ec2: ec2) })
-        guard let root = XMLElement.parse(response.body) else {
-            throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not XML", httpStatus: response.status,
-                           service: service.rawValue, operation: action, region: region, requestID: response.requestID)
-        }
-        return root
-    }
-
-    /// A JSON-protocol call (SSM, CloudTrail, DynamoDB, Resource Groups Tagging).
-    public func json(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
-                     context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> JSONValue {
-        try await jsonResponse(service, operation, region: region, body, context: context).value
-    }
-
-    /// A JSON-protocol call's response and its request id (from the headers: JSON bodies carry none).
-    public func jsonResponse(_ service: AWSService, _ operation: String, region: String, _ body: JSONValue = [:],
-                             context: AWSCallContext = AWSCallContext()) async throws(AWSError) -> (value: JSONValue, requestID: String?) {
-        guard case .json(let prefix, let version) = service.wireProtocol else { preconditionFailure("\(service) is not a JSON service") }
-        let response = try await send(
-            service, operation, region: region, body: Array(body.description.utf8),
-            headers: [("Content-Type", "application/x-amz-json-\(version)"), ("X-Amz-Target", "\(prefix).\(operation)")],
-            parameters: Sanitizer.json(service, operation, body), named: [], context: context,
-            decodeError: { status, bytes in Self.jsonError(bytes) })
-        if response.body.isEmpty { return ([:], response.requestID) }
-        do {
-            return (try JSONValue.parse(String(decoding: response.body, as: UTF8.self)), response.requestID)
-        } catch {
-            throw AWSError(kind: .decoding, code: "MalformedResponse", message: "the response is not JSON", httpStatus: response.status,
-                           service: service.rawValue, operation: operation, region: region, requestID: response.requestID)
-        }
-    }
-
     // MARK: the call loop
 
     struct Response {
@@ -128,7 +84,7 @@ public struct AWSClient: Sendable {
 
     /// Sends a call, retrying it as the policy says. `named` are the values of the request's
     /// parameters outside filters: the ids it names, for EC2's eventual consistency.
-    private func send(_ service: AWSService, _ operation: String, region: String, body: [UInt8], headers: [(String, String)],
+    func send(_ service: AWSService, _ operation: String, region: String, body: [UInt8], headers: [(String, String)],
                       parameters: JSONValue, named: [String], context: AWSCallContext,
                       decodeError: (Int, [UInt8]) -> (code: String, message: String, requestID: String?)) async throws(AWSError) -> Response {
         guard AWSOperations.contains(service, operation) else {
@@ -142,7 +98,7 @@ public struct AWSClient: Sendable {
         let limiter = shared.limiter(key)
         let mutating = Sanitizer.isMutating(operation)
         let deadlines = shared.retry.deadlines
-        let firstAttempt = ContinuousClock.now
+        let firstAttempt = Clocks.now()
         var spent = 0
         var attempt = 0
         // Failures counted against maxAttempts (transients waited out are not), and the retries of each transient.
@@ -163,16 +119,16 @@ public struct AWSClient: Sendable {
                 let creds = try await credentials.credentials()
                 var request = SignableRequest(method: "POST", headers: [("Host", Self.hostHeader(endpoint.url))] + headers, body: body)
                 if !creds.accessKeyId.isEmpty {  // anonymous calls (AssumeRoleWithWebIdentity) go unsigned
-                    SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Date())
+                    SigV4Signer(credentials: creds, region: endpoint.signingRegion, service: service.signingName).sign(&request, date: Clocks.date())
                 }
                 // Fenced at the wire: credentials may have taken long (AssumeRole waiting out IAM),
                 // so the lease is checked again now, and the request may not start after it ends.
-                var notAfter: ContinuousClock.Instant?
+                var notAfter: Duration?
                 if mutating, let observer = shared.observer, let left = try observer.fence(AWSCallIntent(service: service, operation: operation, region: region, context: context)) {
-                    notAfter = .now + left
+                    notAfter = Clocks.now() + left
                 }
-                let started = ContinuousClock.now
-                let time = Date()
+                let started = Clocks.now()
+                let time = Clocks.date()
                 var failure: AWSError
                 var response: Response?
                 do {
@@ -209,7 +165,7 @@ public struct AWSClient: Sendable {
                 await observe(service, operation, endpoint.signingRegion, failure.requestID, response?.status, failure, mutating, attempt, started, time, context, creds, parameters, nil)
                 log(.debug, service, operation, region, failure.requestID, response?.status, failure, attempt, started, context)
                 if failure.isThrottling { limiter.throttled() }
-                let now = ContinuousClock.now
+                let now = Clocks.now()
                 if let window = deadlines?.eventualConsistency,
                    let fresh = shared.fresh.retryUntil(failure, named: named, region: region, now: now, window: window) {
                     // A new id not visible yet: try again (a last time once its window has passed).
@@ -241,7 +197,7 @@ public struct AWSClient: Sendable {
                     "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.error_code": "\(failure.code)",
                     "attempt": "\(attempt)", "delay_ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
                 ])
-                do { try await Task.sleep(for: delay) } catch {
+                do { try await Clocks.sleep(for: delay) } catch {
                     throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
                 }
             }
@@ -256,7 +212,7 @@ public struct AWSClient: Sendable {
     private func noteIDs(_ operation: String, response: [UInt8], named: [String], region: String) {
         guard let window = shared.retry.deadlines?.eventualConsistency else { return }
         if FreshIDs.creates(operation) {
-            shared.fresh.remember(response, named: named, region: region, now: .now, window: window)
+            shared.fresh.remember(response, named: named, region: region, now: Clocks.now(), window: window)
         } else if FreshIDs.deletes(operation) {
             shared.fresh.forget(named)
         }
@@ -270,27 +226,27 @@ public struct AWSClient: Sendable {
             "aws.request_id": "\(failure.requestID ?? "")", "retry": "\(retry)", "delay": "\(delay.spokenDuration)",
             "deployment": "\(context.deployment ?? "")",
         ])
-        do { try await Task.sleep(for: delay) } catch {
+        do { try await Clocks.sleep(for: delay) } catch {
             throw AWSError.cancelled(service: service.rawValue, operation: operation, region: region)
         }
     }
 
     private func observe(_ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?, _ error: AWSError?,
-                         _ mutating: Bool, _ attempt: Int, _ started: ContinuousClock.Instant, _ time: Date, _ context: AWSCallContext,
+                         _ mutating: Bool, _ attempt: Int, _ started: Duration, _ time: Date, _ context: AWSCallContext,
                          _ creds: AWSCredentials, _ parameters: JSONValue, _ responseText: String?) async {
         guard let observer = shared.observer else { return }
         await observer.record(AWSCallRecord(
             service: service, operation: operation, region: region, requestID: requestID, httpStatus: status,
             errorCode: error?.code, errorMessage: error?.message, isMutating: mutating, attempt: attempt,
-            duration: ContinuousClock.now - started, time: time, context: context, userAgent: context.userAgent + shared.userAgentSuffix,
+            duration: Clocks.now() - started, time: time, context: context, userAgent: context.userAgent + shared.userAgentSuffix,
             accessKeyId: creds.accessKeyId, requestParameters: parameters, responseText: responseText))
     }
 
     private func log(_ level: Logger.Level, _ service: AWSService, _ operation: String, _ region: String, _ requestID: String?, _ status: Int?,
-                     _ error: AWSError?, _ attempt: Int, _ started: ContinuousClock.Instant, _ context: AWSCallContext) {
+                     _ error: AWSError?, _ attempt: Int, _ started: Duration, _ context: AWSCallContext) {
         var metadata: Logger.Metadata = [
             "aws.service": "\(service.rawValue)", "aws.operation": "\(operation)", "aws.region": "\(region)",
-            "attempt": "\(attempt)", "duration_ms": "\((ContinuousClock.now - started).components.attoseconds / 1_000_000_000_000_000 + (ContinuousClock.now - started).components.seconds * 1000)",
+            "attempt": "\(attempt)", "duration_ms": "\((Clocks.now() - started).components.attoseconds / 1_000_000_000_000_000 + (Clocks.now() - started).components.seconds * 1000)",
         ]
         if let requestID { metadata["aws.request_id"] = "\(requestID)" }
         if let status { metadata["http.status"] = "\(status)" }
@@ -298,33 +254,5 @@ public struct AWSClient: Sendable {
         if let d = context.deployment { metadata["deployment"] = "\(d)" }
         if let p = context.planID { metadata["plan.id"] = "\(p)" }
         shared.logger.log(level: level, "aws call", metadata: metadata)
-    }
-
-    // MARK: decoding
-
-    static func hostHeader(_ url: String) -> String {
-        guard let r = url.range(of: "://") else { return url }
-        return String(url[r.upperBound...].prefix { $0 != "/" })
-    }
-
-    static func queryError(_ body: [UInt8], ec2: Bool) -> (code: String, message: String, requestID: String?) {
-        guard let root = XMLElement.parse(body) else { return ("UnknownError", String(decoding: body.prefix(200), as: UTF8.self), nil) }
-        let error = root.at("Errors", "Error") ?? root.child("Error") ?? root
-        return (error.string("Code") ?? "UnknownError", error.string("Message") ?? "", root.string("RequestID") ?? root.string("RequestId"))
-    }
-
-    static func jsonError(_ body: [UInt8]) -> (code: String, message: String, requestID: String?) {
-        guard let json = try? JSONValue.parse(String(decoding: body, as: UTF8.self)) else {
-            return ("UnknownError", String(decoding: body.prefix(200), as: UTF8.self), nil)
-        }
-        let type = json["__type"]?.stringValue ?? json["code"]?.stringValue ?? "UnknownError"
-        let code = String(type.split(separator: "#").last ?? Substring(type))
-        let message = json["message"]?.stringValue ?? json["Message"]?.stringValue ?? ""
-        return (code, message, nil)
-    }
-
-    static func bodyRequestID(_ body: [UInt8]) -> String? {
-        guard body.first == UInt8(ascii: "<"), let root = XMLElement.parse(body) else { return nil }
-        return root.requestID
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawHTTP
+import ReclawTime
 
 /// The SDKs' default credential chain: environment variables, web identity, the shared config and
 /// credentials files (with role_arn + source_profile), then the EC2 instance role through IMDSv2.
@@ -99,7 +100,7 @@ public actor CredentialChain: CredentialProvider {
             } else {
                 throw AWSError.credentials("profile '\(name)' has role_arn but no source_profile, credential_source or web_identity_token_file")
             }
-            let session = settings["role_session_name"] ?? "reclaw-\(Int(Date().timeIntervalSince1970))"
+            let session = settings["role_session_name"] ?? "reclaw-\(Int(Clocks.date().timeIntervalSince1970))"
             let externalID = settings["external_id"]
             let duration = settings["duration_seconds"].flatMap(Int.init) ?? 3600
             let region = settings["region"] ?? environment.region ?? "us-east-1"
@@ -117,7 +118,7 @@ public actor CredentialChain: CredentialProvider {
     private func webIdentity(tokenFile: String, roleArn: String, sessionName: String?) -> any CredentialProvider {
         let client = stsClient(StaticCredentialProvider(AWSCredentials(accessKeyId: "", secretAccessKey: "", source: "anonymous")))
         let region = environment.region ?? "us-east-1"
-        let session = sessionName ?? "reclaw-\(Int(Date().timeIntervalSince1970))"
+        let session = sessionName ?? "reclaw-\(Int(Clocks.date().timeIntervalSince1970))"
         return CachedCredentialProvider(name: "web identity (\(roleArn))") { () async throws(AWSError) -> AWSCredentials in
             // The token file is re-read on every refresh: Kubernetes rotates it.
             guard let token = try? String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty else {

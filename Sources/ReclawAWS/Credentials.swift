@@ -1,4 +1,5 @@
 import Foundation
+import ReclawTime
 
 /// AWS credentials. The secret and token never appear in `description`, logs or errors.
 public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
@@ -25,7 +26,7 @@ public struct AWSCredentials: Sendable, Hashable, CustomStringConvertible, Custo
     public var debugDescription: String { description }
 
     /// Whether they expire within `margin`.
-    public func expires(within margin: TimeInterval, now: Date = Date()) -> Bool {
+    public func expires(within margin: TimeInterval, now: Date = Clocks.date()) -> Bool {
         guard let expiration else { return false }
         return expiration.timeIntervalSince(now) < margin
     }

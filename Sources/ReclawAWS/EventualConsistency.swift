@@ -9,7 +9,7 @@ import Synchronization
 final class FreshIDs: Sendable {
     struct Entry {
         var region: String
-        var createdAt: ContinuousClock.Instant
+        var createdAt: Duration
     }
 
     private let entries = Mutex<[String: Entry]>([:])
@@ -25,7 +25,7 @@ final class FreshIDs: Sendable {
     }
 
     /// Remembers the ids in a create's response that its request did not name (those existed before).
-    func remember(_ response: [UInt8], named: [String], region: String, now: ContinuousClock.Instant, window: Duration) {
+    func remember(_ response: [UInt8], named: [String], region: String, now: Duration, window: Duration) {
         guard let root = XMLElement.parse(response) else { return }
         let new = Set(Self.ids(in: root)).subtracting(named)
         guard !new.isEmpty else { return }
@@ -42,12 +42,12 @@ final class FreshIDs: Sendable {
     /// When the retry window of a NotFound ends: the latest window end among the fresh ids the call
     /// named that the error concerns (those its message names, or all the named ones when it names
     /// none). Nil when the error concerns no id created less than `window` ago.
-    func retryUntil(_ error: AWSError, named: [String], region: String, now: ContinuousClock.Instant, window: Duration) -> (id: String, until: ContinuousClock.Instant)? {
+    func retryUntil(_ error: AWSError, named: [String], region: String, now: Duration, window: Duration) -> (id: String, until: Duration)? {
         guard error.kind == .service, error.isNotFound else { return nil }
         let mentioned = Set(Self.ids(inText: error.message))
         let concerned = mentioned.isEmpty ? Set(named) : mentioned
         return entries.withLock { e in
-            concerned.compactMap { id -> (String, ContinuousClock.Instant)? in
+            concerned.compactMap { id -> (String, Duration)? in
                 guard let entry = e[id], entry.region == region, now - entry.createdAt < window else { return nil }
                 return (id, entry.createdAt + window)
             }.max { $0.1 < $1.1 }.map { (id: $0.0, until: $0.1) }

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawJSON
 import Logging
+import ReclawTime
 
 /// An SSM parameter as observed (the value of a SecureString is never read).
 public struct SSMParameter: Sendable, Hashable {
@@ -210,7 +211,7 @@ public struct CloudTrailClient: Sendable {
     }
 
     /// Events in a time window, optionally with one lookup attribute (ResourceName, EventName, ...).
-    public func lookup(attribute: (key: String, value: String)? = nil, start: Date, end: Date = Date(), limit: Int = 1000) async throws(AWSError) -> [CloudTrailEvent] {
+    public func lookup(attribute: (key: String, value: String)? = nil, start: Date, end: Date = Clocks.date(), limit: Int = 1000) async throws(AWSError) -> [CloudTrailEvent] {
         var out: [CloudTrailEvent] = []
         var token: String?
         repeat {
@@ -243,7 +244,7 @@ func patiently<T>(_ body: () async throws(AWSError) -> T) async throws(AWSError)
         do { return try await body() } catch {
             guard error.isThrottling else { throw error }
         }
-        try? await Task.sleep(for: wait)
+        try? await Clocks.sleep(for: wait)
         wait = min(wait * 2, .seconds(10))
     }
     return try await body()
@@ -252,15 +253,15 @@ func patiently<T>(_ body: () async throws(AWSError) -> T) async throws(AWSError)
 /// Spaces calls at least `interval` apart, across every caller sharing it.
 public actor Pacer {
     let interval: Duration
-    private var next = ContinuousClock.now
+    private var next = Clocks.now()
 
     public init(interval: Duration) { self.interval = interval }
 
     public func wait() async {
-        let now = ContinuousClock.now
+        let now = Clocks.now()
         let at = max(now, next)
         next = at + interval
-        if at > now { try? await Task.sleep(until: at, clock: .continuous) }
+        if at > now { try? await Clocks.current.sleep(until: at) }
     }
 }
 

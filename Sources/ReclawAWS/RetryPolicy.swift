@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ReclawTime
 
 /// How calls are retried, as in the AWS SDKs' standard mode: a few attempts, exponential backoff
 /// with full jitter, only for throttling, server faults and broken connections.
@@ -92,7 +93,7 @@ final class RateLimiter: Sendable {
     struct State {
         var tokens: Double
         var rate: Double
-        var last: ContinuousClock.Instant
+        var last: Duration
     }
 
     let maxRate: Double
@@ -105,14 +106,14 @@ final class RateLimiter: Sendable {
         self.maxRate = maxRate
         self.minRate = minRate
         self.burst = burst
-        state = Mutex(State(tokens: burst, rate: maxRate, last: .now))
+        state = Mutex(State(tokens: burst, rate: maxRate, last: Clocks.now()))
     }
 
     /// Waits until a request may be sent.
     func acquire() async throws {
         while true {
             let wait: Duration? = state.withLock { s in
-                let now = ContinuousClock.now
+                let now = Clocks.now()
                 let elapsed = now - s.last
                 s.tokens = min(burst, s.tokens + s.rate * (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
                 s.last = now
@@ -123,7 +124,7 @@ final class RateLimiter: Sendable {
                 return .milliseconds(Int(((1 - s.tokens) / s.rate) * 1000) + 1)
             }
             guard let wait else { return }
-            try await Task.sleep(for: wait)
+            try await Clocks.sleep(for: wait)
         }
     }
 

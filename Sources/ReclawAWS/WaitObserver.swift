@@ -1,4 +1,5 @@
 import Foundation
+import ReclawTime
 
 /// One wait for AWS to settle: what is awaited (phrased to follow "waiting for"), the deadline,
 /// and whether it is a brief retry (an id becoming visible, a throttled call) worth showing only
@@ -40,7 +41,7 @@ public protocol WaitObserver: Sendable {
 /// and when it ends. A new `what` ends the previous wait and begins another.
 public struct WaitProgress: Sendable {
     public let observer: (any WaitObserver)?
-    public private(set) var current: (record: WaitRecord, since: ContinuousClock.Instant)?
+    public private(set) var current: (record: WaitRecord, since: Duration)?
 
     public init(observer: (any WaitObserver)?) {
         self.observer = observer
@@ -50,13 +51,13 @@ public struct WaitProgress: Sendable {
     public mutating func note(_ what: String, deadline: Duration, brief: Bool = false) async {
         if let (record, since) = current {
             if record.what == what {
-                await observer?.waitContinues(record, elapsed: ContinuousClock.now - since)
+                await observer?.waitContinues(record, elapsed: Clocks.now() - since)
                 return
             }
             await end(.done)
         }
         let record = WaitRecord(what: what, deadline: deadline, brief: brief)
-        current = (record, ContinuousClock.now)
+        current = (record, Clocks.now())
         await observer?.waitBegan(record)
     }
 
@@ -64,9 +65,9 @@ public struct WaitProgress: Sendable {
     public mutating func end(_ outcome: WaitOutcome) async {
         guard let (record, since) = current else { return }
         current = nil
-        await observer?.waitEnded(record, elapsed: ContinuousClock.now - since, outcome: outcome)
+        await observer?.waitEnded(record, elapsed: Clocks.now() - since, outcome: outcome)
     }
 
     /// How long the wait under way has lasted.
-    public var elapsed: Duration? { current.map { ContinuousClock.now - $0.since } }
+    public var elapsed: Duration? { current.map { Clocks.now() - $0.since } }
 }

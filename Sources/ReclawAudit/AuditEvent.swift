@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAWS
 import ReclawJSON
+import ReclawTime
 
 /// One audit event (docs/contracts.md, "Audit events"). Field names follow CloudTrail's record fields so the two join
 /// without a mapping; the core fields are always present, null when they do not apply.
@@ -84,7 +85,7 @@ public struct AuditEvent: Sendable, Hashable, Codable {
     /// The replica that recorded the event, when reclaw runs as several replicas.
     public var replica: String?
 
-    public init(type: EventType, time: Date = Date(), deployment: String? = nil, revision: String? = nil, planID: String? = nil,
+    public init(type: EventType, time: Date = Clocks.date(), deployment: String? = nil, revision: String? = nil, planID: String? = nil,
                 eventSource: String? = nil, eventName: String? = nil, awsRegion: String? = nil, requestID: String? = nil,
                 userAgent: String? = nil, errorCode: String? = nil, errorMessage: String? = nil, resources: [Resource] = [],
                 diff: JSONValue? = nil, attribution: [Attribution]? = nil, attributionStatus: String? = nil, message: String? = nil,

@@ -3,6 +3,7 @@ import Foundation
 import ReclawAWS
 internal import ReclawState
 import Synchronization
+import ReclawTime
 
 /// The audit log: JSON Lines appended with O_APPEND and fsync'd before `append` returns, so an
 /// event reported done survives a `kill -9`. It is mandatory: `ensureWritable` reserves disk for the
@@ -28,6 +29,7 @@ public final class AuditLog: Sendable {
     static let reserveMargin: Int64 = 64 << 10
 
     private let handle = Mutex(Handle())
+    private let batch = LineBatch()
     private let requests: Mutex<RequestIndex?> = Mutex(nil)
 
     public init(path: String, maxBytes: Int = 64 << 20, keep: Int = 5, requestRetention: TimeInterval = 2 * 86400) {
@@ -76,32 +78,49 @@ public final class AuditLog: Sendable {
     public func append(_ event: AuditEvent) throws(AuditLogError) {
         try append(line: event.jsonLine)
         if event.eventType == .awsApiCall, let id = event.requestID {
-            requests.withLock { $0?.insert(id, at: event.date ?? Date()) }
+            requests.withLock { $0?.insert(id, at: event.date ?? Clocks.date()) }
         }
     }
 
+    /// Appends and fsyncs one line; lines appended at the same time share one write and one fsync
+    /// (`LineBatch`), and each caller returns once its own is durable, or throws when it is not.
     public func append(line: String) throws(AuditLogError) {
+        let ticket = batch.enqueue(Array((line + "\n").utf8))
         try handle.withLock { h throws(AuditLogError) in
+            // Written (or failed) with the lines of a caller who held the file before.
+            if let ended = batch.ended(ticket) {
+                if let failure = ended { throw failure }
+                return
+            }
+            let lines = batch.takeWaiting()
+            let bytes = lines.flatMap { $0.bytes }
+            var failure: AuditLogError?
+            do throws(AuditLogError) { try writeDurably(bytes, &h) } catch { failure = error }
+            batch.end(lines.map { $0.ticket }.filter { $0 != ticket }, failure)
+            if let failure { throw failure }
+        }
+    }
+
+    /// Writes lines whole and fsyncs them; on failure, takes back what was written.
+    private func writeDurably(_ bytes: [UInt8], _ h: inout Handle) throws(AuditLogError) {
+        try prepare(&h)
+        if maxBytes > 0, lseek(h.fd, 0, SEEK_END) >= maxBytes {
+            close(h.fd)
+            h = Handle()
+            try rotate()
             try prepare(&h)
-            if maxBytes > 0, lseek(h.fd, 0, SEEK_END) >= maxBytes {
-                close(h.fd)
-                h = Handle()
-                try rotate()
-                try prepare(&h)
-            }
-            let bytes = Array((line + "\n").utf8)
-            // Space first: a line that cannot be written whole is not started.
-            try reserve(&h, Int64(bytes.count))
-            let start = lseek(h.fd, 0, SEEK_END)
-            do throws(AuditLogError) {
-                try writeAll(h.fd, bytes)
-                guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
-            } catch {
-                // A line written part-way is taken back; if that fails too, the next write fences it.
-                let end = lseek(h.fd, 0, SEEK_END)
-                if end > start && !(ftruncate(h.fd, start) == 0 && fsync(h.fd) == 0) { h.needsFence = true }
-                throw error
-            }
+        }
+        // Space first: a line that cannot be written whole is not started.
+        try reserve(&h, Int64(bytes.count))
+        let start = lseek(h.fd, 0, SEEK_END)
+        do throws(AuditLogError) {
+            try writeAll(h.fd, bytes)
+            guard fsync(h.fd) == 0 else { throw AuditLogError("fsync \(path): \(String(cString: strerror(errno)))") }
+        } catch {
+            // A line written part-way is taken back; if that fails too, the next write fences it.
+            let end = lseek(h.fd, 0, SEEK_END)
+            if end > start && !(ftruncate(h.fd, start) == 0 && fsync(h.fd) == 0) { h.needsFence = true }
+            throw error
         }
     }
 
@@ -185,7 +204,7 @@ public final class AuditLog: Sendable {
 
     /// Request ids of the AWS calls reclaw made since `since`: its own footprints in CloudTrail. The
     /// log is read once, back to the retention window; afterwards the ids come from memory.
-    public func requestIDs(since: Date, now: Date = Date()) -> Set<String> {
+    public func requestIDs(since: Date, now: Date = Clocks.date()) -> Set<String> {
         requests.withLock { index in
             if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
             index!.prune(before: now.addingTimeInterval(-requestRetention))
@@ -198,7 +217,7 @@ public final class AuditLog: Sendable {
 
     /// Whether reclaw made the AWS call with this request id (within the retention window): a
     /// lookup, for callers that ask once per CloudTrail event.
-    public func madeRequest(_ id: String, now: Date = Date()) -> Bool {
+    public func madeRequest(_ id: String, now: Date = Clocks.date()) -> Bool {
         requests.withLock { index in
             if index == nil { index = RequestIndex.load(path: path, keep: keep, retention: requestRetention, now: now) }
             return index!.contains(id, since: now.addingTimeInterval(-requestRetention))
@@ -223,45 +242,6 @@ public final class AuditLog: Sendable {
             guard let bytes = try? PrivateFiles.read(file) else { continue }
             for line in bytes.split(separator: UInt8(ascii: "\n")) where !line.isEmpty { body(line) }
         }
-    }
-}
-
-/// reclaw's own request ids with when they were made, bounded by a retention window and a count.
-struct RequestIndex {
-    static let maxEntries = 200_000
-    private var times: [String: Date] = [:]
-
-    mutating func insert(_ id: String, at time: Date) {
-        times[id] = time
-        if times.count > Self.maxEntries, let oldest = times.values.sorted().dropLast(Self.maxEntries * 3 / 4).last {
-            prune(before: oldest)
-        }
-    }
-
-    mutating func prune(before cutoff: Date) {
-        times = times.filter { $0.value >= cutoff }
-    }
-
-    func contains(_ id: String, since: Date) -> Bool {
-        times[id].map { $0 >= since } ?? false
-    }
-
-    func ids(since: Date) -> Set<String> {
-        Set(times.filter { $0.value >= since }.keys)
-    }
-
-    /// Reads the AwsApiCall events of the retention window from the log files.
-    static func load(path: String, keep: Int, retention: TimeInterval, now: Date) -> RequestIndex {
-        var index = RequestIndex()
-        let cutoff = now.addingTimeInterval(-retention)
-        let marker = Array("\"eventType\":\"AwsApiCall\"".utf8)
-        struct Call: Decodable { var requestID: String?; var eventTime: String }
-        AuditLog.forEachLine(path: path, keep: keep) { line in
-            guard line.firstRange(of: marker) != nil, let call = try? JSONDecoder().decode(Call.self, from: Data(line)),
-                  let id = call.requestID, let time = ISO8601.parse(call.eventTime), time >= cutoff else { return }
-            index.insert(id, at: time)
-        }
-        return index
     }
 }
 

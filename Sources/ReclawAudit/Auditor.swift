@@ -1,8 +1,10 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
+internal import ReclawState
 
 /// Where audit events go besides the log file (the alert notifier).
 public protocol AuditSink: Sendable {
@@ -35,10 +37,14 @@ public final class Auditor: AWSCallObserver, ExecutionObserver, Sendable {
         var event = event
         if event.replica == nil { event.replica = replica }
         var failure: AuditLogError?
-        do {
-            try log?.append(event)
-        } catch {
-            failure = error
+        if let log {
+            // Off the threads that run tasks: the fsync holds up only this event's caller.
+            let written = event
+            do {
+                try await BlockingIO.run { () throws(AuditLogError) in try log.append(written) }
+            } catch {
+                failure = error
+            }
         }
         var metadata: Logger.Metadata = ["audit.event": "\(event.eventType.rawValue)", "audit.id": "\(event.eventID)"]
         if let d = event.deployment { metadata["deployment"] = "\(d)" }

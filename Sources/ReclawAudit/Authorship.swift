@@ -1,3 +1,4 @@
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 

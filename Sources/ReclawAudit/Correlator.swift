@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import ReclawAWS
 import ReclawJSON
+import ReclawTime
 
 /// How one audited AWS call relates to CloudTrail.
 public enum CorrelationStatus: String, Sendable, Codable {
@@ -79,7 +80,7 @@ public struct CloudTrailCorrelator: Sendable {
         self.deliveryWindow = deliveryWindow
     }
 
-    public func correlate(_ events: [AuditEvent], since: Date, now: Date = Date()) async throws(AWSError) -> CorrelationReport {
+    public func correlate(_ events: [AuditEvent], since: Date, now: Date = Clocks.date()) async throws(AWSError) -> CorrelationReport {
         let calls = events.filter { e in
             e.eventType == .awsApiCall && e.errorCode == nil && e.details?["readOnly"]?.boolValue != true && (e.date ?? .distantPast) >= since
         }
@@ -130,7 +131,7 @@ public struct DriftAttributor: Sendable {
     /// author only when its call can change the drifted attribute and acts on that resource
     /// (`Authorship`). Empty when CloudTrail has none yet.
     public func attribute(targets: [Authorship.Target], region: String, since: Date, ownRequestIDs: Set<String>,
-                          now: Date = Date()) async throws(AWSError) -> [AuditEvent.Attribution] {
+                          now: Date = Clocks.date()) async throws(AWSError) -> [AuditEvent.Attribution] {
         let cloudTrail = CloudTrailClient(client: client, region: region, pacer: pacers.pacer(for: region))
         var found: [String: AuditEvent.Attribution] = [:]
         let byResource = Dictionary(grouping: targets, by: \.resourceID)

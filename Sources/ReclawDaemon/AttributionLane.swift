@@ -1,5 +1,7 @@
 import Foundation
 import ReclawAudit
+import ReclawCatalog
+import ReclawController
 import ReclawEngine
 import ReclawState
 

@@ -44,19 +44,3 @@ extension ReconcileDaemon {
         metrics.forget(deployment: name)
     }
 }
-
-extension ReconcileDaemon.Core {
-    /// Every stalled deployment with why, for /healthz: a stall the status could not record first,
-    /// else the Stalled condition last written (`InvalidSpec: fix the spec; …`).
-    var stalledNotes: [String: String] {
-        var notes: [String: String] = [:]
-        for (name, conditions) in conditions {
-            guard let c = conditions.first(where: { $0.type == .stalled }), c.isTrue else { continue }
-            notes[name] = c.message.isEmpty ? c.reason.rawValue : "\(c.reason.rawValue): \(c.message)"
-        }
-        for (name, stall) in stalled where stall.reason != .notOwned {
-            notes[name] = "\(stall.reason.rawValue): \(stall.message)"
-        }
-        return notes
-    }
-}

@@ -1,15 +1,9 @@
 import Foundation
+import ReclawAlerts
 import ReclawAudit
-import ReclawEngine
+import ReclawController
 import ReclawProviderAWS
-import ReclawSpec
 import ReclawState
-
-/// What a drift check of several deployments found.
-struct DriftLaneResult: Sendable {
-    var outcomes: [String: DriftOutcome] = [:]
-    var findings: [DriftFinding] = []
-}
 
 extension ReconcileDaemon {
     /// The drift checker the lanes share: one attributor, so CloudTrail's rate holds across them.

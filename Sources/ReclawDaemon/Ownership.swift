@@ -1,5 +1,4 @@
 import Foundation
-import ReclawState
 
 /// With several replicas: which deployments this one works on, and how its state follows a
 /// deployment from replica to replica.

@@ -1,5 +1,5 @@
 import Foundation
-import ReclawState
+import ReclawController
 
 /// Whole passes run by hand, for `reclaw run --once` and for tests: each runs the same lanes the
 /// service runs, on everything due or not, and returns when done. Deployments busy in the

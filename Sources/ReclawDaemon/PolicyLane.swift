@@ -1,6 +1,8 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
+import ReclawController
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS

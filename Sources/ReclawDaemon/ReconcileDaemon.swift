@@ -1,11 +1,13 @@
 import Foundation
 import Logging
-import ReclawAWS
+import ReclawAlerts
 import ReclawAudit
-import ReclawEngine
+import ReclawTime
+import ReclawController
 import ReclawLease
+import ReclawOperations
 import ReclawProviderAWS
-import ReclawSpec
+import ReclawSource
 import ReclawState
 import ServiceLifecycle
 import Synchronization
@@ -24,7 +26,7 @@ public final class ReconcileDaemon: Service, Sendable {
     public let notifier: AlertNotifier?
     public let metrics: Metrics
     public let options: DaemonOptions
-    public let clock: any DaemonClock
+    public let clock: any TimeSource
     /// The replica's leases, when reclaw runs as several replicas: only deployments it holds are
     /// worked on.
     public let leases: LeaseManager?
@@ -33,67 +35,16 @@ public final class ReconcileDaemon: Service, Sendable {
     let attributor: DriftAttributor
 
     /// Everything the daemon remembers between jobs, behind one lock.
-    struct Core: Sendable {
-        var scheduler: WorkScheduler
-        var source = SourceState()
-        var alerts: AlertMemory
-        /// Deployments stopped because their state or their audit record cannot be written.
-        var stalled: [String: Stall] = [:]
-        /// Each deployment's conditions as last written to its status (see `ConditionSignals`).
-        var conditions: [String: [Condition]] = [:]
-        /// Drift found by the drift lane that a reconcile is about to correct, by deployment.
-        var findings: [String: DriftFinding] = [:]
-        /// Deployments whose spec left the repository, queued to be pruned.
-        var prunable: Set<String> = []
-        /// Changes CloudTrail's events reported, by deployment, and who waits for their checks.
-        var notices: [String: [ChangeNotice]] = [:]
-        var noticeWaits: [NoticeWait] = []
-        /// When each deployment's event-driven drift check is due: one per few seconds at most.
-        var noticeChecks = NoticeCoalescer()
-        /// Which deployment each known resource id, role name and parameter name belongs to.
-        var resourceIndex: [String: String] = [:]
-        /// With several replicas: the deployments whose lease this replica holds and whose state
-        /// it has adopted.
-        var owned: Set<String> = []
-        /// The resources an association, volume or rule id stands for (a route table association:
-        /// its subnet and table), so a change event naming only it is matched to their drift.
-        var resourceAliases: [String: Set<String>] = [:]
-        var health: HealthTracker
-        var shutdownStarted: Duration?
-        /// The newest revision refused for its signature, while no later one has verified.
-        var rejected: SignatureRefusal?
-        /// The verified-revision file that cannot be read: nothing is applied until it can.
-        var verifiedStateError: StateError?
-        /// The verified revision last recorded in the state directory.
-        var recordedVerified: VerifiedRevision?
-        /// The signer of the newest verified revision, for deployments whose status is first
-        /// written after it was fetched (a first apply).
-        var verified: (signer: VerifiedSigner, revision: String)?
-        /// The scheduler's adds and retries already counted in the metrics.
-        var countedQueue = (added: 0, retries: 0)
-    }
-
-    /// Why a deployment stopped, as shown in the log, metrics, health and alerts.
-    struct Stall: Sendable, Equatable {
-        var reason: ConditionReason
-        var message: String
-    }
-
-    /// What wakes the service loop.
-    enum Event: Sendable {
-        case wake
-        case fetched(Bool)
-        case reconciled(String, ReconcileOutcome)
-        case driftChecked([String], [String: DriftOutcome])
-        case attributed([String], [String: Duration])
-    }
+    typealias Core = ControllerState
+    typealias Stall = ControllerState.Stall
+    typealias Event = ControllerEvent
 
     let core: Mutex<Core>
     private let events: AsyncStream<Event>
     let post: AsyncStream<Event>.Continuation
 
     public init(source: SpecSource, reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
-                notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any DaemonClock = SystemClock(),
+                notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any TimeSource = SystemClock(),
                 leases: LeaseManager? = nil, logger: Logger) {
         self.source = source
         self.reconciler = reconciler
@@ -144,6 +95,11 @@ public final class ReconcileDaemon: Service, Sendable {
     // MARK: the service loop
 
     public func run() async throws {
+        // Everything the daemon starts reads time on the daemon's clock.
+        await Clocks.$current.withValue(clock) { await serve() }
+    }
+
+    private func serve() async {
         await withGracefulShutdownHandler {
             // Discarding: a job's task is freed when it ends. (A plain task group keeps every
             // finished child until its result is read, so a daemon that never stops would keep them all.)
@@ -157,7 +113,7 @@ public final class ReconcileDaemon: Service, Sendable {
                 for await event in events {
                     let now = clock.now()
                     let (jobs, done, overdue) = core.withLock { c -> ([Job], Bool, Bool) in
-                        Self.apply(event, to: &c, now: now)
+                        c.apply(event, now: now)
                         let jobs = c.scheduler.next(now: now)
                         let done = c.scheduler.shuttingDown && !c.scheduler.isBusy
                         let overdue = c.shutdownStarted.map { now - $0 > .seconds(25) } ?? false
@@ -205,22 +161,6 @@ public final class ReconcileDaemon: Service, Sendable {
         while !Task.isCancelled {
             do { try await clock.sleep(until: clock.now() + FreeMemory.period) } catch { return }
             FreeMemory.release()
-        }
-    }
-
-    private static func apply(_ event: Event, to c: inout Core, now: Duration) {
-        switch event {
-        case .wake: break
-        case .fetched(let ok):
-            c.scheduler.fetched(succeeded: ok, now: now)
-            c.health.fetchCompleted(at: now)
-        case .reconciled(let name, let outcome):
-            c.scheduler.reconciled(name, outcome, now: now)
-        case .driftChecked(let names, let outcomes):
-            c.scheduler.driftChecked(names, outcomes, now: now)
-            c.health.driftCompleted(at: now)
-        case .attributed(let names, let next):
-            c.scheduler.attributed(names, next: next, now: now)
         }
     }
 

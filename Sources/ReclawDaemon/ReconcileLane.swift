@@ -1,19 +1,11 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
+import ReclawController
 import ReclawEngine
 import ReclawProviderAWS
-import ReclawSpec
 import ReclawState
-
-/// What a batch of reconciles did, for `sourcePass`'s report.
-struct ReconcileReport: Sendable {
-    var applied: [String: ApplyResult] = [:]
-    var failures: [String] = []
-    var pruned: [String] = []
-    /// Deployments whose plan the policy command refused.
-    var policyDenied: [String] = []
-}
 
 extension ReconcileDaemon {
     /// Plans the items together (one batched observation per region and role), then applies each

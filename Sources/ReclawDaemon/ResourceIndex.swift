@@ -1,23 +1,16 @@
 import Foundation
 import ReclawAWS
 import ReclawEngine
-import ReclawJSON
+import ReclawEvents
 import ReclawLease
 import ReclawState
 
-/// Where a CloudTrail event about one of a deployment's resources should be handled.
-public enum EventRouting: Sendable, Equatable {
-    /// This daemon works on the deployment: its drift check is woken.
-    case here
-    /// The deployment is in the source but another replica holds its lease.
-    case elsewhere
-    /// The deployment is no longer in the source (or not read yet).
-    case nowhere
-}
-
 /// What the event listener asks of the daemon beyond `notice`: which deployments and regions there
 /// are, and more ways to tell which deployment a resource belongs to than what was applied.
-extension ReconcileDaemon {
+extension ReconcileDaemon: ChangeEventTarget {
+    /// The listener counts events in the daemon's metrics.
+    public var eventCounters: any EventCounters { metrics }
+
     /// Whether the source has been read once: before that, no deployment is known to map events to.
     public var hasReadSource: Bool { core.withLock { $0.source.loaded } }
 
@@ -29,12 +22,7 @@ extension ReconcileDaemon {
     }
 
     /// Whether this daemon handles `deployment`'s drift checks, another replica does, or none.
-    public func routing(_ deployment: String) -> EventRouting {
-        core.withLock { c in
-            if c.scheduler.tracked.contains(deployment) { return .here }
-            return c.source.specs[deployment] != nil ? .elsewhere : .nowhere
-        }
-    }
+    public func routing(_ deployment: String) -> EventRouting { core.withLock { $0.routing(deployment) } }
 
     /// Indexes every status in the state directory, so events can be mapped before the first
     /// reconcile of this run has observed each deployment.
@@ -66,65 +54,14 @@ extension ReconcileDaemon {
         }
     }
 
-    /// Remembers the ids an observation found (each resource's, and those of the associations,
-    /// volumes and route tables it names), so an event naming only one of them can be mapped.
-    func index(observed: ObservedDeployment) {
-        var ids: Set<String> = []
-        var aliases: [String: Set<String>] = [:]
-        for resource in observed.resources.values.joined() {
-            ids.insert(resource.id)
-            var named: Set<String> = []
-            Self.collectIDs(.object(resource.details), into: &named)
-            ids.formUnion(named)
-            for id in named where id != resource.id { aliases[id, default: []].insert(resource.id) }
-        }
-        let name = observed.deployment
-        core.withLock { c in
-            for id in ids { c.resourceIndex[id] = name }
-            for (alias, owners) in aliases { c.resourceAliases[alias, default: []].formUnion(owners) }
-        }
-    }
+    /// Remembers the ids an observation found, so an event naming only one of them can be mapped.
+    func index(observed: ObservedDeployment) { core.withLock { $0.index(observed: observed) } }
 
-    /// The resources these names stand for: themselves, and what an alias among them (an
-    /// association, a volume, a rule) belongs to.
-    func resources(named names: [String]) -> [String] {
-        core.withLock { c in
-            Array(Set(names).union(names.flatMap { c.resourceAliases[$0] ?? [] })).sorted()
-        }
-    }
+    /// The resources these names stand for: themselves, and what an alias among them belongs to.
+    public func resources(named names: [String]) -> [String] { core.withLock { $0.resources(named: names) } }
 
-    /// Remembers the rule, association, interface and volume ids an event about a deployment names
-    /// (a security group rule's `sgr-` id comes with its group's), so a later event naming only them maps too.
-    func index(eventNames names: [String], deployment: String) {
-        let learned = names.filter { name in Self.isAWSID(name) && Self.learnedPrefixes.contains { name.hasPrefix($0) } }
-        guard !learned.isEmpty else { return }
-        core.withLock { c in
-            // The known resources the same event named: what the learned ids belong to.
-            let owners = Set(names.filter { !learned.contains($0) && c.resourceIndex[$0] == deployment && Self.isAWSID($0) })
-            for id in learned where c.resourceIndex[id] == nil || c.resourceIndex[id] == deployment {
-                c.resourceIndex[id] = deployment
-                if !owners.isEmpty { c.resourceAliases[id, default: []].formUnion(owners) }
-            }
-        }
-    }
-
-    static let learnedPrefixes = ["sgr-", "rtbassoc-", "iip-assoc-", "eni-", "vol-"]
-
-    static func collectIDs(_ value: JSONValue, into ids: inout Set<String>) {
-        switch value {
-        case .string(let s): if isAWSID(s) { ids.insert(s) }
-        case .array(let a): for v in a { collectIDs(v, into: &ids) }
-        case .object(let o): for v in o.values { collectIDs(v, into: &ids) }
-        default: break
-        }
-    }
-
-    /// `vpc-0abc…`, `rtbassoc-…`, `iip-assoc-…`: lower-case words, then 8 to 17 hex digits. Images
-    /// are left out: one public AMI serves many deployments.
-    static func isAWSID(_ s: String) -> Bool {
-        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count >= 2, let last = parts.last, (8...17).contains(last.count), last.allSatisfy(\.isHexDigit),
-              last.allSatisfy({ !$0.isUppercase }), parts.first != "ami" else { return false }
-        return parts.dropLast().allSatisfy { !$0.isEmpty && $0.allSatisfy { $0 >= "a" && $0 <= "z" } }
+    /// Remembers the rule, association, interface and volume ids an event about a deployment names.
+    public func index(eventNames names: [String], deployment: String) {
+        core.withLock { $0.index(eventNames: names, deployment: deployment) }
     }
 }

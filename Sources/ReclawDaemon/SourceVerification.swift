@@ -1,7 +1,7 @@
 import Foundation
 import ReclawAudit
 import ReclawJSON
-import ReclawState
+import ReclawSignatures
 
 extension ReconcileDaemon {
     /// The newest revision was refused for its signature: nothing of it is applied, the revision

@@ -1,5 +1,7 @@
 import Foundation
 import ReclawAudit
+import ReclawController
+import ReclawSource
 import ReclawState
 
 extension ReconcileDaemon {

@@ -24,7 +24,7 @@ public struct DesiredAttribute: Sendable, Hashable, Codable {
     }
 }
 
-/// A reference to another component's resource id inside an attribute value: `{"$ref": "vpc"}`.
+/// A reference to another component's resource id inside an attribute value: `{"$ref": "network"}`.
 public enum Ref {
     public static func to(_ key: ComponentKey) -> JSONValue { ["$ref": .string(key)] }
 
@@ -63,7 +63,7 @@ public struct DesiredComponent: Sendable, Hashable, Codable {
     public var dependsOn: [ComponentKey]
     public var attributes: [String: DesiredAttribute]
     public var tags: [String: String]
-    /// A name the resource is found or created by, when it has one (IAM role, SSM parameter).
+    /// A name the resource is found or created by, when it has one (a role, a parameter).
     public var name: String?
 
     public init(key: ComponentKey, kind: ResourceKind, dependsOn: [ComponentKey] = [], attributes: [String: DesiredAttribute],

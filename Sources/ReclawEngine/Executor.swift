@@ -145,7 +145,7 @@ public struct Executor: Sendable {
         let deleteKeys = Set(deletions.map(\.key))
         let deleteDeps: (Step) -> [Step] = { step in
             // A deletion waits for the deletions of everything that depends on it.
-            deletions.filter { other in other != step && Components.dependencies(of: other.key).contains(step.key) && deleteKeys.contains(other.key) }
+            deletions.filter { other in other != step && (plan.dependencies[other.key] ?? []).contains(step.key) && deleteKeys.contains(other.key) }
         }
         let phase1 = await run(deletions, dependencies: deleteDeps, plan: plan, ids: ids, records: records) { step, context in
             guard let resource = resourcesByID["\(step.key)/\(step.resourceID ?? "")"] else { return nil }
@@ -169,7 +169,7 @@ public struct Executor: Sendable {
             }
             // A step built on a component that neither exists nor is being built (it is held back)
             // would act on an unresolved reference: held back too.
-            let deps = desired?[action.key]?.dependsOn ?? Components.dependencies(of: action.key)
+            let deps = desired?[action.key]?.dependsOn ?? plan.dependencies[action.key] ?? []
             if let missing = deps.first(where: { known[$0] == nil && !building.contains($0) && desired?[$0] != nil }) {
                 outcomes.append(StepOutcome(step: step, status: .blocked("held back: \(missing) is neither there nor being built"), resourceID: action.resourceID))
                 continue
@@ -178,7 +178,7 @@ public struct Executor: Sendable {
         }
         let buildKeys = Set(builds.map(\.key))
         let buildDeps: (Step) -> [Step] = { step in
-            let deps = desired?[step.key]?.dependsOn ?? Components.dependencies(of: step.key)
+            let deps = desired?[step.key]?.dependsOn ?? plan.dependencies[step.key] ?? []
             return builds.filter { deps.contains($0.key) && buildKeys.contains($0.key) }
         }
         let actionsByKey = Dictionary(runnable.filter { $0.kind != .delete }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
@@ -204,88 +204,6 @@ public struct Executor: Sendable {
             }
         }
         return ApplyResult(outcomes: outcomes, ids: await ids.all, recordFailure: records.first)
-    }
-
-    /// Runs steps as their dependencies finish, at most `concurrency` at once.
-    private func run(_ steps: [Step], dependencies: (Step) -> [Step], plan: Plan, ids: IDTable, records: RecordFailure,
-                     body: @escaping @Sendable (Step, StepContext) async throws -> String?) async -> [StepOutcome] {
-        var waiting = Dictionary(uniqueKeysWithValues: steps.map { ($0, Set(dependencies($0))) })
-        var outcomes: [Step: StepOutcome] = [:]
-        await withTaskGroup(of: StepOutcome.self) { group in
-            var running = 0
-            func ready() -> [Step] {
-                steps.filter { s in waiting[s] != nil && outcomes[s] == nil && waiting[s]!.allSatisfy { outcomes[$0] != nil } }
-            }
-            /// Starts what is ready, repeating while steps settle without running (skipped or held
-            /// back), since those make their dependents ready in turn.
-            func launchReady() async {
-                var settled = true
-                while settled {
-                    settled = false
-                    for step in ready() {
-                        guard running < concurrency else { return }
-                        let deps = waiting[step]!
-                        waiting[step] = nil
-                        if let failed = deps.first(where: { !(outcomes[$0]?.succeeded ?? false) }) {
-                            // Behind a step a shutdown held back, this one is held back too, not failed.
-                            var held = false
-                            if case .notStarted = outcomes[failed]?.status { held = true }
-                            outcomes[step] = StepOutcome(step: step, status: held ? .notStarted : .skipped("\(failed.key) did not complete"),
-                                                         resourceID: step.resourceID)
-                            settled = true
-                            continue
-                        }
-                        if shouldStop() || records.first != nil {
-                            outcomes[step] = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
-                            settled = true
-                            continue
-                        }
-                        running += 1
-                        let context = StepContext(deployment: plan.deployment, region: plan.region, planID: plan.id, revision: plan.revision,
-                                                  key: step.key, ids: await ids.all)
-                        group.addTask { [observer] in
-                            do {
-                                try await observer?.stepStarted(step, context: context)
-                            } catch {
-                                records.note("\(error)")
-                                return StepOutcome(step: step, status: .failed(message: "not started: its record cannot be written (\(error))",
-                                                                              code: "AuditUnavailable", requestID: nil), resourceID: step.resourceID)
-                            }
-                            let outcome: StepOutcome
-                            do {
-                                let id = try await body(step, context)
-                                outcome = StepOutcome(step: step, status: .succeeded, resourceID: id ?? step.resourceID)
-                            } catch where Task.isCancelled {
-                                // Cut short by a shutdown past its grace period (a wait for AWS, usually): not a
-                                // failure; what it created is tagged and journaled, so the next start resumes.
-                                outcome = StepOutcome(step: step, status: .notStarted, resourceID: step.resourceID)
-                            } catch {
-                                let reportable = error as? ReportableError
-                                outcome = StepOutcome(step: step, status: .failed(message: "\(error)", code: reportable?.errorCode, requestID: reportable?.errorRequestID),
-                                                      resourceID: step.resourceID)
-                            }
-                            do {
-                                try await observer?.stepFinished(outcome, context: context)
-                            } catch {
-                                records.note("\(error)")
-                            }
-                            return outcome
-                        }
-                    }
-                }
-            }
-            await launchReady()
-            while let outcome = await group.next() {
-                running -= 1
-                outcomes[outcome.step] = outcome
-                await launchReady()
-            }
-        }
-        // Anything left never became ready (a dependency cycle would be a bug; report it).
-        for step in steps where outcomes[step] == nil {
-            outcomes[step] = StepOutcome(step: step, status: .skipped("its dependencies never completed"), resourceID: step.resourceID)
-        }
-        return steps.compactMap { outcomes[$0] }
     }
 }
 

@@ -1,5 +1,5 @@
 /// Decides which of the resources carrying a component's tags *is* that component. Tags are a claim
-/// anyone with `ec2:CreateTags` can make; the id reclaw recorded when it created or adopted a
+/// anyone allowed to tag resources can make; the id reclaw recorded when it created or adopted a
 /// resource is not. So the recorded resource is kept, every other resource with the same
 /// deployment and component tags is a look-alike (reported, never used, never deleted), and tags
 /// alone pick a resource only when nothing is recorded and exactly one carries them.

@@ -5,12 +5,12 @@ import ReclawJSON
 public struct ObservedResource: Sendable, Hashable, Codable {
     public var key: ComponentKey
     public var kind: ResourceKind
-    /// The resource id (vpc-…, sg-…, a role or parameter name).
+    /// The resource id (as the provider names it: a generated id, a role or parameter name).
     public var id: String
     public var attributes: [String: JSONValue]
     /// Every tag on the resource.
     public var tags: [String: String]
-    /// Facts that are shown or used but never compared (ARNs, states, the AMI id, a newer AMI...).
+    /// Facts that are shown or used but never compared (full names, states, a resolved image, a newer image...).
     public var details: [String: JSONValue]
 
     public init(key: ComponentKey, kind: ResourceKind, id: String, attributes: [String: JSONValue] = [:], tags: [String: String] = [:],
@@ -62,9 +62,4 @@ public enum Normalize {
     }
 
     public static func strings(_ values: [String]) -> JSONValue { set(values.map { .string($0) }) }
-
-    /// Tags reclaw compares: all but AWS's own and reclaw's internal bookkeeping tags.
-    public static func comparableTags(_ tags: [String: String]) -> [String: String] {
-        tags.filter { !$0.key.lowercased().hasPrefix("aws:") && $0.key != DesiredGraphBuilder.imageTag && $0.key != DesiredGraphBuilder.configTag }
-    }
 }

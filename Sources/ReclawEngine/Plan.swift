@@ -1,5 +1,6 @@
 import Foundation
 import ReclawJSON
+import ReclawTime
 
 /// One attribute's change, `before → after`; sensitive values are never kept.
 public struct AttributeChange: Sendable, Hashable, Codable {
@@ -71,6 +72,17 @@ public struct Action: Sendable, Hashable, Codable {
         case unidentified
     }
 
+    /// Why an action is what it is, as a value (the `reasons` say it in words): plan JSON's
+    /// `action_reason` comes from it.
+    public enum Cause: String, Sendable, Codable, Hashable {
+        /// A replacement: something changed that cannot change in place.
+        case cannotUpdate
+        /// A deletion of a component the spec no longer has.
+        case noLongerInSpec
+        /// A deletion of the whole deployment.
+        case destroying
+    }
+
     /// Why the action will not be applied (a replacement without allowReplace, a volume that cannot shrink).
     public var blocked: String?
     public var blockKind: BlockKind?
@@ -78,9 +90,12 @@ public struct Action: Sendable, Hashable, Codable {
     public var before: ResourceValues?
     /// The whole resource as the action leaves it (nil when it is deleted).
     public var after: ResourceValues?
+    /// Why, as a value (nil: nothing beyond the kind of action).
+    public var cause: Cause?
 
     public init(key: ComponentKey, resourceKind: ResourceKind, kind: Kind, resourceID: String? = nil, changes: [AttributeChange] = [],
-                reasons: [String] = [], blocked: String? = nil, blockKind: BlockKind? = nil, before: ResourceValues? = nil, after: ResourceValues? = nil) {
+                reasons: [String] = [], blocked: String? = nil, blockKind: BlockKind? = nil, before: ResourceValues? = nil, after: ResourceValues? = nil,
+                cause: Cause? = nil) {
         self.key = key
         self.resourceKind = resourceKind
         self.kind = kind
@@ -91,6 +106,7 @@ public struct Action: Sendable, Hashable, Codable {
         self.blockKind = blocked == nil ? nil : blockKind ?? .replacement
         self.before = before
         self.after = after
+        self.cause = cause ?? (kind == .replace ? .cannotUpdate : nil)
     }
 }
 
@@ -126,9 +142,15 @@ public struct Plan: Sendable, Hashable, Codable {
     public var notes: [String]
     /// Resources that carry a component's tags without being reclaw's: reported, never touched.
     public var lookAlikes: [LookAlike]
+    /// The kind of every component the plan names, as its provider declared it.
+    public var kinds: [ComponentKey: ResourceKind]
+    /// What each component the plan names depends on, as its provider declared it: the order of
+    /// deletions when no desired graph says it.
+    public var dependencies: [ComponentKey: [ComponentKey]]
 
     public init(id: String = UUID().uuidString.lowercased(), deployment: String, revision: String, region: String,
-                createdAt: Date = Date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = [], lookAlikes: [LookAlike] = []) {
+                createdAt: Date = Clocks.date(), actions: [Action], drift: [DriftItem] = [], notes: [String] = [], lookAlikes: [LookAlike] = [],
+                kinds: [ComponentKey: ResourceKind] = [:], dependencies: [ComponentKey: [ComponentKey]] = [:]) {
         self.id = id
         self.deployment = deployment
         self.revision = revision
@@ -138,6 +160,8 @@ public struct Plan: Sendable, Hashable, Codable {
         self.drift = drift
         self.notes = notes
         self.lookAlikes = lookAlikes
+        self.kinds = kinds
+        self.dependencies = dependencies
     }
 
     /// The actions that change something, and those held back (which the plan must show and an

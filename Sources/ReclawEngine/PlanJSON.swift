@@ -64,17 +64,22 @@ public enum PlanJSON {
         }
         var o = words.address(deployment: plan.deployment, key: a.key, kind: a.resourceKind)
         o["change"] = .object(change)
-        if a.kind == .replace {
-            o["action_reason"] = "replace_because_cannot_update"
-        } else if a.kind == .delete, a.reasons.contains("no longer in the spec") {
-            o["action_reason"] = "delete_because_no_resource_config"
-        }
+        if let reason = actionReason(a) { o["action_reason"] = .string(reason) }
         o["resource_id"] = a.resourceID.map { .string($0) } ?? .null
         o["reasons"] = .array(a.reasons.map { .string($0) })
         if let blocked = a.blocked { o["blocked"] = .string(blocked) }
         o["plan_id"] = .string(plan.id)
         o["revision"] = .string(plan.revision)
         return .object(o)
+    }
+
+    /// Terraform's `action_reason`, from the action's cause.
+    static func actionReason(_ a: Action) -> String? {
+        switch a.cause {
+        case .cannotUpdate?: return a.kind == .replace ? "replace_because_cannot_update" : nil
+        case .noLongerInSpec?: return a.kind == .delete ? "delete_because_no_resource_config" : nil
+        case .destroying?, nil: return nil
+        }
     }
 
     /// Changes made outside reclaw since the last apply, one entry per resource: `before` is what
@@ -91,7 +96,7 @@ public enum PlanJSON {
             let items = byKey[key]!
             let action = plan.actions.first { $0.key == key && $0.before != nil && (items[0].resourceID == nil || $0.resourceID == items[0].resourceID) }
                 ?? plan.actions.first { $0.key == key }
-            let kind = action?.resourceKind ?? Components.kind(of: key) ?? .vpc
+            let kind = action?.resourceKind ?? plan.kinds[key] ?? ResourceKind(key)
             var o = words.address(deployment: plan.deployment, key: key, kind: kind)
             let change: [String: JSONValue]
             if items.contains(where: { $0.attribute == "(resource)" }) {

@@ -7,7 +7,7 @@ public protocol PlanVocabulary: Sendable {
     /// `provider_name` of every resource.
     var providerName: String { get }
 
-    /// The resource type of a kind (`aws_security_group`).
+    /// The resource type of a kind (in Terraform's words, the type of its resource block).
     func type(of kind: ResourceKind) -> String
 
     /// A resource's whole attribute object in the provider's names and shapes, from reclaw's

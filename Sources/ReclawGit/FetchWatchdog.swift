@@ -1,5 +1,6 @@
 import Foundation
 internal import CGit2
+import ReclawTime
 
 /// How long a fetch may wait and how much it may receive. libgit2 1.5 has no timeouts of its own
 /// (its sockets block in connect() and recv() for as long as the remote stays silent).
@@ -34,14 +35,14 @@ public struct GitFetchLimits: Sendable, Hashable {
 final class FetchWatchdog: @unchecked Sendable {
     let limits: GitFetchLimits
     let remotePort: Int?
-    let now: @Sendable () -> ContinuousClock.Instant
-    let started: ContinuousClock.Instant
+    let now: @Sendable () -> Duration
+    let started: Duration
     let tick: Duration
     private let threadID: Int32
     private let socketsBefore: Set<UInt64>
     private let condition = NSCondition()
     private var finished = false
-    private var connecting: (fd: Int32, since: ContinuousClock.Instant)?
+    private var connecting: (fd: Int32, since: Duration)?
     private var _connectTimedOut = false
     private var _expired = false
     private var _receivedTooMuch = false
@@ -49,7 +50,7 @@ final class FetchWatchdog: @unchecked Sendable {
 
     /// Call on the thread that will run the fetch.
     init(limits: GitFetchLimits, remotePort: Int?, tick: Duration = .milliseconds(50),
-         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
+         now: @escaping @Sendable () -> Duration = { Clocks.now() }) {
         self.limits = limits
         self.remotePort = remotePort
         self.now = now
@@ -59,7 +60,7 @@ final class FetchWatchdog: @unchecked Sendable {
         socketsBefore = Set(OpenSockets.list().map(\.inode))
     }
 
-    var deadline: ContinuousClock.Instant { started + limits.timeout }
+    var deadline: Duration { started + limits.timeout }
 
     /// Starts watching; `finish` stops it.
     func start() {
@@ -101,7 +102,7 @@ final class FetchWatchdog: @unchecked Sendable {
         defer { condition.unlock() }
         while !finished {
             let seconds = Double(tick.components.seconds) + Double(tick.components.attoseconds) / 1e18
-            _ = condition.wait(until: Date().addingTimeInterval(seconds))
+            _ = condition.wait(until: Clocks.date().addingTimeInterval(seconds))
             if finished { break }
             inspect()
         }

@@ -1,5 +1,6 @@
 internal import CCurl
 internal import CCurlShim
+import ReclawTime
 
 /// Owns one curl easy handle and what it points to (header list, error buffer, response buffers).
 final class CurlEasy {
@@ -8,7 +9,8 @@ final class CurlEasy {
     private let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
     let host: String
     /// See `HTTPRequest.notAfter`.
-    let notAfter: ContinuousClock.Instant?
+    let notAfter: Duration?
+    let clock: any TimeSource
     let timeout: Duration
     var status = 0
     var responseHeaders: [(name: String, value: String)] = []
@@ -17,6 +19,7 @@ final class CurlEasy {
     init(request: HTTPRequest) throws(HTTPError) {
         host = Self.hostPart(of: request.url)
         notAfter = request.notAfter
+        clock = request.clock
         timeout = request.timeout
         guard let h = curl_easy_init() else {
             errorBuffer.deallocate()
@@ -35,9 +38,9 @@ final class CurlEasy {
 
     /// Shortens the transfer's whole timeout to what is left before `notAfter`; false when nothing
     /// is left (then the transfer must not start). Called on the loop thread, as it is added.
-    func fitDeadline(now: ContinuousClock.Instant) -> Bool {
+    func fitDeadline() -> Bool {
         guard let notAfter else { return true }
-        let left = notAfter - now
+        let left = notAfter - clock.now()
         guard left > .milliseconds(1) else { return false }
         return reclaw_curl_easy_setopt_long(handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(min(timeout, left))) == CURLE_OK
     }

@@ -118,7 +118,7 @@ final class CurlMultiLoop: @unchecked Sendable {
             for t in adds {
                 if t.cancelled.withLock({ $0 }) {
                     t.completeCancelled()
-                } else if !t.easy.fitDeadline(now: .now) {
+                } else if !t.easy.fitDeadline() {
                     t.completePastDeadline()
                 } else {
                     active[t.easy.handle] = t

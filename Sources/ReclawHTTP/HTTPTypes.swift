@@ -1,3 +1,5 @@
+import ReclawTime
+
 /// One HTTP request as reclaw sends it: everything curl needs, nothing more.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -8,15 +10,17 @@ public struct HTTPRequest: Sendable {
     public var connectTimeout: Duration
     /// Longest wait for the whole exchange.
     public var timeout: Duration
-    /// The request is not sent once this instant (the process's monotonic clock) has passed, checked
-    /// on curl's thread as the transfer is handed to libcurl, and the exchange ends there: a call
-    /// allowed only under a lease never starts, nor runs on, after the lease's renew deadline.
-    public var notAfter: ContinuousClock.Instant?
+    /// The request is not sent once this instant (on `clock`) has passed, checked on curl's thread
+    /// as the transfer is handed to libcurl, and the exchange ends there: a call allowed only under
+    /// a lease never starts, nor runs on, after the lease's renew deadline.
+    public var notAfter: Duration?
+    /// The clock `notAfter` is read on: the caller's (curl's thread has no task to ask).
+    public var clock: any TimeSource
 
     public init(
         method: String = "GET", url: String, headers: [(name: String, value: String)] = [],
         body: [UInt8] = [], connectTimeout: Duration = .seconds(10), timeout: Duration = .seconds(60),
-        notAfter: ContinuousClock.Instant? = nil
+        notAfter: Duration? = nil, clock: any TimeSource = Clocks.current
     ) {
         self.method = method
         self.url = url
@@ -25,6 +29,7 @@ public struct HTTPRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.notAfter = notAfter
+        self.clock = clock
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAWS
 import ReclawJSON
+import ReclawTime
 
 /// The lease table in DynamoDB: one item per replica (`replica#ID`) and one per deployment
 /// (`lease#NAME`), keyed by `pk`. Every lease write is conditional on the record version (or the
@@ -122,13 +123,13 @@ public struct DynamoLeaseTable: Sendable {
         if try await dynamo.tableStatus(table) == nil {
             try await dynamo.createTable(table, key: "pk")
         }
-        let deadline = ContinuousClock.now + timeout
+        let deadline = Clocks.now() + timeout
         while try await dynamo.tableStatus(table) != "ACTIVE" {
-            guard ContinuousClock.now < deadline else {
+            guard Clocks.now() < deadline else {
                 throw AWSError(kind: .service, code: "WaiterTimeout", message: "the table \(table) did not become ACTIVE within \(timeout)",
                                service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
             }
-            do { try await Task.sleep(for: pollEvery) } catch {
+            do { try await Clocks.sleep(for: pollEvery) } catch {
                 throw AWSError.cancelled(service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
             }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawState
@@ -40,11 +41,20 @@ public struct AWSDriver: ActionDriver {
 
     /// Every create is journaled: if reclaw stops while it is in flight, the next run knows to look
     /// for what it made before making another.
+    /// The journal and the record are durable files, written off the threads that run tasks
+    /// (`BlockingIO`) so the other steps go on while this one waits for the disk.
     public func create(_ component: DesiredComponent, context: StepContext) async throws -> String {
-        _ = try journal?.begin(deployment: context.deployment, component: component.key, planID: context.planID)
+        let key = component.key
+        if let journal {
+            _ = try await BlockingIO.run { () throws(StateError) in
+                try journal.begin(deployment: context.deployment, component: key, planID: context.planID)
+            }
+        }
         let id = try await dispatchCreate(component, context: context)
-        try recordCreated?(component.key, id)
-        try journal?.end(deployment: context.deployment, component: component.key)
+        if let recordCreated { try await BlockingIO.run { () throws in try recordCreated(key, id) } }
+        if let journal {
+            try await BlockingIO.run { () throws(StateError) in try journal.end(deployment: context.deployment, component: key) }
+        }
         return id
     }
 
@@ -60,6 +70,7 @@ public struct AWSDriver: ActionDriver {
         case .instanceProfile: return try await createInstanceProfile(component, context)
         case .parameter: return try await createParameter(component, context)
         case .instance: return try await createInstance(component, context)
+        default: throw unknownKind(component.kind, context)
         }
     }
 
@@ -77,6 +88,7 @@ public struct AWSDriver: ActionDriver {
         case .instanceProfile: try await updateInstanceProfile(component, current, changed, context)
         case .parameter: try await updateParameter(component, current, changed, context)
         case .instance: try await updateInstance(component, current, changed, context)
+        default: throw unknownKind(component.kind, context)
         }
         if changes.contains(where: { $0.attribute.hasPrefix("tags.") }) {
             try await updateTags(component, current, context)
@@ -96,7 +108,14 @@ public struct AWSDriver: ActionDriver {
         case .instanceProfile: try await deleteInstanceProfile(resource, context)
         case .parameter: try await ssm(context).deleteParameters([resource.id])
         case .instance: try await deleteInstance(resource, context)
+        default: throw unknownKind(resource.kind, context)
         }
+    }
+
+    /// A kind the catalog does not declare: nothing to call.
+    func unknownKind(_ kind: ResourceKind, _ context: StepContext) -> AWSError {
+        AWSError(kind: .service, code: "UnknownKind", message: "reclaw has no driver for resources of kind \(kind)", service: "reclaw",
+                 operation: "dispatch", region: context.region)
     }
 
     /// reclaw never modifies or deletes a resource that lacks its deployment tag, unless it is the
@@ -157,12 +176,12 @@ func absent(_ body: () async throws(AWSError) -> Void) async throws(AWSError) ->
 }
 
 extension DesiredComponent {
-    func string(_ name: String) -> String? { attributes[name]?.value.stringValue }
-    func bool(_ name: String) -> Bool? { attributes[name]?.value.boolValue }
-    func int(_ name: String) -> Int? { attributes[name]?.value.intValue }
-    func strings(_ name: String) -> [String] { attributes[name]?.value.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func string(_ key: AttributeKey) -> String? { self[key]?.value.stringValue }
+    func bool(_ key: AttributeKey) -> Bool? { self[key]?.value.boolValue }
+    func int(_ key: AttributeKey) -> Int? { self[key]?.value.intValue }
+    func strings(_ key: AttributeKey) -> [String] { self[key]?.value.arrayValue?.compactMap(\.stringValue) ?? [] }
 }
 
 extension ObservedResource {
-    func strings(_ name: String) -> [String] { attributes[name]?.arrayValue?.compactMap(\.stringValue) ?? [] }
+    func strings(_ key: AttributeKey) -> [String] { self[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 }

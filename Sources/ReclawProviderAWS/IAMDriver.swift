@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -9,19 +10,19 @@ extension AWSDriver {
         let iam = iam(c)
         let name = d.name!
         do {
-            try await iam.createRole(name: name, path: d.string("path") ?? DesiredGraphBuilder.iamPath,
-                                     trustPolicy: d.attributes["trustPolicy"]!.value, description: "OpenClaw instance role of reclaw deployment \(c.deployment)",
-                                     permissionsBoundary: d.string("permissionsBoundary"), tags: d.tags)
+            try await iam.createRole(name: name, path: d.string(.path) ?? DesiredGraphBuilder.iamPath,
+                                     trustPolicy: d[.trustPolicy]!.value, description: "OpenClaw instance role of reclaw deployment \(c.deployment)",
+                                     permissionsBoundary: d.string(.permissionsBoundary), tags: d.tags)
         } catch {
             guard error.code == "EntityAlreadyExists" else { throw error }
             throw AWSError(kind: .service, code: "NotOwned", message: "an IAM role named \(name) already exists and is not managed by reclaw (no \(OwnershipTags.deployment) tag); reclaw will not adopt it",
                            service: "iam", operation: "CreateRole", region: c.region, requestID: error.requestID)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for (policy, document) in d.attributes["inlinePolicies"]?.value.objectValue ?? [:] {
+            for (policy, document) in d[.inlinePolicies]?.value.objectValue ?? [:] {
                 group.addTask { try await iam.putRolePolicy(role: name, name: policy, document) }
             }
-            for arn in d.strings("managedPolicies") {
+            for arn in d.strings(.managedPolicies) {
                 group.addTask { try await iam.attachRolePolicy(role: name, arn: arn) }
             }
             try await group.waitForAll()
@@ -32,18 +33,18 @@ extension AWSDriver {
     func updateRole(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
         let iam = iam(c)
         // First: the shipped IAM policy lets reclaw change a role's policies only once it carries the boundary.
-        if changed.contains("permissionsBoundary"), let boundary = d.string("permissionsBoundary") {
+        if changed.contains(.permissionsBoundary), let boundary = d.string(.permissionsBoundary) {
             try await iam.putRolePermissionsBoundary(role: r.id, arn: boundary)
         }
-        if changed.contains("trustPolicy") { try await iam.updateTrustPolicy(role: r.id, d.attributes["trustPolicy"]!.value) }
-        if changed.contains("inlinePolicies") {
-            let want = d.attributes["inlinePolicies"]?.value.objectValue ?? [:]
-            let have = r.attributes["inlinePolicies"]?.objectValue ?? [:]
+        if changed.contains(.trustPolicy) { try await iam.updateTrustPolicy(role: r.id, d[.trustPolicy]!.value) }
+        if changed.contains(.inlinePolicies) {
+            let want = d[.inlinePolicies]?.value.objectValue ?? [:]
+            let have = r[.inlinePolicies]?.objectValue ?? [:]
             for (name, document) in want where have[name] != document { try await iam.putRolePolicy(role: r.id, name: name, document) }
             for name in have.keys where want[name] == nil { try await iam.deleteRolePolicy(role: r.id, name: name) }
         }
-        if changed.contains("managedPolicies") {
-            let want = Set(d.strings("managedPolicies")), have = Set(r.strings("managedPolicies"))
+        if changed.contains(.managedPolicies) {
+            let want = Set(d.strings(.managedPolicies)), have = Set(r.strings(.managedPolicies))
             for arn in want.subtracting(have).sorted() { try await iam.attachRolePolicy(role: r.id, arn: arn) }
             for arn in have.subtracting(want).sorted() { try await iam.detachRolePolicy(role: r.id, arn: arn) }
         }
@@ -54,8 +55,8 @@ extension AWSDriver {
         for profile in r.details["instanceProfiles"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             _ = try await absent { () async throws(AWSError) in try await iam.removeRole(r.id, fromProfile: profile) }
         }
-        for arn in r.strings("managedPolicies") { try await iam.detachRolePolicy(role: r.id, arn: arn) }
-        for name in (r.attributes["inlinePolicies"]?.objectValue ?? [:]).keys { try await iam.deleteRolePolicy(role: r.id, name: name) }
+        for arn in r.strings(.managedPolicies) { try await iam.detachRolePolicy(role: r.id, arn: arn) }
+        for name in (r[.inlinePolicies]?.objectValue ?? [:]).keys { try await iam.deleteRolePolicy(role: r.id, name: name) }
         _ = try await absent { () async throws(AWSError) in try await iam.deleteRole(r.id) }
     }
 
@@ -63,7 +64,7 @@ extension AWSDriver {
         let iam = iam(c)
         let name = d.name!
         do {
-            try await iam.createInstanceProfile(name: name, path: d.string("path") ?? DesiredGraphBuilder.iamPath, tags: d.tags)
+            try await iam.createInstanceProfile(name: name, path: d.string(.path) ?? DesiredGraphBuilder.iamPath, tags: d.tags)
             // Made with these tags: the next observation need not read them back (ListInstanceProfileTags).
             await slowAttributes?.store([name: [AWSObserver.profileTagsKey: .object(d.tags.mapValues { .string($0) })]])
         } catch {
@@ -75,19 +76,19 @@ extension AWSDriver {
                                service: "iam", operation: "CreateInstanceProfile", region: c.region, requestID: error.requestID)
             }
         }
-        for role in d.strings("roles") { try await iam.addRole(role, toProfile: name) }
+        for role in d.strings(.roles) { try await iam.addRole(role, toProfile: name) }
         return name
     }
 
     func updateInstanceProfile(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        guard changed.contains("roles") else { return }
-        let want = Set(d.strings("roles")), have = Set(r.strings("roles"))
+        guard changed.contains(.roles) else { return }
+        let want = Set(d.strings(.roles)), have = Set(r.strings(.roles))
         for role in have.subtracting(want) { try await iam(c).removeRole(role, fromProfile: r.id) }
         for role in want.subtracting(have) { try await iam(c).addRole(role, toProfile: r.id) }
     }
 
     func deleteInstanceProfile(_ r: ObservedResource, _ c: StepContext) async throws {
-        for role in r.strings("roles") {
+        for role in r.strings(.roles) {
             _ = try await absent { () async throws(AWSError) in try await iam(c).removeRole(role, fromProfile: r.id) }
         }
         _ = try await absent { () async throws(AWSError) in try await iam(c).deleteInstanceProfile(r.id) }

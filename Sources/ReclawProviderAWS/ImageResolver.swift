@@ -1,4 +1,5 @@
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -35,9 +36,9 @@ struct ImageResolver {
     static func recording(_ image: EC2.Image, in graph: DesiredGraph) -> DesiredGraph {
         var graph = graph
         guard let i = graph.components.firstIndex(where: { $0.key == Components.instance }) else { return graph }
-        graph.components[i].attributes["imageId"] = DesiredAttribute(.string(image.id), .createOnly)
-        graph.components[i].attributes["imageArchitecture"] = DesiredAttribute(.string(image.architecture), .createOnly)
-        graph.components[i].attributes["rootDeviceName"] = DesiredAttribute(.string(image.rootDeviceName), .createOnly)
+        graph.components[i][.imageId] = DesiredAttribute(.string(image.id), .createOnly)
+        graph.components[i][.imageArchitecture] = DesiredAttribute(.string(image.architecture), .createOnly)
+        graph.components[i][.rootDeviceName] = DesiredAttribute(.string(image.rootDeviceName), .createOnly)
         return graph
     }
 }

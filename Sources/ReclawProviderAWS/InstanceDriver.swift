@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -10,16 +11,16 @@ import ReclawSpec
 extension AWSDriver {
     func createInstance(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
-        let reference = d.string("image")!
+        let reference = d.string(.image)!
         // The plan normally resolved the image already; resolve it here when it could not.
         let image: EC2.Image
-        if let id = d.string("imageId"), let architecture = d.string("imageArchitecture"), let root = d.string("rootDeviceName") {
+        if let id = d.string(.imageId), let architecture = d.string(.imageArchitecture), let root = d.string(.rootDeviceName) {
             image = EC2.Image(id: id, architecture: architecture, name: "", rootDeviceName: root, creationDate: "")
         } else {
             image = try await ImageResolver(client: client, region: c.region, context: callContext(c), cache: ImageCache()).resolve(reference)
         }
         let imageId = image.id
-        let type = d.string("instanceType")!
+        let type = d.string(.instanceType)!
         let wanted = InstanceTypes.architecture(of: type).ec2Name
         guard image.architecture == wanted else {
             throw AWSError(kind: .service, code: "ArchitectureMismatch", message: "\(type) runs \(wanted) but image \(imageId) is \(image.architecture)",
@@ -27,14 +28,14 @@ extension AWSDriver {
         }
         var tags = d.tags
         tags[DesiredGraphBuilder.imageTag] = reference
-        tags[DesiredGraphBuilder.configTag] = d.string("config")
+        tags[DesiredGraphBuilder.configTag] = d.string(.config)
         var volumeTags = d.tags
         volumeTags[OwnershipTags.name] = "\(c.deployment)-instance-root"
         let token = try journal?.begin(deployment: c.deployment, component: d.key, planID: c.planID) ?? UUID().uuidString
         let launch = EC2Client.Launch(
-            imageId: imageId, instanceType: type, subnetId: d.string("subnet")!, securityGroupIds: d.strings("securityGroups"),
-            instanceProfileName: d.string("instanceProfile")!, rootDeviceName: image.rootDeviceName, rootVolumeGiB: d.int("rootVolumeGiB") ?? 30,
-            keyName: d.string("keyName"), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
+            imageId: imageId, instanceType: type, subnetId: d.string(.subnet)!, securityGroupIds: d.strings(.securityGroups),
+            instanceProfileName: d.string(.instanceProfile)!, rootDeviceName: image.rootDeviceName, rootVolumeGiB: d.int(.rootVolumeGiB) ?? 30,
+            keyName: d.string(.keyName), userData: UserData.encoded(deployment: c.deployment, region: c.region), clientToken: token,
             tags: tags, volumeTags: volumeTags)
         // A new instance profile takes a few seconds to be usable by EC2.
         let id = try await whenProfilePropagated(launch.instanceProfileName) { () async throws(AWSError) -> String in
@@ -54,7 +55,7 @@ extension AWSDriver {
 
     func updateInstance(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
         let ec2 = ec2(c)
-        if changed.contains("instanceType"), let type = d.string("instanceType") {
+        if changed.contains(.instanceType), let type = d.string(.instanceType) {
             let wasRunning = r.details["state"]?.stringValue != "stopped"
             try await ec2.instanceAction("StopInstances", r.id)
             try await waitForInstance(r.id, states: ["stopped"], c)
@@ -64,31 +65,31 @@ extension AWSDriver {
                 try await waitForInstance(r.id, states: ["running"], c)
             }
         }
-        if changed.contains("securityGroups") {
+        if changed.contains(.securityGroups) {
             var p = QueryParams()
             p.add("InstanceId", r.id)
-            p.addList("GroupId", d.strings("securityGroups"))
+            p.addList("GroupId", d.strings(.securityGroups))
             _ = try await client.query(.ec2, "ModifyInstanceAttribute", region: c.region, p, context: callContext(c))
         }
-        if changed.contains("httpTokens") {
+        if changed.contains(.httpTokens) {
             _ = try await client.query(.ec2, "ModifyInstanceMetadataOptions", region: c.region,
-                                       ["InstanceId": r.id, "HttpTokens": d.string("httpTokens") ?? "required", "HttpEndpoint": "enabled"], context: callContext(c))
+                                       ["InstanceId": r.id, "HttpTokens": d.string(.httpTokens) ?? "required", "HttpEndpoint": "enabled"], context: callContext(c))
         }
-        if changed.contains("instanceProfile"), let profile = d.string("instanceProfile") {
+        if changed.contains(.instanceProfile), let profile = d.string(.instanceProfile) {
             try await associateProfile(profile, with: r.id, c)
         }
-        if changed.contains("rootVolumeGiB"), let size = d.int("rootVolumeGiB"), let volume = r.details["volumeId"]?.stringValue {
+        if changed.contains(.rootVolumeGiB), let size = d.int(.rootVolumeGiB), let volume = r.details["volumeId"]?.stringValue {
             try await ec2.modifyVolumeSize(volume, size: size)
         }
-        if changed.contains("rootVolumeType"), let type = d.string("rootVolumeType"), let volume = r.details["volumeId"]?.stringValue {
+        if changed.contains(.rootVolumeType), let type = d.string(.rootVolumeType), let volume = r.details["volumeId"]?.stringValue {
             // EBS allows one modification per volume at a time: wait out one in progress (a resize just made).
             try await waiter.retrying("ModifyVolume \(volume)", on: ["IncorrectModificationState"]) { () async throws(AWSError) in
                 try await ec2.modifyVolumeType(volume, type: type)
             }
         }
-        if changed.contains("config") {
+        if changed.contains(.config) {
             try await converge(r.id, c)
-            try await ec2.createTags([r.id], [DesiredGraphBuilder.configTag: d.string("config") ?? ""])
+            try await ec2.createTags([r.id], [DesiredGraphBuilder.configTag: d.string(.config) ?? ""])
         }
     }
 

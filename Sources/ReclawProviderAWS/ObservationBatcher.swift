@@ -1,4 +1,5 @@
 import ReclawAWS
+import ReclawTime
 
 /// Shares one region-wide observation among the plans that ask for one within a short window, so
 /// jobs started together (a rollout, a burst of events) read each region once instead of once
@@ -28,7 +29,7 @@ actor ObservationBatcher {
     private var pending: [Key: Pending] = [:]
     private let sleep: @Sendable (Duration) async -> Void
 
-    init(sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
+    init(sleep: @escaping @Sendable (Duration) async -> Void = { try? await Clocks.sleep(for: $0) }) {
         self.sleep = sleep
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -7,7 +8,7 @@ import ReclawJSON
 extension AWSObserver {
 
     static func vpc(_ v: EC2.Vpc, _ key: ComponentKey, dns: SlowAttributeCache.Entry?) -> ObservedResource {
-        var attributes: [String: JSONValue] = ["cidr": .string(v.cidrBlock)]
+        var attributes: [String: JSONValue] = [AttributeKey.cidr.rawValue: .string(v.cidrBlock)]
         var details: [String: JSONValue] = ["state": .string(v.state)]
         if let dns {
             for (name, value) in dns.values { attributes[name] = value }
@@ -36,14 +37,14 @@ extension AWSObserver {
                 ["destination": .string(r.destination), "gateway": r.gatewayId.map { .string($0) } ?? .null]
             }
         }
-        return ObservedResource(key: key, kind: .subnet, id: s.id, attributes: [
-            "vpc": .string(s.vpcId), "cidr": .string(s.cidrBlock), "availabilityZone": .string(s.availabilityZone),
-            "mapPublicIpOnLaunch": .bool(s.mapPublicIpOnLaunch), "internetGatewayRoutes": Normalize.set(internetRoutes),
+        return ObservedResource(key: key, kind: .subnet, id: s.id, typed: [
+            .vpc: .string(s.vpcId), .cidr: .string(s.cidrBlock), .availabilityZone: .string(s.availabilityZone),
+            .mapPublicIpOnLaunch: .bool(s.mapPublicIpOnLaunch), .internetGatewayRoutes: Normalize.set(internetRoutes),
         ], tags: s.tags, details: details)
     }
 
     static func gateway(_ g: EC2.InternetGateway, _ key: ComponentKey) -> ObservedResource {
-        ObservedResource(key: key, kind: .internetGateway, id: g.id, attributes: ["vpc": g.attachedVpcs.first.map { .string($0) } ?? .null],
+        ObservedResource(key: key, kind: .internetGateway, id: g.id, typed: [.vpc: g.attachedVpcs.first.map { .string($0) } ?? .null],
                          tags: g.tags, details: ["attachedVpcs": Normalize.strings(g.attachedVpcs)])
     }
 
@@ -53,8 +54,8 @@ extension AWSObserver {
             ["destination": .string(r.destination), "gateway": r.gatewayId.map { .string($0) } ?? .null]
         }
         let associations = t.associations.filter { !$0.main }
-        return ObservedResource(key: key, kind: .routeTable, id: t.id, attributes: [
-            "vpc": .string(t.vpcId), "routes": Normalize.set(routes), "subnets": Normalize.strings(associations.compactMap(\.subnetId)),
+        return ObservedResource(key: key, kind: .routeTable, id: t.id, typed: [
+            .vpc: .string(t.vpcId), .routes: Normalize.set(routes), .subnets: Normalize.strings(associations.compactMap(\.subnetId)),
         ], tags: t.tags, details: ["associations": .object(Dictionary(associations.compactMap { a in a.subnetId.map { ($0, JSONValue.string(a.id)) } }, uniquingKeysWith: { a, _ in a }))])
     }
 
@@ -63,15 +64,15 @@ extension AWSObserver {
     }
 
     static func securityGroup(_ g: EC2.SecurityGroup, _ key: ComponentKey) -> ObservedResource {
-        ObservedResource(key: key, kind: .securityGroup, id: g.id, attributes: [
-            "vpc": .string(g.vpcId), "ingress": rules(g.ingress), "egress": rules(g.egress),
+        ObservedResource(key: key, kind: .securityGroup, id: g.id, typed: [
+            .vpc: .string(g.vpcId), .ingress: rules(g.ingress), .egress: rules(g.egress),
         ], tags: g.tags, details: ["groupName": .string(g.name)])
     }
 
     static func endpoint(_ e: EC2.VpcEndpoint, _ key: ComponentKey) -> ObservedResource {
-        ObservedResource(key: key, kind: .vpcEndpoint, id: e.id, attributes: [
-            "vpc": .string(e.vpcId), "serviceName": .string(e.serviceName), "privateDns": .bool(e.privateDnsEnabled),
-            "subnets": Normalize.strings(e.subnetIds), "securityGroups": Normalize.strings(e.groupIds),
+        ObservedResource(key: key, kind: .vpcEndpoint, id: e.id, typed: [
+            .vpc: .string(e.vpcId), .serviceName: .string(e.serviceName), .privateDns: .bool(e.privateDnsEnabled),
+            .subnets: Normalize.strings(e.subnetIds), .securityGroups: Normalize.strings(e.groupIds),
         ], tags: e.tags, details: ["state": .string(e.state)])
     }
 
@@ -92,28 +93,28 @@ extension AWSObserver {
         if let v = volume { details["volumeId"] = .string(v.id); details["volumeEncrypted"] = .bool(v.encrypted); details["volumeType"] = .string(v.type) }
         if let latestImage { details["latestImage"] = .string(latestImage) }
         if let arn = i.instanceProfileArn { details["instanceProfileArn"] = .string(arn) }
-        return ObservedResource(key: key, kind: .instance, id: i.id, attributes: [
-            "instanceType": .string(i.type),
-            "image": .string(i.tags[DesiredGraphBuilder.imageTag] ?? i.imageId),
-            "subnet": i.subnetId.map { .string($0) } ?? .null,
-            "securityGroups": Normalize.strings(i.securityGroupIds),
-            "httpTokens": .string(i.httpTokens ?? "optional"),
-            "rootVolumeGiB": volume.map { .int($0.size) } ?? .null,
-            "rootVolumeType": volume.map { .string($0.type) } ?? .null,
-            "rootVolumeEncrypted": volume.map { .bool($0.encrypted) } ?? .null,
+        return ObservedResource(key: key, kind: .instance, id: i.id, typed: [
+            .instanceType: .string(i.type),
+            .image: .string(i.tags[DesiredGraphBuilder.imageTag] ?? i.imageId),
+            .subnet: i.subnetId.map { .string($0) } ?? .null,
+            .securityGroups: Normalize.strings(i.securityGroupIds),
+            .httpTokens: .string(i.httpTokens ?? "optional"),
+            .rootVolumeGiB: volume.map { .int($0.size) } ?? .null,
+            .rootVolumeType: volume.map { .string($0.type) } ?? .null,
+            .rootVolumeEncrypted: volume.map { .bool($0.encrypted) } ?? .null,
             // The profile's name: unique in the account, and what reclaw launched with.
-            "instanceProfile": i.instanceProfileArn.flatMap { $0.split(separator: "/").last.map { .string(String($0)) } } ?? .null,
-            "keyName": i.keyName.map { .string($0) } ?? .null,
-            "config": i.tags[DesiredGraphBuilder.configTag].map { .string($0) } ?? .null,
+            .instanceProfile: i.instanceProfileArn.flatMap { $0.split(separator: "/").last.map { .string(String($0)) } } ?? .null,
+            .keyName: i.keyName.map { .string($0) } ?? .null,
+            .config: i.tags[DesiredGraphBuilder.configTag].map { .string($0) } ?? .null,
         ], tags: i.tags, details: details)
     }
 
     static func role(_ r: IAM.Role, _ key: ComponentKey) -> ObservedResource {
-        ObservedResource(key: key, kind: .role, id: r.name, attributes: [
-            "path": .string(r.path), "trustPolicy": Policies.canonical(r.trustPolicy),
-            "managedPolicies": Normalize.strings(r.managedPolicyArns),
-            "inlinePolicies": .object(r.inlinePolicies.mapValues(Policies.canonical)),
-            "permissionsBoundary": r.permissionsBoundary.map { .string($0) } ?? .null,
+        ObservedResource(key: key, kind: .role, id: r.name, typed: [
+            .path: .string(r.path), .trustPolicy: Policies.canonical(r.trustPolicy),
+            .managedPolicies: Normalize.strings(r.managedPolicyArns),
+            .inlinePolicies: .object(r.inlinePolicies.mapValues(Policies.canonical)),
+            .permissionsBoundary: r.permissionsBoundary.map { .string($0) } ?? .null,
         ], tags: r.tags, details: ["arn": .string(r.arn), "instanceProfiles": Normalize.strings(r.instanceProfiles)])
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -64,7 +65,7 @@ public struct AWSObserver: Sendable {
     /// Up to this many deployments, a listing that pages is asked for theirs by name (20 a call)
     /// rather than for the whole region's.
     static let scopedListingLimit = 100
-    static let dnsAttributes = ["enableDnsSupport", "enableDnsHostnames"]
+    static let dnsAttributes = [AttributeKey.enableDnsSupport.rawValue, AttributeKey.enableDnsHostnames.rawValue]
 
     /// Everything owned by reclaw in the region (and IAM), grouped by deployment name. Instance
     /// profiles come from GetAccountAuthorizationDetails' pages, which list only those holding a
@@ -180,7 +181,7 @@ public struct AWSObserver: Sendable {
                 }
                 if let (d, k, kind) = owner(tags), kind == .instanceProfile {
                     add(ObservedResource(key: k, kind: .instanceProfile, id: profile.name,
-                                         attributes: ["path": .string(profile.path), "roles": Normalize.strings(profile.roles)],
+                                         typed: [.path: .string(profile.path), .roles: Normalize.strings(profile.roles)],
                                          tags: tags, details: ["arn": .string(profile.arn)]), deployment: d)
                 }
             }
@@ -201,14 +202,14 @@ public struct AWSObserver: Sendable {
             }
             for (arn, tags) in owned {
                 guard let name = Self.parameterName(arn: arn), let (d, k, kind) = owner(tags), kind == .parameter else { continue }
-                var attributes: [String: JSONValue] = [:]
+                var attributes: [AttributeKey: JSONValue] = [:]
                 if let p = values[name] {
-                    attributes["type"] = .string(p.type)
-                    if let v = p.value { attributes["value"] = .string(v) }
+                    attributes[.type] = .string(p.type)
+                    if let v = p.value { attributes[.value] = .string(v) }
                 } else {
                     continue  // tagged but gone (deleted a moment ago)
                 }
-                add(ObservedResource(key: k, kind: .parameter, id: name, attributes: attributes, tags: tags, details: ["arn": .string(arn)]), deployment: d)
+                add(ObservedResource(key: k, kind: .parameter, id: name, typed: attributes, tags: tags, details: ["arn": .string(arn)]), deployment: d)
             }
             return Observation(deployments: out, failures: failures, imageAliases: amis)
         } catch let error as AWSError {

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -13,8 +14,8 @@ extension AWSDriver {
 
     func createParameter(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let name = d.name!
-        let type = d.string("type") ?? "String"
-        let value = d.attributes["value"]?.sensitive == true ? Self.newGatewayToken() : (d.string("value") ?? "")
+        let type = d.string(.type) ?? "String"
+        let value = d[.value]?.sensitive == true ? Self.newGatewayToken() : (d.string(.value) ?? "")
         do {
             _ = try await ssm(c).putParameter(name: name, value: value, type: type, overwrite: false, tags: d.tags,
                                               description: "reclaw deployment \(c.deployment): \(d.key)")
@@ -27,7 +28,7 @@ extension AWSDriver {
     }
 
     func updateParameter(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        guard changed.contains("value"), d.attributes["value"]?.sensitive != true, let value = d.string("value") else { return }
-        _ = try await ssm(c).putParameter(name: r.id, value: value, type: d.string("type") ?? "String", overwrite: true, tags: [:])
+        guard changed.contains(.value), d[.value]?.sensitive != true, let value = d.string(.value) else { return }
+        _ = try await ssm(c).putParameter(name: r.id, value: value, type: d.string(.type) ?? "String", overwrite: true, tags: [:])
     }
 }

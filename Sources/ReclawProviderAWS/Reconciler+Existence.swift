@@ -2,10 +2,12 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
 import ReclawState
+import ReclawTime
 
 /// What exists before a plan is made: creates interrupted in an earlier run, and recorded resources
 /// a listing left out.
@@ -21,7 +23,7 @@ extension Reconciler {
         var observed = observed
         var failures: [String: StateError] = [:]
         var interrupted: [String: Set<ComponentKey>] = [:]
-        let deadline = ContinuousClock.now + interruptedCreateGrace
+        let deadline = Clocks.now() + interruptedCreateGrace
         let grace = interruptedCreateGrace.inSeconds
         while true {
             var waiting: [(String, String)] = []
@@ -43,7 +45,7 @@ extension Reconciler {
                     failures[name] = error
                 }
             }
-            guard !waiting.isEmpty, ContinuousClock.now < deadline else {
+            guard !waiting.isEmpty, Clocks.now() < deadline else {
                 for (name, component) in waiting {
                     logger.warning("an interrupted create left nothing behind; creating it again", metadata: ["deployment": "\(name)", "component": "\(component)"])
                     do { try journal.end(deployment: name, component: component) } catch { failures[name] = error }
@@ -51,7 +53,7 @@ extension Reconciler {
                 return (observed, failures, interrupted)
             }
             logger.info("waiting for creates interrupted in an earlier run to land", metadata: ["components": "\(waiting.map { "\($0.0)/\($0.1)" })"])
-            do { try await Task.sleep(for: .seconds(1)) } catch {
+            do { try await Clocks.sleep(for: .seconds(1)) } catch {
                 throw AWSError.cancelled(service: "reclaw", operation: "observe", region: region, waitingFor: "interrupted creates")
             }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,

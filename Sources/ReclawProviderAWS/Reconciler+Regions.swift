@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -29,7 +30,7 @@ extension Reconciler {
         if let error = all.failures[deployment] { throw error }
         var observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)
         if keepGlobal { observed.resources = observed.resources.filter { !(Components.kind(of: $0.key)?.isGlobal ?? false) } }
-        let plan = Differ.destroy(observed, region: region, revision: revision, id: planID)
+        let plan = Differ.destroy(observed, schema: AWSSchema(), region: region, revision: revision, id: planID)
         return PlannedDeployment(target: nil, desired: nil, observed: observed, plan: plan, client: acting, retiring: retiring)
     }
 

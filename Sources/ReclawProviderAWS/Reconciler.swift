@@ -2,11 +2,13 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
 import ReclawState
 import Synchronization
+import ReclawTime
 
 /// Plans and applies deployments against AWS: batched observation per region and role, plans with
 /// drift against the last applied state, applies through the executor, and records state and
@@ -42,7 +44,7 @@ public final class Reconciler: Sendable {
     public init(client: AWSClient, state: StateStore, auditor: Auditor?, logger: Logger, concurrency: Int = 8, waiter: Waiter? = nil,
                 interruptedCreateGrace: Duration = .seconds(15), settings: ProviderSettings = ProviderSettings(),
                 observationWindow: Duration = .milliseconds(100),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.settings = settings
         self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
@@ -191,7 +193,7 @@ public final class Reconciler: Sendable {
                 logger.warning("a look-alike carries this deployment's tags; reclaw neither uses nor deletes it",
                                metadata: ["deployment": "\(name)", "component": "\(a.key)", "resource": "\(a.resourceID)", "recorded": "\(a.recordedID ?? "none")"])
             }
-            let plan = Differ.plan(.init(desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
+            let plan = Differ.plan(.init(schema: AWSSchema(), desired: desired, observed: current, allowReplace: target.spec.policy.allowReplace,
                                          lastApplied: last, revision: target.revision,
                                          otherRegions: status?.resourceRegions.filter { $0 != target.spec.region } ?? []), id: planIDs[name])
             if warn { warnIfUnbounded(plan) }

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -81,7 +82,7 @@ extension AWSObserver {
                     if p.tags == nil { tags = try await iam.instanceProfileTags(p.name) }
                     guard tags[OwnershipTags.deployment] == deployment else { continue }
                     found.append(ObservedResource(key: k, kind: .instanceProfile, id: p.name,
-                                                  attributes: ["path": .string(p.path), "roles": Normalize.strings(p.roles)],
+                                                  typed: [.path: .string(p.path), .roles: Normalize.strings(p.roles)],
                                                   tags: tags, details: ["arn": .string(p.arn)]))
                 }
             }
@@ -90,9 +91,9 @@ extension AWSObserver {
                     guard let k = key(.parameter, p.name) else { continue }
                     let tags = try await ssm.tags(parameter: p.name)
                     guard tags[OwnershipTags.deployment] == deployment else { continue }
-                    var attributes: [String: JSONValue] = ["type": .string(p.type)]
-                    if let v = p.value { attributes["value"] = .string(v) }
-                    found.append(ObservedResource(key: k, kind: .parameter, id: p.name, attributes: attributes, tags: tags,
+                    var attributes: [AttributeKey: JSONValue] = [.type: .string(p.type)]
+                    if let v = p.value { attributes[.value] = .string(v) }
+                    found.append(ObservedResource(key: k, kind: .parameter, id: p.name, typed: attributes, tags: tags,
                                                   details: p.arn.map { ["arn": .string($0)] } ?? [:]))
                 }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 
@@ -13,21 +14,21 @@ extension AWSDriver {
     }
 
     func createSecurityGroup(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
-        let name = d.string("groupName") ?? "\(c.deployment)-\(d.key)"
-        let id = try await ec2(c).createSecurityGroup(name: name, description: "reclaw \(c.deployment) \(d.key)", vpcId: d.string("vpc")!, tags: d.tags)
+        let name = d.string(.groupName) ?? "\(c.deployment)-\(d.key)"
+        let id = try await ec2(c).createSecurityGroup(name: name, description: "reclaw \(c.deployment) \(d.key)", vpcId: d.string(.vpc)!, tags: d.tags)
         // A new group has no ingress and AWS's default egress (all traffic to 0.0.0.0/0).
         let defaultEgress: Set<EC2.Rule> = [EC2.Rule(protocolName: "-1", fromPort: nil, toPort: nil, peer: "0.0.0.0/0")]
-        try await applyRules(id, want: Self.rules(d.attributes["ingress"]?.value), have: [], direction: "Ingress", c)
-        try await applyRules(id, want: Self.rules(d.attributes["egress"]?.value), have: defaultEgress, direction: "Egress", c)
+        try await applyRules(id, want: Self.rules(d[.ingress]?.value), have: [], direction: "Ingress", c)
+        try await applyRules(id, want: Self.rules(d[.egress]?.value), have: defaultEgress, direction: "Egress", c)
         return id
     }
 
     func updateSecurityGroup(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        if changed.contains("ingress") {
-            try await applyRules(r.id, want: Self.rules(d.attributes["ingress"]?.value), have: Self.rules(r.attributes["ingress"]), direction: "Ingress", c)
+        if changed.contains(.ingress) {
+            try await applyRules(r.id, want: Self.rules(d[.ingress]?.value), have: Self.rules(r[.ingress]), direction: "Ingress", c)
         }
-        if changed.contains("egress") {
-            try await applyRules(r.id, want: Self.rules(d.attributes["egress"]?.value), have: Self.rules(r.attributes["egress"]), direction: "Egress", c)
+        if changed.contains(.egress) {
+            try await applyRules(r.id, want: Self.rules(d[.egress]?.value), have: Self.rules(r[.egress]), direction: "Egress", c)
         }
     }
 
@@ -40,8 +41,8 @@ extension AWSDriver {
     func createEndpoint(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let token = try journal?.begin(deployment: c.deployment, component: d.key, planID: c.planID) ?? UUID().uuidString
         let ec2 = ec2(c)
-        let id = try await ec2.createVpcEndpoint(vpcId: d.string("vpc")!, serviceName: d.string("serviceName")!, subnetIds: d.strings("subnets"),
-                                                 groupIds: d.strings("securityGroups"), privateDns: d.bool("privateDns") ?? true,
+        let id = try await ec2.createVpcEndpoint(vpcId: d.string(.vpc)!, serviceName: d.string(.serviceName)!, subnetIds: d.strings(.subnets),
+                                                 groupIds: d.strings(.securityGroups), privateDns: d.bool(.privateDns) ?? true,
                                                  clientToken: token, tags: d.tags)
         try await waitForEndpoint(id, c)
         return id
@@ -59,16 +60,16 @@ extension AWSDriver {
     }
 
     func updateEndpoint(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
-        let wantSubnets = Set(d.strings("subnets")), haveSubnets = Set(r.strings("subnets"))
-        let wantGroups = Set(d.strings("securityGroups")), haveGroups = Set(r.strings("securityGroups"))
+        let wantSubnets = Set(d.strings(.subnets)), haveSubnets = Set(r.strings(.subnets))
+        let wantGroups = Set(d.strings(.securityGroups)), haveGroups = Set(r.strings(.securityGroups))
         try await ec2(c).modifyVpcEndpoint(
             r.id,
-            addSubnets: changed.contains("subnets") ? Array(wantSubnets.subtracting(haveSubnets)).sorted() : [],
-            removeSubnets: changed.contains("subnets") ? Array(haveSubnets.subtracting(wantSubnets)).sorted() : [],
-            addGroups: changed.contains("securityGroups") ? Array(wantGroups.subtracting(haveGroups)).sorted() : [],
-            removeGroups: changed.contains("securityGroups") ? Array(haveGroups.subtracting(wantGroups)).sorted() : [],
-            privateDns: changed.contains("privateDns") ? d.bool("privateDns") : nil)
-        if changed.contains("subnets") { try await waitForEndpoint(r.id, c) }
+            addSubnets: changed.contains(.subnets) ? Array(wantSubnets.subtracting(haveSubnets)).sorted() : [],
+            removeSubnets: changed.contains(.subnets) ? Array(haveSubnets.subtracting(wantSubnets)).sorted() : [],
+            addGroups: changed.contains(.securityGroups) ? Array(wantGroups.subtracting(haveGroups)).sorted() : [],
+            removeGroups: changed.contains(.securityGroups) ? Array(haveGroups.subtracting(wantGroups)).sorted() : [],
+            privateDns: changed.contains(.privateDns) ? d.bool(.privateDns) : nil)
+        if changed.contains(.subnets) { try await waitForEndpoint(r.id, c) }
     }
 
     func deleteEndpoint(_ r: ObservedResource, _ c: StepContext) async throws {

@@ -3,6 +3,7 @@ import Logging
 import ReclawEngine
 import ReclawJSON
 import ReclawState
+import ReclawTime
 
 /// Settings of the AWS provider that the operator, not the spec's author, decides.
 public struct ProviderSettings: Sendable, Hashable {
@@ -44,7 +45,7 @@ public actor SlowAttributeCache {
     private var loaded = false
 
     public init(maxAge: Duration = ProviderSettings.defaultSlowReadInterval, path: String? = nil, logger: Logger = Logger(label: "reclaw.cache"),
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.maxAge = maxAge
         self.path = path
         self.logger = logger

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawTime
 
 /// Polls until a condition holds, or repeats a call while AWS answers with a transient error, with
 /// growing delays up to a deadline, as AWS's waiters do. Each wait is told to `observer` when it
@@ -39,7 +40,7 @@ public struct Waiter: Sendable {
     public func wait(_ what: String, deadline: Duration? = nil, service: String, operation: String, region: String,
                      check: () async throws(AWSError) -> Bool) async throws(AWSError) {
         let limit = deadline ?? timeout
-        let end = ContinuousClock.now + limit
+        let end = Clocks.now() + limit
         var delay = initialDelay
         var progress = WaitProgress(observer: observer)
         while true {
@@ -53,7 +54,7 @@ public struct Waiter: Sendable {
                 return
             }
             await progress.note(what, deadline: limit)
-            guard ContinuousClock.now + delay < end else {
+            guard Clocks.now() + delay < end else {
                 await progress.end(.gaveUp(code: "WaiterTimeout"))
                 throw AWSError(kind: .service, code: "WaiterTimeout", message: "gave up after \(limit.spokenDuration) waiting for \(what)",
                                service: service, operation: operation, region: region)
@@ -76,7 +77,7 @@ public struct Waiter: Sendable {
     public func retrying<T>(_ what: String, deadline: Duration? = nil, while transient: (AWSError) async throws(AWSError) -> Bool,
                             body: () async throws(AWSError) -> T) async throws(AWSError) -> T {
         let limit = deadline ?? timeout
-        let end = ContinuousClock.now + limit
+        let end = Clocks.now() + limit
         var delay = initialDelay
         var progress = WaitProgress(observer: observer)
         while true {
@@ -94,7 +95,7 @@ public struct Waiter: Sendable {
                     await progress.end(.failed(code: error.code))
                     throw error
                 }
-                guard ContinuousClock.now + delay < end else {
+                guard Clocks.now() + delay < end else {
                     await progress.end(.gaveUp(code: error.code))
                     throw error.noting("(still refused after \(limit.spokenDuration) of waiting for \(what))")
                 }
@@ -106,7 +107,7 @@ public struct Waiter: Sendable {
     }
 
     private func sleep(_ delay: Duration, _ what: String, progress: inout WaitProgress) async throws(AWSError) {
-        do { try await Task.sleep(for: delay) } catch {
+        do { try await Clocks.sleep(for: delay) } catch {
             let cancelled = AWSError.cancelled(service: "reclaw", operation: "wait", waitingFor: what)
             await progress.end(.failed(code: cancelled.code))
             throw cancelled

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ReclawTime
 
 /// A create that was started and not yet confirmed, kept so a crash in between is visible and the
 /// retried create reuses its idempotency token.
@@ -19,6 +20,7 @@ public final class CreateJournal: Sendable {
     /// Told about every write, when replicas share state through a lease table.
     public let changes: StateChanges?
     private let lock = Mutex(())
+    private let pending = JournalQueue()
 
     public init(stateDirectory: String, changes: StateChanges? = nil) {
         directory = stateDirectory + "/journal"
@@ -50,22 +52,53 @@ public final class CreateJournal: Sendable {
 
     /// Records a create about to be sent and returns its client token: the token of an interrupted
     /// create of the same component when there is one, so AWS recognises the retry.
-    public func begin(deployment: String, component: String, planID: String, now: Date = Date()) throws(StateError) -> String {
-        try lock.withLock { _ throws(StateError) -> String in
-            var entries = try read(deployment)
-            if let open = entries.first(where: { $0.component == component }) { return open.clientToken }
-            let token = UUID().uuidString.lowercased()
-            entries.append(JournalEntry(deployment: deployment, component: component, clientToken: token, planID: planID, startedAt: now))
-            try write(entries, deployment)
-            return token
-        }
+    public func begin(deployment: String, component: String, planID: String, now: Date = Clocks.date()) throws(StateError) -> String {
+        if let token = try commit(JournalChange(deployment: deployment, component: component, begin: (planID, now))) { return token }
+        preconditionFailure("a create begun in the journal always has a token")
     }
 
     /// The create is confirmed (or abandoned): remove it.
     public func end(deployment: String, component: String) throws(StateError) {
-        try lock.withLock { _ throws(StateError) in
-            let entries = try read(deployment).filter { $0.component != component }
-            try write(entries, deployment)
+        _ = try commit(JournalChange(deployment: deployment, component: component, begin: nil))
+    }
+
+    /// Makes a change durable. Changes asked for at the same time share one write per deployment
+    /// (a group commit): whoever holds the journal applies every waiting change, and each caller
+    /// returns once its own is durable, or throws when it could not be.
+    private func commit(_ change: JournalChange) throws(StateError) -> String? {
+        let ticket = pending.enqueue(change)
+        return try lock.withLock { _ throws(StateError) -> String? in
+            if let ended = pending.ended(ticket) { return try ended.get() }
+            let changes = pending.takeWaiting()
+            var results: [Int: Result<String?, StateError>] = [:]
+            for deployment in Set(changes.map { $0.change.deployment }) {
+                let mine = changes.filter { $0.change.deployment == deployment }
+                do throws(StateError) {
+                    var entries = try read(deployment)
+                    var tokens: [Int: String] = [:]
+                    var changed = false
+                    for (t, c) in mine {
+                        if let begun = c.begin {
+                            if let open = entries.first(where: { $0.component == c.component }) {
+                                tokens[t] = open.clientToken
+                                continue
+                            }
+                            let token = UUID().uuidString.lowercased()
+                            entries.append(JournalEntry(deployment: deployment, component: c.component, clientToken: token, planID: begun.planID, startedAt: begun.now))
+                            tokens[t] = token
+                        } else {
+                            entries.removeAll { $0.component == c.component }
+                        }
+                        changed = true
+                    }
+                    if changed { try write(entries, deployment) }
+                    for (t, _) in mine { results[t] = .success(tokens[t]) }
+                } catch {
+                    for (t, _) in mine { results[t] = .failure(error) }
+                }
+            }
+            pending.end(results.filter { $0.key != ticket })
+            return try results[ticket]!.get()
         }
     }
 
@@ -80,5 +113,47 @@ public final class CreateJournal: Sendable {
         let data: Data
         do { data = try StateStore.encoder.encode(entries) } catch { throw .io("cannot encode the journal of \(deployment): \(error)", path: path) }
         try DurableFile.write(data, to: path)
+    }
+}
+
+/// A change to the journal: a create begun (with its plan and time) or ended.
+struct JournalChange: Sendable {
+    var deployment: String
+    var component: String
+    var begin: (planID: String, now: Date)?
+}
+
+/// Journal changes waiting for the journal, and how those made with another caller's ended.
+final class JournalQueue: Sendable {
+    private struct State {
+        var next = 0
+        var waiting: [(ticket: Int, change: JournalChange)] = []
+        var ended: [Int: Result<String?, StateError>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func enqueue(_ change: JournalChange) -> Int {
+        state.withLock { s in
+            s.next += 1
+            s.waiting.append((s.next, change))
+            return s.next
+        }
+    }
+
+    /// How the change of `ticket` ended when another caller made it; nil while it still waits.
+    func ended(_ ticket: Int) -> Result<String?, StateError>? {
+        state.withLock { $0.ended.removeValue(forKey: ticket) }
+    }
+
+    func takeWaiting() -> [(ticket: Int, change: JournalChange)] {
+        state.withLock { s in
+            defer { s.waiting = [] }
+            return s.waiting
+        }
+    }
+
+    func end(_ results: [Int: Result<String?, StateError>]) {
+        state.withLock { s in s.ended.merge(results) { _, new in new } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import ReclawTime
 
 /// An exclusive lock on a state directory, held for as long as the process uses it, so two
 /// reclaw processes never act on the same state (and so on the same deployments) at once. The
@@ -16,7 +17,7 @@ public final class StateLock: Sendable {
     deinit { close(fd) }
 
     /// Takes the lock or fails at once, naming the process that holds it.
-    public static func acquire(directory: String, purpose: String, now: Date = Date()) throws(StateError) -> StateLock {
+    public static func acquire(directory: String, purpose: String, now: Date = Clocks.date()) throws(StateError) -> StateLock {
         try PrivateFiles.makeDirectory(directory)
         let path = directory + "/reclaw.lock"
         // In place: a link or a second hard link here would have reclaw truncate someone's file.

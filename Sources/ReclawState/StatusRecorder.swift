@@ -1,6 +1,7 @@
 import Foundation
 import ReclawEngine
 import ReclawSpec
+import ReclawTime
 
 /// Derives a deployment's conditions from what happened to it, in one place, and writes them
 /// durably. Every method throws when the status cannot be read or written: the caller then stops
@@ -11,7 +12,7 @@ public struct StatusRecorder: Sendable {
     /// Where each status goes once its conditions are written.
     public let feed: ConditionFeed
 
-    public init(store: StateStore, now: @escaping @Sendable () -> Date = { Date() }, feed: ConditionFeed = ConditionFeed()) {
+    public init(store: StateStore, now: @escaping @Sendable () -> Date = { Clocks.date() }, feed: ConditionFeed = ConditionFeed()) {
         self.store = store
         self.now = now
         self.feed = feed

@@ -2,10 +2,12 @@ import ArgumentParser
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
+import ReclawTime
 
 /// `reclaw audit`: the audit trail's commands.
 struct AuditCommand: AsyncParsableCommand {
@@ -31,7 +33,7 @@ struct CorrelateCommand: AsyncParsableCommand {
     func run() async throws {
         let runtime = Runtime(global: global, options: runtimeOptions, audit: .never)
         let window = DurationText.parse(since)!.inSeconds
-        let start = Date().addingTimeInterval(-window)
+        let start = Clocks.date().addingTimeInterval(-window)
         let events = runtime.auditLog.read()
         let report: CorrelationReport
         do {

@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
-import ReclawAudit
 import ReclawAWS
+import ReclawAudit
+import ReclawController
 import ReclawDaemon
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS
 import ReclawState
+import ReclawTime
 
 /// `reclaw destroy`: delete one deployment's resources, dependents first.
 struct DestroyCommand: AsyncParsableCommand {
@@ -159,7 +162,7 @@ struct DriftCommand: AsyncParsableCommand {
             extras[f.deployment] = ["diff": f.diff, "attributionStatus": .string(f.attributionStatus),
                                     "attribution": .array(f.attribution.map(attribution))]
         }
-        return PlanJSON.document(findings.map(\.planned.plan), vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored,
+        return PlanJSON.document(findings.map(\.planned.plan), vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Clocks.date(), errored: errored,
                                  planExtras: extras, extra: ["clean": .array(clean.map { .string($0) })])
     }
 

@@ -2,8 +2,11 @@ import ArgumentParser
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawTime
+import ReclawController
 import ReclawDaemon
 import ReclawLease
+import ReclawOperations
 import ReclawState
 
 /// How a daemon runs as one of several replicas sharing deployments through DynamoDB leases.
@@ -23,7 +26,7 @@ struct ReplicaOptions: ParsableArguments {
     var replica: String { replicaID ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())" }
 
     /// The lease manager, when a lease table is given; checks that the table exists.
-    func leaseManager(runtime: Runtime, changes: StateChanges?, metrics: Metrics, clock: any DaemonClock, prune: Bool) async throws -> LeaseManager? {
+    func leaseManager(runtime: Runtime, changes: StateChanges?, metrics: Metrics, clock: any TimeSource, prune: Bool) async throws -> LeaseManager? {
         guard let leaseTable, let changes else { return nil }
         let region = leaseRegion ?? runtime.environment.region ?? "us-east-1"
         // Lease traffic is not an AWS change to audit: its own client, counted by the metrics only. A

@@ -4,6 +4,7 @@ import Logging
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
+import ReclawTime
 
 /// Options every subcommand accepts: how much to log and in which format.
 struct GlobalOptions: ParsableArguments {
@@ -146,6 +147,6 @@ struct ReclawLogHandler: LogHandler {
     }
 
     private static func timestamp() -> String {
-        Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        Clocks.date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReclawController
 import ReclawDaemon
 import ReclawProviderAWS
 

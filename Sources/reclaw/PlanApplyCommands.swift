@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawProviderAWS
+import ReclawTime
 
 /// `reclaw plan`: observe AWS and print what apply would do. Changes nothing.
 struct PlanCommand: AsyncParsableCommand {
@@ -93,7 +95,7 @@ func planAll(_ runtime: Runtime, _ options: SourceOptions, record: Bool) async t
 /// Prints the plans: the text blocks, or the Terraform-shaped JSON document (docs/plan-json.md).
 func show(_ plans: [Plan], json: Bool, errored: Bool) {
     if json {
-        print(PlanRenderer.json(plans, vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Date(), errored: errored).render(pretty: true))
+        print(PlanRenderer.json(plans, vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Clocks.date(), errored: errored).render(pretty: true))
     } else {
         print(plans.map(PlanRenderer.text).joined(separator: "\n\n"))
     }

@@ -1,17 +1,20 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS
+import ReclawTime
 
 /// The policy command's verdict on each plan with changes, for `plan` and `apply`: printed (on
 /// standard error with `--json`, which keeps standard output for the document), by deployment.
 func judge(_ planned: [PlannedDeployment], gate: PolicyGate, json: Bool) async -> [String: PolicyVerdict] {
     var verdicts: [String: PolicyVerdict] = [:]
     for p in planned where p.plan.hasChanges {
-        let document = PlanJSON.document([p.plan], vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Date())
+        let document = PlanJSON.document([p.plan], vocabulary: TerraformVocabulary(), reclawVersion: ReclawVersion.string, timestamp: Clocks.date())
         let verdict = await gate.evaluate(planJSON: document.render(pretty: true), deployment: p.name, revision: p.plan.revision)
         verdicts[p.name] = verdict
         var text = "policy: \(p.name): \(verdict.describe(timeout: gate.timeout))"

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import ReclawController
 import ReclawDaemon
+import ReclawTime
 
 /// `--policy-command CMD [--policy-timeout 60s]` (`RECLAW_POLICY_COMMAND`): the operator's policy
 /// command, run on each deployment's plan before it is applied (`run`, `apply`), or judged
@@ -28,7 +30,7 @@ struct PolicyOptions: ParsableArguments {
     }
 
     /// The gate, when a command is set; `sleep` waits out its timeout.
-    func gate(sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) -> PolicyGate? {
+    func gate(sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Clocks.sleep(for: $0) }) -> PolicyGate? {
         command.map { PolicyGate(command: $0, timeout: DurationText.parse(policyTimeout) ?? PolicyGate.defaultTimeout, sleep: sleep) }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS

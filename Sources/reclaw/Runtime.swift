@@ -3,10 +3,14 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
+import ReclawController
 import ReclawDaemon
-import ReclawGit
 import ReclawEngine
+import ReclawGit
 import ReclawProviderAWS
+import ReclawSignatures
+import ReclawSource
 import ReclawSpec
 import ReclawState
 
@@ -144,8 +148,10 @@ struct Runtime {
             AWSClient(credentials: credentials, environment: environment, logger: logger, observer: auditor)
         }
         client = AWSClient(credentials: chain, environment: environment, logger: Logger(label: "reclaw.aws"), observer: auditor)
+        // A command plans all its deployments in one call, which already shares each region's
+        // observation among them: nothing else can join, so it does not wait for others.
         reconciler = Reconciler(client: client, state: state, auditor: auditor, logger: logger, concurrency: options.concurrency,
-                                settings: settings ?? ProviderSettings())
+                                settings: settings ?? ProviderSettings(), observationWindow: .zero)
     }
 
     /// Takes the state directory for this process; fails when another reclaw process holds it.

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import ReclawDaemon
+import ReclawSignatures
+import ReclawSource
 
 /// `--allowed-signers`, `--trusted-keys` and `--verify-history`: which signatures the tip of a git
 /// source must carry before anything of it is planned or applied.

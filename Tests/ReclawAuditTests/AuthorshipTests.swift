@@ -1,4 +1,5 @@
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import Testing

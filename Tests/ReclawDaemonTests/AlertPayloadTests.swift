@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Logging
+import ReclawAlerts
 import ReclawAudit
 import ReclawDaemon
 import ReclawJSON

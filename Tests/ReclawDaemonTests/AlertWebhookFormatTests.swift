@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ReclawAlerts
 import ReclawAudit
 import ReclawDaemon
 import ReclawTestSupport

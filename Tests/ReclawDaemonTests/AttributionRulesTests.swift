@@ -1,7 +1,11 @@
 import Foundation
+@testable import ReclawAlerts
 import ReclawAudit
+import ReclawTime
+@testable import ReclawController
 @testable import ReclawDaemon
 import ReclawEngine
+@testable import ReclawEvents
 import ReclawJSON
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawTestSupport

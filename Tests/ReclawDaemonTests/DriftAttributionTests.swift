@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawProviderAWS

@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
+import ReclawEvents
 import ReclawTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAudit
 import ReclawDaemon
+import ReclawEvents
 import ReclawJSON
 import Testing
 

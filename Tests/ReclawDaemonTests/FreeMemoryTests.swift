@@ -1,5 +1,6 @@
 import Foundation
 import ReclawDaemon
+import ReclawOperations
 import Testing
 
 /// What a burst of work freed goes back to the system, not only to malloc's free lists.

@@ -1,12 +1,17 @@
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawAlerts
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
+import ReclawEvents
 import ReclawGit
 import ReclawHTTP
+import ReclawOperations
 import ReclawProviderAWS
+import ReclawSource
 import ReclawSpec
 import ReclawState
 import ReclawTestSupport

@@ -1,5 +1,7 @@
 import Foundation
+import ReclawController
 import ReclawDaemon
+import ReclawOperations
 import ReclawTestSupport
 import Testing
 

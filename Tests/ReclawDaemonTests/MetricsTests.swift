@@ -1,5 +1,6 @@
 import Foundation
 import ReclawDaemon
+import ReclawOperations
 import ReclawTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawDaemon
 import ReclawHTTP
+import ReclawOperations
 import ReclawTestSupport
 import Testing
 

@@ -1,9 +1,11 @@
 import Crypto
 import Foundation
 import Logging
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawHTTP
+import ReclawOperations
 import ReclawTestSupport
 import ServiceLifecycle
 import Synchronization

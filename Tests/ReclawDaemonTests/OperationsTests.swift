@@ -2,9 +2,12 @@ import Crypto
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawAlerts
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawHTTP
+import ReclawOperations
 import ReclawTestSupport
 import ServiceLifecycle
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+import ReclawController
 import ReclawDaemon
 import ReclawTestSupport
 import Testing

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import ReclawDaemon
 import ReclawGit
+import ReclawSource
 import Testing
 
 @Suite struct SSHTrustTests {

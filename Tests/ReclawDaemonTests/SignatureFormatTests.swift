@@ -1,5 +1,5 @@
 import Foundation
-@testable import ReclawDaemon
+@testable import ReclawSignatures
 import ReclawTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import ReclawDaemon
 import ReclawGit
+@testable import ReclawSignatures
+@testable import ReclawSource
 import ReclawTestSupport
 import Testing
 

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawDaemon
 import ReclawGit
+import ReclawSource
 import ReclawSpec
 import ReclawTestSupport
 import Testing

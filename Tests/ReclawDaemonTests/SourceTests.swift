@@ -1,10 +1,12 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawController
 import ReclawDaemon
 import ReclawEngine
 import ReclawGit
 import ReclawProviderAWS
+import ReclawSource
 import ReclawSpec
 import ReclawTestSupport
 import Testing

@@ -1,4 +1,5 @@
 import Testing
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -135,7 +136,7 @@ import ReclawSpec
     }
 
     @Test func destroyDeletesDependentsFirst() {
-        let p = Differ.destroy(observed(for: base), region: "us-east-1", revision: "r")
+        let p = Differ.destroy(observed(for: base), schema: AWSSchema(), region: "us-east-1", revision: "r")
         let keys = p.actions.map(\.key)
         #expect(p.count(.delete) == 19)
         #expect(keys.firstIndex(of: "instance")! < keys.firstIndex(of: "public-rt")!)

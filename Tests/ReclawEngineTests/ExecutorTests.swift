@@ -1,5 +1,6 @@
 import Synchronization
 import Testing
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -46,7 +47,7 @@ import ReclawSpec
     @Test func deletionsRunDependentsFirst() async {
         let driver = MemoryDriver()
         let o = observed(for: base)
-        let result = await Executor(driver: driver).apply(Differ.destroy(o, region: "us-east-1", revision: "r"), desired: nil, observed: o)
+        let result = await Executor(driver: driver).apply(Differ.destroy(o, schema: AWSSchema(), region: "us-east-1", revision: "r"), desired: nil, observed: o)
         #expect(result.converged)
         let calls = await driver.state.calls
         #expect(calls.firstIndex(of: "delete instance")! < calls.firstIndex(of: "delete public-subnet")!)

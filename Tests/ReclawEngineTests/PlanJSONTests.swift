@@ -1,4 +1,5 @@
 import Foundation
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec

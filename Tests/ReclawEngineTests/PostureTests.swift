@@ -1,4 +1,5 @@
 import Testing
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec

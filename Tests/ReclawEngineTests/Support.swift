@@ -1,4 +1,5 @@
 import Foundation
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawSpec
@@ -26,7 +27,7 @@ func observed(for graph: DesiredGraph) -> ObservedDeployment {
 }
 
 func plan(_ desired: DesiredGraph, _ observed: ObservedDeployment, allowReplace: Bool = false, last: DesiredGraph? = nil) -> Plan {
-    Differ.plan(.init(desired: desired, observed: observed, allowReplace: allowReplace, lastApplied: last, revision: "r1"))
+    Differ.plan(.init(schema: AWSSchema(), desired: desired, observed: observed, allowReplace: allowReplace, lastApplied: last, revision: "r1"))
 }
 
 /// A driver that keeps resources in memory, records the order of its calls, and can fail on demand.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ReclawHTTP
 import ReclawTestSupport
+import ReclawTime
 
 @Suite(.serialized) struct HTTPClientTests {
     let client = HTTPClient()
@@ -78,17 +79,20 @@ import ReclawTestSupport
 
     @Test func aRequestWhoseDeadlinePassedBeforeItReachedCurlIsNeverSent() async throws {
         let server = try EchoServer()
+        // The deadline is read on the caller's clock, which has moved past it (a paused process).
+        let clock = ManualClock()
+        clock.advance(by: .seconds(10))
         await #expect {
-            try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("late".utf8), notAfter: .now - .seconds(1)))
+            try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("late".utf8), notAfter: .seconds(9), clock: clock))
         } throws: { error in
             (error as? HTTPError)?.isPastDeadline == true
         }
         #expect(!(try await server.records()).contains("late"))
         // One with time left goes, and its deadline bounds the whole exchange.
-        _ = try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("early".utf8), notAfter: .now + .seconds(30)))
+        _ = try await client.send(HTTPRequest(method: "POST", url: server.url + "/record", body: Array("early".utf8), notAfter: clock.now() + .seconds(30), clock: clock))
         #expect(try await server.records().contains("early"))
         await #expect {
-            try await client.send(HTTPRequest(url: server.url + "/slow?ms=3000", notAfter: .now + .milliseconds(300)))
+            try await client.send(HTTPRequest(url: server.url + "/slow?ms=3000", notAfter: clock.now() + .milliseconds(300), clock: clock))
         } throws: { error in
             (error as? HTTPError)?.isTimeout == true
         }

@@ -1,5 +1,6 @@
 import Foundation
 import ReclawAWS
+import ReclawCatalog
 import ReclawEngine
 import ReclawProviderAWS
 import ReclawSpec

@@ -1,6 +1,7 @@
 import Foundation
 import ReclawAWS
 import ReclawAudit
+import ReclawCatalog
 import ReclawEngine
 import ReclawProviderAWS
 import ReclawSpec

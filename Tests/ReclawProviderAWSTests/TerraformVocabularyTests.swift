@@ -1,4 +1,5 @@
 import Foundation
+import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
 import ReclawProviderAWS
@@ -31,7 +32,7 @@ import Testing
     }
 
     func document(_ desired: DesiredGraph, _ observed: ObservedDeployment) -> JSONValue {
-        let plan = Differ.plan(.init(desired: desired, observed: observed, allowReplace: false, revision: "r1"))
+        let plan = Differ.plan(.init(schema: AWSSchema(), desired: desired, observed: observed, allowReplace: false, revision: "r1"))
         return PlanJSON.document([plan], vocabulary: TerraformVocabulary(), reclawVersion: "9.9.9", timestamp: Date())
     }
 
@@ -90,7 +91,7 @@ import Testing
         var o = observed(graph)
         o.resources["instance"]![0].attributes["rootVolumeEncrypted"] = false
         o.resources["instance"]![0].attributes["httpTokens"] = "optional"
-        let plan = Differ.plan(.init(desired: graph, observed: o, allowReplace: false, lastApplied: graph, revision: "r1"))
+        let plan = Differ.plan(.init(schema: AWSSchema(), desired: graph, observed: o, allowReplace: false, lastApplied: graph, revision: "r1"))
         let doc = PlanJSON.document([plan], vocabulary: TerraformVocabulary(), reclawVersion: "9.9.9", timestamp: Date())
         let instance = try #require(entry(doc, "alpha.instance"))
         #expect(instance["change"]?["replace_paths"] == [["root_block_device", 0, "encrypted"]])

@@ -3,8 +3,8 @@
 
   * a no-op plan of N deployments (N = 1, 10, 50) costs the same EC2 calls whatever N is, and IAM
     grows only by pages (GetAccountAuthorizationDetails returns up to 1000 roles per page); the VPCs'
-    DNS attributes, one call each per VPC, are read once after the VPCs are made and then on a
-    slower cadence, so the measured plan is the one after that first read;
+    DNS attributes, one call each per VPC, are recorded when reclaw sets them and read again on a
+    slower cadence, so the measured plan is the one after the first plan that follows the apply;
   * a cold apply with LATENCY ms added to every call takes at most 1.5x the critical path of the
     dependency graph times the latency. It also prints wall / (calls x latency): how little of the
     calls' time, one after another, the apply takes (the rest overlaps), with the injected latency
@@ -150,8 +150,8 @@ def main():
             r, _ = reclaw(args.reclaw, env, "apply", "--auto-approve", f"{d}/specs")
             if r.returncode != 0:
                 sys.exit(f"apply of {n} deployments failed:\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}")
-            # The first observation after the VPCs were made reads their DNS attributes (two calls
-            # per VPC, then kept in the state directory for --slow-read-interval): measure after it.
+            # The DNS attributes reclaw set are kept in the state directory for --slow-read-interval
+            # (two calls per VPC when read): the first plan shows whether any were read back.
             admin(url, "requests", method="DELETE")
             reclaw(args.reclaw, env, "plan", f"{d}/specs")
             slow = Counter(x["operation"] for x in admin(url, "requests")["requests"])["DescribeVpcAttribute"]

@@ -141,11 +141,23 @@ public struct TaggingClient: Sendable {
         self.context = context
     }
 
-    public func resources(type: String, tagKey: String) async throws(AWSError) -> [(arn: String, tags: [String: String])] {
+    /// Every resource of `type` carrying `tagKey`; with `values`, only those whose tag has one of
+    /// them (AWS takes at most 20 values a filter: more are asked for 20 at a time).
+    public func resources(type: String, tagKey: String, values: [String]? = nil) async throws(AWSError) -> [(arn: String, tags: [String: String])] {
+        guard let values else { return try await page(type: type, filter: ["Key": .string(tagKey)]) }
+        var out: [(arn: String, tags: [String: String])] = []
+        for start in stride(from: 0, to: values.count, by: 20) {
+            let chunk = values[start..<min(start + 20, values.count)]
+            out += try await page(type: type, filter: ["Key": .string(tagKey), "Values": .array(chunk.map { .string($0) })])
+        }
+        return out
+    }
+
+    private func page(type: String, filter: JSONValue) async throws(AWSError) -> [(arn: String, tags: [String: String])] {
         var out: [(String, [String: String])] = []
         var token: String?
         repeat {
-            var body: [String: JSONValue] = ["ResourceTypeFilters": [.string(type)], "TagFilters": [["Key": .string(tagKey)]], "ResourcesPerPage": 100]
+            var body: [String: JSONValue] = ["ResourceTypeFilters": [.string(type)], "TagFilters": [filter], "ResourcesPerPage": 100]
             if let token { body["PaginationToken"] = .string(token) }
             let r = try await client.json(.tagging, "GetResources", region: region, .object(body), context: context)
             for m in r["ResourceTagMappingList"]?.arrayValue ?? [] {

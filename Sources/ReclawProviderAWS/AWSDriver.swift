@@ -16,14 +16,19 @@ public struct AWSDriver: ActionDriver {
     /// Records a created resource's id before its journal entry closes; a failure fails the step
     /// and leaves the entry open, so the next run adopts the resource instead of making another.
     public let recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)?
+    /// Where what a step set of a slow attribute (a VPC's DNS attributes) is recorded, so the next
+    /// observation takes it from there instead of reading back what was just set.
+    public let slowAttributes: SlowAttributeCache?
 
     public init(client: AWSClient, journal: CreateJournal?, waiter: Waiter = Waiter(), logger: Logger,
-                recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)? = nil) {
+                recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)? = nil,
+                slowAttributes: SlowAttributeCache? = nil) {
         self.client = client
         self.journal = journal
         self.waiter = waiter
         self.logger = logger
         self.recordCreated = recordCreated
+        self.slowAttributes = slowAttributes
     }
 
     func callContext(_ c: StepContext) -> AWSCallContext {

@@ -65,6 +65,8 @@ extension AWSDriver {
         let name = d.name!
         do {
             try await iam.createInstanceProfile(name: name, path: d.string(.path) ?? DesiredGraphBuilder.iamPath, tags: d.tags)
+            // Made with these tags: the next observation need not read them back (ListInstanceProfileTags).
+            await slowAttributes?.store([name: [AWSObserver.profileTagsKey: .object(d.tags.mapValues { .string($0) })]])
         } catch {
             guard error.code == "EntityAlreadyExists" else { throw error }
             // Made with reclaw's tags by a create of this deployment cut short before its role was

@@ -9,19 +9,32 @@ extension AWSDriver {
     func createVpc(_ d: DesiredComponent, _ c: StepContext) async throws -> String {
         let ec2 = ec2(c)
         let id = try await ec2.createVpc(cidr: d.string(.cidr)!, tags: d.tags)
+        let support = d.bool(.enableDnsSupport) ?? true, hostnames = d.bool(.enableDnsHostnames) ?? true
         // EC2 takes one attribute per call; the two are independent.
-        async let support: Void = ec2.modifyVpcAttribute(id, "EnableDnsSupport", d.bool(.enableDnsSupport) ?? true)
-        async let hostnames: Void = ec2.modifyVpcAttribute(id, "EnableDnsHostnames", d.bool(.enableDnsHostnames) ?? true)
-        _ = try await (support, hostnames)
+        async let setSupport: Void = ec2.modifyVpcAttribute(id, "EnableDnsSupport", support)
+        async let setHostnames: Void = ec2.modifyVpcAttribute(id, "EnableDnsHostnames", hostnames)
+        _ = try await (setSupport, setHostnames)
+        await recordDNS(id, support: support, hostnames: hostnames)
         return id
     }
 
     /// Turns the DNS attributes back on; support first, since hostnames need it.
     func updateVpc(_ d: DesiredComponent, _ r: ObservedResource, _ changed: Set<String>, _ c: StepContext) async throws {
+        var values = (support: r[.enableDnsSupport]?.boolValue, hostnames: r[.enableDnsHostnames]?.boolValue)
         for attribute in [AttributeKey.enableDnsSupport, .enableDnsHostnames] where changed.contains(attribute) {
-            let name = attribute.rawValue
-            try await ec2(c).modifyVpcAttribute(r.id, name.prefix(1).uppercased() + name.dropFirst(), d.bool(attribute) ?? true)
+            let name = attribute.rawValue, value = d.bool(attribute) ?? true
+            try await ec2(c).modifyVpcAttribute(r.id, name.prefix(1).uppercased() + name.dropFirst(), value)
+            if attribute == .enableDnsSupport { values.support = value } else { values.hostnames = value }
         }
+        if let support = values.support, let hostnames = values.hostnames { await recordDNS(r.id, support: support, hostnames: hostnames) }
+    }
+
+    /// Records the DNS attributes a VPC was just given: AWS answered ModifyVpcAttribute, so they
+    /// are what it holds, and reading them back (two calls per VPC) would learn nothing. A change
+    /// by someone else later is CloudTrail's to report (it invalidates the entry) or the slow
+    /// read's to find.
+    func recordDNS(_ vpc: String, support: Bool, hostnames: Bool) async {
+        await slowAttributes?.store([vpc: [AWSObserver.dnsAttributes[0]: .bool(support), AWSObserver.dnsAttributes[1]: .bool(hostnames)]])
     }
 
     func deleteVpc(_ r: ObservedResource, _ c: StepContext) async throws {

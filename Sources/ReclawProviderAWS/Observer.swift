@@ -62,6 +62,9 @@ public struct AWSObserver: Sendable {
     }
 
     static let ownerFilter: EC2Client.Filter = ("tag-key", [OwnershipTags.deployment])
+    /// Up to this many deployments, a listing that pages is asked for theirs by name (20 a call)
+    /// rather than for the whole region's.
+    static let scopedListingLimit = 100
     static let dnsAttributes = [AttributeKey.enableDnsSupport.rawValue, AttributeKey.enableDnsHostnames.rawValue]
 
     /// Everything owned by reclaw in the region (and IAM), grouped by deployment name. Instance
@@ -89,7 +92,10 @@ public struct AWSObserver: Sendable {
             async let volumes = ec2.volumes([Self.ownerFilter])
             // Roles and the instance profiles holding them come from the same pages.
             async let iamDetails = iam.authorizationDetails(pathPrefix: DesiredGraphBuilder.iamPath)
-            async let parameters = tagging.resources(type: "ssm:parameter", tagKey: OwnershipTags.deployment)
+            // A few deployments' parameters are asked for by their deployment tag: the listing
+            // of every parameter in the region grows by a page each hundred parameters.
+            async let parameters = tagging.resources(type: "ssm:parameter", tagKey: OwnershipTags.deployment,
+                                                     values: only.flatMap { $0.count <= Self.scopedListingLimit ? $0.sorted() : nil })
 
             var out: [String: ObservedDeployment] = [:]
             var failures: [String: AWSError] = [:]
@@ -213,36 +219,6 @@ public struct AWSObserver: Sendable {
         }
     }
 
-    /// Instance profiles' tags (AWS's ListInstanceProfiles leaves them out): from the cache while
-    /// young, else read with ListInstanceProfileTags, `readConcurrency` at a time, and kept. Failures by name.
-    func profileTags(_ names: [String], _ iam: IAMClient) async -> ([String: [String: String]], [String: AWSError]) {
-        var known: [String: [String: String]] = [:]
-        var stale: [String] = []
-        for name in names {
-            if let cached = await slowAttributes?.fresh(name)?.values[Self.profileTagsKey]?.objectValue {
-                known[name] = cached.compactMapValues(\.stringValue)
-            } else {
-                stale.append(name)
-            }
-        }
-        var failures: [String: AWSError] = [:]
-        var read: [String: [String: JSONValue]] = [:]
-        let results = await BoundedConcurrency.map(stale, limit: readConcurrency) { name -> (String, Result<[String: String], AWSError>) in
-            do throws(AWSError) { return (name, .success(try await iam.instanceProfileTags(name))) } catch { return (name, .failure(error)) }
-        }
-        for (name, result) in results {
-            switch result {
-            case .success(let tags):
-                known[name] = tags
-                read[name] = [Self.profileTagsKey: .object(tags.mapValues { .string($0) })]
-            case .failure(let error):
-                failures[name] = error
-            }
-        }
-        await slowAttributes?.store(read)
-        return (known, failures)
-    }
-
     static let profileTagsKey = "tags"
 
     /// Profiles from two listings, each once (the second's tags where the first has none).
@@ -260,41 +236,5 @@ public struct AWSObserver: Sendable {
             out += try await ec2.routeTables([("vpc-id", Array(ids[start..<min(start + 100, ids.count)]))])
         }
         return out
-    }
-
-    /// The DNS attributes of each VPC: from the cache while young, otherwise read (two calls per
-    /// VPC, `readConcurrency` VPCs at a time). Failures come back by VPC id.
-    func dnsAttributes(_ vpcs: [(id: String, deployment: String)], _ ec2: EC2Client) async -> ([String: SlowAttributeCache.Entry], [String: AWSError]) {
-        guard let cache = slowAttributes, !vpcs.isEmpty else { return ([:], [:]) }
-        var known: [String: SlowAttributeCache.Entry] = [:]
-        var stale: [String] = []
-        for v in vpcs {
-            if let entry = await cache.fresh(v.id) { known[v.id] = entry } else { stale.append(v.id) }
-        }
-        guard !stale.isEmpty else { return (known, [:]) }
-        var read: [String: [String: JSONValue]] = [:]
-        var failures: [String: AWSError] = [:]
-        let region = region
-        let results = await BoundedConcurrency.map(stale, limit: readConcurrency) { id -> (String, Result<[String: JSONValue], AWSError>) in
-            do {
-                async let support = ec2.vpcAttribute(id, Self.dnsAttributes[0])
-                async let hostnames = ec2.vpcAttribute(id, Self.dnsAttributes[1])
-                let values: [String: JSONValue] = [Self.dnsAttributes[0]: .bool(try await support), Self.dnsAttributes[1]: .bool(try await hostnames)]
-                return (id, .success(values))
-            } catch let error as AWSError {
-                return (id, .failure(error))
-            } catch {
-                return (id, .failure(AWSError.cancelled(service: "ec2", operation: "DescribeVpcAttribute", region: region)))
-            }
-        }
-        for (id, result) in results {
-            switch result {
-            case .success(let v): read[id] = v
-            case .failure(let e): failures[id] = e
-            }
-        }
-        await cache.store(read)
-        for id in read.keys { if let entry = await cache.fresh(id) { known[id] = entry } }
-        return (known, failures)
     }
 }

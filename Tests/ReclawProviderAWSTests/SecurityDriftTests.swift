@@ -26,7 +26,7 @@ import Testing
         let h = Harness(now: clock.now)
         let spec = testSpec("dns", region: "eu-west-3")
         try await h.apply(spec)
-        // The first observation after the VPC was made reads its attributes; then they are cached.
+        // The attributes reclaw gave the VPC when it made it are cached: no read is needed.
         let clean = try await h.plan(spec)
         #expect(!clean.plan.hasChanges && posture(clean, "private-endpoints") == .held)
         #expect(clean.observed[Components.vpc]?.attributes["enableDnsHostnames"] == true)
@@ -45,7 +45,7 @@ import Testing
         let result = try await h.reconciler.apply(drifted)
         #expect(result.converged, "\(result.report)")
         #expect(try await EC2Client(client: h.client, region: spec.region).vpcAttribute(vpc, "enableDnsHostnames"))
-        // Read fresh right after the correction: clean, and held again.
+        // What the correction set is recorded: clean, and held again.
         let after = try await h.plan(spec)
         #expect(drift(after).isEmpty && !after.plan.hasChanges, "\(PlanRenderer.text(after.plan))")
         #expect(posture(after, "private-endpoints") == .held)

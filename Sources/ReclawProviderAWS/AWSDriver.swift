@@ -185,3 +185,11 @@ extension DesiredComponent {
 extension ObservedResource {
     func strings(_ key: AttributeKey) -> [String] { self[key]?.arrayValue?.compactMap(\.stringValue) ?? [] }
 }
+
+extension AWSDriver {
+    /// The resource carries the tags this deployment's create of this component gives it: when a
+    /// create was retried after its answer was lost, the resource its first attempt made.
+    static func madeBy(_ c: StepContext, _ d: DesiredComponent, tags: [String: String]) -> Bool {
+        tags[OwnershipTags.deployment] == c.deployment && tags[OwnershipTags.component] == d.key
+    }
+}

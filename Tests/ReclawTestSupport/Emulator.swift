@@ -82,8 +82,10 @@ public final class Emulator: Sendable {
     }
 
     /// Drops the connection of the next `count` calls of `operation`.
-    public func injectDrop(service: String? = nil, region: String? = nil, userAgent: String? = nil, operation: String, count: Int = 1) async throws {
-        var body: [String: Any] = ["operation": operation, "drop": true, "count": count]
+    /// `afterCarryingOut`: the call is made, then its answer is lost (a client timeout after AWS acted).
+    public func injectDrop(service: String? = nil, region: String? = nil, userAgent: String? = nil, operation: String, count: Int = 1,
+                           afterCarryingOut: Bool = false) async throws {
+        var body: [String: Any] = ["operation": operation, afterCarryingOut ? "loseAnswer" : "drop": true, "count": count]
         if let service { body["service"] = service }
         if let region { body["region"] = region }
         if let userAgent { body["userAgent"] = userAgent }

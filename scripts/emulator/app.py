@@ -66,18 +66,14 @@ class EmulatorApp:
                  "clientPort": environ.get("REMOTE_PORT")}
         self.requests.append(entry)
 
+        lose_answer = False
         for fault in self.faults.take(call):
+            lose_answer = lose_answer or fault.lose_answer
             if fault.delay_ms:
                 time.sleep(fault.delay_ms / 1000)
             if fault.drop:
                 entry["outcome"] = "dropped"
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                raise ConnectionResetError("connection dropped by an injected fault")
+                self.drop_connection(environ)
             if fault.error_code:
                 entry.update(outcome="fault", status=fault.status, errorCode=fault.error_code, requestID=request_id)
                 status, headers, payload = error_response(call, fault.error_code, fault.message, fault.status, request_id)
@@ -145,8 +141,22 @@ class EmulatorApp:
         code, message = error_of(status_code, payload)
         entry.update(outcome="error" if code else "ok", status=status_code, errorCode=code, requestID=request_id)
         self.cloudtrail.record(call, request_id, status_code, payload, code, message)
+        if lose_answer:
+            # Done, but the caller never hears of it: its connection drops as the answer would go.
+            entry["outcome"] = "answer lost"
+            self.drop_connection(environ)
         start_response(captured["status"], headers)
         return [payload]
+
+    @staticmethod
+    def drop_connection(environ):
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        raise ConnectionResetError("connection dropped by an injected fault")
 
     def long_poll(self, call, environ, body):
         """For a JSON SQS ReceiveMessage that would wait: when the wait ends, and the request rewritten

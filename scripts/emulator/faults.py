@@ -1,4 +1,5 @@
-"""Fault injection: the next N calls matching a service and operation fail, slow down, or lose their connection."""
+"""Fault injection: the next N calls matching a service and operation fail, slow down, lose their
+connection, or are carried out and then lose their answer (a client timeout after AWS acted)."""
 
 import itertools
 import threading
@@ -20,6 +21,7 @@ class Fault:
     message: str = "injected by the emulator"
     delay_ms: int = 0
     drop: bool = False
+    lose_answer: bool = False  # carried out, then the connection is dropped before the answer
     fired: int = 0
 
     def matches(self, call: Call) -> bool:
@@ -34,7 +36,7 @@ class Fault:
     def to_json(self) -> dict:
         return {
             "id": self.id, "operation": self.operation, "service": self.service, "region": self.region, "userAgent": self.user_agent, "remaining": self.remaining,
-            "errorCode": self.error_code, "status": self.status, "delayMs": self.delay_ms, "drop": self.drop,
+            "errorCode": self.error_code, "status": self.status, "delayMs": self.delay_ms, "drop": self.drop, "loseAnswer": self.lose_answer,
             "fired": self.fired,
         }
 
@@ -62,6 +64,7 @@ class Faults:
             message=error.get("message", "injected by the emulator"),
             delay_ms=int(spec.get("delayMs", 0)),
             drop=bool(spec.get("drop", False)),
+            lose_answer=bool(spec.get("loseAnswer", False)),
         )
         with self.lock:
             self.faults.append(fault)
@@ -75,7 +78,7 @@ class Faults:
             for f in self.faults:
                 if f.remaining == 0 or not f.matches(call):
                     continue
-                is_failure = f.error_code is not None or f.drop
+                is_failure = f.error_code is not None or f.drop or f.lose_answer
                 if is_failure and failure_taken:
                     continue
                 failure_taken = failure_taken or is_failure

@@ -119,6 +119,19 @@ def test_a_dropped_connection_gets_no_response(url):
     assert client(url, "sts").get_caller_identity()["Account"] == "123456789012"
 
 
+def test_a_lost_answer_is_carried_out_but_never_heard_of(url):
+    admin(url, "faults", {"service": "ssm", "operation": "PutParameter", "count": 1, "loseAnswer": True})
+    ssm = client(url, "ssm")
+    ssm.meta.events.register("needs-retry.*", lambda **kwargs: None)  # no retry: see the lost answer itself
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError,
+                        ConnectionError, botocore.exceptions.HTTPClientError)):
+        ssm.put_parameter(Name="/lost/answer", Value="v", Type="String")
+    assert ssm.get_parameter(Name="/lost/answer")["Parameter"]["Value"] == "v"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ssm.put_parameter(Name="/lost/answer", Value="v", Type="String")
+    assert e.value.response["Error"]["Code"] == "ParameterAlreadyExists"
+
+
 def test_a_delay_fault_slows_the_call(url):
     admin(url, "faults", {"service": "ec2", "operation": "DescribeRegions", "count": 1, "delayMs": 400})
     t = time.monotonic()

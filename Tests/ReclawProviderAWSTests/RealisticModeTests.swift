@@ -32,6 +32,20 @@ import Testing
 
     /// Applies while watching the deployments' Reconciling condition; returns the results and every
     /// Waiting message seen.
+    /// Lets the SSM agents register once a SendCommand was refused for want of one (InvalidInstanceId).
+    static func registerAgentsOnceRefused(_ emulator: Emulator, region: String) async throws {
+        for _ in 0..<3000 {
+            let sends = try await emulator.requests(service: "ssm", operation: "SendCommand", region: region)
+            if sends.contains(where: { $0["errorCode"] as? String == "InvalidInstanceId" }) {
+                _ = try await emulator.setBehaviour(.ssmAgentRegistration, seconds: 0)
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("no SendCommand was refused for an unregistered agent")
+        _ = try await emulator.setBehaviour(.ssmAgentRegistration, seconds: 0)
+    }
+
     static func applyWatching(_ h: Harness, _ plans: [PlannedDeployment]) async throws -> ([String: ApplyResult], [String]) {
         let seen = Shared<[String]>([])
         let done = Shared(false)
@@ -114,9 +128,9 @@ import Testing
     }
 
     @Test func editsReachAJustCreatedInstanceOnceItsAgentRegistersAndAFailingScriptIsReportedOnce() async throws {
-        // The agent registers a while after the instance runs: longer than the rest of the apply here,
-        // even with the other suites' daemons running beside it.
-        let emulator = try Self.emulator(["ssmAgentRegistration": ["seconds": 40]])
+        // The agent registers only once the test lets it, after reclaw's first SendCommand was refused
+        // for it: however loaded the machine, reclaw meets an unregistered agent and waits it out.
+        let emulator = try Self.emulator(["ssmAgentRegistration": ["seconds": 3600]])
         defer { emulator.stop() }
         let h = Self.harness(emulator)
         let spec = testSpec("agent", region: "ap-northeast-1")
@@ -128,7 +142,9 @@ import Testing
         edited.openclaw.version = "2026.3.0"
         let planned = try await h.plan(edited, revision: "r2")
         #expect(planned.plan.changes.map { "\($0.kind.symbol) \($0.key)" }.sorted() == ["~ instance", "~ param-version"], "\(PlanRenderer.text(planned.plan))")
+        async let released: Void = Self.registerAgentsOnceRefused(h.emulator, region: spec.region)
         let (results, waits) = try await Self.applyWatching(h, [planned])
+        try await released
         #expect(results[spec.name]?.converged == true, "\(results[spec.name]?.report ?? "")")
         #expect(waits.contains { $0.contains("the SSM agent of \(instance) to register") }, "\(waits)")
         let sends = try await h.emulator.requests(service: "ssm", operation: "SendCommand", region: spec.region)

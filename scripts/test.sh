@@ -6,12 +6,12 @@
 # No test bounds wall-clock time (how fast things are is bench/'s job), but some still depend on
 # the machine keeping up, so the Swift tests run in three phases:
 #   1. everything else, fully in parallel;
-#   2. suites that run daemons against emulators, in parallel with each other: their tests mostly
-#      wait on AWS's (scaled) delays, so they overlap well, but beside the CPU-bound rest of the
-#      suite their daemons and emulators would starve on two cores;
+#   2. suites that run daemons against emulators, and the operations endpoint (header deadlines of
+#      a second or less), in parallel with each other: their tests mostly wait on AWS's (scaled)
+#      delays, so they overlap well, but beside the CPU-bound rest of the suite their daemons,
+#      emulators and deadlines would starve on two cores;
 #   3. one at a time, with the machine to themselves: replicas sharing leases (a replica starved
-#      past its renewal deadline loses a lease, and with it what those tests check) and the
-#      operations endpoint, whose header deadlines are a second or less.
+#      past its renewal deadline loses a lease, and with it what those tests check).
 # The filters are regular expressions searched for in "Target.Suite/test": anchored, one suite's
 # name never matches inside another's (as SourceTests did inside SignedSourceTests).
 set -euo pipefail
@@ -36,14 +36,14 @@ fi
 tail -n 3 "$emulator_log"
 rm -f "$emulator_log"
 
-daemons='^(ReclawDaemonTests\.(RealisticDaemonTests|EventDrivenDriftTests|DriftAndAlertTests|ControllerTests|SourceTests|EventFloodTests)'
+daemons='^(ReclawDaemonTests\.(RealisticDaemonTests|EventDrivenDriftTests|DriftAndAlertTests|ControllerTests|SourceTests|EventFloodTests|OperationsEndpointTests)'
 daemons+='|ReclawProviderAWSTests\.RealisticModeTests|ReclawAuditTests\.RealisticAuditTests|ReclawAWSTests\.TransientTests'
 daemons+='|reclawTests\.(EventsCommandTests|SignedDaemonTests|TamperedLeaseTests))/'
-serial='^(reclawTests\.(ReplicaTests|WireFenceTests|FairShareTests)|ReclawDaemonTests\.OperationsEndpointTests)/'
+serial='^reclawTests\.(ReplicaTests|WireFenceTests|FairShareTests)/'
 
 echo "==> swift test: everything else, in parallel"
 swift test --skip-build --skip "$daemons|$serial"
 echo "==> swift test: daemons against emulators, in parallel"
 swift test --skip-build --filter "$daemons"
-echo "==> swift test: replicas sharing leases, and the operations endpoint's deadlines, one at a time"
+echo "==> swift test: replicas sharing leases, one at a time"
 swift test --skip-build --no-parallel --filter "$serial"

@@ -17,11 +17,8 @@ extension AWSDriver {
             guard error.code == "EntityAlreadyExists" else { throw error }
             // Made with this component's tags since the observation (nothing is recorded for it): this
             // create's own first attempt, whose answer was lost and which libcurl or reclaw resent.
-            var made = false
-            if let roles = try? await iam.roles(pathPrefix: d.string(.path) ?? DesiredGraphBuilder.iamPath) {
-                made = roles.contains { $0.name == name && Self.madeBy(c, d, tags: $0.tags) }
-            }
-            guard made else {
+            let roles = try await iam.roles(pathPrefix: d.string(.path) ?? DesiredGraphBuilder.iamPath)
+            guard roles.contains(where: { $0.name == name && Self.madeBy(c, d, tags: $0.tags) }) else {
                 throw AWSError(kind: .service, code: "NotOwned", message: "an IAM role named \(name) already exists and is not managed by reclaw (no \(OwnershipTags.deployment) tag); reclaw will not adopt it",
                                service: "iam", operation: "CreateRole", region: c.region, requestID: error.requestID)
             }

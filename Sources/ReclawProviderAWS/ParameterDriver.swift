@@ -23,7 +23,7 @@ extension AWSDriver {
             guard error.code == "ParameterAlreadyExists" else { throw error }
             // Made with this component's tags since the observation (nothing is recorded for it): this
             // create's own first attempt, whose answer was lost and which libcurl or reclaw resent.
-            if let tags = try? await ssm(c).tags(parameter: name), Self.madeBy(c, d, tags: tags) { return name }
+            if Self.madeBy(c, d, tags: try await ssm(c).tags(parameter: name)) { return name }
             throw AWSError(kind: .service, code: "NotOwned", message: "the SSM parameter \(name) already exists and is not managed by reclaw (no \(OwnershipTags.deployment) tag); reclaw will not overwrite it",
                            service: "ssm", operation: "PutParameter", region: c.region, requestID: error.requestID)
         }

@@ -22,17 +22,22 @@ public struct DynamoLeaseTable: Sendable {
 
     /// Every replica and lease record (without the deployments' state).
     public func read() async throws(AWSError) -> (replicas: [ReplicaRecord], leases: [LeaseRecord]) {
-        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs, hasState", names: ["#o": "owner"])
+        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs, hasState, unownedNote, #x, #l, #s",
+                                          names: ["#o": "owner", "#x": "expired", "#l": "leaving", "#s": "scheme"])
         var replicas: [ReplicaRecord] = [], leases: [LeaseRecord] = []
         for item in items {
             guard let pk = item["pk"]?["S"]?.stringValue, let version = item["version"]?["S"]?.stringValue else { continue }
             let duration = Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 20_000
             if pk.hasPrefix("replica#") {
-                replicas.append(ReplicaRecord(id: String(pk.dropFirst(8)), version: version, durationMs: duration))
+                replicas.append(ReplicaRecord(id: String(pk.dropFirst(8)), version: version, durationMs: duration,
+                                              expired: item["expired"]?["BOOL"]?.boolValue ?? false,
+                                              leaving: item["leaving"]?["BOOL"]?.boolValue ?? false,
+                                              scheme: Int(item["scheme"]?["N"]?.stringValue ?? "") ?? 1))
             } else if pk.hasPrefix("lease#") {
                 leases.append(LeaseRecord(deployment: String(pk.dropFirst(6)), owner: item["owner"]?["S"]?.stringValue ?? "", version: version,
                                           epoch: Int(item["epoch"]?["N"]?.stringValue ?? "") ?? 0, durationMs: duration,
-                                          hasState: item["hasState"]?["BOOL"]?.boolValue ?? false))
+                                          hasState: item["hasState"]?["BOOL"]?.boolValue ?? false,
+                                          unownedNote: item["unownedNote"]?["S"]?.stringValue))
             }
         }
         return (replicas, leases)
@@ -42,11 +47,23 @@ public struct DynamoLeaseTable: Sendable {
     public func write(_ action: LeaseCoordinator.Action, as replica: String) async -> LeaseCoordinator.Outcome {
         do {
             switch action {
-            case .heartbeat(let r):
-                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET version = :v, durationMs = :d",
-                                            values: [":v": Self.s(r.version), ":d": Self.n(r.durationMs)])
+            case .heartbeat(let r, let expecting):
+                // A session goes on only from a version this replica wrote: once another replica has
+                // marked the item expired (or it was removed), the heartbeat fails.
+                let versions = expecting.enumerated().map { (":e\($0.offset)", Self.s($0.element)) }
+                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET version = :v, durationMs = :d, #l = :l, #s = :s REMOVE #x",
+                                            condition: versions.isEmpty ? nil : versions.map { "version = \($0.0)" }.joined(separator: " OR "),
+                                            names: ["#x": "expired", "#l": "leaving", "#s": "scheme"],
+                                            values: [":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":l": ["BOOL": .bool(r.leaving)],
+                                                     ":s": Self.n(r.scheme)]
+                                                .merging(versions) { a, _ in a })
             case .retire(let id):
                 try await dynamo.deleteItem(table: table, key: Self.key("replica#\(id)"))
+            case .expire(let r, let expecting):
+                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET version = :v, #x = :t",
+                                            condition: "version = :expected", names: ["#x": "expired"],
+                                            values: [":v": Self.s("expired by \(replica) at \(expecting)"), ":t": ["BOOL": .bool(true)],
+                                                     ":expected": Self.s(expecting)])
             case .acquire(let r, let expecting):
                 try await dynamo.updateItem(
                     table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, epoch = :e, durationMs = :d REMOVE unownedNote",

@@ -2,15 +2,22 @@ import Foundation
 
 /// Which replica handles which deployment, decided the way the DynamoDB lock client and the
 /// Kinesis Client Library decide it, as a pure value: it is told what the lease table holds and
-/// when, and answers with the writes to make. No clock is compared between hosts: a replica or a
-/// lease counts as dead only once its record version has not moved for a whole lease duration on
-/// this replica's own clock, and never longer than this replica's own lease duration, whatever a
-/// record claims. Deployments are spread evenly over the live replicas (rendezvous
-/// hashing with a cap of ⌈deployments / replicas⌉ each), and a held lease stops counting as held a
-/// safety margin before it could be taken elsewhere. A replica announces itself (its heartbeat)
-/// and waits a join interval before it takes any lease, so replicas started together see each
-/// other; per round it takes at most ⌈free leases / live replicas⌉ of the free ones (counting
-/// only the replicas still short of their share), plus the released leases rendezvous assigns it.
+/// when, and answers with the writes to make. No clock is compared between hosts: a replica counts
+/// as dead only once its heartbeat has not moved for a whole lease duration on this replica's own
+/// clock, and never longer than this replica's own lease duration, whatever a record claims.
+///
+/// A replica's heartbeat renews every lease it holds, so the table's writes per second depend on
+/// the number of replicas, not of deployments: a deployment's item is written only when its owner
+/// changes, conditioned on the version it had. A replica whose heartbeat stood still for a whole
+/// lease is first marked expired (a conditional write on that heartbeat), and only then are its
+/// leases taken: from that moment its own heartbeats fail, so it renews nothing it held.
+///
+/// Deployments are spread evenly over the live replicas (rendezvous hashing with a cap of
+/// ⌈deployments / replicas⌉ each), and a held lease stops counting as held a safety margin before
+/// it could be taken elsewhere. A replica announces itself and waits a join interval before it
+/// takes any lease, so replicas started together see each other; per round it takes at most
+/// ⌈free leases / live replicas⌉ of the free ones (counting only the replicas still short of their
+/// share), plus the released leases rendezvous assigns it.
 public struct LeaseCoordinator: Sendable {
     /// The longest lease a replica may take (`--lease-duration`): a dead owner's deployments wait
     /// at most this long, plus a round, for another replica.
@@ -18,6 +25,7 @@ public struct LeaseCoordinator: Sendable {
     /// The shortest: a round every fifth of it must fit a DynamoDB read and its writes.
     public static let minimumDuration: Duration = .seconds(3)
 
+    /// How one replica leases: its name, its lease, when it stops starting calls, when it joins.
     public struct Settings: Sendable {
         public var replica: String
         public var duration: Duration
@@ -41,13 +49,19 @@ public struct LeaseCoordinator: Sendable {
 
     /// A write to make to the lease table.
     public enum Action: Sendable, Hashable {
-        /// Refresh this replica's heartbeat item.
-        case heartbeat(ReplicaRecord)
+        /// Refresh this replica's heartbeat item, renewing every lease it holds: only while the item
+        /// still stands at one of `expecting` (the versions this replica wrote last; empty: a new
+        /// session, written whatever is stored).
+        case heartbeat(ReplicaRecord, expecting: [String])
         /// Remove this replica's heartbeat item: it is leaving, the others need not wait for it.
         case retire(String)
+        /// Mark a replica whose heartbeat has stood still for a whole lease as expired, if it still
+        /// stands at `expecting`: its next heartbeat fails, and its leases may be taken.
+        case expire(ReplicaRecord, expecting: String)
         /// Take a lease: write `record` if the stored version is `expecting` (nil: no item yet).
         case acquire(LeaseRecord, expecting: String?)
-        /// Renew a held lease: a new version, if the stored one is still ours.
+        /// Rewrite a held lease with a new version, if the stored one is still ours: after a release
+        /// that may or may not have landed, or to clear a note another replica left on it.
         case renew(LeaseRecord, expecting: String)
         /// Give a held lease up (no owner), so another replica takes it at once.
         case release(LeaseRecord, expecting: String)
@@ -63,20 +77,28 @@ public struct LeaseCoordinator: Sendable {
     }
 
     public let settings: Settings
-    private var seen: [String: (version: String, since: Duration)] = [:]
-    private var holds: [String: LeaseHold] = [:]
-    private var counter = 0
+    /// Each replica's heartbeat (`replica#ID`) as last seen changing, on this clock; an owner with
+    /// no heartbeat item counts from when its absence was first seen.
+    var seen: [String: (version: String, since: Duration)] = [:]
+    var holds: [String: LeaseHold] = [:]
+    var counter = 0
     /// Since when each deployment has had no owner at all (released, or no item), on this clock.
-    private var ownerlessSince: [String: Duration] = [:]
-    private var unownedNow: [String: Unowned] = [:]
-    /// When this replica's first heartbeat was sent (and written), on this clock.
-    private var announcedAt: Duration?
+    var ownerlessSince: [String: Duration] = [:]
+    var unownedNow: [String: Unowned] = [:]
+    /// When this replica's first heartbeat of its session was sent (and written), on this clock.
+    var announcedAt: Duration?
+    /// The versions this replica's heartbeat item may stand at: the last one written, and any sent
+    /// since whose answer was lost. Empty until a session starts.
+    var session: [String] = []
     /// This replica's lease, shortened to the shortest any live replica announces in its heartbeat
     /// (never below the minimum): a replica with a shorter lease takes a record unchanged for that
     /// long, so this one renews, and stops starting calls, within it.
-    public private(set) var effectiveDuration: Duration
-    public private(set) var acquisitions = 0
-    public private(set) var losses = 0
+    public internal(set) var effectiveDuration: Duration
+    public internal(set) var acquisitions = 0
+    public internal(set) var losses = 0
+    /// Live replicas of an older lease scheme, as of the last round: while there are any, this
+    /// replica holds no lease (theirs would take its leases as never renewed).
+    public internal(set) var olderPeers: [String] = []
 
     /// When this replica may take its first lease: a join interval after its first heartbeat was
     /// written; nil until that heartbeat is written.
@@ -97,84 +119,94 @@ public struct LeaseCoordinator: Sendable {
     /// should move; with `shuttingDown` every other held lease is released.
     public mutating func round(now: Duration, replicas: [ReplicaRecord], leases: [LeaseRecord], deployments: Set<String>,
                                busy: Set<String> = [], shuttingDown: Bool = false) -> [Action] {
-        for r in replicas { observe("replica#\(r.id)", r.version, now) }
-        for l in leases { observe("lease#\(l.deployment)", l.version, now) }
-        let peers = replicas.filter { $0.id != settings.replica && isFresh("replica#\($0.id)", durationMs: $0.durationMs, now) }
+        let heartbeats = observe(replicas: replicas, leases: leases, now: now)
+        let peers = replicas.filter { $0.id != settings.replica && isLive($0, now) }
         effectiveDuration = peers.reduce(settings.duration) { min($0, max(.milliseconds($1.durationMs), Self.minimumDuration)) }
         expire(now: now)
-        let live = [settings.replica] + peers.map(\.id)
-        let want = Self.assignment(deployments: Array(deployments), replicas: live)
+        olderPeers = peers.filter { $0.scheme < ReplicaRecord.currentScheme }.map(\.id).sorted()
         let records = Dictionary(leases.map { ($0.deployment, $0) }, uniquingKeysWith: { a, _ in a })
-        judge(now: now, records: records, deployments: deployments, live: Set(live))
+        if !olderPeers.isEmpty {
+            // Fail closed: hand everything over and take nothing while an older replica shares the table.
+            let released = holds.keys.sorted().compactMap { d in records[d].flatMap { release(d, $0, busy: []) } }
+            return [heartbeat(leaving: shuttingDown)] + released
+        }
+        // A leaving peer still renews what its running work holds, but takes no new share.
+        let live = [settings.replica] + peers.filter { !$0.leaving }.map(\.id)
+        let want = Self.assignment(deployments: Array(deployments), replicas: live)
+        judge(now: now, records: records, deployments: deployments, heartbeats: heartbeats, live: Set(live))
         let joined = hasJoined(now: now)
-        // Free leases (no item, or an owner that stopped renewing) are taken a fair share per
-        // round; released ones (a handover) go to the replica rendezvous assigns them to.
+        // Free leases (no item, or an owner gone) are taken a fair share per round; released ones
+        // (a handover) go to the replica rendezvous assigns them to.
         let free = deployments.filter { d in
-            holds[d] == nil && records[d].map { !$0.isReleased && takeable($0, now) } ?? true
+            holds[d] == nil && records[d].map { !$0.isReleased && ownerGone($0, heartbeats, now) } ?? true
         }
-        var quota = Self.fairShare(free: free.count, of: live, holding: holdingCounts(records, live: live, now: now), want: want)
+        var quota = Self.fairShare(free: free.count, of: live, holding: holdingCounts(records, live: live), want: want)
         var actions: [Action] = []
-        if shuttingDown {
-            actions.append(.retire(settings.replica))
-        } else {
-            actions.append(.heartbeat(ReplicaRecord(id: settings.replica, version: nextVersion(), durationMs: settings.durationMs)))
-        }
+        var releasing: Set<String> = []
         for d in deployments.union(holds.keys).sorted() {
             let record = records[d]
             if let hold = holds[d] {
-                if let record, record.owner != settings.replica || record.version != hold.version {
-                    lose(d)  // another replica took it
+                guard let record, record.owner == settings.replica, record.version == hold.version else {
+                    lose(d)  // another replica took it, or the item is gone
                     continue
                 }
-                var next = LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: hold.epoch, durationMs: settings.durationMs)
                 let keep = busy.contains(d) || (deployments.contains(d) && !shuttingDown && want[d] == settings.replica)
-                if keep {
-                    actions.append(.renew(next, expecting: hold.version))
-                } else {
-                    // From now on no work starts under it: a job that began after `busy` was read
-                    // must not send calls while the release goes out and another replica takes over.
-                    holds[d]?.releasing = true
-                    next.owner = ""
-                    actions.append(.release(next, expecting: hold.version))
+                if !keep, let action = release(d, record, busy: busy) {
+                    releasing.insert(d)
+                    actions.append(action)
+                } else if hold.releasing || record.unownedNote != nil {
+                    // A release that may have landed, or a note to clear: the heartbeat cannot tell.
+                    actions.append(.renew(LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: hold.epoch,
+                                                      durationMs: settings.durationMs), expecting: hold.version))
                 }
             } else if joined, !shuttingDown, deployments.contains(d), want[d] == settings.replica {
                 if free.contains(d) {
                     guard quota > 0 else { continue }
                     quota -= 1
                 }
-                let version = nextVersion()
                 guard let record else {
-                    actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: version, epoch: 1,
+                    actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: 1,
                                                         durationMs: settings.durationMs), expecting: nil))
                     continue
                 }
-                // A released lease, or one whose owner has stopped renewing it for a whole lease.
-                if record.isReleased || takeable(record, now) {
-                    actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: version, epoch: record.epoch + 1,
+                if record.isReleased || ownerGone(record, heartbeats, now) {
+                    actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: record.epoch + 1,
                                                         durationMs: settings.durationMs), expecting: record.version))
                 }
             }
         }
-        return actions
+        if !shuttingDown { actions += silentOwners(leases, heartbeats, now: now).map { .expire($0, expecting: $0.version) } }
+        // Leaving: the heartbeat goes once nothing is held, until then it keeps renewing the busy leases.
+        let leaving = shuttingDown && Set(holds.keys).isSubset(of: releasing)
+        return [leaving ? .retire(settings.replica) : heartbeat(leaving: shuttingDown)] + actions
     }
 
     /// Records how a write of this round went; `sentAt` is when it was sent (a renewal counts from
     /// then, never from when the answer came).
     public mutating func applied(_ action: Action, _ outcome: Outcome, sentAt: Duration) {
         switch (action, outcome) {
-        case (.heartbeat, .written):
+        case (.heartbeat(let r, _), .written):
+            session = [r.version]
             if announcedAt == nil { announcedAt = sentAt }
-        case (.heartbeat, _), (.retire, _):
+            for (d, h) in holds { holds[d]?.renewedAt = max(h.renewedAt, sentAt) }
+        case (.heartbeat(let r, _), .failed):
+            // It may have landed: the next heartbeat accepts either version.
+            if !session.isEmpty { session = Array((session + [r.version]).suffix(8)) }
+        case (.heartbeat, .conflict):
+            // Marked expired (or removed) by another replica: nothing held is ours any more; rejoin.
+            for d in holds.keys { lose(d) }
+            session = []
+            announcedAt = nil
+        case (.retire, _), (.expire, _):
             break
         case (.acquire(let r, _), .written):
             holds[r.deployment] = LeaseHold(epoch: r.epoch, version: r.version, renewedAt: sentAt)
-            seen["lease#\(r.deployment)"] = (r.version, sentAt)
             acquisitions += 1
         case (.renew(let r, _), .written):
             holds[r.deployment]?.version = r.version
-            holds[r.deployment]?.renewedAt = sentAt
+            let renewed = max(holds[r.deployment]?.renewedAt ?? sentAt, sentAt)
+            holds[r.deployment]?.renewedAt = renewed
             holds[r.deployment]?.releasing = false
-            seen["lease#\(r.deployment)"] = (r.version, sentAt)
         case (.release(let r, _), .written):
             holds[r.deployment] = nil
         case (.renew(let r, _), .conflict), (.release(let r, _), .conflict):
@@ -184,97 +216,22 @@ public struct LeaseCoordinator: Sendable {
         }
     }
 
-    // MARK: what is held
-
-    /// The lease of a deployment, if it is held with enough time left to start an AWS call: its
-    /// last renewal is younger than the renew deadline, which is shorter than the lease, and no
-    /// release of it is under way.
-    public func hold(_ deployment: String, now: Duration) -> LeaseHold? {
-        guard let h = holds[deployment], !h.releasing, now - h.renewedAt < renewDeadline else { return nil }
-        return h
+    private mutating func heartbeat(leaving: Bool) -> Action {
+        .heartbeat(ReplicaRecord(id: settings.replica, version: nextVersion(), durationMs: settings.durationMs, leaving: leaving), expecting: session)
     }
 
-    /// How long after a renewal work may still start: the settings' deadline, within the effective lease.
-    public var renewDeadline: Duration { min(settings.renewDeadline, effectiveDuration * 2 / 3) }
-
-    /// The deployments this replica may work on now.
-    public func owned(now: Duration) -> Set<String> {
-        Set(holds.keys.filter { hold($0, now: now) != nil })
+    /// A release of a held lease, unless its work is running. From now on no work starts under it:
+    /// a job that began after `busy` was read must not send calls while the release goes out and
+    /// another replica takes over.
+    private mutating func release(_ d: String, _ record: LeaseRecord, busy: Set<String>) -> Action? {
+        guard let hold = holds[d], !busy.contains(d) else { return nil }
+        holds[d]?.releasing = true
+        return .release(LeaseRecord(deployment: d, owner: "", version: nextVersion(), epoch: hold.epoch, durationMs: settings.durationMs),
+                        expecting: hold.version)
     }
 
-    /// Every lease still recorded as held (renewable), whether or not work may start under it.
-    public var held: Set<String> { Set(holds.keys) }
-
-    /// The deployments that should be owned and that no live replica owns, as of the last round:
-    /// those whose lease this replica has since taken are left out.
-    public var unowned: [String: Unowned] { unownedNow.filter { holds[$0.key] == nil } }
-
-    /// Finds the deployments no live replica owns. An owner is live while its lease record keeps
-    /// changing: one with a fresh heartbeat may leave it unchanged for half the (bounded) lease, one
-    /// without for two of its rounds. A lease with no owner counts after two of this replica's rounds.
-    private mutating func judge(now: Duration, records: [String: LeaseRecord], deployments: Set<String>, live: Set<String>) {
-        var ownerless: [String: Duration] = [:]
-        var found: [String: Unowned] = [:]
-        for d in deployments where holds[d] == nil {
-            guard let record = records[d], !record.isReleased else {
-                let since = ownerlessSince[d] ?? now
-                ownerless[d] = since
-                if now - since >= settings.duration * 2 / 5 { found[d] = .noOwner }
-                continue
-            }
-            guard let s = seen["lease#\(d)"] else { continue }
-            let bound = bounded(record.durationMs)
-            let ownerLive = record.owner != settings.replica && live.contains(record.owner)
-            let unchanged = now - s.since
-            if unchanged >= (ownerLive ? bound / 2 : bound * 2 / 5) { found[d] = .notRenewing(owner: record.owner, unchanged: unchanged) }
-        }
-        ownerlessSince = ownerless
-        unownedNow = found
-    }
-
-    /// How long a record claiming `durationMs` may stay unchanged before it counts as dead: its
-    /// claim, but never longer than this replica's own lease.
-    private func bounded(_ durationMs: Int) -> Duration {
-        min(.milliseconds(max(durationMs, 1)), settings.duration)
-    }
-
-    /// How many free leases a replica takes in one round: the free ones divided among the live
-    /// replicas still short of their rendezvous share (this one among them), rounded up.
-    public static func fairShare(free: Int, of live: [String], holding: [String: Int], want: [String: String]) -> Int {
-        let shares = Dictionary(grouping: want.values, by: { $0 }).mapValues(\.count)
-        let short = live.filter { holding[$0, default: 0] < shares[$0, default: 0] }.count
-        return (free + max(short, 1) - 1) / max(short, 1)
-    }
-
-    /// The leases each live replica holds, as the table shows them (this replica's from its own holds).
-    private func holdingCounts(_ records: [String: LeaseRecord], live: [String], now: Duration) -> [String: Int] {
-        var out: [String: Int] = [settings.replica: holds.count]
-        let peers = Set(live).subtracting([settings.replica])
-        for r in records.values where peers.contains(r.owner) && !takeable(r, now) { out[r.owner, default: 0] += 1 }
-        return out
-    }
-
-    /// Whether a lease another replica may still name can be taken: its record is this replica's
-    /// own (from before a restart), or its owner has not renewed it for a whole (bounded) lease.
-    private func takeable(_ record: LeaseRecord, _ now: Duration) -> Bool {
-        record.owner == settings.replica || !isFresh("lease#\(record.deployment)", durationMs: record.durationMs, now)
-    }
-
-    private mutating func expire(now: Duration) {
-        for (d, h) in holds where now - h.renewedAt >= effectiveDuration { lose(d) }
-    }
-
-    private mutating func lose(_ deployment: String) {
+    mutating func lose(_ deployment: String) {
         if holds.removeValue(forKey: deployment) != nil { losses += 1 }
-    }
-
-    private mutating func observe(_ key: String, _ version: String, _ now: Duration) {
-        if seen[key]?.version != version { seen[key] = (version, now) }
-    }
-
-    private func isFresh(_ key: String, durationMs: Int, _ now: Duration) -> Bool {
-        guard let s = seen[key] else { return true }
-        return now - s.since < bounded(durationMs)
     }
 
     private mutating func nextVersion() -> String {

@@ -36,6 +36,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         var unowned: [String: Unowned] = [:]
         /// The lease versions already noted as unowned in the table, by deployment.
         var noted: [String: String] = [:]
+        /// Replicas of an older lease scheme last logged.
+        var olderPeers: [String] = []
     }
 
     /// Told what this replica gained and lost, after each round.
@@ -204,7 +206,24 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             for await (a, o, at) in group { inner.withLock { $0.coordinator.applied(a, o, sentAt: at) } }
         }
         await noteUnowned(records.leases)
+        reportOlderPeers()
         await report()
+    }
+
+    /// Says, once per change, that a replica of an older lease scheme shares the table: this one
+    /// holds nothing meanwhile, since the older one takes leases whose items are not rewritten.
+    private func reportOlderPeers() {
+        let (older, changed) = inner.withLock { i in
+            defer { i.olderPeers = i.coordinator.olderPeers }
+            return (i.coordinator.olderPeers, i.olderPeers != i.coordinator.olderPeers)
+        }
+        guard changed else { return }
+        if older.isEmpty {
+            logger.info("no replica of an older lease scheme shares the table any more", metadata: ["replica": "\(replica)"])
+        } else {
+            logger.error("replicas of an older reclaw share the lease table: this replica takes no lease until every replica runs this version",
+                         metadata: ["replica": "\(replica)", "older": "\(older)"])
+        }
     }
 
     /// Keeps what the coordinator found unowned, logs it when it changes, and leaves a note on each

@@ -33,16 +33,32 @@ public struct LeaseRecord: Sendable, Hashable {
 }
 
 /// A replica's heartbeat item: its version changes on every heartbeat, so the others can tell a
-/// live replica from a dead one by watching it on their own clocks.
+/// live replica from a dead one by watching it on their own clocks. The heartbeat renews every
+/// lease its replica holds: a lease item is written only when its owner changes.
 public struct ReplicaRecord: Sendable, Hashable {
+    /// The lease scheme this build speaks: 2, one heartbeat renewing every lease. A replica whose
+    /// heartbeat names no scheme renews each lease item itself, and must not share a table with this one.
+    public static let currentScheme = 2
+
     public var id: String
     public var version: String
     public var durationMs: Int
+    /// Another replica saw this heartbeat stand still for a whole lease and marked it: the replica
+    /// it belongs to renews nothing from then on, and its leases may be taken.
+    public var expired: Bool
+    /// The replica is shutting down: it renews the leases its running work holds, and takes no
+    /// share of the deployments any more.
+    public var leaving: Bool
+    public var scheme: Int
 
-    public init(id: String, version: String, durationMs: Int) {
+    public init(id: String, version: String, durationMs: Int, expired: Bool = false, leaving: Bool = false,
+                scheme: Int = ReplicaRecord.currentScheme) {
         self.id = id
         self.version = version
         self.durationMs = durationMs
+        self.expired = expired
+        self.leaving = leaving
+        self.scheme = scheme
     }
 }
 

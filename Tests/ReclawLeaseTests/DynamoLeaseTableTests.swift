@@ -93,4 +93,23 @@ import Testing
             #expect(Set(stored.filter { $0.owner == r.settings.replica }.map(\.deployment)) == owned[i])
         }
     }
+
+    @Test("a heartbeat goes on only from a version its replica wrote, and an expired mark stops it")
+    func heartbeatsAreConditionalOnTheSession() async throws {
+        let t = try await table()
+        let first = ReplicaRecord(id: "r1", version: "r1/1", durationMs: 20_000)
+        #expect(await t.write(.heartbeat(first, expecting: []), as: "r1") == .written, "a new session is written whatever is stored")
+        let second = ReplicaRecord(id: "r1", version: "r1/3", durationMs: 20_000, leaving: true)
+        #expect(await t.write(.heartbeat(second, expecting: ["r1/2", "r1/1"]), as: "r1") == .written, "either version the replica may have left")
+        #expect(try await t.read().replicas == [second])
+        #expect(await t.write(.expire(second, expecting: "r1/1"), as: "r2") == .conflict, "marked expired at a version that had moved")
+        #expect(await t.write(.expire(second, expecting: "r1/3"), as: "r2") == .written)
+        let marked = try #require(try await t.read().replicas.first)
+        #expect(marked.expired && marked.version != "r1/3")
+        #expect(await t.write(.heartbeat(ReplicaRecord(id: "r1", version: "r1/4", durationMs: 20_000), expecting: ["r1/3"]), as: "r1") == .conflict,
+                "a heartbeat renewed a session another replica expired")
+        #expect(await t.write(.heartbeat(ReplicaRecord(id: "r1", version: "r1/5", durationMs: 20_000), expecting: []), as: "r1") == .written)
+        let rejoined = try #require(try await t.read().replicas.first)
+        #expect(!rejoined.expired && !rejoined.leaving && rejoined.scheme == ReplicaRecord.currentScheme)
+    }
 }

@@ -12,11 +12,16 @@ import Testing
 
         mutating func apply(_ action: LeaseCoordinator.Action) -> LeaseCoordinator.Outcome {
             switch action {
-            case .heartbeat(let r):
+            case .heartbeat(let r, let expecting):
+                guard expecting.isEmpty || expecting.contains(replicas[r.id]?.version ?? "") else { return .conflict }
                 replicas[r.id] = r
                 return .written
             case .retire(let id):
                 replicas[id] = nil
+                return .written
+            case .expire(let r, let expecting):
+                guard replicas[r.id]?.version == expecting else { return .conflict }
+                replicas[r.id] = ReplicaRecord(id: r.id, version: "expired at \(expecting)", durationMs: r.durationMs, expired: true)
                 return .written
             case .acquire(let r, let expecting), .renew(let r, let expecting as String?), .release(let r, let expecting as String?):
                 guard leases[r.deployment]?.version == expecting else { return .conflict }
@@ -131,12 +136,13 @@ import Testing
         let busy: Set<String> = [aHad.sorted()[0]]
         Self.round(&a, &table, now: .seconds(5), deployments: deployments, busy: busy, shuttingDown: true)
         #expect(a.held == busy, "a kept or dropped the wrong leases")
-        #expect(table.replicas["a"] == nil, "a leaves its heartbeat behind")
+        #expect(table.replicas["a"] != nil, "a stopped renewing the lease its work still runs under")
         // Released leases are free: they move in b's next round, all but the busy one.
         Self.round(&b, &table, now: .seconds(6), deployments: deployments)
         #expect(b.owned(now: .seconds(6)) == deployments.subtracting(busy))
         Self.round(&a, &table, now: .seconds(7), deployments: deployments, shuttingDown: true)
         #expect(a.held.isEmpty)
+        #expect(table.replicas["a"] == nil, "a leaves its heartbeat behind")
     }
 
     @Test func aNewReplicaGetsItsShareFromTheOthersWithoutWaitingForALease() {

@@ -173,6 +173,12 @@ public struct LeaseCoordinator: Sendable {
                     actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: record.epoch + 1,
                                                         durationMs: settings.durationMs), expecting: record.version))
                 }
+            } else if let record, record.owner == settings.replica {
+                // Named as owner without holding it (a previous session's lease, or an item written
+                // by hand): while this replica's heartbeat is live nobody else would take it, so it
+                // lets it go for the replica rendezvous assigns it to.
+                actions.append(.release(LeaseRecord(deployment: d, owner: "", version: nextVersion(), epoch: record.epoch,
+                                                    durationMs: settings.durationMs), expecting: record.version))
             }
         }
         if !shuttingDown { actions += silentOwners(leases, heartbeats, now: now).map { .expire($0, expecting: $0.version) } }

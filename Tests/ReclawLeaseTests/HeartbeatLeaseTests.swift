@@ -123,4 +123,21 @@ import Testing
         for t in stride(from: 8, through: 32, by: 4) { LeaseCoordinatorTests.round(&a, &table, now: .seconds(t), deployments: deployments) }
         #expect(a.olderPeers.isEmpty && a.owned(now: .seconds(32)) == deployments)
     }
+
+    @Test("a lease naming a live replica that does not hold it is let go by that replica and taken by its assignee")
+    func aLeaseNamingALiveReplicaThatDoesNotHoldItMoves() {
+        let deployments = Set((0..<6).map { "d\($0)" })
+        var table = Table()
+        var replicas = ["a", "b"].map(LeaseCoordinatorTests.replica)
+        _ = Self.run(&replicas, &table, from: 0, through: 12, deployments: deployments)
+        let bHeld = replicas[1].owned(now: .seconds(12))
+        let moved = bHeld.sorted()[0]
+        // Written by hand: one of b's leases now names a, which never took it.
+        table.leases[moved]?.owner = "a"
+        table.leases[moved]?.version = "forged"
+        _ = Self.run(&replicas, &table, from: 16, through: 28, deployments: deployments)
+        #expect(replicas[1].owned(now: .seconds(28)).contains(moved), "the lease stayed with a replica that does not work on it")
+        #expect(!replicas[0].owned(now: .seconds(28)).contains(moved))
+        #expect(table.leases[moved]?.owner == "b")
+    }
 }

@@ -64,6 +64,10 @@ class EmulatorApp:
         entry = {"service": call.service, "operation": call.operation, "region": call.region,
                  "accessKeyId": call.access_key_id, "userAgent": call.user_agent, "time": time.time(),
                  "clientPort": environ.get("REMOTE_PORT")}
+        if call.service == "dynamodb" and isinstance(call.params.get("Key"), dict):
+            # Which item a write touched, and whether it wrote a deployment's shared state.
+            entry["item"] = (call.params["Key"].get("pk") or {}).get("S")
+            entry["state"] = any(str(v).startswith("state.") for v in (call.params.get("ExpressionAttributeNames") or {}).values())
         self.requests.append(entry)
 
         lose_answer = False

@@ -12,7 +12,7 @@ public enum AWSOperations {
 
     /// The operations of each optional feature.
     public static let byFeature: [Feature: [AWSService: Set<String>]] = [
-        .replicas: [.dynamodb: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "DescribeTable", "CreateTable"]],
+        .replicas: [.dynamodb: ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan", "Query", "DescribeTable", "CreateTable", "UpdateTable"]],
         .events: [
             // the daemon: reading the queue; `reclaw events setup/teardown`: the queue and the rule
             .sqs: ["GetQueueUrl", "GetQueueAttributes", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",

@@ -30,13 +30,67 @@ extension DynamoDBClient {
         return items
     }
 
-    /// Creates an on-demand table whose key is the string attribute `key`.
-    public func createTable(_ table: String, key: String) async throws(AWSError) {
-        _ = try await client.json(.dynamodb, "CreateTable", region: region, [
-            "TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [["AttributeName": .string(key), "AttributeType": "S"]],
-            "KeySchema": [["AttributeName": .string(key), "KeyType": "HASH"]],
+    /// Every item of a global secondary index whose partition key is `value`, with the attributes
+    /// the index projects. Eventually consistent, as every read of such an index is.
+    public func query(table: String, index: SecondaryIndex, value: String) async throws(AWSError) -> [[String: JSONValue]] {
+        var items: [[String: JSONValue]] = []
+        var start: JSONValue?
+        repeat {
+            var body: [String: JSONValue] = [
+                "TableName": .string(table), "IndexName": .string(index.name), "KeyConditionExpression": "#k = :k",
+                "ExpressionAttributeNames": ["#k": .string(index.key)], "ExpressionAttributeValues": [":k": ["S": .string(value)]],
+            ]
+            if let start { body["ExclusiveStartKey"] = start }
+            let page = try await client.json(.dynamodb, "Query", region: region, .object(body))
+            items += (page["Items"]?.arrayValue ?? []).compactMap(\.objectValue)
+            start = page["LastEvaluatedKey"]
+        } while start != nil
+        return items
+    }
+
+    /// A global secondary index keyed by a string attribute, projecting `include` beside the keys.
+    public struct SecondaryIndex: Sendable {
+        public var name: String
+        public var key: String
+        public var include: [String]
+
+        public init(name: String, key: String, include: [String]) {
+            self.name = name
+            self.key = key
+            self.include = include
+        }
+
+        var definition: JSONValue {
+            ["IndexName": .string(name), "KeySchema": [["AttributeName": .string(key), "KeyType": "HASH"]],
+             "Projection": ["ProjectionType": "INCLUDE", "NonKeyAttributes": .array(include.map { .string($0) })]]
+        }
+    }
+
+    /// Creates an on-demand table whose key is the string attribute `key`, with `index` if given.
+    public func createTable(_ table: String, key: String, index: SecondaryIndex? = nil) async throws(AWSError) {
+        var definitions: [JSONValue] = [["AttributeName": .string(key), "AttributeType": "S"]]
+        var body: [String: JSONValue] = ["TableName": .string(table), "BillingMode": "PAY_PER_REQUEST",
+                                         "KeySchema": [["AttributeName": .string(key), "KeyType": "HASH"]]]
+        if let index {
+            definitions.append(["AttributeName": .string(index.key), "AttributeType": "S"])
+            body["GlobalSecondaryIndexes"] = [index.definition]
+        }
+        body["AttributeDefinitions"] = .array(definitions)
+        _ = try await client.json(.dynamodb, "CreateTable", region: region, .object(body))
+    }
+
+    /// Adds a global secondary index to an existing table (it builds in the background).
+    public func addIndex(_ table: String, _ index: SecondaryIndex) async throws(AWSError) {
+        _ = try await client.json(.dynamodb, "UpdateTable", region: region, [
+            "TableName": .string(table), "AttributeDefinitions": [["AttributeName": .string(index.key), "AttributeType": "S"]],
+            "GlobalSecondaryIndexUpdates": [["Create": index.definition]],
         ])
+    }
+
+    /// The status of the table's index `name` (`CREATING`, `ACTIVE`, ...), nil when it has none by that name.
+    public func indexStatus(_ table: String, _ name: String) async throws(AWSError) -> String? {
+        let t = try await client.json(.dynamodb, "DescribeTable", region: region, ["TableName": .string(table)])["Table"]
+        return (t?["GlobalSecondaryIndexes"]?.arrayValue ?? []).first { $0["IndexName"]?.stringValue == name }?["IndexStatus"]?.stringValue
     }
 
     /// The table's status (`CREATING`, `ACTIVE`, ...), nil when there is no such table.

@@ -6,10 +6,15 @@ import ReclawTime
 /// The lease table in DynamoDB: one item per replica (`replica#ID`) and one per deployment
 /// (`lease#NAME`), keyed by `pk`. Every lease write is conditional on the record version (or the
 /// epoch, for the deployment's shared state), so two replicas never both believe they own a
-/// deployment's latest state.
+/// deployment's latest state. A replica's round reads the index `kind`, which holds only the small
+/// records: a deployment's state documents (tens of kilobytes) stay out of every round's read.
 public struct DynamoLeaseTable: Sendable {
     public let dynamo: DynamoDBClient
     public let table: String
+
+    /// The index rounds read: by `kind` (`replica` or `lease`), with the attributes a round needs.
+    public static let index = DynamoDBClient.SecondaryIndex(
+        name: "kind", key: "kind", include: ["owner", "version", "epoch", "durationMs", "hasState", "unownedNote", "expired", "leaving", "scheme"])
 
     public init(client: AWSClient, table: String, region: String) {
         dynamo = DynamoDBClient(client: client, region: region)
@@ -20,12 +25,20 @@ public struct DynamoLeaseTable: Sendable {
     static func s(_ value: String) -> JSONValue { ["S": .string(value)] }
     static func n(_ value: Int) -> JSONValue { ["N": .string(String(value))] }
 
-    /// Every replica and lease record (without the deployments' state).
+    /// Every replica and lease record (without the deployments' state), from the index: a moment
+    /// behind the table at most, which the coordinator allows for (every write is conditional).
     public func read() async throws(AWSError) -> (replicas: [ReplicaRecord], leases: [LeaseRecord]) {
-        let items = try await dynamo.scan(table: table, projection: "pk, #o, version, epoch, durationMs, hasState, unownedNote, #x, #l, #s",
-                                          names: ["#o": "owner", "#x": "expired", "#l": "leaving", "#s": "scheme"])
+        let replicaItems: [[String: JSONValue]], leaseItems: [[String: JSONValue]]
+        do {
+            replicaItems = try await dynamo.query(table: table, index: Self.index, value: "replica")
+            leaseItems = try await dynamo.query(table: table, index: Self.index, value: "lease")
+        } catch where error.code == "ValidationException" {
+            throw AWSError(kind: .service, code: error.code,
+                           message: "\(error.message) (the table \(table) has no index kind: run `reclaw lease create-table \(table)` once to add it)",
+                           service: "dynamodb", operation: "Query", region: dynamo.region)
+        }
         var replicas: [ReplicaRecord] = [], leases: [LeaseRecord] = []
-        for item in items {
+        for item in replicaItems + leaseItems {
             guard let pk = item["pk"]?["S"]?.stringValue, let version = item["version"]?["S"]?.stringValue else { continue }
             let duration = Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 20_000
             if pk.hasPrefix("replica#") {
@@ -51,10 +64,10 @@ public struct DynamoLeaseTable: Sendable {
                 // A session goes on only from a version this replica wrote: once another replica has
                 // marked the item expired (or it was removed), the heartbeat fails.
                 let versions = expecting.enumerated().map { (":e\($0.offset)", Self.s($0.element)) }
-                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET version = :v, durationMs = :d, #l = :l, #s = :s REMOVE #x",
+                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET #k = :kind, version = :v, durationMs = :d, #l = :l, #s = :s REMOVE #x",
                                             condition: versions.isEmpty ? nil : versions.map { "version = \($0.0)" }.joined(separator: " OR "),
-                                            names: ["#x": "expired", "#l": "leaving", "#s": "scheme"],
-                                            values: [":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":l": ["BOOL": .bool(r.leaving)],
+                                            names: ["#k": "kind", "#x": "expired", "#l": "leaving", "#s": "scheme"],
+                                            values: [":kind": Self.s("replica"), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":l": ["BOOL": .bool(r.leaving)],
                                                      ":s": Self.n(r.scheme)]
                                                 .merging(versions) { a, _ in a })
             case .retire(let id):
@@ -66,15 +79,15 @@ public struct DynamoLeaseTable: Sendable {
                                                      ":expected": Self.s(expecting)])
             case .acquire(let r, let expecting):
                 try await dynamo.updateItem(
-                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, epoch = :e, durationMs = :d REMOVE unownedNote",
-                    condition: expecting == nil ? "attribute_not_exists(pk)" : "version = :expected", names: ["#o": "owner"],
-                    values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":e": Self.n(r.epoch), ":d": Self.n(r.durationMs)]
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #k = :kind, #o = :o, version = :v, epoch = :e, durationMs = :d REMOVE unownedNote",
+                    condition: expecting == nil ? "attribute_not_exists(pk)" : "version = :expected", names: ["#o": "owner", "#k": "kind"],
+                    values: [":kind": Self.s("lease"), ":o": Self.s(r.owner), ":v": Self.s(r.version), ":e": Self.n(r.epoch), ":d": Self.n(r.durationMs)]
                         .merging(expecting.map { [":expected": Self.s($0)] } ?? [:]) { a, _ in a })
             case .renew(let r, let expecting), .release(let r, let expecting):
                 try await dynamo.updateItem(
-                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #o = :o, version = :v, durationMs = :d REMOVE unownedNote",
-                    condition: "version = :expected AND #o = :me", names: ["#o": "owner"],
-                    values: [":o": Self.s(r.owner), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":expected": Self.s(expecting),
+                    table: table, key: Self.key("lease#\(r.deployment)"), update: "SET #k = :kind, #o = :o, version = :v, durationMs = :d REMOVE unownedNote",
+                    condition: "version = :expected AND #o = :me", names: ["#o": "owner", "#k": "kind"],
+                    values: [":kind": Self.s("lease"), ":o": Self.s(r.owner), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":expected": Self.s(expecting),
                              ":me": Self.s(replica)])
             }
             return .written
@@ -135,19 +148,45 @@ public struct DynamoLeaseTable: Sendable {
                                     condition: "#o = :me AND epoch = :e", names: ["#o": "owner", attribute: "state.\(document)"], values: values)
     }
 
-    /// Creates the table (on-demand, key `pk`) and waits until it is active.
+    /// Creates the table (on-demand, key `pk`, with the index rounds read), or adds the index to a
+    /// table made without it and marks the items already there; waits until both are active.
     public func create(pollEvery: Duration = .seconds(1), timeout: Duration = .seconds(120)) async throws(AWSError) {
         if try await dynamo.tableStatus(table) == nil {
-            try await dynamo.createTable(table, key: "pk")
+            try await dynamo.createTable(table, key: "pk", index: Self.index)
         }
         let deadline = Clocks.now() + timeout
-        while try await dynamo.tableStatus(table) != "ACTIVE" {
+        var added = false
+        while true {
+            let status = try await dynamo.tableStatus(table)
+            let index = status == "ACTIVE" ? try await dynamo.indexStatus(table, Self.index.name) : nil
+            if status == "ACTIVE", index == nil, !added {
+                try await dynamo.addIndex(table, Self.index)
+                added = true
+            } else if status == "ACTIVE", index == "ACTIVE" {
+                break
+            }
             guard Clocks.now() < deadline else {
-                throw AWSError(kind: .service, code: "WaiterTimeout", message: "the table \(table) did not become ACTIVE within \(timeout)",
+                throw AWSError(kind: .service, code: "WaiterTimeout", message: "the table \(table) and its index kind did not become ACTIVE within \(timeout)",
                                service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
             }
             do { try await Clocks.sleep(for: pollEvery) } catch {
                 throw AWSError.cancelled(service: "dynamodb", operation: "DescribeTable", region: dynamo.region)
+            }
+        }
+        try await markKinds()
+    }
+
+    /// Gives the items written before the index existed their `kind`, so the index lists them.
+    private func markKinds() async throws(AWSError) {
+        for item in try await dynamo.scan(table: table, projection: "pk, #k", names: ["#k": "kind"]) where item["kind"] == nil {
+            guard let pk = item["pk"]?["S"]?.stringValue else { continue }
+            let kind = pk.hasPrefix("replica#") ? "replica" : pk.hasPrefix("lease#") ? "lease" : nil
+            guard let kind else { continue }
+            do {
+                try await dynamo.updateItem(table: table, key: Self.key(pk), update: "SET #k = :k", condition: "attribute_exists(pk) AND attribute_not_exists(#k)",
+                                            names: ["#k": "kind"], values: [":k": Self.s(kind)])
+            } catch where error.code == "ConditionalCheckFailedException" {
+                continue  // removed, or marked by a replica, meanwhile
             }
         }
     }

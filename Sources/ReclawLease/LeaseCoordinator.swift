@@ -81,6 +81,8 @@ public struct LeaseCoordinator: Sendable {
     /// no heartbeat item counts from when its absence was first seen.
     var seen: [String: (version: String, since: Duration)] = [:]
     var holds: [String: LeaseHold] = [:]
+    /// Held leases the last read showed with another owner or version, or not at all.
+    var doubted: Set<String> = []
     var counter = 0
     /// Since when each deployment has had no owner at all (released, or no item), on this clock.
     var ownerlessSince: [String: Duration] = [:]
@@ -137,9 +139,9 @@ public struct LeaseCoordinator: Sendable {
         let joined = hasJoined(now: now)
         // Free leases (no item, or an owner gone) are taken a fair share per round; released ones
         // (a handover) go to the replica rendezvous assigns them to.
-        let free = deployments.filter { d in
+        let free = Set(deployments.filter { d in
             holds[d] == nil && records[d].map { !$0.isReleased && ownerGone($0, heartbeats, now) } ?? true
-        }
+        })
         var quota = Self.fairShare(free: free.count, of: live, holding: holdingCounts(records, live: live), want: want)
         var actions: [Action] = []
         var releasing: Set<String> = []
@@ -147,9 +149,12 @@ public struct LeaseCoordinator: Sendable {
             let record = records[d]
             if let hold = holds[d] {
                 guard let record, record.owner == settings.replica, record.version == hold.version else {
-                    lose(d)  // another replica took it, or the item is gone
+                    // Another replica took it, or the item is gone; or the read (an index, eventually
+                    // consistent) is a moment behind this replica's own write: lost once two reads agree.
+                    if doubted.contains(d) { lose(d) } else { doubted.insert(d) }
                     continue
                 }
+                doubted.remove(d)
                 let keep = busy.contains(d) || (deployments.contains(d) && !shuttingDown && want[d] == settings.replica)
                 if !keep, let action = release(d, record, busy: busy) {
                     releasing.insert(d)
@@ -237,6 +242,7 @@ public struct LeaseCoordinator: Sendable {
     }
 
     mutating func lose(_ deployment: String) {
+        doubted.remove(deployment)
         if holds.removeValue(forKey: deployment) != nil { losses += 1 }
     }
 

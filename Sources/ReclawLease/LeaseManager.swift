@@ -109,6 +109,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     public func run() async throws {
         await withGracefulShutdownHandler {
             while !Task.isCancelled {
+                let started = clock.now()
                 await round()
                 // Once the daemon has stopped, a few rounds to release what is left; a lease the
                 // table would not take back lapses on its own.
@@ -116,7 +117,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
                     (i.shuttingDown && i.coordinator.held.isEmpty) || (i.finalRounds.map { $0 >= 3 } ?? false)
                 }
                 if done { break }
-                await sleep(until: nextRound())
+                await sleep(until: nextRound(after: started))
             }
         } onGracefulShutdown: {
             // The group shuts the daemon down first: by now no deployment is busy.
@@ -131,13 +132,14 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         metrics.replicaActive(replica, false)
     }
 
-    /// When the next round runs: a period from now, sooner when the join interval ends before
-    /// that, and soon while the last rounds release what is left.
-    private func nextRound() -> Duration {
+    /// When the next round runs: a period after the last one started (however long it took),
+    /// sooner when the join interval ends before that, and soon while the last rounds release what
+    /// is left.
+    private func nextRound(after started: Duration) -> Duration {
         let now = clock.now()
         let (final, joinsAt) = inner.withLock { ($0.finalRounds != nil, $0.coordinator.joinsAt) }
         if final { return now + .milliseconds(200) }
-        let next = now + period
+        let next = started + period
         guard let joinsAt, joinsAt > now else { return next }
         return min(next, joinsAt)
     }

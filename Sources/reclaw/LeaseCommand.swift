@@ -35,13 +35,20 @@ struct ReplicaOptions: ParsableArguments {
                                retry: .standard(environment: runtime.environment, deadlines: nil), logger: Logger(label: "reclaw.lease"),
                                observer: metrics)
         let table = DynamoLeaseTable(client: client, table: leaseTable, region: region)
-        let status: String?
-        do { status = try await table.dynamo.tableStatus(leaseTable) } catch {
+        let status: String?, index: String?
+        do {
+            status = try await table.dynamo.tableStatus(leaseTable)
+            index = status == nil ? nil : try await table.dynamo.indexStatus(leaseTable, DynamoLeaseTable.index.name)
+        } catch {
             throw CLIError("the lease table \(leaseTable) in \(region) cannot be read: \(error)")
         }
         guard status == "ACTIVE" else {
             throw CLIError(status == nil ? "there is no lease table \(leaseTable) in \(region); make it with `reclaw lease create-table \(leaseTable) --region \(region)`"
                                          : "the lease table \(leaseTable) in \(region) is \(status!), not ACTIVE")
+        }
+        guard index == "ACTIVE" else {
+            throw CLIError(index == nil ? "the lease table \(leaseTable) in \(region) has no index kind (made by an older reclaw); add it with `reclaw lease create-table \(leaseTable) --region \(region)`"
+                                        : "the lease table \(leaseTable)'s index kind is \(index!), not ACTIVE yet")
         }
         return LeaseManager(table: table, settings: .init(replica: replica, duration: DurationText.parse(leaseDuration)!), clock: clock,
                             stateDirectory: runtime.state.directory, changes: changes, metrics: metrics, prune: prune,

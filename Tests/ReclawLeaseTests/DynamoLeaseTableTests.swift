@@ -112,4 +112,28 @@ import Testing
         let rejoined = try #require(try await t.read().replicas.first)
         #expect(!rejoined.expired && !rejoined.leaving && rejoined.scheme == ReplicaRecord.currentScheme)
     }
+
+    @Test("a table made before the index gets it from create-table, with the items already there listed")
+    func createTableAddsTheIndexToAnOlderTable() async throws {
+        let t = DynamoLeaseTable(client: emulator.client(), table: uniqueName("leases"), region: "us-east-1")
+        try await t.dynamo.createTable(t.table, key: "pk")
+        #expect(try await waitUntil(30) { try await t.dynamo.tableStatus(t.table) == "ACTIVE" })
+        try await t.dynamo.updateItem(table: t.table, key: ["pk": ["S": "lease#alpha"]], update: "SET #o = :o, version = :v, epoch = :e",
+                                      names: ["#o": "owner"], values: [":o": ["S": "r1"], ":v": ["S": "r1/1"], ":e": ["N": "3"]])
+        await #expect(throws: AWSError.self) { try await t.read() }
+        try await t.create(pollEvery: .milliseconds(100))
+        #expect(try await t.dynamo.indexStatus(t.table, DynamoLeaseTable.index.name) == "ACTIVE")
+        let leases = try await t.read().leases
+        #expect(leases.map(\.deployment) == ["alpha"] && leases.first?.epoch == 3)
+    }
+
+    @Test("a round's read leaves the deployments' state documents out")
+    func theRoundsReadLeavesStateOut() async throws {
+        let t = try await table()
+        let lease = LeaseRecord(deployment: "alpha", owner: "r1", version: "r1/1", epoch: 1, durationMs: 20_000)
+        #expect(await t.write(.acquire(lease, expecting: nil), as: "r1") == .written)
+        try await t.putState("alpha", document: "status", text: String(repeating: "x", count: 20_000), owner: "r1", epoch: 1)
+        let items = try await t.dynamo.query(table: t.table, index: DynamoLeaseTable.index, value: "lease")
+        #expect(items.count == 1 && items[0]["state.status"] == nil && items[0]["hasState"] != nil, "\(items.map { Array($0.keys) })")
+    }
 }

@@ -121,7 +121,7 @@ let package = Package(
             "ReclawTime",
             "ReclawSpec", "ReclawCatalog", "ReclawEngine", "ReclawProviderAWS", "ReclawAudit", "ReclawDaemon",
             "ReclawAWS", "ReclawGit", "ReclawHTTP", "ReclawJSON", "ReclawState", "ReclawLease",
-            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
+            "ReclawAlerts", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +151,7 @@ let package = Package(
         .testTarget(name: "ReclawDaemonTests", dependencies: [
             "ReclawDaemon", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP", "ReclawJSON",
-            "ReclawAlerts", "ReclawTime", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
+            "ReclawAlerts", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),

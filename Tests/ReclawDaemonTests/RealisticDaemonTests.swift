@@ -105,15 +105,7 @@ import Testing
             let sends = try await h.emulator.requests(service: "ssm", operation: "SendCommand", region: regions[0])
             #expect(sends.last?["outcome"] as? String == "ok")
 
-            // Drift on the role, by another identity: corrected, and attributed once CloudTrail delivers.
-            try await Self.widenRole(names[1], as: who)
-            #expect(await h.daemon.driftPass().map(\.deployment) == [names[1]])
-            #expect(Self.firstReport(h, names[1]) == "pending", "CloudTrail had delivered already: the test proves nothing")
-            #expect(await eventually(.seconds(60)) { Self.attributed(h, names[1]) != nil }, "\(Self.driftEvents(h, names[1]))")
-            let role = try #require(Self.attributed(h, names[1])?.attribution?.first)
-            #expect(role.userIdentityArn == who.arn && role.eventName == "PutRolePolicy")
-
-            // Drift on a security group; the daemon stops before CloudTrail has delivered it.
+            // Drift on a security group, by another identity; the daemon stops before CloudTrail has delivered it.
             try await Self.openSSH(names[2], region: regions[2], as: who)
             #expect(await h.daemon.driftPass().map(\.deployment) == [names[2]])
             #expect(Self.firstReport(h, names[2]) == "pending", "CloudTrail had delivered already: the test proves nothing")
@@ -122,11 +114,20 @@ import Testing
         #expect(try AttributionStore(stateDirectory: h.dir.file("state")).load(names[2]).count == 1)
 
         // A new daemon on the same state directory finds the pending attribution and completes it.
+        // Meanwhile (both waits for CloudTrail at once), drift on the role by the same identity:
+        // corrected, and attributed by this daemon once CloudTrail delivers.
         let again = try Self.harness(upstream, dir: h.dir)
         try await again.running {
+            #expect(await eventually(.seconds(60)) { again.daemon.revision != nil }, "the new daemon has not read the repository")
+            try await Self.widenRole(names[1], as: who)
+            #expect(await again.daemon.driftPass().map(\.deployment) == [names[1]])
+            #expect(Self.firstReport(again, names[1]) == "pending", "CloudTrail had delivered already: the test proves nothing")
             #expect(await eventually(.seconds(60)) { Self.attributed(again, names[2]) != nil }, "\(Self.driftEvents(again, names[2]))")
             let group = try #require(Self.attributed(again, names[2])?.attribution?.first)
             #expect(group.userIdentityArn == who.arn && group.eventName == "AuthorizeSecurityGroupIngress")
+            #expect(await eventually(.seconds(60)) { Self.attributed(again, names[1]) != nil }, "\(Self.driftEvents(again, names[1]))")
+            let role = try #require(Self.attributed(again, names[1])?.attribution?.first)
+            #expect(role.userIdentityArn == who.arn && role.eventName == "PutRolePolicy")
 
             // Destroy: the spec leaves the repository and the deployment is pruned, endpoints and all.
             try upstream.commit(["\(names[0]).yaml": nil])

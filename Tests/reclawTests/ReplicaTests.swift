@@ -5,7 +5,10 @@ import Testing
 /// Three `reclaw run` replicas sharing thirty deployments through a lease table on the emulator's
 /// DynamoDB, through a kill -9, a SIGSTOP past the lease, a rolling restart and a DynamoDB outage.
 @Suite struct ReplicaTests {
-    static let lease = 10.0
+    /// Long enough that three replicas applying thirty deployments at once still renew in time on
+    /// two cores (at 6 s a burst of creates starved renewals past their deadline when other suites
+    /// ran beside it); every wait past a lease below is a multiple of it.
+    static let lease = 8.0
     static let interval = 2.0
 
     /// The fleet: one repository, one lease table, a state directory per replica.
@@ -42,15 +45,18 @@ import Testing
 
         func start(_ replica: String, lease: Double = ReplicaTests.lease, driftInterval: String = "1h", extra: [String] = []) throws {
             let log = dir.file("\(replica).log")
-            FileManager.default.createFile(atPath: log, contents: nil)
+            // A restarted replica appends to its log: a failure's message shows its whole history.
+            if !FileManager.default.fileExists(atPath: log) { FileManager.default.createFile(atPath: log, contents: nil) }
+            let output = FileHandle(forWritingAtPath: log)
+            output?.seekToEndOfFile()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: RepoPaths.reclawBinary)
             process.arguments = ["run", "--source", upstream.url, "--interval", "\(Int(ReplicaTests.interval))s", "--drift-interval", driftInterval,
                                  "--lease-table", table, "--lease-region", "us-east-1", "--lease-duration", "\(Int(lease))s",
                                  "--replica-id", replica, "--deployment-concurrency", "8"] + extra
             process.environment = env(replica)
-            process.standardOutput = FileHandle(forWritingAtPath: log)
-            process.standardError = FileHandle(forWritingAtPath: log)
+            process.standardOutput = output
+            process.standardError = output
             try process.run()
             processes[replica] = process
         }
@@ -61,11 +67,14 @@ import Testing
             if signal == SIGTERM || signal == SIGKILL { p.waitUntilExit() }
         }
 
+        /// Stops every replica still running, all at once (each releases its leases on its way out).
         func stopAll() {
-            for (name, p) in processes where p.isRunning {
+            let running = processes.values.filter(\.isRunning)
+            for p in running {
                 kill(p.processIdentifier, SIGCONT)
-                stop(name)
+                kill(p.processIdentifier, SIGTERM)
             }
+            for p in running { p.waitUntilExit() }
         }
 
         /// Every deployment's status across the replicas, from the lease table.

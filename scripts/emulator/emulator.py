@@ -25,6 +25,9 @@ DEFAULT_STATE = os.environ.get("RECLAW_EMULATOR_DIR", "/tmp/reclaw-emulator")
 
 
 def serve(args):
+    # A parent may have started us with signals blocked (a Swift test's dispatch thread blocks them
+    # all, and a child inherits the mask): unblock SIGTERM, or `stop` waits 5 s and then kills.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     check_realism(args)
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")

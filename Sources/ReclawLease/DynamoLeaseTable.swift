@@ -14,7 +14,7 @@ public struct DynamoLeaseTable: Sendable {
 
     /// The index rounds read: by `kind` (`replica` or `lease`), with the attributes a round needs.
     public static let index = DynamoDBClient.SecondaryIndex(
-        name: "kind", key: "kind", include: ["owner", "version", "epoch", "durationMs", "hasState", "unownedNote", "expired", "leaving", "scheme"])
+        name: "kind", key: "kind", include: ["owner", "version", "epoch", "durationMs", "enforcedMs", "hasState", "unownedNote", "expired", "leaving", "scheme"])
 
     public init(client: AWSClient, table: String, region: String) {
         dynamo = DynamoDBClient(client: client, region: region)
@@ -43,6 +43,7 @@ public struct DynamoLeaseTable: Sendable {
             let duration = Int(item["durationMs"]?["N"]?.stringValue ?? "") ?? 20_000
             if pk.hasPrefix("replica#") {
                 replicas.append(ReplicaRecord(id: String(pk.dropFirst(8)), version: version, durationMs: duration,
+                                              enforcedMs: item["enforcedMs"]?["N"]?.stringValue.flatMap { Int($0) },
                                               expired: item["expired"]?["BOOL"]?.boolValue ?? false,
                                               leaving: item["leaving"]?["BOOL"]?.boolValue ?? false,
                                               scheme: Int(item["scheme"]?["N"]?.stringValue ?? "") ?? 1))
@@ -64,10 +65,11 @@ public struct DynamoLeaseTable: Sendable {
                 // A session goes on only from a version this replica wrote: once another replica has
                 // marked the item expired (or it was removed), the heartbeat fails.
                 let versions = expecting.enumerated().map { (":e\($0.offset)", Self.s($0.element)) }
-                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET #k = :kind, version = :v, durationMs = :d, #l = :l, #s = :s REMOVE #x",
-                                            condition: versions.isEmpty ? nil : versions.map { "version = \($0.0)" }.joined(separator: " OR "),
+                try await dynamo.updateItem(table: table, key: Self.key("replica#\(r.id)"), update: "SET #k = :kind, version = :v, durationMs = :d, enforcedMs = :f, #l = :l, #s = :s REMOVE #x",
+                                            condition: versions.isEmpty ? nil
+                                                : "(" + versions.map { "version = \($0.0)" }.joined(separator: " OR ") + ") AND attribute_not_exists(#x)",
                                             names: ["#k": "kind", "#x": "expired", "#l": "leaving", "#s": "scheme"],
-                                            values: [":kind": Self.s("replica"), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":l": ["BOOL": .bool(r.leaving)],
+                                            values: [":kind": Self.s("replica"), ":v": Self.s(r.version), ":d": Self.n(r.durationMs), ":f": Self.n(r.enforcedMs ?? r.durationMs), ":l": ["BOOL": .bool(r.leaving)],
                                                      ":s": Self.n(r.scheme)]
                                                 .merging(versions) { a, _ in a })
             case .retire(let id):
@@ -176,9 +178,17 @@ public struct DynamoLeaseTable: Sendable {
         try await markKinds()
     }
 
+    /// Finds the heartbeats of replicas of a reclaw before the index (they never write `kind`) and
+    /// marks them, so every round's read of the index sees them from then on. A Scan of the whole
+    /// table: run at a replica's start and every few minutes, not every round.
+    public func markOlderReplicas() async throws(AWSError) {
+        try await markKinds(onlyReplicas: true)
+    }
+
     /// Gives the items written before the index existed their `kind`, so the index lists them.
-    private func markKinds() async throws(AWSError) {
+    private func markKinds(onlyReplicas: Bool = false) async throws(AWSError) {
         for item in try await dynamo.scan(table: table, projection: "pk, #k", names: ["#k": "kind"]) where item["kind"] == nil {
+            if onlyReplicas, item["pk"]?["S"]?.stringValue?.hasPrefix("replica#") != true { continue }
             guard let pk = item["pk"]?["S"]?.stringValue else { continue }
             let kind = pk.hasPrefix("replica#") ? "replica" : pk.hasPrefix("lease#") ? "lease" : nil
             guard let kind else { continue }

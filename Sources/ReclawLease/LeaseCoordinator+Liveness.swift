@@ -9,12 +9,16 @@ extension LeaseCoordinator {
     /// last renewal is younger than the renew deadline, which is shorter than the lease, and no
     /// release of it is under way.
     public func hold(_ deployment: String, now: Duration) -> LeaseHold? {
-        guard let h = holds[deployment], !h.releasing, now - h.renewedAt < renewDeadline else { return nil }
+        guard let h = holds[deployment], !h.releasing, !doubted.contains(deployment), now - h.renewedAt < renewDeadline else { return nil }
         return h
     }
 
-    /// How long after a renewal work may still start: the settings' deadline, within the effective lease.
-    public var renewDeadline: Duration { min(settings.renewDeadline, effectiveDuration * 2 / 3) }
+    /// The lease this replica holds itself to: its effective lease, and never longer than the last
+    /// heartbeat that landed announced (a lengthening counts once the others can have read it).
+    public var enforced: Duration { min(effectiveDuration, announcedEnforced ?? effectiveDuration) }
+
+    /// How long after a renewal work may still start: the settings' deadline, within the enforced lease.
+    public var renewDeadline: Duration { min(settings.renewDeadline, enforced * 2 / 3) }
 
     /// The deployments this replica may work on now.
     public func owned(now: Duration) -> Set<String> {
@@ -46,7 +50,21 @@ extension LeaseCoordinator {
 
     /// Whether a replica's heartbeat is live: not marked expired, and changed within its (bounded) lease.
     func isLive(_ r: ReplicaRecord, _ now: Duration) -> Bool {
-        !r.expired && silence(r.id, now) < bounded(r.durationMs)
+        !r.expired && silence(r.id, now) < claim(r)
+    }
+
+    /// How long a heartbeat may stand still before its replica counts as dead: the lease it says it
+    /// enforces, up to the longest any replica may take. Waiting less could take leases from a
+    /// replica that may still act (one with a longer lease, paused before it read this one's).
+    func claim(_ r: ReplicaRecord) -> Duration {
+        min(.milliseconds(max(r.enforcedMs ?? r.durationMs, 1)), LeaseCoordinator.maximumDuration)
+    }
+
+    /// Whether leases naming this replica, not held by it, may be taken or released: once this
+    /// session's first heartbeat was answered, plus as long as a previous process of this name
+    /// said it may act (a restart while the old process is paused, or the same name twice).
+    func mayTouchOwn(_ now: Duration) -> Bool {
+        confirmedAt.map { now >= $0 + predecessorBound } ?? false
     }
 
     /// How long a replica's heartbeat has stood still (or been absent) on this clock.
@@ -58,7 +76,7 @@ extension LeaseCoordinator {
     /// before a restart), its owner's heartbeat was marked expired, or its owner has had no
     /// heartbeat item for a whole (bounded) lease. A silent heartbeat is marked expired first.
     func ownerGone(_ record: LeaseRecord, _ heartbeats: [String: ReplicaRecord], _ now: Duration) -> Bool {
-        if record.owner == settings.replica { return true }
+        if record.owner == settings.replica { return mayTouchOwn(now) }
         guard let heartbeat = heartbeats[record.owner] else { return silence(record.owner, now) >= bounded(record.durationMs) }
         return heartbeat.expired
     }
@@ -116,6 +134,6 @@ extension LeaseCoordinator {
 
     /// Drops the holds not renewed for a whole lease: another replica may have them by now.
     mutating func expire(now: Duration) {
-        for (d, h) in holds where now - h.renewedAt >= effectiveDuration { lose(d) }
+        for (d, h) in holds where now - h.renewedAt >= enforced { lose(d) }
     }
 }

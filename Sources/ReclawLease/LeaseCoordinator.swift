@@ -44,7 +44,7 @@ public struct LeaseCoordinator: Sendable {
             self.joinInterval = max(joinInterval ?? duration / 5, .zero)
         }
 
-        var durationMs: Int { Int(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000) }
+        var durationMs: Int { LeaseCoordinator.milliseconds(duration) }
     }
 
     /// A write to make to the lease table.
@@ -92,6 +92,16 @@ public struct LeaseCoordinator: Sendable {
     /// The versions this replica's heartbeat item may stand at: the last one written, and any sent
     /// since whose answer was lost. Empty until a session starts.
     var session: [String] = []
+    /// A random tag in every version this session writes, so no version repeats across sessions.
+    var sessionTag = LeaseCoordinator.newTag()
+    /// When the last successful heartbeat was sent: every hold counts from it, and from nothing else.
+    var lastBeat: Duration?
+    /// The lease the last successful heartbeat announced as enforced.
+    var announcedEnforced: Duration?
+    /// When this session's first heartbeat was answered, and how long a previous process with this
+    /// replica's name may still act: leases naming this replica are not touched before both passed.
+    var confirmedAt: Duration?
+    var predecessorBound: Duration = .zero
     /// This replica's lease, shortened to the shortest any live replica announces in its heartbeat
     /// (never below the minimum): a replica with a shorter lease takes a record unchanged for that
     /// long, so this one renews, and stops starting calls, within it.
@@ -122,6 +132,10 @@ public struct LeaseCoordinator: Sendable {
     public mutating func round(now: Duration, replicas: [ReplicaRecord], leases: [LeaseRecord], deployments: Set<String>,
                                busy: Set<String> = [], shuttingDown: Bool = false) -> [Action] {
         let heartbeats = observe(replicas: replicas, leases: leases, now: now)
+        if session.isEmpty, confirmedAt == nil {
+            // A previous process of this name may still act for as long as its heartbeat said.
+            predecessorBound = max(heartbeats[settings.replica].map(claim) ?? .zero, settings.duration)
+        }
         let peers = replicas.filter { $0.id != settings.replica && isLive($0, now) }
         effectiveDuration = peers.reduce(settings.duration) { min($0, max(.milliseconds($1.durationMs), Self.minimumDuration)) }
         expire(now: now)
@@ -148,7 +162,11 @@ public struct LeaseCoordinator: Sendable {
         for d in deployments.union(holds.keys).sorted() {
             let record = records[d]
             if let hold = holds[d] {
-                guard let record, record.owner == settings.replica, record.version == hold.version else {
+                if let record, record.owner == settings.replica, hold.pending.contains(record.version) {
+                    holds[d]?.version = record.version  // a rewrite whose answer was lost landed
+                    holds[d]?.pending = []
+                }
+                guard let record, record.owner == settings.replica, record.version == holds[d]?.version else {
                     // Another replica took it, or the item is gone; or the read (an index, eventually
                     // consistent) is a moment behind this replica's own write: lost once two reads agree.
                     if doubted.contains(d) { lose(d) } else { doubted.insert(d) }
@@ -178,7 +196,7 @@ public struct LeaseCoordinator: Sendable {
                     actions.append(.acquire(LeaseRecord(deployment: d, owner: settings.replica, version: nextVersion(), epoch: record.epoch + 1,
                                                         durationMs: settings.durationMs), expecting: record.version))
                 }
-            } else if let record, record.owner == settings.replica {
+            } else if let record, record.owner == settings.replica, mayTouchOwn(now) {
                 // Named as owner without holding it (a previous session's lease, or an item written
                 // by hand): while this replica's heartbeat is live nobody else would take it, so it
                 // lets it go for the replica rendezvous assigns it to.
@@ -194,11 +212,14 @@ public struct LeaseCoordinator: Sendable {
 
     /// Records how a write of this round went; `sentAt` is when it was sent (a renewal counts from
     /// then, never from when the answer came).
-    public mutating func applied(_ action: Action, _ outcome: Outcome, sentAt: Duration) {
+    public mutating func applied(_ action: Action, _ outcome: Outcome, sentAt: Duration, answeredAt: Duration? = nil) {
         switch (action, outcome) {
         case (.heartbeat(let r, _), .written):
             session = [r.version]
             if announcedAt == nil { announcedAt = sentAt }
+            if confirmedAt == nil { confirmedAt = answeredAt ?? sentAt }
+            announcedEnforced = .milliseconds(r.enforcedMs ?? r.durationMs)
+            lastBeat = max(lastBeat ?? sentAt, sentAt)
             for (d, h) in holds { holds[d]?.renewedAt = max(h.renewedAt, sentAt) }
         case (.heartbeat(let r, _), .failed):
             // It may have landed: the next heartbeat accepts either version.
@@ -207,28 +228,37 @@ public struct LeaseCoordinator: Sendable {
             // Marked expired (or removed) by another replica: nothing held is ours any more; rejoin.
             for d in holds.keys { lose(d) }
             session = []
+            sessionTag = Self.newTag()
             announcedAt = nil
+            confirmedAt = nil
+            lastBeat = nil
+            announcedEnforced = nil
         case (.retire, _), (.expire, _):
             break
         case (.acquire(let r, _), .written):
-            holds[r.deployment] = LeaseHold(epoch: r.epoch, version: r.version, renewedAt: sentAt)
+            // Held from the last heartbeat that landed: a lease write proves nothing about the session
+            // (another replica may have marked it expired meanwhile).
+            guard !session.isEmpty, let lastBeat else { break }
+            holds[r.deployment] = LeaseHold(epoch: r.epoch, version: r.version, renewedAt: lastBeat)
             acquisitions += 1
         case (.renew(let r, _), .written):
             holds[r.deployment]?.version = r.version
-            let renewed = max(holds[r.deployment]?.renewedAt ?? sentAt, sentAt)
-            holds[r.deployment]?.renewedAt = renewed
+            holds[r.deployment]?.pending = []
             holds[r.deployment]?.releasing = false
+        case (.renew(let r, _), .failed):
+            holds[r.deployment]?.pending.insert(r.version)
         case (.release(let r, _), .written):
             holds[r.deployment] = nil
         case (.renew(let r, _), .conflict), (.release(let r, _), .conflict):
             lose(r.deployment)
-        case (.acquire, _), (.renew, .failed), (.release, .failed):
+        case (.acquire, _), (.release, .failed):
             break
         }
     }
 
     private mutating func heartbeat(leaving: Bool) -> Action {
-        .heartbeat(ReplicaRecord(id: settings.replica, version: nextVersion(), durationMs: settings.durationMs, leaving: leaving), expecting: session)
+        .heartbeat(ReplicaRecord(id: settings.replica, version: nextVersion(), durationMs: settings.durationMs,
+                                 enforcedMs: Self.milliseconds(effectiveDuration), leaving: leaving), expecting: session)
     }
 
     /// A release of a held lease, unless its work is running. From now on no work starts under it:
@@ -248,6 +278,12 @@ public struct LeaseCoordinator: Sendable {
 
     private mutating func nextVersion() -> String {
         counter += 1
-        return "\(settings.replica)/\(counter)"
+        return "\(settings.replica)/\(sessionTag)/\(counter)"
+    }
+
+    static func newTag() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 36) }
+
+    static func milliseconds(_ d: Duration) -> Int {
+        Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
     }
 }

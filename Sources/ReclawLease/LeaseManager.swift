@@ -38,6 +38,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
         var noted: [String: String] = [:]
         /// Replicas of an older lease scheme last logged.
         var olderPeers: [String] = []
+        /// When the table was last searched for older replicas' heartbeats (not in the index).
+        var searchedOlderAt: Duration?
     }
 
     /// Told what this replica gained and lost, after each round.
@@ -71,7 +73,7 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     public var replica: String { settings.replica }
 
     /// How often a round runs: five times per lease (the shortest any live replica announces).
-    public var period: Duration { inner.withLock { $0.coordinator.effectiveDuration } / 5 }
+    public var period: Duration { inner.withLock { $0.coordinator.enforced } / 5 }
 
     /// Connects the daemon: who to tell about ownership changes, and which deployments are busy
     /// (kept, even when they should move, until their work ends).
@@ -167,12 +169,15 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
     /// Reads the table, makes the coordinator's writes, and reports what changed hands (the
     /// service runs one every `period`; `reclaw run --once` runs them itself).
     public func round() async {
+        await searchOlderReplicas()
         let readAt = clock.now()
         let records: (replicas: [ReplicaRecord], leases: [LeaseRecord])
         do {
             records = try await table.read()
         } catch {
             let log = inner.withLock { i -> Bool in
+                // A round that cannot read still counts towards the last ones: shutdown never waits on the table.
+                if let n = i.finalRounds { i.finalRounds = n + 1 }
                 defer { i.lastReadFailure = readAt }
                 return i.lastReadFailure.map { readAt - $0 > .seconds(60) } ?? true
             }
@@ -196,7 +201,8 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
             var running = 0
             for action in actions {
                 if running >= 16, let (a, o, at) = await group.next() {
-                    inner.withLock { $0.coordinator.applied(a, o, sentAt: at) }
+                    let answeredAt = clock.now()
+                    inner.withLock { $0.coordinator.applied(a, o, sentAt: at, answeredAt: answeredAt) }
                     running -= 1
                 }
                 running += 1
@@ -205,11 +211,31 @@ public final class LeaseManager: Service, AWSCallObserver, Sendable {
                     return (action, await self.table.write(action, as: self.replica), sentAt)
                 }
             }
-            for await (a, o, at) in group { inner.withLock { $0.coordinator.applied(a, o, sentAt: at) } }
+            for await (a, o, at) in group {
+                let answeredAt = clock.now()
+                inner.withLock { $0.coordinator.applied(a, o, sentAt: at, answeredAt: answeredAt) }
+            }
         }
         await noteUnowned(records.leases)
         reportOlderPeers()
         await report()
+    }
+
+    /// How often the whole table is searched for heartbeats of older replicas, which the index
+    /// does not list until they are marked.
+    static let olderReplicaSearch: Duration = .seconds(300)
+
+    private func searchOlderReplicas() async {
+        let now = clock.now()
+        let due = inner.withLock { i in
+            guard !i.shuttingDown, i.searchedOlderAt.map({ now - $0 >= Self.olderReplicaSearch }) ?? true else { return false }
+            i.searchedOlderAt = now
+            return true
+        }
+        guard due else { return }
+        do { try await table.markOlderReplicas() } catch {
+            logger.debug("the lease table cannot be searched for older replicas", metadata: ["aws.error_code": "\(error.code)"])
+        }
     }
 
     /// Says, once per change, that a replica of an older lease scheme shares the table: this one

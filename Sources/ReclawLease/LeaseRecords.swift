@@ -42,7 +42,11 @@ public struct ReplicaRecord: Sendable, Hashable {
 
     public var id: String
     public var version: String
+    /// The replica's `--lease-duration`: the others shorten theirs to the shortest announced.
     public var durationMs: Int
+    /// The lease the replica enforces on itself as of this heartbeat (its own, or a peer's shorter
+    /// one): how long the others wait for this heartbeat to move before taking its leases.
+    public var enforcedMs: Int?
     /// Another replica saw this heartbeat stand still for a whole lease and marked it: the replica
     /// it belongs to renews nothing from then on, and its leases may be taken.
     public var expired: Bool
@@ -51,11 +55,12 @@ public struct ReplicaRecord: Sendable, Hashable {
     public var leaving: Bool
     public var scheme: Int
 
-    public init(id: String, version: String, durationMs: Int, expired: Bool = false, leaving: Bool = false,
+    public init(id: String, version: String, durationMs: Int, enforcedMs: Int? = nil, expired: Bool = false, leaving: Bool = false,
                 scheme: Int = ReplicaRecord.currentScheme) {
         self.id = id
         self.version = version
         self.durationMs = durationMs
+        self.enforcedMs = enforcedMs
         self.expired = expired
         self.leaving = leaving
         self.scheme = scheme
@@ -71,6 +76,8 @@ public struct LeaseHold: Sendable, Hashable {
     /// A release of the lease is under way: no new work may start under it, though the table
     /// still names this replica until the release is written.
     public var releasing = false
+    /// Versions of rewrites whose answer was lost: the item may stand at any of them.
+    public var pending: Set<String> = []
 }
 
 /// Why no live replica owns a deployment, as one replica sees it.

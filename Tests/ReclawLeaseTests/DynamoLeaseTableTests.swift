@@ -99,7 +99,7 @@ import Testing
         let t = try await table()
         let first = ReplicaRecord(id: "r1", version: "r1/1", durationMs: 20_000)
         #expect(await t.write(.heartbeat(first, expecting: []), as: "r1") == .written, "a new session is written whatever is stored")
-        let second = ReplicaRecord(id: "r1", version: "r1/3", durationMs: 20_000, leaving: true)
+        let second = ReplicaRecord(id: "r1", version: "r1/3", durationMs: 20_000, enforcedMs: 20_000, leaving: true)
         #expect(await t.write(.heartbeat(second, expecting: ["r1/2", "r1/1"]), as: "r1") == .written, "either version the replica may have left")
         #expect(try await t.read().replicas == [second])
         #expect(await t.write(.expire(second, expecting: "r1/1"), as: "r2") == .conflict, "marked expired at a version that had moved")

@@ -43,7 +43,7 @@ rm -f "$emulator_log"
 
 daemons='^(ReclawDaemonTests\.(RealisticDaemonTests|EventDrivenDriftTests|DriftAndAlertTests|ControllerTests|SourceTests|EventFloodTests|OperationsEndpointTests)'
 daemons+='|ReclawProviderAWSTests\.RealisticModeTests|ReclawAuditTests\.RealisticAuditTests|ReclawAWSTests\.TransientTests'
-daemons+='|reclawTests\.(EventsCommandTests|SignedDaemonTests|TamperedLeaseTests|WireFenceTests))/'
+daemons+='|reclawTests\.(EventsCommandTests|SignedDaemonTests|TamperedLeaseTests|WireFenceTests|AssumeRoleFenceTests))/'
 serial='^reclawTests\.(ReplicaTests|FairShareTests)/'
 
 echo "==> swift test: everything else, in parallel"

@@ -28,15 +28,22 @@ public final class EventListener: Service, Sendable {
         /// The longest a message is kept hidden while its drift check waits; then it is let go,
         /// and comes back.
         public var maxHold: Duration
+        /// Messages handled but not yet deleted (or handed back) at most: past this, no more are
+        /// received until deletes catch up, so a burst of events waits in the queue, not here.
+        public var maxUndisposed: Int
+        /// Deletes (and hand-backs) sent at once.
+        public var disposeConcurrency: Int
 
         public init(queue: String, waitSeconds: Int = 20, regionRefresh: Duration = .seconds(30), retryDelay: Duration = .seconds(30),
-                    maxHandBacks: Int = 5, maxHold: Duration = .seconds(900)) {
+                    maxHandBacks: Int = 5, maxHold: Duration = .seconds(900), maxUndisposed: Int = 100, disposeConcurrency: Int = 8) {
             self.queue = queue
             self.waitSeconds = min(max(waitSeconds, 0), 20)
             self.regionRefresh = regionRefresh
             self.retryDelay = retryDelay
             self.maxHandBacks = maxHandBacks
             self.maxHold = maxHold
+            self.maxUndisposed = max(maxUndisposed, 1)
+            self.disposeConcurrency = max(disposeConcurrency, 1)
         }
     }
 
@@ -127,19 +134,25 @@ public final class EventListener: Service, Sendable {
     /// Receives, handles and deletes messages until cancelled (nil) or the queue fails (the error).
     private func read(_ queue: QueueHandle, sqs: SQSClient, region: String) async -> AWSError? {
         let (done, finished) = AsyncStream.makeStream(of: Disposal.self, bufferingPolicy: .unbounded)
+        let disposals = Disposals(continuation: finished)
         let held = HeldMessages()
         return await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.dispose(done, queue: queue, sqs: sqs, held: held, region: region) }
+            group.addTask { await self.dispose(done, queue: queue, sqs: sqs, held: held, region: region, backlog: disposals.backlog) }
             group.addTask { await self.keepHidden(queue: queue, sqs: sqs, held: held, region: region) }
             var failure: AWSError?
             while !Task.isCancelled {
+                // Received faster than they are deleted, messages would pile up here, and come back
+                // from the queue to be received again when their visibility timeout ends.
+                while disposals.backlog.count >= settings.maxUndisposed && !Task.isCancelled {
+                    do { try await clock.sleep(until: clock.now() + .milliseconds(50)) } catch { break }
+                }
                 let messages: [SQSMessage]
                 do { messages = try await sqs.receive(queue.url, waitSeconds: settings.waitSeconds) } catch let error as AWSError {
                     if !error.isCancelled { failure = error }
                     break
                 } catch { break }
                 for message in messages {
-                    await handle(message, region: region, held: held, disposal: finished)
+                    await handle(message, region: region, held: held, disposal: disposals)
                 }
             }
             finished.finish()
@@ -149,7 +162,7 @@ public final class EventListener: Service, Sendable {
     }
 
     /// Handles one message: hands its event to the daemon, or disposes of it at once.
-    func handle(_ message: SQSMessage, region: String, held: HeldMessages, disposal: AsyncStream<Disposal>.Continuation) async {
+    func handle(_ message: SQSMessage, region: String, held: HeldMessages, disposal: Disposals) async {
         metrics.eventReceived()
         let event: APICallEvent
         do { event = try APICallEvent.parse(message.body) } catch {
@@ -202,23 +215,40 @@ public final class EventListener: Service, Sendable {
         Array(Set(daemon.resources(named: names)).union(names.flatMap { created?.owners(of: $0) ?? [] })).sorted()
     }
 
-    /// Deletes messages once handled, and hands back those meant for another replica.
-    private func dispose(_ stream: AsyncStream<Disposal>, queue: QueueHandle, sqs: SQSClient, held: HeldMessages, region: String) async {
-        for await item in stream {
-            do {
-                switch item {
-                case .delete(let m):
-                    held.release(m)
-                    try await sqs.delete(queue.url, receiptHandle: m.receiptHandle)
-                case .handBack(let m):
-                    try await sqs.changeVisibility(queue.url, receiptHandle: m.receiptHandle, seconds: 0)
+    /// Deletes messages once handled, and hands back those meant for another replica,
+    /// `disposeConcurrency` at once.
+    private func dispose(_ stream: AsyncStream<Disposal>, queue: QueueHandle, sqs: SQSClient, held: HeldMessages, region: String,
+                         backlog: DisposalBacklog) async {
+        await withTaskGroup(of: Void.self) { group in
+            var running = 0
+            for await item in stream {
+                if running >= settings.disposeConcurrency {
+                    await group.next()
+                    running -= 1
                 }
-            } catch {
-                // The message comes back after its visibility timeout and is handled again: harmless.
-                if Task.isCancelled || error.isCancelled { return }
-                logger.warning("a queue message could not be deleted; it will be handled again", metadata: [
-                    "aws.region": "\(region)", "aws.error_code": "\(error.code)", "aws.request_id": "\(error.requestID ?? "")"])
+                running += 1
+                group.addTask {
+                    await self.dispose(item, queue: queue, sqs: sqs, held: held, region: region)
+                    backlog.done()
+                }
             }
+        }
+    }
+
+    private func dispose(_ item: Disposal, queue: QueueHandle, sqs: SQSClient, held: HeldMessages, region: String) async {
+        do {
+            switch item {
+            case .delete(let m):
+                held.release(m)
+                try await sqs.delete(queue.url, receiptHandle: m.receiptHandle)
+            case .handBack(let m):
+                try await sqs.changeVisibility(queue.url, receiptHandle: m.receiptHandle, seconds: 0)
+            }
+        } catch {
+            // The message comes back after its visibility timeout and is handled again: harmless.
+            if Task.isCancelled || error.isCancelled { return }
+            logger.warning("a queue message could not be deleted; it will be handled again", metadata: [
+                "aws.region": "\(region)", "aws.error_code": "\(error.code)", "aws.request_id": "\(error.requestID ?? "")"])
         }
     }
 

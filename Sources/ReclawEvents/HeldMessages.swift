@@ -14,6 +14,27 @@ enum Disposal: Sendable {
     case handBack(SQSMessage)
 }
 
+/// Where handled messages go to be deleted or handed back, counting those not yet done, so
+/// receiving waits for deletes instead of outpacing them.
+struct Disposals: Sendable {
+    let continuation: AsyncStream<Disposal>.Continuation
+    let backlog = DisposalBacklog()
+
+    func yield(_ item: Disposal) {
+        backlog.add()
+        continuation.yield(item)
+    }
+}
+
+/// How many disposals are queued or under way.
+final class DisposalBacklog: Sendable {
+    private let pending = Mutex<Int>(0)
+
+    func add() { pending.withLock { $0 += 1 } }
+    func done() { pending.withLock { $0 -= 1 } }
+    var count: Int { pending.withLock { $0 } }
+}
+
 /// Messages waiting for their drift checks: when each was received and last hidden again.
 final class HeldMessages: Sendable {
     struct Entry {

@@ -17,6 +17,7 @@ from realism import Realism
 ACCOUNT_ID = "123456789012"
 DETAIL_TYPE = "AWS API Call via CloudTrail"
 SOURCES = {"tagging": "aws.tag"}
+BATCH = 20  # events delivered per turn of moto's lock
 
 
 def source_of(event_source: str) -> str:
@@ -95,16 +96,22 @@ class EventDelivery:
                     # events already waiting, as CloudTrail's lookup does.
                     timeout = None
                     if self.queue:
-                        due = self.queue[0][0] + self.delay()
-                        now = self.clock()
+                        delay, now = self.delay(), self.clock()
+                        due = self.queue[0][0] + delay
                         if due <= now:
-                            _, _, event = heapq.heappop(self.queue)
+                            # Every event due, oldest first, up to a batch: one turn of moto's lock
+                            # for them all, so delivery keeps up while many calls wait for the lock.
+                            batch = []
+                            while self.queue and self.queue[0][0] + delay <= now and len(batch) < BATCH:
+                                batch.append(heapq.heappop(self.queue)[2])
                             break
                         timeout = min(due - now, 0.5)
                     self.cond.wait(timeout)
-            self.deliver(event)
+            with self.moto_lock:
+                for event in batch:
+                    self.deliver(event, locked=True)
 
-    def deliver(self, event: dict):
+    def deliver(self, event: dict, locked: bool = False):
         from moto.events.models import events_backends
 
         record = event["record"]
@@ -116,8 +123,11 @@ class EventDelivery:
             "Resources": [],
         }
         try:
-            with self.moto_lock:
+            if locked:
                 result = events_backends[ACCOUNT_ID][event["region"]].put_events([entry])
+            else:
+                with self.moto_lock:
+                    result = events_backends[ACCOUNT_ID][event["region"]].put_events([entry])
             if any("ErrorCode" in r for r in result):
                 raise RuntimeError(result)
             self.delivered += 1

@@ -42,6 +42,9 @@ def apply():
     }
     apply_jsonpath_cache()
     apply_instance_profile_replacement()
+    apply_tag_lookup_by_id()
+    apply_sqs_retention_check()
+    apply_sqs_message_counts()
 
 
 def apply_jsonpath_cache():
@@ -71,3 +74,66 @@ def apply_instance_profile_replacement():
         return association
 
     IamInstanceProfileAssociationBackend.replace_iam_instance_profile_association = replace_iam_instance_profile_association
+
+
+def apply_tag_lookup_by_id():
+    """moto reads an EC2 resource's tags (for every resource a Describe call lists or filters, and
+    for every tag filter) by scanning the tags of every resource in the region: a Describe grew
+    with the square of the resources, and a fleet of 1000 deployments slowed the emulator to a
+    crawl. A filter on one literal resource id (what a resource asks for its own tags) is a
+    lookup in the same dict: same tags, same order, same shape."""
+    from moto.ec2.models.tags import TagBackend
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    original = TagBackend.describe_tags
+
+    def describe_tags(self, filters=None):
+        ids = filters.get("resource-id") if filters and len(filters) == 1 else None
+        if not ids or len(ids) != 1 or not isinstance(ids[0], str) or any(c in ids[0] for c in "*?[\\"):
+            return original(self, filters)
+        resource_id = ids[0]
+        kind = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+        return [{"resource_id": resource_id, "key": key, "value": value, "resource_type": kind}
+                for key, value in list(self.tags.get(resource_id, {}).items())]
+
+    TagBackend.describe_tags = describe_tags
+
+
+def apply_sqs_retention_check():
+    """moto checks each message it hands out against the queue's retention period by computing all
+    of the queue's attributes, three of which count its messages: a receive cost the square of the
+    messages waiting. Read the retention period alone; the check is the same."""
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    def is_message_valid_based_on_retention_period(self, queue_name, message):
+        retention_period = self.get_queue(queue_name).message_retention_period
+        return retention_period + message.sent_timestamp / 1000 > unix_time()
+
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+
+def apply_sqs_message_counts():
+    """moto counts a queue's messages (visible, in flight, delayed) whenever it reads the queue's
+    attributes, which every SendMessage does, reading the clock through two datetime conversions
+    per message and count: with thousands of CloudTrail events waiting, each event sent cost tens
+    of milliseconds under the emulator's lock. Each count reads the clock once; what is counted,
+    and what a receive sees, are the same."""
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import Queue
+
+    def messages(self):
+        now = unix_time_millis()
+        return [m for m in self._messages if now > m.visible_at and not now < m.delayed_until]
+
+    def delayed(self):
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if now < m.delayed_until)
+
+    def not_visible(self):
+        now = unix_time_millis()
+        return sum(1 for m in self._messages if not now > m.visible_at)
+
+    Queue.messages = property(messages)
+    Queue.approximate_number_of_messages_delayed = property(delayed)
+    Queue.approximate_number_of_messages_not_visible = property(not_visible)

@@ -148,6 +148,22 @@ def test_every_request_is_counted_including_faulted_ones(url):
     assert [r["outcome"] for r in seen] == ["fault", "fault", "ok"]
 
 
+def test_each_resource_lists_its_own_tags_and_tag_filters_still_match(url):
+    ec2 = client(url, "ec2", "sa-east-1")
+    vpcs = [ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16", TagSpecifications=[{"ResourceType": "vpc", "Tags": [
+        {"Key": "n", "Value": str(i)}, {"Key": "group", "Value": "tags-test"}]}])["Vpc"]["VpcId"] for i in range(4)]
+    listed = ec2.describe_vpcs(Filters=[{"Name": "tag:group", "Values": ["tags-test"]}])["Vpcs"]
+    assert {v["VpcId"]: {t["Key"]: t["Value"] for t in v["Tags"]} for v in listed} == \
+        {vpc: {"n": str(i), "group": "tags-test"} for i, vpc in enumerate(vpcs)}
+    assert [v["VpcId"] for v in ec2.describe_vpcs(Filters=[{"Name": "tag:n", "Values": ["2"]}])["Vpcs"]] == [vpcs[2]]
+    one = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [vpcs[1]]}])["Tags"]
+    assert sorted((t["ResourceId"], t["ResourceType"], t["Key"], t["Value"]) for t in one) == \
+        [(vpcs[1], "vpc", "group", "tags-test"), (vpcs[1], "vpc", "n", "1")]
+    wildcard = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [vpcs[3][:-2] + "*"]}])["Tags"]
+    assert {t["ResourceId"] for t in wildcard} >= {vpcs[3]}
+    assert ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": ["vpc-0000000000000000"]}])["Tags"] == []
+
+
 def test_aws_managed_policies_exist(url):
     iam = client(url, "iam")
     for name in ("AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"):

@@ -16,32 +16,29 @@ extension DynamoDBClient {
 
     /// Every item of the table (strongly consistent), with only the `projection` attributes.
     public func scan(table: String, projection: String? = nil, names: [String: String] = [:]) async throws(AWSError) -> [[String: JSONValue]] {
-        var items: [[String: JSONValue]] = []
-        var start: JSONValue?
-        repeat {
-            var body: [String: JSONValue] = ["TableName": .string(table), "ConsistentRead": true]
-            if let projection { body["ProjectionExpression"] = .string(projection) }
-            if !names.isEmpty { body["ExpressionAttributeNames"] = .object(names.mapValues { .string($0) }) }
-            if let start { body["ExclusiveStartKey"] = start }
-            let page = try await client.json(.dynamodb, "Scan", region: region, .object(body))
-            items += (page["Items"]?.arrayValue ?? []).compactMap(\.objectValue)
-            start = page["LastEvaluatedKey"]
-        } while start != nil
-        return items
+        var body: [String: JSONValue] = ["TableName": .string(table), "ConsistentRead": true]
+        if let projection { body["ProjectionExpression"] = .string(projection) }
+        if !names.isEmpty { body["ExpressionAttributeNames"] = .object(names.mapValues { .string($0) }) }
+        return try await allPages("Scan", body)
     }
 
     /// Every item of a global secondary index whose partition key is `value`, with the attributes
     /// the index projects. Eventually consistent, as every read of such an index is.
     public func query(table: String, index: SecondaryIndex, value: String) async throws(AWSError) -> [[String: JSONValue]] {
+        try await allPages("Query", [
+            "TableName": .string(table), "IndexName": .string(index.name), "KeyConditionExpression": "#k = :k",
+            "ExpressionAttributeNames": ["#k": .string(index.key)], "ExpressionAttributeValues": [":k": ["S": .string(value)]],
+        ])
+    }
+
+    /// The items of every page of a Scan or Query, following `LastEvaluatedKey`.
+    private func allPages(_ operation: String, _ body: [String: JSONValue]) async throws(AWSError) -> [[String: JSONValue]] {
         var items: [[String: JSONValue]] = []
         var start: JSONValue?
         repeat {
-            var body: [String: JSONValue] = [
-                "TableName": .string(table), "IndexName": .string(index.name), "KeyConditionExpression": "#k = :k",
-                "ExpressionAttributeNames": ["#k": .string(index.key)], "ExpressionAttributeValues": [":k": ["S": .string(value)]],
-            ]
-            if let start { body["ExclusiveStartKey"] = start }
-            let page = try await client.json(.dynamodb, "Query", region: region, .object(body))
+            var request = body
+            if let start { request["ExclusiveStartKey"] = start }
+            let page = try await client.json(.dynamodb, operation, region: region, .object(request))
             items += (page["Items"]?.arrayValue ?? []).compactMap(\.objectValue)
             start = page["LastEvaluatedKey"]
         } while start != nil

@@ -90,8 +90,7 @@ extension LeaseCoordinator {
 
     /// Finds the deployments no live replica owns: a lease with no owner for two of this replica's
     /// rounds, or whose owner's heartbeat has stood still (or been absent) for two of them.
-    mutating func judge(now: Duration, records: [String: LeaseRecord], deployments: Set<String>, heartbeats: [String: ReplicaRecord],
-                        live: Set<String>) {
+    mutating func judge(now: Duration, records: [String: LeaseRecord], deployments: Set<String>, live: Set<String>) {
         var ownerless: [String: Duration] = [:]
         var found: [String: Unowned] = [:]
         let twoRounds = settings.duration * 2 / 5

@@ -149,7 +149,7 @@ public struct LeaseCoordinator: Sendable {
         // A leaving peer still renews what its running work holds, but takes no new share.
         let live = [settings.replica] + peers.filter { !$0.leaving }.map(\.id)
         let want = Self.assignment(deployments: Array(deployments), replicas: live)
-        judge(now: now, records: records, deployments: deployments, heartbeats: heartbeats, live: Set(live))
+        judge(now: now, records: records, deployments: deployments, live: Set(live))
         let joined = hasJoined(now: now)
         // Free leases (no item, or an owner gone) are taken a fair share per round; released ones
         // (a handover) go to the replica rendezvous assigns them to.

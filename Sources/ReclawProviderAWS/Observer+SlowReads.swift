@@ -5,16 +5,17 @@ import ReclawJSON
 /// The per-resource reads of an observation: attributes AWS returns one resource (and one
 /// attribute) per call, kept in the `SlowAttributeCache` and read again only when stale.
 extension AWSObserver {
-    /// Instance profiles' tags (AWS's ListInstanceProfiles leaves them out): from the cache while
-    /// young, else read with ListInstanceProfileTags, `readConcurrency` at a time, and kept. Failures by name.
+    /// Instance profiles' tags (AWS's ListInstanceProfiles leaves them out): from the cache as its
+    /// schedule says, else read with ListInstanceProfileTags, `readConcurrency` at a time, and kept.
+    /// Failures by name.
     func profileTags(_ names: [String], _ iam: IAMClient) async -> ([String: [String: String]], [String: AWSError]) {
         var known: [String: [String: String]] = [:]
-        var stale: [String] = []
-        for name in names {
-            if let cached = await slowAttributes?.fresh(name)?.values[Self.profileTagsKey]?.objectValue {
-                known[name] = cached.compactMapValues(\.stringValue)
-            } else {
-                stale.append(name)
+        var stale = names
+        if let cache = slowAttributes, !names.isEmpty {
+            let (entries, read) = await cache.schedule(names)
+            stale = read
+            for (name, entry) in entries {
+                if let cached = entry.values[Self.profileTagsKey]?.objectValue { known[name] = cached.compactMapValues(\.stringValue) } else { stale.append(name) }
             }
         }
         var failures: [String: AWSError] = [:]
@@ -35,15 +36,12 @@ extension AWSObserver {
         return (known, failures)
     }
 
-    /// The DNS attributes of each VPC: from the cache while young, otherwise read (two calls per
-    /// VPC, `readConcurrency` VPCs at a time). Failures come back by VPC id.
+    /// The DNS attributes of each VPC: from the cache as its schedule says, otherwise read (two
+    /// calls per VPC, `readConcurrency` VPCs at a time). Failures come back by VPC id.
     func dnsAttributes(_ vpcs: [(id: String, deployment: String)], _ ec2: EC2Client) async -> ([String: SlowAttributeCache.Entry], [String: AWSError]) {
         guard let cache = slowAttributes, !vpcs.isEmpty else { return ([:], [:]) }
-        var known: [String: SlowAttributeCache.Entry] = [:]
-        var stale: [String] = []
-        for v in vpcs {
-            if let entry = await cache.fresh(v.id) { known[v.id] = entry } else { stale.append(v.id) }
-        }
+        let (cached, stale) = await cache.schedule(vpcs.map(\.id))
+        var known = cached
         guard !stale.isEmpty else { return (known, [:]) }
         var read: [String: [String: JSONValue]] = [:]
         var failures: [String: AWSError] = [:]

@@ -46,7 +46,7 @@ public final class Reconciler: Sendable {
                 observationWindow: Duration = .milliseconds(100),
                 now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.settings = settings
-        self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
+        self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, readsPerObservation: settings.slowReadsPerObservation, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
         self.observationWindow = observationWindow
         self.now = now

@@ -92,8 +92,11 @@ struct RunCommand: AsyncParsableCommand {
         let observers: [any AWSCallObserver] = [runtime.auditor, metrics] + (leases.map { [$0] } ?? []) + (created.map { [$0] } ?? [])
         let client = AWSClient(credentials: runtime.client.credentials, environment: runtime.environment, logger: Logger(label: "reclaw.aws"),
                                observer: FanOutObserver(observers), replica: replica)
+        // The daemon reads slow attributes within a budget per observation; one-shot commands read every due one.
+        var settings = operatorOptions.providerSettings
+        settings.slowReadsPerObservation = ProviderSettings.daemonSlowReadsPerObservation
         let reconciler = Reconciler(client: client, state: runtime.state, auditor: runtime.auditor, logger: logger,
-                                    concurrency: runtimeOptions.concurrency, settings: operatorOptions.providerSettings)
+                                    concurrency: runtimeOptions.concurrency, settings: settings)
         let daemon = ReconcileDaemon(
             source: try runtime.source(try SourceOptions.parse([source, "--ref", ref, "--path", path] + signatures.arguments)), reconciler: reconciler,
             auditor: runtime.auditor, auditLog: runtime.auditLog, notifier: notifier, metrics: metrics,

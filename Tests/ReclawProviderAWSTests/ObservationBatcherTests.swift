@@ -92,6 +92,35 @@ final class Runs: Sendable {
         let reads = try await h.emulator.requests(service: "ec2", operation: "DescribeVpcAttribute").filter { $0["accessKeyId"] as? String == key }
         #expect(reads.count == 2, "DNS attributes of \(reads.count / 2) VPCs read to plan one deployment")
     }
+
+    @Test("the daemon's pass over a region reads the DNS attributes of its budget of VPCs, those read longest ago first")
+    func aPassReadsItsBudgetOfDueVpcs() async throws {
+        let region = "ap-southeast-3"
+        let clock = ManualClock()
+        let key = "AKIDBUDGET" + String(UUID().uuidString.filter(\.isHexDigit).prefix(10)).uppercased()
+        let h = Harness(settings: ProviderSettings(slowReadsPerObservation: 1), accessKey: key, now: clock.now)
+        let targets = (0..<3).map { _ in ReconcileTarget(spec: testSpec("budget", region: region), revision: "r1") }
+        for planned in try await h.reconciler.plan(targets).map({ try $0.get() }) { #expect(try await h.reconciler.apply(planned).converged) }
+        let vpcs = try await h.reconciler.plan(targets, record: false).map { try #require(try $0.get().observed["vpc"]?.id) }
+        func dnsReads() async throws -> Int {
+            try await h.emulator.requests(service: "ec2", operation: "DescribeVpcAttribute").filter { $0["accessKeyId"] as? String == key }.count
+        }
+        // What reclaw set when it made them is recorded: nothing to read until the interval has passed.
+        #expect(try await dnsReads() == 0)
+        clock.advance(ProviderSettings.defaultSlowReadInterval.inSeconds + 1)
+        var fresh: [Set<String>] = []
+        for _ in 0..<3 {
+            let plans = try await h.reconciler.plan(targets, record: false).map { try $0.get() }
+            #expect(plans.allSatisfy { !$0.plan.hasChanges })
+            var now: Set<String> = []
+            for id in vpcs where await h.reconciler.slowAttributes.fresh(id) != nil { now.insert(id) }
+            fresh.append(now)
+        }
+        #expect(fresh.map(\.count) == [1, 2, 3], "one more VPC read each pass")
+        #expect(try await dnsReads() == 6)
+        _ = try await h.reconciler.plan(targets, record: false)
+        #expect(try await dnsReads() == 6, "all read within the interval: nothing due")
+    }
 }
 
 /// An instance profile that holds no role is missing from GetAccountAuthorizationDetails' pages:

@@ -39,12 +39,13 @@ extension ReconcileDaemon: ChangeEventTarget {
     /// With replicas: indexes every deployment's status kept in the lease table, so an event about
     /// a deployment another replica holds is recognised, and handed back for that replica, rather
     /// than taken for a stranger's resource.
-    public func indexSharedStatuses() async {
-        guard let leases else { return }
+    @discardableResult
+    public func indexSharedStatuses() async -> Bool {
+        guard let leases else { return false }
         let rows: [(lease: LeaseRecord, documents: [String: String])]
         do { rows = try await leases.table.leasesWithState() } catch {
             logger.warning("the lease table cannot be read to map CloudTrail's events", metadata: ["aws.error_code": "\(error.code)"])
-            return
+            return true
         }
         for (lease, documents) in rows {
             guard let text = documents["status"] else { continue }
@@ -52,6 +53,7 @@ extension ReconcileDaemon: ChangeEventTarget {
                 logger.debug("a status in the lease table cannot be read to map events", metadata: ["deployment": "\(lease.deployment)"])
             }
         }
+        return true
     }
 
     /// Remembers the ids an observation found, so an event naming only one of them can be mapped.

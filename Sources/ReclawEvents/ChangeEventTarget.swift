@@ -15,8 +15,10 @@ public protocol ChangeEventTarget: AnyObject, Sendable {
     var eventCounters: any EventCounters { get }
     /// Indexes every status in the state directory.
     func indexStoredStatuses()
-    /// With replicas: indexes every deployment's status kept in the lease table.
-    func indexSharedStatuses() async
+    /// With replicas: indexes every deployment's status kept in the lease table. False without
+    /// replicas (nothing is shared, nothing was read).
+    @discardableResult
+    func indexSharedStatuses() async -> Bool
     /// The deployment a resource id, role name or parameter name belongs to.
     func deployment(owning resource: String) -> String?
     /// Whether this daemon handles `deployment`'s drift checks, another replica does, or none.

@@ -18,7 +18,8 @@ public final class EventListener: Service, Sendable {
         public var queue: String
         /// How long one ReceiveMessage waits for a message (SQS allows 0 to 20 seconds).
         public var waitSeconds: Int
-        /// How often the source's regions are looked at for new ones.
+        /// How often the source's regions are looked at for new ones, and, with replicas, the
+        /// shortest time between two reads of the other replicas' statuses (see `SharedIndexRefresh`).
         public var regionRefresh: Duration
         /// How long a queue that cannot be read is left before the next try.
         public var retryDelay: Duration
@@ -56,6 +57,8 @@ public final class EventListener: Service, Sendable {
     let created: CreatedResources?
     /// Regions whose queue is being read now, for tests and the log.
     private let listening = Mutex<Set<String>>([])
+    /// When the other replicas' statuses are read again.
+    private let sharedIndex: SharedIndexGate
 
     /// `client` should record its calls in the metrics only: reading a queue changes nothing in AWS.
     /// `created` is an observer of the daemon's own AWS client.
@@ -67,6 +70,7 @@ public final class EventListener: Service, Sendable {
         self.settings = settings
         self.clock = clock
         self.logger = logger
+        sharedIndex = SharedIndexGate(interval: settings.regionRefresh)
     }
 
     var metrics: any EventCounters { daemon.eventCounters }
@@ -81,10 +85,11 @@ public final class EventListener: Service, Sendable {
                 do { try await self.clock.sleep(until: self.clock.now() + .milliseconds(200)) } catch { return }
             }
             self.daemon.indexStoredStatuses()
+            // The other replicas' statuses once now; later only for an event nothing maps.
+            if self.sharedIndex.begin(now: self.clock.now()) { await self.daemon.indexSharedStatuses() }
             await withTaskGroup(of: Void.self) { group in
                 var started: Set<String> = []
                 while !Task.isCancelled {
-                    await self.daemon.indexSharedStatuses()
                     for region in self.daemon.eventRegions.subtracting(started).sorted() {
                         started.insert(region)
                         group.addTask { await self.listen(region: region) }
@@ -176,9 +181,16 @@ public final class EventListener: Service, Sendable {
         }
         if let time = event.eventTime { metrics.eventLag(seconds: max(0, clock.date().timeIntervalSince(time))) }
         let now = clock.date()
-        let triage = EventTriage.triage(event, madeRequest: { self.daemon.auditLog?.madeRequest($0, now: now) ?? false },
-                                        owner: { self.daemon.deployment(owning: $0) ?? self.created?.deployment(owning: $0) },
-                                        routing: { self.daemon.routing($0) })
+        func triaged() -> EventTriage.Outcome {
+            EventTriage.triage(event, madeRequest: { self.daemon.auditLog?.madeRequest($0, now: now) ?? false },
+                               owner: { self.daemon.deployment(owning: $0) ?? self.created?.deployment(owning: $0) },
+                               routing: { self.daemon.routing($0) })
+        }
+        var triage = triaged()
+        // A resource nothing maps may be one another replica made since the statuses were read.
+        if case .ignore(.unknownResource) = triage, sharedIndex.begin(now: clock.now()), await daemon.indexSharedStatuses() {
+            triage = triaged()
+        }
         var metadata: Logger.Metadata = ["aws.region": "\(region)", "event.name": "\(LoggedText.bounded(event.eventName))",
                                          "event.id": "\(LoggedText.bounded(event.eventID))"]
         switch triage {

@@ -23,7 +23,8 @@ public struct Observation: Sendable {
 }
 
 /// Reads every reclaw-owned resource of a region in one batch: one tag-filtered Describe call per
-/// EC2 resource type covers every deployment; IAM comes from GetAccountAuthorizationDetails and
+/// EC2 resource type covers every deployment (asked for by name when the batch plans at most
+/// `scopedListingLimit` of them, so a job's read does not grow with the fleet around it); IAM comes from GetAccountAuthorizationDetails and
 /// ListInstanceProfiles (pages, not per-resource calls); SSM parameters from one tag query of the
 /// Resource Groups Tagging API and GetParameters ten at a time. One more Describe reads every
 /// route table of the owned VPCs, main tables included, to know what serves each subnet. Nothing
@@ -62,6 +63,12 @@ public struct AWSObserver: Sendable {
     }
 
     static let ownerFilter: EC2Client.Filter = ("tag-key", [OwnershipTags.deployment])
+    /// Resources tagged as one of `only`'s deployments, when they are few enough to name in one
+    /// filter; otherwise every resource with the deployment tag.
+    static func ownerFilter(_ only: Set<String>?) -> EC2Client.Filter {
+        guard let only, !only.isEmpty, only.count <= scopedListingLimit else { return ownerFilter }
+        return ("tag:\(OwnershipTags.deployment)", only.sorted())
+    }
     /// Up to this many deployments, a listing that pages is asked for theirs by name (20 a call)
     /// rather than for the whole region's.
     static let scopedListingLimit = 100
@@ -82,14 +89,18 @@ public struct AWSObserver: Sendable {
         let iam = IAMClient(client: client, region: region, context: context)
         let ssm = SSMClient(client: client, region: region, context: context)
         let tagging = TaggingClient(client: client, region: region, context: context)
+        // A few deployments' resources are asked for by their deployment tag's value: the listing of
+        // every owned resource of the region grows by a page each few hundred deployments, and a
+        // region's whole listing is large for AWS to send (and for reclaw to read) on every job.
+        let owners = Self.ownerFilter(only)
         do {
-            async let vpcs = ec2.vpcs([Self.ownerFilter])
-            async let subnets = ec2.subnets([Self.ownerFilter])
-            async let gateways = ec2.internetGateways([Self.ownerFilter])
-            async let groups = ec2.securityGroups([Self.ownerFilter])
-            async let endpoints = ec2.vpcEndpoints([Self.ownerFilter])
-            async let instances = ec2.instances([Self.ownerFilter, ("instance-state-name", Self.liveInstanceStates)])
-            async let volumes = ec2.volumes([Self.ownerFilter])
+            async let vpcs = ec2.vpcs([owners])
+            async let subnets = ec2.subnets([owners])
+            async let gateways = ec2.internetGateways([owners])
+            async let groups = ec2.securityGroups([owners])
+            async let endpoints = ec2.vpcEndpoints([owners])
+            async let instances = ec2.instances([owners, ("instance-state-name", Self.liveInstanceStates)])
+            async let volumes = ec2.volumes([owners])
             // Roles and the instance profiles holding them come from the same pages.
             async let iamDetails = iam.authorizationDetails(pathPrefix: DesiredGraphBuilder.iamPath)
             // A few deployments' parameters are asked for by their deployment tag: the listing

@@ -20,6 +20,9 @@ extension ReconcileDaemon {
     /// of them has been checked (at once for a deployment this replica does not work on), so the
     /// caller can let go of what carried the notices (an SQS message) only then.
     public func notice(_ notices: [ChangeNotice], handled: @escaping @Sendable () async -> Void) async {
+        // What the event says changed is read again by the check it wakes, not taken from the
+        // slow-read cache (a VPC's DNS attributes, a profile's tags).
+        await reconciler.invalidateSlowAttributes(resourceIDs: notices.flatMap { $0.resources + $0.targets })
         let now = clock.now()
         let date = clock.date()
         let pending = core.withLock { c -> Bool in

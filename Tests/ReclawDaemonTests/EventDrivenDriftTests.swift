@@ -90,7 +90,7 @@ import Testing
     /// Changes one of the deployment's resources with a new IAM user's key: `ingress` opens tcp/8080
     /// on the instance security group, `association` takes the public route table off its subnet (an
     /// event naming only the association's id), `policy` rewrites the role's inline `bedrock` policy,
-    /// `parameter` overwrites the model parameter, `decoy` tags a new group of its own with the
+    /// `parameter` overwrites the model parameter, `dns` turns the VPC's DNS hostnames off, `decoy` tags a new group of its own with the
     /// instance security group's id. `userAgent` replaces boto3's. Returns the user's ARN and key.
     static func tamper(_ kind: String, _ name: String, region: String, userAgent: String = "") async throws -> (arn: String, key: String) {
         let out = try await Command.check(["python3", "-c", """
@@ -115,6 +115,10 @@ import Testing
             ec2 = boto3.client("ec2", **kw)
             rt = ec2.describe_route_tables(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}, {"Name": "tag:reclaw:component", "Values": ["public-rt"]}])["RouteTables"][0]
             ec2.disassociate_route_table(AssociationId=next(a["RouteTableAssociationId"] for a in rt["Associations"] if not a.get("Main")))
+        elif kind == "dns":
+            ec2 = boto3.client("ec2", **kw)
+            vpc = ec2.describe_vpcs(Filters=[{"Name": "tag:reclaw:deployment", "Values": [name]}])["Vpcs"][0]
+            ec2.modify_vpc_attribute(VpcId=vpc["VpcId"], EnableDnsHostnames={"Value": False})
         elif kind == "policy":
             doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
             boto3.client("iam", **{**kw, "region_name": "us-east-1"}).put_role_policy(RoleName=f"reclaw-{name}-instance", PolicyName="bedrock", PolicyDocument=json.dumps(doc))
@@ -126,7 +130,9 @@ import Testing
     }
 
     @Test(arguments: [("ingress", "eu-west-3", "instance-sg.ingress"), ("policy", "eu-central-2", "role.inlinePolicies"),
-                      ("parameter", "ap-south-2", "param-model.value"), ("association", "us-west-1", "public-rt.subnets")])
+                      ("parameter", "ap-south-2", "param-model.value"), ("association", "us-west-1", "public-rt.subnets"),
+                      // Read on the slow cadence otherwise: the event has it read again at once.
+                      ("dns", "ca-central-1", "vpc.enableDnsHostnames")])
     func aChangeByAnotherIdentityIsCorrectedWithinTheDeliveryDelayAndNamesWho(kind: String, region: String, attribute: String) async throws {
         let s = try await Setup(region: region)
         try await s.h.running(with: [s.listener]) {

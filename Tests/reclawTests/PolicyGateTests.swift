@@ -4,8 +4,9 @@ import Testing
 
 /// Policy tools written for Terraform plans, run on what `reclaw plan --json` prints (checkov, the
 /// conftest-style Rego policy of examples/policies), and `--policy-command` as the gate before
-/// `run`, `apply` and `plan`. checkov and regopy come from scripts/setup.sh.
-@Suite(.serialized) struct PolicyGateTests {
+/// `run`, `apply` and `plan`. checkov and regopy come from scripts/setup.sh. Each test has its own
+/// deployment and state directory, so they run side by side (checkov's runs are the suite's time).
+@Suite struct PolicyGateTests {
     let emulator = Emulator.shared
 
     /// Where scripts/setup.sh installs checkov and regopy.
@@ -113,7 +114,11 @@ import Testing
         let cleanResults = try await checkov(clean.stdout, checks: "CKV_AWS_24,CKV_AWS_79,CKV_AWS_8", w.dir)
         #expect(cleanResults == ["CKV_AWS_24": true, "CKV_AWS_79": true, "CKV_AWS_8": true], "\(cleanResults)")
         #expect(try await regoDenials(clean.stdout, w.dir).isEmpty)
+    }
 
+    @Test func theExampleCheckovCommandLineDeniesAPlanThatOpensSSH() async throws {
+        #expect(FileManager.default.isExecutableFile(atPath: Self.checkov), "checkov is missing: run scripts/setup.sh")
+        let w = try Workspace(emulator: emulator)
         // The example command line, as the gate runs it.
         let example = "sh '\(RepoPaths.path("examples/policies/checkov.sh"))'"
         var env = w.env

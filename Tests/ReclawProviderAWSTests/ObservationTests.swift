@@ -33,9 +33,12 @@ import Testing
         let h = Harness(accessKey: key)
         let specs = (0..<n).map { _ in testSpec("cost", region: region) }
         let targets = specs.map { ReconcileTarget(spec: $0, revision: "r1") }
-        for planned in try await h.reconciler.plan(targets).map({ try $0.get() }) {
-            let result = try await h.reconciler.apply(planned)
-            #expect(result.converged, "\(result.report)")
+        // Applied side by side, as the daemon applies deployments planned together.
+        try await withThrowingTaskGroup(of: ApplyResult.self) { group in
+            for planned in try await h.reconciler.plan(targets).map({ try $0.get() }) {
+                group.addTask { try await h.reconciler.apply(planned) }
+            }
+            for try await result in group { #expect(result.converged, "\(result.report)") }
         }
         var before = try await Self.calls(h.emulator, key: key)
         let first = try await h.reconciler.plan(targets, record: false).map { try $0.get() }
@@ -51,8 +54,9 @@ import Testing
 
     @Test func aNoOpPlanCostsTheSameCallsForOneDeploymentAsForTen() async throws {
         // Regions no other test uses: pages of SSM and tagging answers depend on what else is there.
-        let (one, oneFirst) = try await noOpPlan(1, region: "me-central-1")
-        let (ten, tenFirst) = try await noOpPlan(10, region: "ca-west-1")
+        async let single = noOpPlan(1, region: "me-central-1")
+        async let many = noOpPlan(10, region: "ca-west-1")
+        let ((one, oneFirst), (ten, tenFirst)) = try await (single, many)
         print("no-op plan calls, 1 deployment: \(one.sorted { $0.key < $1.key })")
         print("no-op plan calls, 10 deployments: \(ten.sorted { $0.key < $1.key })")
         func service(_ calls: [String: Int], _ prefix: String) -> [String: Int] { calls.filter { $0.key.hasPrefix(prefix + " ") } }

@@ -7,7 +7,7 @@ import Testing
 
 /// Real commits signed with `git commit -S` (SSH keys from ssh-keygen, an OpenPGP key from gpg),
 /// read through `SpecSource` with a `SignaturePolicy`.
-@Suite(.serialized) struct SignedSourceTests {
+@Suite struct SignedSourceTests {
     let keys = SigningKeys()
     let upstream: Upstream
     let cache = TemporaryDirectory("reclaw-cache")

@@ -4,7 +4,7 @@ import Testing
 
 /// `--allowed-signers` and `--trusted-keys` through the real binary: refused revisions stop
 /// `plan` with one line and leave AWS alone under `run`.
-@Suite(.serialized) struct SignedCommitTests {
+@Suite struct SignedCommitTests {
     let keys = SigningKeys()
 
     func allowed() throws -> String {

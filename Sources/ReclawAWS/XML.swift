@@ -58,11 +58,16 @@ public struct XMLElement: Sendable, CustomStringConvertible {
     }
 }
 
-/// A small recursive-descent XML reader.
+/// A small recursive-descent XML reader. A listing of a region's instances is tens of thousands
+/// of elements, so it allocates little per element: names longer than a string keeps inline are
+/// made once per document, and the indentation between an element's children is not kept as its
+/// text (an element with children keeps its text only when some of it is not whitespace).
 private struct XMLTextParser {
     let bytes: [UInt8]
     var i = 0
     var depth = 0
+    /// Element names longer than 15 bytes (`networkInterfaceSet`), one string each per document.
+    var longNames: [ArraySlice<UInt8>: String] = [:]
 
     init(bytes: [UInt8]) { self.bytes = bytes }
 
@@ -83,14 +88,14 @@ private struct XMLTextParser {
         defer { depth -= 1 }
         guard depth < 200, i < bytes.count, bytes[i] == UInt8(ascii: "<") else { return nil }
         i += 1
-        let name = readName()
+        let name = readElementName()
         var attributes: [String: String] = [:]
         while true {
             skipWhitespace()
             guard i < bytes.count else { return nil }
             if bytes[i] == UInt8(ascii: "/") {
                 i += 2
-                return XMLElement(name: localName(name), attributes: attributes)
+                return XMLElement(name: name, attributes: attributes)
             }
             if bytes[i] == UInt8(ascii: ">") { i += 1; break }
             let key = readName()
@@ -111,7 +116,8 @@ private struct XMLTextParser {
         while i < bytes.count {
             if starts(with: "</") {
                 skip(past: ">")
-                return XMLElement(name: localName(name), attributes: attributes, children: children, text: text)
+                if !children.isEmpty && Self.isBlank(text.utf8) { text = "" }
+                return XMLElement(name: name, attributes: attributes, children: children, text: text)
             }
             if starts(with: "<![CDATA[") {
                 i += 9
@@ -129,13 +135,32 @@ private struct XMLTextParser {
             }
             let start = i
             while i < bytes.count && bytes[i] != UInt8(ascii: "<") { i += 1 }
+            // Indentation between children: nothing to keep.
+            if !children.isEmpty && Self.isBlank(bytes[start..<i]) && Self.isBlank(text.utf8) { continue }
             text += Self.decodeEntities(String(decoding: bytes[start..<i], as: UTF8.self))
         }
         return nil
     }
 
-    private func localName(_ name: String) -> String {
-        name.split(separator: ":").last.map(String.init) ?? name
+    static func isBlank<C: Collection<UInt8>>(_ text: C) -> Bool {
+        text.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D || $0 == 0x0A }
+    }
+
+    /// An element's name without its namespace prefix (`soap:Body` is `Body`).
+    mutating func readElementName() -> String {
+        let start = i
+        while i < bytes.count, !Self.nameEnds(bytes[i]) { i += 1 }
+        var local = bytes[start..<i]
+        if let colon = local.lastIndex(of: UInt8(ascii: ":")) { local = local[(colon + 1)...] }
+        guard local.count > 15 else { return String(decoding: local, as: UTF8.self) }
+        if let known = longNames[local] { return known }
+        let name = String(decoding: local, as: UTF8.self)
+        longNames[local] = name
+        return name
+    }
+
+    static func nameEnds(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "=")
     }
 
     mutating func readName() -> String {
@@ -148,14 +173,17 @@ private struct XMLTextParser {
         while i < bytes.count, " \t\r\n".utf8.contains(bytes[i]) { i += 1 }
     }
 
-    func starts(with s: String) -> Bool {
-        let u = Array(s.utf8)
-        return i + u.count <= bytes.count && Array(bytes[i..<i + u.count]) == u
+    func starts(with s: StaticString) -> Bool {
+        let count = s.utf8CodeUnitCount
+        guard i + count <= bytes.count else { return false }
+        let u = UnsafeBufferPointer(start: s.utf8Start, count: count)
+        for j in 0..<count where bytes[i + j] != u[j] { return false }
+        return true
     }
 
-    mutating func skip(past s: String) {
+    mutating func skip(past s: StaticString) {
         while i < bytes.count && !starts(with: s) { i += 1 }
-        i = min(bytes.count, i + s.utf8.count)
+        i = min(bytes.count, i + s.utf8CodeUnitCount)
     }
 
     static func decodeEntities(_ s: String) -> String {

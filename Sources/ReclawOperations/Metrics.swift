@@ -24,9 +24,9 @@ public final class Metrics: AWSCallObserver, Sendable {
 
     /// The metrics of one deployment, kept to be removed together.
     struct DeploymentSeries {
-        var counters: [String: Counter] = [:]
-        var gauges: [String: Gauge] = [:]
-        var histograms: [String: ValueHistogram] = [:]
+        var counters: [SeriesKey: Counter] = [:]
+        var gauges: [SeriesKey: Gauge] = [:]
+        var histograms: [SeriesKey: ValueHistogram] = [:]
     }
 
     static let durationBuckets: [Double] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800]
@@ -57,7 +57,7 @@ public final class Metrics: AWSCallObserver, Sendable {
         let labels = [("deployment", deployment), ("kind", kind)]
         withSeries(deployment) { s in
             counter(&s, Family.reconcileTotal, labels + [("result", result.rawValue)]).increment()
-            let key = Self.key(Family.reconcileDuration.name, labels)
+            let key = SeriesKey(Family.reconcileDuration, labels)
             if s.histograms[key] == nil {
                 s.histograms[key] = registry.makeValueHistogram(descriptor: Family.reconcileDuration, labels: labels, buckets: Self.durationBuckets)
             }
@@ -248,7 +248,7 @@ public final class Metrics: AWSCallObserver, Sendable {
     }
 
     private func counter(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Counter {
-        let key = Self.key(family.name, labels)
+        let key = SeriesKey(family, labels)
         if let c = s.counters[key] { return c }
         let c = registry.makeCounter(descriptor: family, labels: labels)
         s.counters[key] = c
@@ -256,15 +256,11 @@ public final class Metrics: AWSCallObserver, Sendable {
     }
 
     private func gauge(_ s: inout DeploymentSeries, _ family: MetricNameDescriptor, _ labels: [(String, String)]) -> Gauge {
-        let key = Self.key(family.name, labels)
+        let key = SeriesKey(family, labels)
         if let g = s.gauges[key] { return g }
         let g = registry.makeGauge(descriptor: family, labels: labels)
         s.gauges[key] = g
         return g
-    }
-
-    static func key(_ name: String, _ labels: [(String, String)]) -> String {
-        ([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1}")
     }
 
     /// The Swift compiler that built reclaw, for `reclaw_build_info`.

@@ -121,6 +121,35 @@ import Testing
         #expect(root.string("note") == "<raw>")
     }
 
+    @Test("indentation between children is not text, a leaf's spaces are, and long and prefixed names read whole")
+    func whitespaceAndNamesAreReadAsAWSMeansThem() throws {
+        let xml = """
+        <?xml version="1.0" encoding="UTF-8"?>
+        <DescribeInstancesResponse>
+            <reservationSet>
+                <item>
+                    <networkInterfaceSet>
+                        <item><networkInterfaceId>eni-1</networkInterfaceId></item>
+                        <item><networkInterfaceId>eni-2</networkInterfaceId></item>
+                    </networkInterfaceSet>
+                    <tagSet><item><key>k</key><value>  </value></item></tagSet>
+                    <soap:description xmlns:soap="x">two words</soap:description>
+                    <mixed>a <b/> c</mixed>
+                </item>
+            </reservationSet>
+        </DescribeInstancesResponse>
+        """
+        let root = try #require(XMLElement.parse(Array(xml.utf8)))
+        let item = try #require(root.list("reservationSet").first)
+        #expect(root.text == "" && item.text == "" && root.child("reservationSet")?.text == "")
+        #expect(item.list("networkInterfaceSet").map { $0.string("networkInterfaceId") } == ["eni-1", "eni-2"])
+        #expect(item.child("networkInterfaceSet")?.name == "networkInterfaceSet")
+        #expect(item.tags() == ["k": "  "])
+        #expect(item.string("description") == "two words")
+        #expect(item.string("mixed") == "a  c")
+        #expect(XMLElement.parse(Array("<a> </a>".utf8))?.text == " ")
+    }
+
     @Test func garbageIsNotXML() {
         #expect(XMLElement.parse(Array("not xml".utf8)) == nil)
         #expect(XMLElement.parse(Array("<a><b></a".utf8)) == nil)

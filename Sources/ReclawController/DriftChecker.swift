@@ -55,18 +55,18 @@ public struct DriftFinding: Sendable {
 /// Compares each deployment with what reclaw last applied to it and attributes the differences.
 /// It only reads: recording what it found is the caller's business.
 public struct DriftChecker: Sendable {
-    public let reconciler: Reconciler
-    public let attributor: DriftAttributor
+    public let reconciler: any DeploymentReconciler
+    public let attributor: any DriftAuthorLookup
     /// reclaw's own request ids (from the audit log), left out of attributions.
     public let ownRequestIDs: @Sendable () -> Set<String>
     public let now: @Sendable () -> Date
     /// Told of every deployment observed, so the daemon can map CloudTrail's events to it.
     public var onObserved: (@Sendable (ObservedDeployment) -> Void)?
 
-    public init(reconciler: Reconciler, attributor: DriftAttributor? = nil, ownRequestIDs: @escaping @Sendable () -> Set<String>,
+    public init(reconciler: any DeploymentReconciler, attributor: (any DriftAuthorLookup)? = nil, ownRequestIDs: @escaping @Sendable () -> Set<String>,
                 now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.reconciler = reconciler
-        self.attributor = attributor ?? DriftAttributor(client: reconciler.client)
+        self.attributor = attributor ?? reconciler.driftAuthors()
         self.ownRequestIDs = ownRequestIDs
         self.now = now
     }
@@ -77,7 +77,7 @@ public struct DriftChecker: Sendable {
         let applied = statuses.filter { $0.lastAppliedSpec != nil }
         let targets = applied.map { ReconcileTarget(spec: $0.lastAppliedSpec!, revision: $0.lastAppliedRevision ?? "unknown") }
         var byName: [String: Result<DriftFinding?, PlanFailure>] = [:]
-        for result in await reconciler.plan(targets, record: false) {
+        for result in await reconciler.plan(targets, record: false, warn: true) {
             switch result {
             case .failure(let f):
                 byName[f.deployment] = .failure(f)

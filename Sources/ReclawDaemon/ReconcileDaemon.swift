@@ -20,7 +20,8 @@ import UnixSignals
 /// passes directly (`sourcePass`, `driftPass`, `attributionPass`).
 public final class ReconcileDaemon: Service, Sendable {
     public let source: SpecSource
-    public let reconciler: Reconciler
+    /// Plans and applies: the AWS `Reconciler` under `reclaw run`, an in-memory one in tests.
+    public let reconciler: any DeploymentReconciler
     public let auditor: Auditor
     public let auditLog: AuditLog?
     public let notifier: AlertNotifier?
@@ -32,7 +33,7 @@ public final class ReconcileDaemon: Service, Sendable {
     public let leases: LeaseManager?
     let logger: Logger
     let attributions: AttributionStore
-    let attributor: DriftAttributor
+    let attributor: any DriftAuthorLookup
 
     /// Everything the daemon remembers between jobs, behind one lock.
     typealias Core = ControllerState
@@ -43,7 +44,7 @@ public final class ReconcileDaemon: Service, Sendable {
     private let events: AsyncStream<Event>
     let post: AsyncStream<Event>.Continuation
 
-    public init(source: SpecSource, reconciler: Reconciler, auditor: Auditor, auditLog: AuditLog?,
+    public init(source: SpecSource, reconciler: any DeploymentReconciler, auditor: Auditor, auditLog: AuditLog?,
                 notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any TimeSource = SystemClock(),
                 leases: LeaseManager? = nil, logger: Logger) {
         self.source = source
@@ -57,7 +58,7 @@ public final class ReconcileDaemon: Service, Sendable {
         self.leases = leases
         self.logger = logger
         attributions = AttributionStore(stateDirectory: reconciler.state.directory, changes: reconciler.state.changes)
-        attributor = DriftAttributor(client: reconciler.client)
+        attributor = reconciler.driftAuthors()
         let start = clock.now()
         core = Mutex(Core(scheduler: WorkScheduler(settings: options.schedulerSettings, seed: UInt64(truncatingIfNeeded: getpid())),
                           alerts: AlertMemory(window: options.alertWindow),

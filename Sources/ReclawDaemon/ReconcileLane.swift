@@ -32,7 +32,7 @@ extension ReconcileDaemon {
         }
         let reasons = Dictionary(targets.map { ($0.0.spec.name, $0.1) }, uniquingKeysWith: { a, _ in a })
         let byName = Dictionary(targets.map { ($0.0.spec.name, $0.0) }, uniquingKeysWith: { a, _ in a })
-        let planned = targets.isEmpty ? [] : await reconciler.plan(targets.map(\.0), record: false)
+        let planned = targets.isEmpty ? [] : await reconciler.plan(targets.map(\.0), record: false, warn: true)
         let pruning = prunes
         var denied: [String] = []
         await withTaskGroup(of: (String, ApplyResult?, ReconcileOutcome, Bool).self) { group in

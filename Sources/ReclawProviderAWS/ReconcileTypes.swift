@@ -30,6 +30,15 @@ public struct PlannedDeployment: Sendable {
     /// or `destroy --region`): its status stays, without that region.
     public var retiring: Bool = false
 
+    public init(target: ReconcileTarget?, desired: DesiredGraph?, observed: ObservedDeployment, plan: Plan, client: AWSClient, retiring: Bool = false) {
+        self.target = target
+        self.desired = desired
+        self.observed = observed
+        self.plan = plan
+        self.client = client
+        self.retiring = retiring
+    }
+
     public var name: String { plan.deployment }
 }
 
@@ -99,6 +108,13 @@ public struct ApplyRecordError: Error, Sendable, CustomStringConvertible {
     public var reason: ConditionReason
     public var message: String
     public var result: ApplyResult?
+
+    public init(deployment: String, reason: ConditionReason, message: String, result: ApplyResult? = nil) {
+        self.deployment = deployment
+        self.reason = reason
+        self.message = message
+        self.result = result
+    }
 
     public var description: String { "\(deployment): \(message)" }
 }

@@ -53,33 +53,6 @@ import Testing
         #expect(corrected.attribution?.first?.userIdentityArn == who.arn)
     }
 
-    @Test func alertOnlyDriftIsAlertedOnceAgainWhenItChangesAndResolvedWhenGone() async throws {
-        let upstream = try Upstream()
-        let name = uniqueName("watch")
-        let region = "eu-west-1"
-        try upstream.commit(["app.yaml": DaemonHarness.spec(name, region: region, extra: "  policy: {drift: alert}")])
-        let h = try DaemonHarness(upstream: upstream, webhook: true)
-        _ = await h.daemon.sourcePass()
-        try await h.running {
-            _ = try await h.emulator.openPort(22, deployment: name, region: region)
-            _ = await h.daemon.driftPass()
-            _ = await h.daemon.driftPass()
-            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 1 })
-            try await Task.sleep(for: .milliseconds(500))
-            #expect(try await h.alerts().map { $0["eventType"] as? String } == ["DriftDetected"], "the same drift was alerted twice")
-            #expect(try await Self.ingress(h, name, region: region).count == 1, "alert-only drift was corrected")
-            _ = try await h.emulator.openPort(3389, deployment: name, region: region)
-            _ = await h.daemon.driftPass()
-            #expect(await eventually(.seconds(5)) { (try? await h.alerts().count) == 2 })
-            // Someone puts things back by hand: a resolved note.
-            let group = try #require(try await EC2Client(client: h.client, region: region).securityGroups([("tag:reclaw:deployment", [name])])
-                .first { $0.tags["reclaw:component"] == "instance-sg" })
-            try await EC2Client(client: h.client, region: region).changeRules("RevokeSecurityGroupIngress", groupId: group.id, rules: Array(group.ingress))
-            _ = await h.daemon.driftPass()
-            #expect(await eventually(.seconds(5)) { (try? await h.alerts().last?["eventType"] as? String) == "DriftResolved" })
-        }
-    }
-
     @Test func aDelayedCloudTrailGivesAPendingAttributionThenDriftAttributed() async throws {
         let emulator = try Emulator.start()
         defer { emulator.stop() }

@@ -30,6 +30,10 @@ public protocol DeploymentReconciler: Sendable {
 
     /// Who changed drifted resources: one lookup the daemon shares, so its rate holds across lanes.
     func driftAuthors() -> any DriftAuthorLookup
+
+    /// Forgets what is cached of these resources between observations, so the next check reads
+    /// them: a change event named them.
+    func invalidateSlowAttributes(resourceIDs: [String]) async
 }
 
 /// Finds who changed drifted resources outside reclaw (CloudTrail's write events, for AWS).

@@ -105,6 +105,9 @@ final class InMemoryReconciler: DeploymentReconciler {
     /// Nobody is ever found: CloudTrail has not delivered yet.
     func driftAuthors() -> any DriftAuthorLookup { NoAuthors() }
 
+    /// Nothing is kept between observations: every plan reads the cloud as it is.
+    func invalidateSlowAttributes(resourceIDs: [String]) async {}
+
     static func throttled(_ region: String) -> AWSError {
         AWSError(kind: .service, code: "Throttling", message: "Rate exceeded", httpStatus: 400, service: "ec2", operation: "DescribeInstances",
                  region: region, requestID: "in-memory-throttled")

@@ -11,7 +11,8 @@ extension WorkScheduler {
         for e in entries.values where e.lane == nil {
             if workersFree && !e.queued.isEmpty { times.append(e.notBefore ?? .zero) }
             if !driftRunning && isIdle(e) { times.append(e.nextDrift) }
-            if !attributionRunning, let a = e.nextAttribution { times.append(a) }
+            // As `next` starts them: an attribution waits for its deployment to be idle.
+            if !attributionRunning && isIdle(e), let a = e.nextAttribution { times.append(a) }
         }
         return times.min()
     }

@@ -149,13 +149,22 @@ public final class ReconcileDaemon: Service, Sendable {
     /// Wakes the loop when the scheduler's next timer is due (at least once a second, so a shutdown
     /// grace period is noticed).
     private func alarm() async {
+        var announcedDue = false
         while !Task.isCancelled {
             let now = clock.now()
             let next = core.withLock { $0.scheduler.nextWakeup() } ?? now + .seconds(1)
-            do { try await clock.sleep(until: min(max(next, now), now + .seconds(1))) } catch { return }
+            // Work already due was announced by the last wake-up: if it is still due, it could not
+            // start, and waits for an event (a job's end), not for this loop to spin.
+            let due = next <= now
+            let until = due && announcedDue ? now + Self.dueRecheck : min(max(next, now), now + .seconds(1))
+            announcedDue = due
+            do { try await clock.sleep(until: until) } catch { return }
             post.yield(.wake)
         }
     }
+
+    /// How soon the alarm looks again at work that was due and did not start.
+    static let dueRecheck: Duration = .milliseconds(100)
 
     /// Hands the memory malloc holds free back to the system every `FreeMemory.period`.
     private func releaseFreeMemory() async {

@@ -168,6 +168,20 @@ import Testing
         #expect(s.nextWakeup().map { $0 > .seconds(30) } ?? true)
     }
 
+    @Test func anAttributionDueForABusyOrQueuedDeploymentWakesTheDaemonOnlyOnceItCanStart() {
+        var s = started(["a"])
+        s.attribution("a", dueAt: .seconds(10))
+        s.enqueue("a", .newRevision, now: .seconds(5))
+        #expect(names(s.next(now: .seconds(5))) == ["a"])
+        // a is applied past its attribution's time: that is no reason to wake while it runs.
+        #expect(s.nextWakeup().map { $0 > .seconds(20) } ?? true)
+        s.reconciled("a", .failed, now: .seconds(20))
+        // It now waits for its retry; the attribution still waits for a to be idle.
+        let retry = try? #require(s.nextWakeup())
+        #expect(s.next(now: .seconds(20)).isEmpty)
+        #expect(retry.map { $0 > .seconds(20) } == true, "the daemon would wake at once, again and again, for work it cannot start")
+    }
+
     @Test func aShutdownTakesNoNewWork() {
         var s = started(["a"])
         s.enqueue("a", .newRevision, now: .zero)

@@ -59,7 +59,7 @@ final class SeamHarness: @unchecked Sendable {
     /// the loop was doing rather than hang when it never does. Nothing here bounds how long the
     /// daemon takes: only the manual clock's times are checked.
     func until(_ condition: () -> Bool) async throws {
-        for _ in 0..<120_000 {
+        for _ in 0..<30_000 {
             if condition() { return }
             try await Task.sleep(for: .milliseconds(1))
         }

@@ -149,7 +149,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "ReclawDaemonTests", dependencies: [
-            "ReclawDaemon", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
+            "ReclawDaemon", "ReclawCatalog", "ReclawTime", "ReclawGit", "ReclawTestSupport", "ReclawSpec", "ReclawEngine", "ReclawAudit",
             "ReclawProviderAWS", "ReclawAWS", "ReclawState", "ReclawHTTP", "ReclawJSON",
             "ReclawAlerts", "ReclawController", "ReclawEvents", "ReclawOperations", "ReclawSignatures", "ReclawSource",
             .product(name: "Crypto", package: "swift-crypto"),

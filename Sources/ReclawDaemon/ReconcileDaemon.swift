@@ -43,6 +43,10 @@ public final class ReconcileDaemon: Service, Sendable {
     let core: Mutex<Core>
     private let events: AsyncStream<Event>
     let post: AsyncStream<Event>.Continuation
+    /// One element each time the loop has taken in an event: what the alarm waits for when work it
+    /// announced is still due.
+    private let turns: AsyncStream<Void>
+    private let turned: AsyncStream<Void>.Continuation
 
     public init(source: SpecSource, reconciler: any DeploymentReconciler, auditor: Auditor, auditLog: AuditLog?,
                 notifier: AlertNotifier?, metrics: Metrics, options: DaemonOptions, clock: any TimeSource = SystemClock(),
@@ -64,6 +68,7 @@ public final class ReconcileDaemon: Service, Sendable {
                           alerts: AlertMemory(window: options.alertWindow),
                           health: HealthTracker(started: start)))
         (events, post) = AsyncStream.makeStream(of: Event.self, bufferingPolicy: .unbounded)
+        (turns, turned) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         followConditions()
         leases?.connect(listener: { [weak self] gained, lost in await self?.ownershipChanged(gained: gained, lost: lost) },
                         busy: { [weak self] in self?.busyDeployments ?? [] })
@@ -122,6 +127,7 @@ public final class ReconcileDaemon: Service, Sendable {
                     }
                     publishQueueMetrics(now: now)
                     for job in jobs { group.addTask { await self.perform(job) } }
+                    turned.yield()
                     if done { break }
                     if overdue {
                         // Steps still running after the grace period are interrupted; their
@@ -149,22 +155,25 @@ public final class ReconcileDaemon: Service, Sendable {
     /// Wakes the loop when the scheduler's next timer is due (at least once a second, so a shutdown
     /// grace period is noticed).
     private func alarm() async {
-        var announcedDue = false
+        var turns = self.turns.makeAsyncIterator()
+        // The due time the last wake-up was for.
+        var announced: Duration?
         while !Task.isCancelled {
             let now = clock.now()
             let next = core.withLock { $0.scheduler.nextWakeup() } ?? now + .seconds(1)
-            // Work already due was announced by the last wake-up: if it is still due, it could not
-            // start, and waits for an event (a job's end), not for this loop to spin.
-            let due = next <= now
-            let until = due && announcedDue ? now + Self.dueRecheck : min(max(next, now), now + .seconds(1))
-            announcedDue = due
+            if next <= now && next == announced {
+                // Announced and still due: either the loop has not taken the wake-up in yet, or
+                // the work cannot start until something ends. The loop's next turn says which;
+                // waking it again at once would only spin.
+                guard await turns.next() != nil else { return }
+                continue
+            }
+            let until = min(max(next, now), now + .seconds(1))
             do { try await clock.sleep(until: until) } catch { return }
+            announced = until == max(next, now) ? next : nil
             post.yield(.wake)
         }
     }
-
-    /// How soon the alarm looks again at work that was due and did not start.
-    static let dueRecheck: Duration = .milliseconds(100)
 
     /// Hands the memory malloc holds free back to the system every `FreeMemory.period`.
     private func releaseFreeMemory() async {

@@ -75,8 +75,9 @@ final class RecordingWaits: WaitObserver, @unchecked Sendable {
 
     @Test func aNewIDStillNotFoundWhenItsWindowEndsIsAbsent() async throws {
         let caller = Caller()
-        let ec2 = EC2Client(client: client(consistency: .seconds(2)), region: "sa-east-1", context: caller.context)
-        // The fault is in place before the create, so the first call comes well within the window.
+        let ec2 = EC2Client(client: client(consistency: .seconds(4)), region: "sa-east-1", context: caller.context)
+        // The fault is in place before the create, so the first call comes well within the window
+        // (four seconds: on a loaded machine the create's answer alone took two).
         let fault = try await notFound(caller, "ModifyVpcAttribute", id: nil, count: nil)
         let vpc = try await ec2.createVpc(cidr: "10.9.0.0/16", tags: [:])
         // The window ending is what stops the retries (the fault never ends): the call failing is the check.

@@ -118,3 +118,21 @@ public struct ApplyRecordError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(deployment): \(message)" }
 }
+
+extension ApplyRecordError {
+    /// What every apply records before it changes anything: the plan (when `recordPlan`), that the
+    /// audit log takes events, and the deployment's `Applying` status. Throws, and nothing is
+    /// applied, when one of them cannot be written.
+    public static func recordStart(of plan: Plan, recordPlan: Bool, auditor: Auditor?, recorder: StatusRecorder) async throws(ApplyRecordError) {
+        let name = plan.deployment
+        do {
+            if recordPlan { try await auditor?.planComputed(plan) }
+            try auditor?.ensureWritable()
+        } catch {
+            throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
+        }
+        do { try recorder.applying(plan) } catch {
+            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "not applied: its state cannot be written (\(error))")
+        }
+    }
+}

@@ -233,15 +233,7 @@ public final class Reconciler: Sendable {
                       shouldStop: @escaping @Sendable () -> Bool = { false }) async throws(ApplyRecordError) -> ApplyResult {
         let plan = planned.plan
         let name = plan.deployment
-        do {
-            if recordPlan { try await auditor?.planComputed(plan) }
-            try auditor?.ensureWritable()
-        } catch {
-            throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
-        }
-        do { try recorder.applying(plan) } catch {
-            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "not applied: its state cannot be written (\(error))")
-        }
+        try await ApplyRecordError.recordStart(of: plan, recordPlan: recordPlan, auditor: auditor, recorder: recorder)
         for action in plan.blocked {
             do {
                 try await auditor?.emit(AuditEvent(type: .actionFailed, deployment: name, revision: plan.revision, planID: plan.id, awsRegion: plan.region,

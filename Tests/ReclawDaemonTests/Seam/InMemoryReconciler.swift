@@ -60,15 +60,7 @@ final class InMemoryReconciler: DeploymentReconciler {
         let plan = planned.plan
         let name = plan.deployment
         cloud.record(.apply, name, at: clock.now())
-        do {
-            if recordPlan { try await auditor?.planComputed(plan) }
-            try auditor?.ensureWritable()
-        } catch {
-            throw ApplyRecordError(deployment: name, reason: .auditUnavailable, message: "not applied: the audit log cannot record it (\(error))")
-        }
-        do { try recorder.applying(plan) } catch {
-            throw ApplyRecordError(deployment: name, reason: .stateUnavailable, message: "not applied: its state cannot be written (\(error))")
-        }
+        try await ApplyRecordError.recordStart(of: plan, recordPlan: recordPlan, auditor: auditor, recorder: recorder)
         var failure: String?
         switch cloud.takeFault(name, { if case .throttled = $0 { return false }; return true }) {
         case .waits(let gate)?: await gate.wait()

@@ -7,7 +7,8 @@ extension Metrics {
     /// label values as short as `Ready` or `success` are stored inline.
     struct SeriesKey: Hashable {
         let family: String
-        let first: String
+        /// The first label value besides the deployment; nil for a family with no other label.
+        let first: String?
         let rest: String
 
         init(_ family: MetricNameDescriptor, _ labels: [(String, String)]) {
@@ -17,7 +18,7 @@ extension Metrics {
         init(family: String, _ labels: [(String, String)]) {
             self.family = family
             var values = labels.lazy.filter { $0.0 != "deployment" }.map(\.1).makeIterator()
-            first = values.next() ?? ""
+            first = values.next()
             var rest = ""
             while let value = values.next() {
                 if !rest.isEmpty { rest += "\u{1}" }

@@ -52,7 +52,7 @@ public enum AWSOperations {
         ],
         .sts: ["GetCallerIdentity", "AssumeRole", "AssumeRoleWithWebIdentity"],
         .ssm: [
-            "GetParameter", "GetParameters", "PutParameter", "DeleteParameters", "AddTagsToResource", "RemoveTagsFromResource",
+            "GetParameter", "GetParameters", "DescribeParameters", "PutParameter", "DeleteParameters", "AddTagsToResource", "RemoveTagsFromResource",
             "ListTagsForResource", "SendCommand", "GetCommandInvocation",
         ],
         .cloudtrail: ["LookupEvents"],

@@ -48,12 +48,15 @@ public struct AWSObserver: Sendable {
     /// Where the VPCs' DNS attributes are kept between observations; nil: not read at all
     /// (destroying a deployment needs none of them).
     public let slowAttributes: SlowAttributeCache?
+    /// The String parameters' values as last read; nil: every value is read again.
+    public let parameterReadings: ParameterReadings?
     /// How many per-resource reads are in flight at once (the batched reads are few and fixed).
     public let readConcurrency: Int
     public let logger: Logger
 
     public init(client: AWSClient, region: String, context: AWSCallContext = AWSCallContext(), slowAttributes: SlowAttributeCache? = nil,
-                readConcurrency: Int = 8, logger: Logger = Logger(label: "reclaw.observe")) {
+                parameterReadings: ParameterReadings? = nil, readConcurrency: Int = 8, logger: Logger = Logger(label: "reclaw.observe")) {
+        self.parameterReadings = parameterReadings
         self.client = client
         self.region = region
         self.context = context
@@ -197,12 +200,10 @@ public struct AWSObserver: Sendable {
                 }
             }
             let owned = try await parameters
-            let names = owned.filter { owner($0.tags) != nil }.compactMap { Self.parameterName(arn: $0.arn) }
+            let mine = owned.filter { owner($0.tags) != nil }
             // The image references of the plan and of the running instances, in the same calls.
             let aliases = imageAliases.union(running.filter { owner($0.tags) != nil }.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }).filter { $0.hasPrefix("ssm:") }
-            let values = Dictionary(try await ssm.parameters(names + aliases.map { String($0.dropFirst(4)) }).map { ($0.name, $0) },
-                                    uniquingKeysWith: { a, _ in a })
-            let amis = Dictionary(uniqueKeysWithValues: aliases.compactMap { a in values[String(a.dropFirst(4))]?.value.map { (a, $0) } })
+            let (values, amis) = try await parameterValues(of: mine.map(\.arn), aliases: aliases, ssm)
             for (d, var deployment) in out {
                 for (i, r) in (deployment.resources[Components.instance] ?? []).enumerated() {
                     if let latest = r.tags[DesiredGraphBuilder.imageTag].flatMap({ amis[$0] }) {
@@ -213,13 +214,10 @@ public struct AWSObserver: Sendable {
             }
             for (arn, tags) in owned {
                 guard let name = Self.parameterName(arn: arn), let (d, k, kind) = owner(tags), kind == .parameter else { continue }
-                var attributes: [AttributeKey: JSONValue] = [:]
-                if let p = values[name] {
-                    attributes[.type] = .string(p.type)
-                    if let v = p.value { attributes[.value] = .string(v) }
-                } else {
-                    continue  // tagged but gone (deleted a moment ago)
-                }
+                // Tagged but gone (deleted a moment ago): not there.
+                guard let p = values[arn] else { continue }
+                var attributes: [AttributeKey: JSONValue] = [.type: .string(p.type)]
+                if let v = p.value { attributes[.value] = .string(v) }
                 add(ObservedResource(key: k, kind: .parameter, id: name, typed: attributes, tags: tags, details: ["arn": .string(arn)]), deployment: d)
             }
             return Observation(deployments: out, failures: failures, imageAliases: amis)

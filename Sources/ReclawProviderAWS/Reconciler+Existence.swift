@@ -57,7 +57,7 @@ extension Reconciler {
                 throw AWSError.cancelled(service: "reclaw", operation: "observe", region: region, waitingFor: "interrupted creates")
             }
             observed = try await AWSObserver(client: client, region: region, context: AWSCallContext(planID: planID), slowAttributes: slowAttributes,
-                                             readConcurrency: concurrency, logger: logger).observe(everyProfile: true)
+                                             parameterReadings: parameterReadings, readConcurrency: concurrency, logger: logger).observe(everyProfile: true)
         }
     }
 

@@ -14,8 +14,8 @@ extension Reconciler {
     /// Every reclaw-owned deployment found in a region (for destroy and prune), without the slow
     /// attributes a deletion never needs.
     public func observe(region: String, roleArn: String?) async throws(AWSError) -> Observation {
-        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, logger: logger)
-            .observe(everyProfile: true)
+        try await AWSObserver(client: client(roleArn: roleArn, region: region, planID: UUID().uuidString.lowercased()), region: region, parameterReadings: parameterReadings,
+                        logger: logger).observe(everyProfile: true)
     }
 
     /// A plan that deletes everything of one deployment in `region`. With `keepGlobal`, the IAM
@@ -25,7 +25,8 @@ extension Reconciler {
                             retiring: Bool = false) async throws(AWSError) -> PlannedDeployment {
         let planID = UUID().uuidString.lowercased()
         let acting = client(roleArn: roleArn, region: region, planID: planID)
-        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID), logger: logger)
+        let all = try await AWSObserver(client: acting, region: region, context: AWSCallContext(deployment: deployment, planID: planID),
+                                      parameterReadings: parameterReadings, logger: logger)
             .observe(everyProfile: true)
         if let error = all.failures[deployment] { throw error }
         var observed = all.deployments[deployment] ?? ObservedDeployment(deployment: deployment)

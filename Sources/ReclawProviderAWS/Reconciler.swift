@@ -31,6 +31,8 @@ public final class Reconciler: Sendable {
     public let settings: ProviderSettings
     /// The VPCs' DNS attributes between observations (see `invalidateSlowAttributes`).
     public let slowAttributes: SlowAttributeCache
+    /// The String parameters' values as last read, with the version each was read at.
+    public let parameterReadings: ParameterReadings
     private let accounts = AccountCache()
     private let imageCache = ImageCache()
     private let batcher = ObservationBatcher()
@@ -47,6 +49,7 @@ public final class Reconciler: Sendable {
                 now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.settings = settings
         self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, readsPerObservation: settings.slowReadsPerObservation, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
+        self.parameterReadings = ParameterReadings(path: state.directory + "/parameter-readings.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
         self.observationWindow = observationWindow
         self.now = now
@@ -123,10 +126,10 @@ public final class Reconciler: Sendable {
         do {
             // Plans asked for within a short window share one observation of the region.
             async let seen = batcher.observe(.init(region: key.region, roleArn: key.roleArn), request, window: observationWindow) {
-                [slowAttributes, concurrency, logger] request async throws(AWSError) -> Observation in
+                [slowAttributes, parameterReadings, concurrency, logger] request async throws(AWSError) -> Observation in
                 let shared = AWSCallContext(deployment: request.deployments.count == 1 ? request.deployments.first : nil, planID: first)
                 return try await AWSObserver(client: groupClient, region: key.region, context: shared, slowAttributes: slowAttributes,
-                                             readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases, only: request.deployments)
+                                             parameterReadings: parameterReadings, readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases, only: request.deployments)
             }
             async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
             (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)

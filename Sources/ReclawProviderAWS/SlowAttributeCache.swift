@@ -53,9 +53,8 @@ public actor SlowAttributeCache {
     public let readsPerObservation: Int?
     /// How long an entry past `maxAge` may keep serving while it waits for its turn.
     public static let retention: Duration = .seconds(24 * 3600)
-    let path: String?
+    let file: CacheFile<[String: Entry]>
     let now: @Sendable () -> Date
-    let logger: Logger
     private var entries: [String: Entry] = [:]
     private var loaded = false
 
@@ -63,8 +62,7 @@ public actor SlowAttributeCache {
                 logger: Logger = Logger(label: "reclaw.cache"), now: @escaping @Sendable () -> Date = { Clocks.date() }) {
         self.maxAge = maxAge
         self.readsPerObservation = readsPerObservation
-        self.path = path
-        self.logger = logger
+        self.file = CacheFile(path: path, holding: "slow attributes", logger: logger)
         self.now = now
     }
 
@@ -124,27 +122,13 @@ public actor SlowAttributeCache {
     private func load() {
         guard !loaded else { return }
         loaded = true
-        guard let path else { return }
-        do {
-            guard let bytes = try PrivateFiles.read(path) else { return }
-            entries = try JSONDecoder().decode([String: Entry].self, from: Data(bytes))
-        } catch {
-            logger.warning("ignoring an unreadable cache of slow attributes; they are read again", metadata: ["file": "\(path)", "error": "\(error)"])
-        }
+        entries = file.read() ?? [:]
     }
 
     private func save() {
-        guard let path else { return }
         // Only what may still serve is worth keeping.
         let limit = max(maxAge, Self.retention).inSeconds
         entries = entries.filter { now().timeIntervalSince($0.value.readAt) < limit }
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            try DurableFile.write(try encoder.encode(entries), to: path)
-        } catch {
-            // A cache that cannot be written costs reads, never correctness.
-            logger.warning("cannot write the cache of slow attributes", metadata: ["file": "\(path)", "error": "\(error)"])
-        }
+        file.write(entries)
     }
 }

@@ -16,10 +16,11 @@ struct Harness {
     let auditLog: AuditLog
     let client: AWSClient
 
+    /// `state` is another harness's state directory to share (its own otherwise).
     /// `accessKey` tells this harness's calls apart at the emulator; `now` is the clock of the slow-read cache.
     /// With `deadlines`, transients are waited out as reclaw does on AWS (the realistic mode's tests).
     init(emulator: Emulator = .shared, maxAttempts: Int = 3, settings: ProviderSettings = ProviderSettings(), accessKey: String = "AKIDTESTRECLAW000001",
-         now: @escaping @Sendable () -> Date = { Date() }, deadlines: TransientDeadlines? = nil, logLevel: Logger.Level = .info) {
+         now: @escaping @Sendable () -> Date = { Date() }, deadlines: TransientDeadlines? = nil, logLevel: Logger.Level = .info, state: String? = nil) {
         self.emulator = emulator
         var logger = Logger(label: "test.reconciler")
         logger.logLevel = logLevel
@@ -28,7 +29,7 @@ struct Harness {
         client = emulator.client(accessKey: accessKey, maxAttempts: maxAttempts, observer: auditor, logger: logger, deadlines: deadlines)
         let waiter = deadlines.map { Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), deadlines: $0) }
             ?? Waiter(initialDelay: .milliseconds(50), maxDelay: .milliseconds(500), timeout: .seconds(60))
-        reconciler = Reconciler(client: client, state: StateStore(directory: dir.file("state")), auditor: auditor, logger: logger,
+        reconciler = Reconciler(client: client, state: StateStore(directory: state ?? dir.file("state")), auditor: auditor, logger: logger,
                                 waiter: waiter, settings: settings, now: now)
     }
 

@@ -68,6 +68,8 @@ class EmulatorApp:
             # Which item a write touched, and whether it wrote a deployment's shared state.
             entry["item"] = (call.params["Key"].get("pk") or {}).get("S")
             entry["state"] = any(str(v).startswith("state.") for v in (call.params.get("ExpressionAttributeNames") or {}).values())
+        if call.service == "ssm" and isinstance(call.params.get("Names"), list):
+            entry["names"] = call.params["Names"]  # which values a GetParameters read
         self.requests.append(entry)
 
         lose_answer = False

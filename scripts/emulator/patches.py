@@ -1,5 +1,7 @@
 """Small fixes to moto's behaviour or speed that reclaw's tests and benchmark need."""
 
+import json
+
 
 def apply():
     from moto.iam.models import IAMBackend
@@ -45,6 +47,8 @@ def apply():
     apply_tag_lookup_by_id()
     apply_sqs_retention_check()
     apply_sqs_message_counts()
+    apply_describe_parameters_pages()
+    apply_tagging_resource_pages()
 
 
 def apply_jsonpath_cache():
@@ -137,3 +141,55 @@ def apply_sqs_message_counts():
     Queue.messages = property(messages)
     Queue.approximate_number_of_messages_delayed = property(delayed)
     Queue.approximate_number_of_messages_not_visible = property(not_visible)
+
+
+
+def apply_describe_parameters_pages():
+    """moto's DescribeParameters ignores MaxResults (ten a page, whatever is asked) and returns each
+    parameter's value. AWS takes MaxResults up to 50 (a ValidationException above) and never returns
+    a value there: values come from GetParameter(s) alone."""
+    from moto.core.responses import ActionResult
+    from moto.ssm.exceptions import ValidationException
+    from moto.ssm.responses import SimpleSystemManagerResponse
+
+    def describe_parameters(self):
+        asked = self._get_param("MaxResults")
+        if asked is not None and not 1 <= int(asked) <= 50:
+            raise ValidationException(
+                f"1 validation error detected: Value '{asked}' at 'maxResults' failed to satisfy constraint: "
+                "Member must have value less than or equal to 50")
+        size = int(asked) if asked is not None else 10
+        token = self._get_param("NextToken")
+        start = int(token.strip()) if isinstance(token, str) and token.strip() else 0
+        found = self.ssm_backend.describe_parameters(self._get_param("Filters"), self._get_param("ParameterFilters"))
+        listed = []
+        for parameter in found[start:start + size]:
+            item = parameter.describe_response_object(False)
+            item.pop("Value", None)
+            listed.append(item)
+        response = {"Parameters": listed}
+        if start + size < len(found):
+            response["NextToken"] = str(start + size)
+        return ActionResult(response)
+
+    SimpleSystemManagerResponse.describe_parameters = describe_parameters
+
+
+def apply_tagging_resource_pages():
+    """moto pages GetResources by tags as well as by resources, 100 tags a page when TagsPerPage is
+    not given: a page held 33 parameters with reclaw's three tags although ResourcesPerPage asked
+    for 100. AWS pages by the one limit the caller chose (it recommends ResourcesPerPage)."""
+    from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
+
+    original = ResourceGroupsTaggingAPIResponse.get_resources
+
+    def get_resources(self):
+        if self._get_param("ResourcesPerPage") is None or self._get_param("TagsPerPage") is not None:
+            return original(self)
+        token, mappings = self.backend.get_resources(
+            pagination_token=self._get_param("PaginationToken"), tag_filters=self._get_param("TagFilters", []),
+            resources_per_page=self._get_int_param("ResourcesPerPage"), tags_per_page=10**9,
+            resource_type_filters=self._get_param("ResourceTypeFilters", []))
+        return json.dumps({"ResourceTagMappingList": mappings, "PaginationToken": token})
+
+    ResourceGroupsTaggingAPIResponse.get_resources = get_resources

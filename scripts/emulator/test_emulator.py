@@ -241,3 +241,33 @@ def test_connections_are_kept_alive(url):
         r = conn.getresponse()
         assert r.status == 200 and json.loads(r.read()) == {"status": "ok"}
     assert conn.sock is not None
+
+
+def test_describe_parameters_pages_by_max_results_and_returns_no_value(url):
+    ssm = client(url, "ssm", "eu-south-1")
+    names = [f"/pages/p{i:02d}" for i in range(60)]
+    for n in names:
+        ssm.put_parameter(Name=n, Value="secret-ish", Type="String")
+    filters = [{"Key": "Name", "Option": "Equals", "Values": names[:50]}]
+    first = ssm.describe_parameters(ParameterFilters=filters, MaxResults=50)
+    assert sorted(p["Name"] for p in first["Parameters"]) == names[:50]
+    assert "NextToken" not in first
+    assert all("Value" not in p and p["Version"] == 1 and "LastModifiedDate" in p for p in first["Parameters"])
+    pages = ssm.describe_parameters(ParameterFilters=[{"Key": "Path", "Option": "Recursive", "Values": ["/pages"]}], MaxResults=50)
+    assert len(pages["Parameters"]) == 50 and pages["NextToken"]
+    with pytest.raises(botocore.exceptions.ClientError) as refused:
+        ssm.describe_parameters(MaxResults=51)
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_tagging_pages_by_resources_per_page_alone(url):
+    ssm = client(url, "ssm", "ap-northeast-3")
+    tags = [{"Key": k, "Value": "v"} for k in ("a", "b", "c")]
+    for i in range(120):
+        ssm.put_parameter(Name=f"/tagged/p{i}", Value="v", Type="String", Tags=tags)
+    tagging = client(url, "resourcegroupstaggingapi", "ap-northeast-3")
+    page = tagging.get_resources(ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "a"}], ResourcesPerPage=100)
+    assert len(page["ResourceTagMappingList"]) == 100 and page["PaginationToken"]
+    rest = tagging.get_resources(PaginationToken=page["PaginationToken"], ResourcesPerPage=100,
+                                 ResourceTypeFilters=["ssm:parameter"], TagFilters=[{"Key": "a"}])
+    assert len(rest["ResourceTagMappingList"]) == 20 and not rest.get("PaginationToken")

@@ -21,14 +21,16 @@ public struct EC2Client: Sendable {
         try await client.query(.ec2, action, region: region, params, context: context)
     }
 
-    /// All pages of a Describe call, as the items of `listName`.
-    func describe(_ action: String, listName: String, filters: [Filter], extra: QueryParams = QueryParams()) async throws(AWSError) -> [XMLElement] {
+    /// All pages of a Describe call, as the items of `listName`. `largestPage`: the most items the
+    /// action returns a call, asked for when `pageSize` is not set (where EC2's default page is smaller).
+    func describe(_ action: String, listName: String, filters: [Filter], extra: QueryParams = QueryParams(),
+                  largestPage: Int? = nil) async throws(AWSError) -> [XMLElement] {
         var items: [XMLElement] = []
         var token: String?
         repeat {
             var p = extra
             p.addFilters(filters)
-            p.add("MaxResults", pageSize)
+            p.add("MaxResults", pageSize ?? largestPage)
             p.add("NextToken", token)
             let r = try await call(action, p)
             items += r.list(listName)
@@ -66,7 +68,7 @@ public struct EC2Client: Sendable {
     }
 
     public func instances(_ filters: [Filter]) async throws(AWSError) -> [EC2.Instance] {
-        let reservations = try await describe("DescribeInstances", listName: "reservationSet", filters: filters)
+        let reservations = try await describe("DescribeInstances", listName: "reservationSet", filters: filters, largestPage: 1000)
         return identified(reservations.flatMap { $0.list("instancesSet") }, "DescribeInstances", EC2.Instance.init)
     }
 

@@ -120,7 +120,7 @@ public enum EC2 {
         public var tags: [String: String]
     }
 
-    public struct Image: Sendable, Hashable {
+    public struct Image: Sendable, Hashable, Codable {
         public var id: String
         public var architecture: String
         public var name: String

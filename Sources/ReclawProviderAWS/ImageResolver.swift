@@ -1,7 +1,10 @@
+import Foundation
+import Logging
 import ReclawAWS
 import ReclawCatalog
 import ReclawEngine
 import ReclawJSON
+import ReclawTime
 
 /// Resolves an instance's image reference (`ssm:/…` or an AMI id) to the AMI a launch would use,
 /// with its architecture and root device. Done while planning, so the plan shows the AMI and the
@@ -44,21 +47,45 @@ struct ImageResolver {
 }
 
 /// AMIs described so far, by region and id: an AMI id always names the same image (its
-/// architecture and root device never change), so each is described once per process. Bounded:
-/// the oldest half is dropped past `limit`.
+/// architecture and root device never change), so each is described once a day (`period`), not
+/// once per process: the descriptions are kept in the state directory with the other caches.
+/// Bounded: past `limit`, those described longest ago are dropped.
 actor ImageCache {
-    private var images: [String: EC2.Image] = [:]
-    private var order: [String] = []
-    let limit = 512
+    struct Described: Codable {
+        var image: EC2.Image
+        var at: Date
+    }
 
-    func image(_ id: String, region: String) -> EC2.Image? { images["\(region)/\(id)"] }
+    static let period: Duration = .seconds(24 * 3600)
+    let limit = 512
+    let file: CacheFile<[String: Described]>
+    let now: @Sendable () -> Date
+    private var images: [String: Described] = [:]
+    private var loaded = false
+
+    init(path: String? = nil, logger: Logger = Logger(label: "reclaw.cache"), now: @escaping @Sendable () -> Date = { Clocks.date() }) {
+        file = CacheFile(path: path, holding: "image descriptions", logger: logger)
+        self.now = now
+    }
+
+    func image(_ id: String, region: String) -> EC2.Image? {
+        load()
+        guard let d = images["\(region)/\(id)"], now().timeIntervalSince(d.at) < Self.period.inSeconds else { return nil }
+        return d.image
+    }
 
     func store(_ image: EC2.Image, region: String) {
-        let key = "\(region)/\(image.id)"
-        if images.updateValue(image, forKey: key) == nil { order.append(key) }
-        if order.count > limit {
-            for old in order.prefix(limit / 2) { images[old] = nil }
-            order.removeFirst(limit / 2)
+        load()
+        images["\(region)/\(image.id)"] = Described(image: image, at: now())
+        if images.count > limit {
+            for (key, _) in images.sorted(by: { $0.value.at < $1.value.at }).prefix(images.count - limit) { images[key] = nil }
         }
+        file.write(images)
+    }
+
+    private func load() {
+        guard !loaded else { return }
+        loaded = true
+        images = file.read() ?? [:]
     }
 }

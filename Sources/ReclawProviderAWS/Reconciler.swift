@@ -33,8 +33,8 @@ public final class Reconciler: Sendable {
     public let slowAttributes: SlowAttributeCache
     /// The String parameters' values as last read, with the version each was read at.
     public let parameterReadings: ParameterReadings
-    private let accounts = AccountCache()
-    private let imageCache = ImageCache()
+    private let accounts: AccountCache
+    private let imageCache: ImageCache
     private let batcher = ObservationBatcher()
     /// How long a plan waits for others to share its region's observation.
     public let observationWindow: Duration
@@ -50,6 +50,8 @@ public final class Reconciler: Sendable {
         self.settings = settings
         self.slowAttributes = SlowAttributeCache(maxAge: settings.slowReadInterval, readsPerObservation: settings.slowReadsPerObservation, path: state.directory + "/slow-attributes.json", logger: logger, now: now)
         self.parameterReadings = ParameterReadings(path: state.directory + "/parameter-readings.json", logger: logger, now: now)
+        accounts = AccountCache(path: state.directory + "/accounts.json", logger: logger)
+        imageCache = ImageCache(path: state.directory + "/images.json", logger: logger, now: now)
         self.interruptedCreateGrace = interruptedCreateGrace
         self.observationWindow = observationWindow
         self.now = now
@@ -131,7 +133,7 @@ public final class Reconciler: Sendable {
                 return try await AWSObserver(client: groupClient, region: key.region, context: shared, slowAttributes: slowAttributes,
                                              parameterReadings: parameterReadings, readConcurrency: concurrency, logger: logger).observe(imageAliases: request.imageAliases, only: request.deployments)
             }
-            async let account = accounts.account(for: key.roleArn ?? "", client: groupClient, region: key.region)
+            async let account = accounts.account(roleArn: key.roleArn, client: groupClient, region: key.region)
             (observation, journalFailures, interrupted) = try await settle(members, observed: try await seen, client: groupClient, region: key.region, planID: first)
             facts = DeploymentFacts(accountID: try await account, partition: Partition(region: key.region).name,
                                     permissionsBoundary: settings.permissionsBoundary)

@@ -26,7 +26,8 @@ public struct Observation: Sendable {
 /// EC2 resource type covers every deployment (asked for by name when the batch plans at most
 /// `scopedListingLimit` of them, so a job's read does not grow with the fleet around it); IAM comes from GetAccountAuthorizationDetails and
 /// ListInstanceProfiles (pages, not per-resource calls); SSM parameters from one tag query of the
-/// Resource Groups Tagging API and GetParameters ten at a time. One more Describe reads every
+/// Resource Groups Tagging API, their versions from DescribeParameters fifty at a time, and the
+/// values that changed since they were read from GetParameters ten at a time. One more Describe reads every
 /// route table of the owned VPCs, main tables included, to know what serves each subnet. Nothing
 /// here mutates.
 ///
@@ -34,9 +35,9 @@ public struct Observation: Sendable {
 /// `SlowAttributeCache` between observations are read on its slower cadence: the VPCs' DNS
 /// attributes (one DescribeVpcAttribute per VPC and attribute), the tags of instance profiles
 /// (ListInstanceProfileTags, when ListInstanceProfiles leaves them out, as AWS does), at most
-/// `readConcurrency` calls at a time. Read on every observation: GetParameter for each distinct
-/// `ssm:` image parameter (to report a newer AMI), and DescribeVolumes by id for a root volume
-/// that lost its tags (rare).
+/// `readConcurrency` calls at a time. Read on every observation: the `ssm:` image parameters (to
+/// report a newer AMI, in the GetParameters calls above), and DescribeVolumes by id for a root
+/// volume that lost its tags (rare).
 ///
 /// A batched read that fails fails the whole observation: nothing can be said of any deployment.
 /// A per-resource read that fails fails the deployment the resource belongs to (by its tag, or by

@@ -19,10 +19,14 @@ public struct AWSDriver: ActionDriver {
     /// Where what a step set of a slow attribute (a VPC's DNS attributes) is recorded, so the next
     /// observation takes it from there instead of reading back what was just set.
     public let slowAttributes: SlowAttributeCache?
+    /// Where a parameter value a step wrote is recorded with the version AWS gave it, so the next
+    /// observation need not read it.
+    public let parameterReadings: ParameterReadings?
 
     public init(client: AWSClient, journal: CreateJournal?, waiter: Waiter = Waiter(), logger: Logger,
                 recordCreated: (@Sendable (_ key: ComponentKey, _ id: String) throws -> Void)? = nil,
-                slowAttributes: SlowAttributeCache? = nil) {
+                slowAttributes: SlowAttributeCache? = nil, parameterReadings: ParameterReadings? = nil) {
+        self.parameterReadings = parameterReadings
         self.client = client
         self.journal = journal
         self.waiter = waiter

@@ -258,7 +258,8 @@ public final class Reconciler: Sendable {
             try recorder.created(name, region: plan.region, key: key, id: id)
         }
         let driver = AWSDriver(client: planned.client.reporting(to: waits), journal: journal, waiter: waiter.reporting(to: waits), logger: logger,
-                               recordCreated: planned.desired == nil ? nil : record, slowAttributes: slowAttributes)
+                               recordCreated: planned.desired == nil ? nil : record, slowAttributes: slowAttributes,
+                               parameterReadings: parameterReadings)
         let executor = Executor(driver: driver, concurrency: concurrency, observer: auditor, shouldStop: shouldStop)
         var result = await executor.apply(plan, desired: planned.desired, observed: planned.observed)
         do {

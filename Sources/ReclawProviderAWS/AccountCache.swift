@@ -6,10 +6,18 @@ import ReclawAWS
 /// The account each call of a deployment is made in, without asking AWS each time. A role's
 /// account is part of its ARN. Other credentials' account is asked of STS GetCallerIdentity once
 /// per access key (a key belongs to one account for its whole life) and kept in the state directory
-/// by a digest of the key id, so a new process with the same credentials asks nothing.
+/// by a digest of the key id and the STS endpoint (the same dummy key against an emulator and AWS
+/// is two keys), so a new process with the same credentials asks nothing. Credentials that rotate
+/// add an entry each: the `limit` learned last are kept.
 actor AccountCache {
-    let file: CacheFile<[String: String]>
-    private var accounts: [String: String] = [:]
+    struct Learned: Codable {
+        var account: String
+        var at: Date
+    }
+
+    let limit = 64
+    let file: CacheFile<[String: Learned]>
+    private var accounts: [String: Learned] = [:]
     private var loaded = false
 
     init(path: String? = nil, logger: Logger) {
@@ -18,14 +26,18 @@ actor AccountCache {
 
     func account(roleArn: String?, client: AWSClient, region: String) async throws(AWSError) -> String {
         if let roleArn, let account = Self.account(ofRole: roleArn) { return account }
-        let key = Self.digest(try await client.credentials.credentials().accessKeyId)
+        let endpoint = AWSEndpoint.resolve(.sts, region: region, environment: client.environment).url
+        let key = Self.digest(endpoint + " " + (try await client.credentials.credentials().accessKeyId))
         if !loaded {
             loaded = true
             accounts = file.read() ?? [:]
         }
-        if let account = accounts[key] { return account }
+        if let learned = accounts[key] { return learned.account }
         let account = try await STS(client: client, region: region).callerIdentity().account
-        accounts[key] = account
+        accounts[key] = Learned(account: account, at: Date())
+        if accounts.count > limit {
+            for (old, _) in accounts.sorted(by: { $0.value.at < $1.value.at }).prefix(accounts.count - limit) { accounts[old] = nil }
+        }
         file.write(accounts)
         return account
     }
@@ -38,7 +50,7 @@ actor AccountCache {
         return String(parts[4])
     }
 
-    static func digest(_ accessKeyId: String) -> String {
-        SHA256.hash(data: Data(accessKeyId.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+    static func digest(_ credentials: String) -> String {
+        SHA256.hash(data: Data(credentials.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -11,8 +11,10 @@ extension AWSObserver {
     /// GetParameters (ten names a call) reads the image references and only the String parameters
     /// whose stamp changed since their value was read: a no-op pass reads no value again, and a
     /// value edited by hand has a new version, so it is read at the next observation. Without,
-    /// GetParameters reads every one.
-    func parameterValues(of arns: [String], aliases: Set<String>, _ ssm: SSMClient) async throws(AWSError) -> (values: [String: SSMParameter], amis: [String: String]) {
+    /// GetParameters reads every one. The values of `secret` (ARNs of parameters whose value is
+    /// a secret, such as a gateway token turned into a String by hand) are read but never kept.
+    func parameterValues(of arns: [String], secret: Set<String> = [], aliases: Set<String>,
+                         _ ssm: SSMClient) async throws(AWSError) -> (values: [String: SSMParameter], amis: [String: String]) {
         // Names are unique within the account and region one observer reads.
         var arnOf: [String: String] = [:]
         for arn in arns { if let name = Self.parameterName(arn: arn) { arnOf[name] = arn } }
@@ -36,7 +38,7 @@ extension AWSObserver {
         for p in try await ssm.parameters(unread + imageNames) {
             if let arn = arnOf[p.name] {
                 values[arn] = p
-                if let value = p.value { read[arn] = (p.stamp, value) }
+                if let value = p.value, !secret.contains(arn) { read[arn] = (p.stamp, value) }
             } else if let value = p.value {
                 images[p.name] = value
             }

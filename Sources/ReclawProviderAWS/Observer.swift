@@ -204,7 +204,8 @@ public struct AWSObserver: Sendable {
             let mine = owned.filter { owner($0.tags) != nil }
             // The image references of the plan and of the running instances, in the same calls.
             let aliases = imageAliases.union(running.filter { owner($0.tags) != nil }.compactMap { $0.tags[DesiredGraphBuilder.imageTag] }).filter { $0.hasPrefix("ssm:") }
-            let (values, amis) = try await parameterValues(of: mine.map(\.arn), aliases: aliases, ssm)
+            let secret = Set(mine.filter { $0.tags[OwnershipTags.component] == Components.gatewayToken }.map(\.arn))
+            let (values, amis) = try await parameterValues(of: mine.map(\.arn), secret: secret, aliases: aliases, ssm)
             for (d, var deployment) in out {
                 for (i, r) in (deployment.resources[Components.instance] ?? []).enumerated() {
                     if let latest = r.tags[DesiredGraphBuilder.imageTag].flatMap({ amis[$0] }) {

@@ -56,6 +56,20 @@ import Testing
         #expect(drift(remade) == ["param-version value"], "\(PlanRenderer.text(remade.plan))")
     }
 
+    @Test func aGatewayTokenTurnedIntoAStringByHandIsReportedButItsValueIsNeverKept() async throws {
+        let h = Harness()
+        let spec = testSpec("token", region: "eu-north-1")
+        try await h.apply(spec)
+        let token = "/openclaw/\(spec.name)/gateway-token"
+        _ = try await asSomeoneElse(h.emulator, """
+        client("ssm", "eu-north-1").put_parameter(Name=sys.argv[2], Value="token-known-to-someone", Type="String", Overwrite=True)
+        """, [token])
+        let planned = try await h.plan(spec)
+        #expect(drift(planned).contains("param-gateway-token type"), "\(PlanRenderer.text(planned.plan))")
+        let kept = try String(contentsOfFile: h.dir.file("state") + "/parameter-readings.json", encoding: .utf8)
+        #expect(!kept.contains("token-known-to-someone") && kept.contains("/model"))
+    }
+
     @Test func anUnreadableCacheOfValuesIsIgnoredAndTheValuesAreReadAgain() async throws {
         let h = Harness()
         let spec = testSpec("garbled", region: "eu-north-1")

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import ReclawAWS
+import ReclawTime
 
 /// The account each call of a deployment is made in, without asking AWS each time. A role's
 /// account is part of its ARN. Other credentials' account is asked of STS GetCallerIdentity once
@@ -34,7 +35,7 @@ actor AccountCache {
         }
         if let learned = accounts[key] { return learned.account }
         let account = try await STS(client: client, region: region).callerIdentity().account
-        accounts[key] = Learned(account: account, at: Date())
+        accounts[key] = Learned(account: account, at: Clocks.date())
         if accounts.count > limit {
             for (old, _) in accounts.sorted(by: { $0.value.at < $1.value.at }).prefix(accounts.count - limit) { accounts[old] = nil }
         }

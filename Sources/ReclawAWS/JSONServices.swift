@@ -97,7 +97,7 @@ public struct CloudTrailClient: Sendable {
             let r = try await patiently { () async throws(AWSError) in try await client.json(.cloudtrail, "LookupEvents", region: region, .object(body)) }
             for e in r["Events"]?.arrayValue ?? [] {
                 let record = (e["CloudTrailEvent"]?.stringValue).flatMap { try? JSONValue.parse($0) } ?? .null
-                let seconds: Double = { if case .double(let d)? = e["EventTime"] { return d }; return Double(e["EventTime"]?.intValue ?? 0) }()
+                let seconds = e["EventTime"]?.doubleValue ?? 0
                 out.append(CloudTrailEvent(
                     eventID: e["EventId"]?.stringValue ?? "", eventName: e["EventName"]?.stringValue ?? "",
                     eventTime: Date(timeIntervalSince1970: seconds), eventSource: e["EventSource"]?.stringValue ?? "",

@@ -31,6 +31,9 @@ public struct SSMParameter: Sendable, Hashable {
 /// starts over at version 1 with a new modification time, so the two together say whether a value
 /// read before is still the value.
 public struct ParameterStamp: Sendable, Hashable, Codable {
+    /// Whether AWS gave both the version and the time: a stamp missing either (0) vouches for nothing.
+    public var isKnown: Bool { version > 0 && lastModified > 0 }
+
     public var name: String
     public var type: String
     public var version: Int
@@ -63,7 +66,7 @@ public struct SSMClient: Sendable {
     /// Parameters by name, read ten at a time (GetParameters' limit), the batches concurrently,
     /// without decryption.
     public func parameters(_ names: [String]) async throws(AWSError) -> [SSMParameter] {
-        try await inBatches(names, of: 10, operation: "GetParameters") { batch throws(AWSError) in
+        try await inBatches(names, of: 10) { batch throws(AWSError) in
             let r = try await call("GetParameters", ["Names": .array(batch.map { .string($0) }), "WithDecryption": false])
             return (r["Parameters"]?.arrayValue ?? []).compactMap { p in
                 guard let name = p["Name"]?.stringValue, !name.isEmpty else { return nil }
@@ -71,7 +74,7 @@ public struct SSMClient: Sendable {
                 return SSMParameter(name: name, type: type,
                                     value: type == "SecureString" ? nil : p["Value"]?.stringValue,
                                     version: p["Version"]?.intValue ?? 0, arn: p["ARN"]?.stringValue,
-                                    lastModified: Self.seconds(p["LastModifiedDate"]))
+                                    lastModified: p["LastModifiedDate"]?.doubleValue ?? 0)
             }
         }
     }
@@ -80,7 +83,7 @@ public struct SSMClient: Sendable {
     /// never the value. Fifty names a call (the most a filter takes, and a page holds), the calls
     /// concurrently; a parameter that does not exist is left out.
     public func stamps(_ names: [String]) async throws(AWSError) -> [ParameterStamp] {
-        try await inBatches(names, of: 50, operation: "DescribeParameters") { batch throws(AWSError) in
+        try await inBatches(names, of: 50) { batch throws(AWSError) in
             var out: [ParameterStamp] = []
             var token: String?
             repeat {
@@ -91,7 +94,7 @@ public struct SSMClient: Sendable {
                 for p in r["Parameters"]?.arrayValue ?? [] {
                     guard let name = p["Name"]?.stringValue, !name.isEmpty else { continue }
                     out.append(ParameterStamp(name: name, type: p["Type"]?.stringValue ?? "String", version: p["Version"]?.intValue ?? 0,
-                                              lastModified: Self.seconds(p["LastModifiedDate"])))
+                                              lastModified: p["LastModifiedDate"]?.doubleValue ?? 0))
                 }
                 token = r["NextToken"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
             } while token != nil
@@ -101,7 +104,7 @@ public struct SSMClient: Sendable {
 
     /// `read` over batches of `names`, at most `inFlight` at a time (a burst of hundreds would only
     /// meet Parameter Store's throttling); the first failure fails them all.
-    func inBatches<T: Sendable>(_ names: [String], of size: Int, operation: String, inFlight: Int = 8,
+    func inBatches<T: Sendable>(_ names: [String], of size: Int, inFlight: Int = 8,
                                 _ read: @escaping @Sendable ([String]) async throws(AWSError) -> [T]) async throws(AWSError) -> [T] {
         var batches = stride(from: 0, to: names.count, by: size).map { Array(names[$0..<min(names.count, $0 + size)]) }[...]
         let result: Result<[T], AWSError> = await withTaskGroup(of: Result<[T], AWSError>.self) { group in
@@ -124,19 +127,11 @@ public struct SSMClient: Sendable {
         return try result.get()
     }
 
-    /// An AWS JSON timestamp (seconds since 1970, as a number).
-    static func seconds(_ value: JSONValue?) -> Double {
-        switch value {
-        case .double(let d)?: return d
-        case .int(let i)?: return Double(i)
-        default: return 0
-        }
-    }
-
-    /// One parameter's value (for public AMI parameters).
+    /// One parameter's value (for public AMI parameters); an answer without one is an error, never "".
     public func parameterValue(_ name: String) async throws(AWSError) -> String {
-        let r = try await call("GetParameter", ["Name": .string(name)])
-        return r["Parameter"]?["Value"]?.stringValue ?? ""
+        let r = try await client.jsonResponse(.ssm, "GetParameter", region: region, ["Name": .string(name)], context: context)
+        return try r.value.required(["Parameter", "Value"], service: AWSService.ssm.rawValue, operation: "GetParameter", region: region,
+                                    requestID: r.requestID)
     }
 
     /// Creates (with tags) or overwrites a parameter. Tags cannot be sent with Overwrite.

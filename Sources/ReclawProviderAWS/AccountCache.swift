@@ -36,9 +36,7 @@ actor AccountCache {
         if let learned = accounts[key] { return learned.account }
         let account = try await STS(client: client, region: region).callerIdentity().account
         accounts[key] = Learned(account: account, at: Clocks.date())
-        if accounts.count > limit {
-            for (old, _) in accounts.sorted(by: { $0.value.at < $1.value.at }).prefix(accounts.count - limit) { accounts[old] = nil }
-        }
+        accounts.keepNewest(limit) { $0.at }
         file.write(accounts)
         return account
     }

@@ -35,3 +35,12 @@ struct CacheFile<Contents: Codable> {
         }
     }
 }
+
+extension Dictionary {
+    /// Drops the entries learned longest ago (by `learned`) until at most `limit` remain: what a
+    /// bounded cache keeps.
+    mutating func keepNewest(_ limit: Int, by learned: (Value) -> Date) {
+        guard count > limit else { return }
+        for (key, _) in sorted(by: { learned($0.value) < learned($1.value) }).prefix(count - limit) { self[key] = nil }
+    }
+}

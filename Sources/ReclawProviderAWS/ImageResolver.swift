@@ -77,9 +77,7 @@ actor ImageCache {
     func store(_ image: EC2.Image, region: String) {
         load()
         images["\(region)/\(image.id)"] = Described(image: image, at: now())
-        if images.count > limit {
-            for (key, _) in images.sorted(by: { $0.value.at < $1.value.at }).prefix(images.count - limit) { images[key] = nil }
-        }
+        images.keepNewest(limit) { $0.at }
         file.write(images)
     }
 

@@ -41,7 +41,7 @@ public actor ParameterReadings {
         var unread: [String] = []
         var touched = false
         for (arn, stamp) in stamps where stamp.type != "SecureString" {
-            if var r = readings[arn], r.stamp == stamp, let value = r.value {
+            if var r = readings[arn], stamp.isKnown, r.stamp == stamp, let value = r.value {
                 current[arn] = value
                 // Confirmed readings stay; the file is rewritten at most once a day for this.
                 if at.timeIntervalSince(r.seenAt) > 24 * 3600 { r.seenAt = at; readings[arn] = r; touched = true }
@@ -58,7 +58,7 @@ public actor ParameterReadings {
         guard !read.isEmpty else { return }
         load()
         let at = now()
-        for (arn, r) in read { readings[arn] = Reading(stamp: r.stamp, value: r.value, seenAt: at) }
+        for (arn, r) in read where r.stamp.isKnown { readings[arn] = Reading(stamp: r.stamp, value: r.value, seenAt: at) }
         save()
     }
 

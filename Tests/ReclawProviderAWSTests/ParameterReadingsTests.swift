@@ -104,6 +104,15 @@ import Testing
         #expect(await readings.split([arn: remade]).unread == [arn])
     }
 
+    @Test func aStampWithoutAVersionOrATimeVouchesForNothing() async {
+        let readings = ParameterReadings()
+        for stamp in [ParameterStamp(name: "/openclaw/a/model", type: "String", version: 0, lastModified: 1000),
+                      ParameterStamp(name: "/openclaw/a/model", type: "String", version: 3, lastModified: 0)] {
+            await readings.store([arn: (stamp, "claude")])
+            #expect(await readings.split([arn: stamp]).unread == [arn], "\(stamp)")
+        }
+    }
+
     @Test func aSecureStringIsNeverToBeRead() async {
         let readings = ParameterReadings()
         let token = ParameterStamp(name: "/openclaw/a/gateway-token", type: "SecureString", version: 1, lastModified: 1)
